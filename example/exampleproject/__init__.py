@@ -1,0 +1,1 @@
+"""Django project used to demonstrate and benchmark django-graft."""

@@ -1,0 +1,101 @@
+"""Settings for the django-graft example project.
+
+Development only: the secret key is public and DEBUG is on.
+
+Database selection through the environment:
+
+* default: SQLite at ``example/db.sqlite3``; ``GRAFT_EXAMPLE_SQLITE`` names
+  another file.
+* ``GRAFT_EXAMPLE_DB=postgres``: PostgreSQL, database
+  ``GRAFT_EXAMPLE_PGDATABASE`` (default ``graft_example``) reached through
+  ``PGHOST`` / ``PGPORT`` / ``PGUSER`` without a password (local socket or
+  trust authentication).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = "django-insecure-graft-example-not-for-production-7c1d9e4b2a"
+
+DEBUG = True
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_graft",
+    "tenants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "exampleproject.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "exampleproject.wsgi.application"
+
+
+def _database() -> dict[str, Any]:
+    if os.environ.get("GRAFT_EXAMPLE_DB", "sqlite").lower() in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("GRAFT_EXAMPLE_PGDATABASE", "graft_example"),
+            # An empty HOST lets libpq fall back to its default socket.
+            "HOST": os.environ.get("PGHOST", ""),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "PASSWORD": "",
+        }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("GRAFT_EXAMPLE_SQLITE", str(BASE_DIR / "db.sqlite3")),
+    }
+
+
+DATABASES: dict[str, dict[str, Any]] = {"default": _database()}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Demo users get trivial passwords, so no validators.
+AUTH_PASSWORD_VALIDATORS: list[dict[str, Any]] = []
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"

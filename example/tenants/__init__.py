@@ -1,0 +1,1 @@
+"""Multi-tenant meeting management: the object graphs django-graft works on."""

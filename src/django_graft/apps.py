@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class GraftConfig(AppConfig):
+    name = "django_graft"
+    label = "django_graft"
+    verbose_name = "django-graft"

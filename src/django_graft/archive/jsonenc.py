@@ -1,0 +1,75 @@
+"""Compact, lossless JSON encoding of database values, fast when orjson is there.
+
+Values arrive straight from ``values_list()``, already converted by each
+field's ``from_db_value``. JSON-native types pass through; the rest become
+strings that each field's ``to_python`` reads back exactly:
+
+=================  ==========================================
+datetime           ISO 8601 with microseconds and offset
+date, time         ISO 8601
+Decimal            its exact string (no float round trip)
+UUID               canonical hyphenated string
+timedelta          ISO 8601 duration (``P1DT02H03M04.000005S``)
+bytes/memoryview   base64, as Django's serializers write binary
+=================  ==========================================
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.duration import duration_iso_string
+
+try:  # pragma: no cover - exercised by whichever is installed
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
+
+
+def _default(value: Any) -> Any:
+    """Encode what JSON has no type for; orjson calls this only for those."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return duration_iso_string(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} cannot be written to an archive")
+
+
+def _dumps_stdlib(value: Any) -> bytes:
+    return json.dumps(
+        value, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def _dumps_orjson(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+#: Serialize one value to UTF-8 JSON bytes, without a trailing newline.
+dumps: Callable[[Any], bytes] = _dumps_orjson if orjson is not None else _dumps_stdlib
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON produced by ``dumps``."""
+    if orjson is not None:
+        return orjson.loads(data)
+    return json.loads(data)
+
+
+def canonical(value: Any) -> bytes:
+    """Serialize with sorted keys, for hashing (same output with or without orjson)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

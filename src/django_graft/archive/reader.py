@@ -1,0 +1,108 @@
+"""Read archive v1 back, verifying format, version, trailer and hash."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ..exceptions import ArchiveFormatError
+from .format import FORMAT_NAME, FORMAT_VERSION
+from .jsonenc import loads
+
+
+@dataclass
+class ArchiveSummary:
+    """What a verified archive holds."""
+
+    header: dict[str, Any]
+    counts: dict[str, int]
+    references: dict[str, int]
+    sha256: str
+    lines: int
+    records: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+
+def _parse(line: bytes, number: int) -> Any:
+    try:
+        return loads(line)
+    except ValueError as exc:
+        raise ArchiveFormatError(f"Line {number} is not valid JSON ({exc}).", line=number) from None
+
+
+def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(stream, start=1):
+        yield number, line
+
+
+def read_archive(stream: BinaryIO, *, keep_records: bool = False) -> ArchiveSummary:
+    """Verify a whole archive; return its header, counts and (optionally) records.
+
+    A truncated or edited archive is refused with the line at fault.
+    """
+    digest = hashlib.sha256()
+    header: dict[str, Any] | None = None
+    records: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    references: dict[str, int] = {}
+    last = 0
+    for number, raw in iter_lines(stream):
+        last = number
+        if not raw.endswith(b"\n"):
+            raise ArchiveFormatError(
+                f"Line {number} is cut short: the archive is truncated.", line=number
+            )
+        item = _parse(raw, number)
+        if not isinstance(item, dict):
+            raise ArchiveFormatError(f"Line {number} is not a JSON object.", line=number)
+        if header is None:
+            if item.get("format") != FORMAT_NAME:
+                raise ArchiveFormatError(
+                    f"Line 1 is not a django-graft header (format {item.get('format')!r}).",
+                    line=1,
+                )
+            if item.get("version") != FORMAT_VERSION:
+                raise ArchiveFormatError(
+                    f"Archive format version {item.get('version')!r} is not supported; this "
+                    f"django-graft reads version {FORMAT_VERSION}.",
+                    line=1,
+                )
+            header = item
+            digest.update(raw)
+            continue
+        if item.get("end") is True:
+            if item.get("sha256") != digest.hexdigest():
+                raise ArchiveFormatError(
+                    f"The sha256 in the trailer (line {number}) does not match the content: "
+                    "the archive was altered.",
+                    line=number,
+                )
+            if item.get("counts") != counts or item.get("references", {}) != references:
+                raise ArchiveFormatError(
+                    f"The counts in the trailer (line {number}) do not match the records.",
+                    line=number,
+                )
+            if stream.read(1):
+                raise ArchiveFormatError(
+                    f"Data follows the trailer on line {number}.", line=number + 1
+                )
+            return ArchiveSummary(header, counts, references, item["sha256"], number, records)
+        digest.update(raw)
+        if "ref" in item:
+            label = str(item["ref"])
+            references[label] = references.get(label, 0) + 1
+        elif "model" in item:
+            label = str(item["model"])
+            counts[label] = counts.get(label, 0) + 1
+        else:
+            raise ArchiveFormatError(
+                f"Line {number} is neither a record nor a reference.", line=number
+            )
+        if keep_records:
+            records.append(item)
+    if header is None:
+        raise ArchiveFormatError("The archive is empty.", line=1)
+    raise ArchiveFormatError(
+        f"The archive ends at line {last} without a trailer: it is truncated.", line=last
+    )

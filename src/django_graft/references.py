@@ -1,0 +1,35 @@
+"""Reference records: how an archive names rows it points at but never copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model
+
+from .batching import chunked, key_batch_size, sorted_keys
+from .policy import Policy
+
+
+def reference_keys(
+    model: type[Model], keys: set[Any], policy: Policy, using: str
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Yield ``(pk, {"natural_key": [...]})`` or ``(pk, {"match": {...}})`` per row.
+
+    Match fields, when the policy gives some, win over the natural key.
+    """
+    size = key_batch_size(connections[using])
+    match = policy.match_fields(model)
+    manager = model._base_manager.using(using)
+    for batch in chunked(sorted_keys(keys), size):
+        if match:
+            for pk, *values in manager.filter(pk__in=batch).order_by("pk").values_list(
+                "pk", *match
+            ):
+                yield pk, {"match": dict(zip(match, values, strict=True))}
+        else:
+            # select_related() saves a query per row for natural keys that
+            # span a foreign key, such as Permission's content type.
+            for obj in manager.filter(pk__in=batch).order_by("pk").select_related():
+                yield obj.pk, {"natural_key": list(obj.natural_key())}  # type: ignore[attr-defined]

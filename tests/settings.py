@@ -1,0 +1,50 @@
+"""Settings for the test suite: SQLite by default, PostgreSQL with GRAFT_TEST_DB=postgres.
+
+The PostgreSQL run expects the cluster started by ``tests.pgcluster`` (the
+test command does that); without ``PGHOST`` it fails rather than skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "graft-tests-only"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django_graft",
+    "tests.testapp",
+]
+
+TEST_DB = os.environ.get("GRAFT_TEST_DB", "sqlite")
+
+
+def _database(name: str) -> dict[str, Any]:
+    if TEST_DB == "postgres":
+        if not os.environ.get("PGHOST"):
+            raise RuntimeError(
+                "GRAFT_TEST_DB=postgres needs a running cluster: run the tests through "
+                "'python -m tests.pgcluster -- pytest' (scripts/test.sh does)."
+            )
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "HOST": os.environ["PGHOST"],
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "TEST": {"NAME": f"test_{name}"},
+        }
+    if TEST_DB != "sqlite":
+        raise RuntimeError(f"GRAFT_TEST_DB must be 'sqlite' or 'postgres', not {TEST_DB!r}.")
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"NAME": ""}}
+
+
+DATABASES = {"default": _database("graft"), "other": _database("graft_other")}
+MEDIA_ROOT = str(BASE_DIR / "media")

@@ -268,7 +268,8 @@ class Collector:
         """Record that ``edge`` led from rows of one role to ``keys`` of ``target``."""
         if not keys:
             return
-        self.graph.edge_rows[edge] = self.graph.edge_rows.get(edge, 0) + len(keys)
+        step = (edge, target)
+        self.graph.edge_rows[step] = self.graph.edge_rows.get(step, 0) + len(keys)
         if self.policy.is_reference(target):
             self.graph.referenced.setdefault(target, set()).update(keys)
             self.graph.reasons.setdefault(target, Reason(Role.REFERENCE, edge))

@@ -65,8 +65,9 @@ class Graph:
     referenced: dict[type[Model], set[Any]] = field(default_factory=dict)
     # {model: Reason} for the first edge that reached each model
     reasons: dict[type[Model], Reason] = field(default_factory=dict)
-    # {edge: number of target keys it yielded}, for the picture
-    edge_rows: dict[Edge, int] = field(default_factory=dict)
+    # {(edge, target model): number of target keys it yielded}, for the picture;
+    # a generic foreign key has one entry per model it reached
+    edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def models(self) -> list[type[Model]]:

@@ -1,0 +1,70 @@
+"""What every graft_* command shares: root and policy options, error mapping."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from django_graft.exceptions import GraftError
+from django_graft.policies import default_policy, load_policy
+from django_graft.policy import Policy
+
+
+class GraftCommand(BaseCommand):
+    """Turn every ``GraftError`` into a ``CommandError``: a message, no traceback."""
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        try:
+            return super().execute(*args, **options)
+        except GraftError as exc:
+            if options.get("traceback"):
+                raise
+            raise CommandError(exc.message) from exc
+
+    def add_database_argument(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help="Database alias to read from (default: %(default)s).",
+        )
+
+    def add_policy_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--policy",
+            metavar="DOTTED.PATH",
+            help="Policy to use: a Policy instance or a function returning one "
+            "(default: GRAFT['POLICY'], else the built-in defaults).",
+        )
+        parser.add_argument(
+            "--reference",
+            action="append",
+            default=[],
+            metavar="app.Model",
+            help="Treat this model as a reference: pointed at by natural key, never "
+            "copied. Repeatable.",
+        )
+        parser.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="app.Model.field",
+            help="Do not follow this relation. Repeatable.",
+        )
+
+    def policy_from(self, options: dict[str, Any]) -> Policy:
+        policy = load_policy(options["policy"]) if options.get("policy") else default_policy()
+        if options.get("reference") or options.get("skip"):
+            policy = policy.extend(
+                edges={label: "skip" for label in options.get("skip", [])},
+                reference=options.get("reference", []),
+            )
+        return policy
+
+    def check_database(self, alias: str) -> str:
+        if alias not in connections:
+            known = ", ".join(sorted(connections))
+            raise CommandError(f"Unknown database '{alias}': the databases are {known}.")
+        return alias

@@ -1,0 +1,79 @@
+"""graft_inspect: show what an operation would collect, or what an archive holds."""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django_graft.archive.reader import read_archive
+from django_graft.collect import collect
+from django_graft.picture import write_picture
+from django_graft.report import plan_table, roots_text
+from django_graft.specs import parse_specs
+from django_graft.storage import open_for_read
+
+from ._base import GraftCommand
+
+
+class Command(GraftCommand):
+    help = (
+        "Show the plan for app.Model:PK roots (rows owned, needed and referenced per "
+        "model, and why each model is in) without writing anything, or verify and "
+        "summarise an archive file."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "targets", nargs="+", metavar="app.Model:PK|ARCHIVE",
+            help="Roots as app.Model:PK[,PK...], or the path of one archive.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--graph",
+            metavar="FILE.dot|FILE.mmd",
+            help="Also write a model-level picture (Graphviz .dot or Mermaid .mmd).",
+        )
+        self.add_policy_arguments(parser)
+        self.add_database_argument(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        targets: list[str] = options["targets"]
+        if len(targets) == 1 and ":" not in targets[0] and os.path.exists(targets[0]):
+            self.inspect_archive(targets[0])
+            return
+        database = self.check_database(options["database"])
+        graph = collect(parse_specs(targets), policy=self.policy_from(options), using=database)
+        self.stdout.write(f"Plan for {roots_text(graph)} (database '{database}'):")
+        for line in plan_table(graph):
+            self.stdout.write(line)
+        for warning in graph.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if options["graph"]:
+            write_picture(graph, options["graph"])
+            self.stdout.write(f"Picture written to {options['graph']}.")
+
+    def inspect_archive(self, path: str) -> None:
+        with open_for_read(path) as stream:
+            summary = read_archive(stream)
+        header = summary.header
+        roots = ", ".join(f"{r['model']}:{r['pk']}" for r in header.get("roots", []))
+        self.stdout.write(
+            f"{path}: django-graft archive v{header['version']}, verified "
+            f"(sha256 {summary.sha256})."
+        )
+        self.stdout.write(
+            f"Written {header.get('created_at')} by {header.get('generator')} "
+            f"(Django {header.get('django')}, {header.get('vendor')}); roots: {roots}."
+        )
+        labels = sorted({*summary.counts, *summary.references})
+        width = max([len("model"), *(len(label) for label in labels)])
+        self.stdout.write(f"{'model':<{width}}  {'rows':>7}  {'refs':>7}")
+        for label in labels:
+            self.stdout.write(
+                f"{label:<{width}}  {summary.counts.get(label, 0):>7}  "
+                f"{summary.references.get(label, 0):>7}"
+            )
+        self.stdout.write(
+            f"{'total':<{width}}  {sum(summary.counts.values()):>7}  "
+            f"{sum(summary.references.values()):>7}"
+        )

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Model
+from django.db.models.deletion import Collector as DjangoCollector
+from django.test.utils import CaptureQueriesContext
+
+from django_graft import Policy, collect
+from django_graft.exceptions import ObjectNotFound, SpecError
+from django_graft.graph import Role
+from django_graft.labels import concrete, model_label
+from tests.testapp import models as m
+from tests.testapp.world import World, build_tenant, build_world
+
+pytestmark = pytest.mark.django_db
+
+
+def owned_rows(root: Model) -> set[tuple[str, Any]]:
+    graph = collect(root)
+    return {(model_label(model), pk) for model, keys in graph.owned.items() for pk in keys}
+
+
+def deleted_rows(root: Model) -> set[tuple[str, Any]]:
+    """What Model.delete() would remove, asked from Django's own collector."""
+    collector = DjangoCollector(using=DEFAULT_DB_ALIAS)
+    collector.collect([root])
+    rows = {
+        (model_label(concrete(model)), obj.pk)
+        for model, objs in collector.data.items()
+        for obj in objs
+    }
+    for queryset in collector.fast_deletes:
+        label = model_label(concrete(queryset.model))
+        rows |= {(label, pk) for pk in queryset.values_list("pk", flat=True)}
+    return rows
+
+
+def roots_of(world: World) -> dict[str, Model]:
+    project = world.projects[0]
+    task = project.tasks.filter(parent=None).first()
+    assert task is not None
+    roots: dict[str, Model] = {
+        "organisation": world.org,
+        "project": project,
+        "task": task,
+        "milestone": project.milestones.first(),  # type: ignore[dict-item]
+        "document": project.documents.first(),  # type: ignore[dict-item]
+        "membership": project.memberships.first(),  # type: ignore[dict-item]
+        "person (no project led)": world.people[5],
+        "profile": world.people[0].profile,
+        "tag": world.tags[0],
+        "country": world.extra["fr"],
+        "place": m.Place.objects.filter(restaurant=None).first(),  # type: ignore[dict-item]
+        "restaurant as place": m.Place.objects.filter(restaurant__isnull=False).first(),  # type: ignore[dict-item]
+        "restaurant": m.Restaurant.objects.filter(italianrestaurant=None).first(),  # type: ignore[dict-item]
+        "italian restaurant": m.ItalianRestaurant.objects.first(),  # type: ignore[dict-item]
+        "diamond bottom": world.extra["bottom"],
+        "diamond ancestor": m.Ancestor.objects.get(pk=world.extra["bottom"].pk),
+        "left only": world.extra["left"],
+        "chicken (no-null cycle)": world.extra["chicken"],
+        "note": m.Note.objects.first(),  # type: ignore[dict-item]
+    }
+    return roots
+
+
+ROOT_NAMES = [
+    "organisation", "project", "task", "milestone", "document", "membership",
+    "person (no project led)", "profile", "tag", "country", "place",
+    "restaurant as place", "restaurant", "italian restaurant", "diamond bottom",
+    "diamond ancestor", "left only", "chicken (no-null cycle)", "note",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ROOT_NAMES)
+def test_owned_set_is_what_delete_removes(world: World, name: str) -> None:
+    root = roots_of(world)[name]
+    assert owned_rows(root) == deleted_rows(root)
+
+
+def test_every_root_name_is_tested(world: World) -> None:
+    assert sorted(roots_of(world)) == sorted(ROOT_NAMES)
+
+
+def test_shared_rows_are_needed_never_followed_backwards(world: World) -> None:
+    graph = collect(world.org)
+    people = {p.pk for p in world.people[:3]}
+    assert graph.needed[m.Person] == people
+    assert graph.needed[m.Tag] == {t.pk for t in world.tags}
+    assert graph.needed[m.Country] == {"fr"}
+    # Nothing of the other tenant comes in through the shared people or tags.
+    assert world.other_org.pk not in graph.owned[m.Organisation]
+    other = set(m.Project.objects.filter(organisation=world.other_org).values_list("pk", flat=True))
+    assert not other & graph.owned[m.Project]
+    assert m.Profile not in graph.owned and m.Profile not in graph.needed
+
+
+def test_content_types_are_referenced(world: World) -> None:
+    graph = collect(world.org)
+    expected = {
+        ContentType.objects.get_for_model(model).pk
+        for model in (m.Organisation, m.Project, m.Document)
+    }
+    assert graph.referenced[ContentType] == expected
+
+
+def test_generic_foreign_key_targets_are_needed(world: World) -> None:
+    bookmark = m.Bookmark.objects.get(owner=world.people[4])
+    graph = collect(bookmark)
+    assert graph.needed[m.Project] == {world.projects[0].pk}
+    # Needed rows are followed forward only: the project's organisation,
+    # never its tasks.
+    assert graph.needed[m.Organisation] == {world.org.pk}
+    assert m.Task not in graph.needed
+
+
+def test_reasons_give_the_path_from_the_root(world: World) -> None:
+    graph = collect(world.org)
+    path = [edge.label for edge in graph.path_to(m.Tag)]
+    assert path == ["testapp.organisation.projects", "testapp.project.tags", "testapp.project_tags.tag"]
+    assert graph.reasons[m.Milestone].role is Role.OWN
+    assert [e.label for e in graph.path_to(m.Milestone)] == [
+        "testapp.organisation.projects",
+        "testapp.project.milestones",
+    ]
+    assert graph.path_to(m.Organisation) == []
+
+
+def test_to_field_foreign_keys(world: World) -> None:
+    shipment = m.Shipment.objects.get()
+    graph = collect(shipment)
+    assert graph.needed[m.Person] == {world.people[1].pk}
+    courier = m.Person.objects.create(username="courier")
+    m.Shipment.objects.create(recipient=courier)
+    assert owned_rows(courier) == deleted_rows(courier)
+    assert len(collect(courier).owned[m.Shipment]) == 1
+
+
+def test_proxy_roots_collect_the_concrete_model(world: World) -> None:
+    proxy = m.ProxyPerson.objects.get(pk=world.people[5].pk)
+    graph = collect(proxy)
+    assert graph.owned[m.Person] == {proxy.pk}
+
+
+@pytest.mark.skipif(django.VERSION < (5, 2), reason="composite primary keys need Django 5.2")
+def test_composite_primary_keys(world: World) -> None:
+    task = m.Task.objects.filter(parent__isnull=False, project=world.projects[0]).first()
+    assert task is not None
+    graph = collect(task)
+    keys = graph.owned[m.TaskTag]
+    assert keys == {(task.pk, t.tag_id) for t in m.TaskTag.objects.filter(task=task)}
+    root = collect({m.TaskTag: list(keys)})
+    assert root.needed[m.Tag]
+
+
+def test_policy_overrides_edges(world: World) -> None:
+    policy = Policy(
+        edges={"testapp.Project.tasks": "skip", "TESTAPP.project.current_milestone": "skip"},
+        reference=["testapp.person"],
+    )
+    graph = collect(world.org, policy=policy)
+    assert m.Task not in graph.owned
+    assert m.Person not in graph.needed
+    assert graph.referenced[m.Person] == {p.pk for p in world.people[:3]}
+
+
+def test_policy_own_on_a_forward_edge(world: World) -> None:
+    policy = Policy(edges={"testapp.person.country": "own"})
+    graph = collect(world.people[0], policy=policy)
+    assert graph.owned[m.Country] == {"fr"}
+
+
+def test_missing_root(world: World) -> None:
+    with pytest.raises(ObjectNotFound) as info:
+        collect({m.Project: [world.projects[0].pk, 999_999]})
+    assert info.value.message == (
+        "No testapp.project with primary key 999999 exists in database 'default'. "
+        "Check the key, or pass --database for another database."
+    )
+    assert info.value.pks == [999_999]
+
+
+def test_reference_model_cannot_be_a_root(world: World) -> None:
+    with pytest.raises(SpecError, match="is a reference in this policy"):
+        collect(world.people[0], policy=Policy(reference=["testapp.Person"]))
+
+
+def test_roots_as_specs_and_querysets(world: World) -> None:
+    by_spec = collect(f"testapp.Project:{world.projects[0].pk}")
+    by_queryset = collect(m.Project.objects.filter(pk=world.projects[0].pk))
+    assert by_spec.owned == by_queryset.owned
+
+
+def queries_for(root: Model) -> int:
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as ctx:
+        collect(root)
+    return len(ctx.captured_queries)
+
+
+def test_query_count_does_not_grow_with_the_tree(db: None) -> None:
+    world = build_world(size=1)
+    small = collect(world.org).total_rows
+    big_org = m.Organisation.objects.create(name="Big")
+    build_tenant(big_org, world, size=100)
+    big = collect(big_org).total_rows
+    assert small < 80 and big > 2000
+    assert queries_for(world.org) == queries_for(big_org)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .collect import collect
+    from .collector import collect
     from .exceptions import (
         ArchiveError,
         ArchiveFormatError,
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         PolicyError,
         SpecError,
     )
-    from .export import ExportResult, export
+    from .exporter import ExportResult, export
     from .graph import Graph, ModelCount, Role
     from .policy import Policy, Rule
 
@@ -30,7 +30,7 @@ _PUBLIC = {
     "ArchiveError": "exceptions",
     "ArchiveFormatError": "exceptions",
     "DestinationError": "exceptions",
-    "ExportResult": "export",
+    "ExportResult": "exporter",
     "Graph": "graph",
     "GraftError": "exceptions",
     "ModelCount": "graph",
@@ -40,8 +40,8 @@ _PUBLIC = {
     "Role": "graph",
     "Rule": "policy",
     "SpecError": "exceptions",
-    "collect": "collect",
-    "export": "export",
+    "collect": "collector",
+    "export": "exporter",
 }
 
 __all__ = [

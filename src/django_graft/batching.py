@@ -34,7 +34,7 @@ def _sqlite_limit(connection: BaseDatabaseWrapper) -> int:
     raw = connection.connection
     getlimit = getattr(raw, "getlimit", None)  # Python 3.11+
     if getlimit is not None:
-        return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[attr-defined,unused-ignore]
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA compile_options")
         for (option,) in cursor.fetchall():

@@ -32,7 +32,9 @@ def _style(graph: Graph, model: type) -> Role:
 
 def _edges(graph: Graph) -> list[tuple[str, str, str]]:
     """(source label, target label, edge text) for every edge that found rows."""
-    steps = sorted(graph.edge_rows.items(), key=lambda item: (item[0][0].label, model_label(item[0][1])))
+    steps = sorted(
+        graph.edge_rows.items(), key=lambda item: (item[0][0].label, model_label(item[0][1]))
+    )
     return [
         (model_label(edge.source), model_label(target), f"{edge.name} ({rows})")
         for (edge, target), rows in steps

@@ -90,8 +90,7 @@ def _split_field_label(label: str) -> tuple[type[Model], str]:
     parts = label.strip().split(".")
     if len(parts) != 3 or not all(parts):
         raise PolicyError(
-            f"Invalid label '{label}': expected 'app_label.Model.field', "
-            "e.g. 'auth.User.groups'.",
+            f"Invalid label '{label}': expected 'app_label.Model.field', e.g. 'auth.User.groups'.",
             label=label,
         )
     return resolve_model(f"{parts[0]}.{parts[1]}"), parts[2]
@@ -168,9 +167,7 @@ class Policy:
     def _resolved(self) -> _Resolved:
         references = {resolve_model(label) for label in self._reference}
         if self._default_references:
-            references |= {
-                m for m in apps.get_models() if model_label(m) in DEFAULT_REFERENCES
-            }
+            references |= {m for m in apps.get_models() if model_label(m) in DEFAULT_REFERENCES}
         references = {concrete(m) for m in references}
         rules: dict[Edge, Rule] = {}
         for label, value in self._edges.items():

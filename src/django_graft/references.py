@@ -24,12 +24,21 @@ def reference_keys(
     manager = model._base_manager.using(using)
     for batch in chunked(sorted_keys(keys), size):
         if match:
-            for pk, *values in manager.filter(pk__in=batch).order_by("pk").values_list(
-                "pk", *match
+            for pk, *values in (
+                manager.filter(pk__in=batch).order_by("pk").values_list("pk", *match)
             ):
                 yield pk, {"match": dict(zip(match, values, strict=True))}
         else:
-            # select_related() saves a query per row for natural keys that
-            # span a foreign key, such as Permission's content type.
-            for obj in manager.filter(pk__in=batch).order_by("pk").select_related():
-                yield obj.pk, {"natural_key": list(obj.natural_key())}  # type: ignore[attr-defined]
+            # Joining the foreign keys saves a query per row for natural keys
+            # that span one, such as Permission's content type.
+            joins = [
+                f.name
+                for f in model._meta.concrete_fields
+                if f.is_relation and (f.many_to_one or f.one_to_one) and not f.null
+            ]
+            queryset = manager.filter(pk__in=batch).order_by("pk")
+            if joins:
+                queryset = queryset.select_related(*joins)
+            for obj in queryset:
+                natural_key: Any = obj.natural_key  # type: ignore[attr-defined,unused-ignore]
+                yield obj.pk, {"natural_key": list(natural_key())}

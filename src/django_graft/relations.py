@@ -122,11 +122,11 @@ def _reverse_name(rel: Any) -> tuple[str, tuple[str, ...]]:
         if through is related and rel.field.name == m2m.m2m_field_name():
             aliases.append(m2m.name)
     for m2m_rel in rel.model._meta.related_objects:
-        if not m2m_rel.many_to_many or m2m_rel.through is not related:  # type: ignore[attr-defined]
+        if not m2m_rel.many_to_many or m2m_rel.through is not related:
             continue
         m2m = m2m_rel.field
-        if rel.field.name == m2m.m2m_reverse_field_name() and not _hidden(m2m_rel):  # type: ignore[attr-defined]
-            aliases.append(m2m_rel.get_accessor_name())  # type: ignore[arg-type]
+        if rel.field.name == m2m.m2m_reverse_field_name() and not _hidden(m2m_rel):
+            aliases.append(m2m_rel.get_accessor_name())
     return rel.get_accessor_name(), tuple(aliases)
 
 
@@ -165,6 +165,13 @@ def edges_of(model: type[Model]) -> tuple[Edge, ...]:
         target = concrete(fk.model)
         edges.append(Edge(model, name, EdgeKind.REVERSE, target, fk=fk, aliases=aliases))
     return tuple(edges)
+
+
+def generic_columns(edge: Edge) -> tuple[str, str]:
+    """The content type and object id columns of a generic foreign key edge."""
+    gfk = edge.generic
+    opts: Any = edge.source._meta
+    return opts.get_field(gfk.ct_field).attname, opts.get_field(gfk.fk_field).attname
 
 
 def edge_by_name(model: type[Model], name: str) -> Edge | None:

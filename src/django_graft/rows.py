@@ -23,6 +23,8 @@ from .relations import EdgeKind, edges_of
 #: (pk, {field name: value}, role)
 Record = tuple[Any, dict[str, Any], str]
 
+OWN, NEED = Role.OWN.value, Role.NEED.value
+
 
 class ModelRows:
     """Read the rows of one model the way an archive record holds them.
@@ -53,8 +55,11 @@ class ModelRows:
             name: fn for name, fn in policy.masks(model).items() if name in self.names
         }
 
-    def read(self, keys: list[Any], using: str, role: str) -> Iterator[list[Record]]:
-        """Yield the rows for ``keys`` in chunks, ordered by primary key."""
+    def read(self, keys: list[Any], using: str, owned: set[Any]) -> Iterator[list[Record]]:
+        """Yield the rows for ``keys`` in chunks, ordered by primary key.
+
+        A row's role is ``own`` when its key is in ``owned``, else ``need``.
+        """
         queryset = (
             self.model._base_manager.using(using)
             .filter(pk__in=keys)
@@ -65,12 +70,14 @@ class ModelRows:
         chunk: list[Record] = []
         size = graft_settings.CHUNK_SIZE
         for row in queryset.iterator(chunk_size=size):
-            fields = dict(zip(names, row))
+            # zip stops at the shorter: the primary key at the end is left out.
+            fields = dict(zip(names, row, strict=False))
             for name in cleared:
                 fields[name] = None
             for name, mask in masks.items():
                 fields[name] = mask(fields[name])
-            chunk.append((row[-1], fields, role))
+            pk = row[-1]
+            chunk.append((pk, fields, OWN if pk in owned else NEED))
             if len(chunk) >= size:
                 yield chunk
                 chunk = []
@@ -79,13 +86,11 @@ class ModelRows:
 
 
 def iter_records(graph: Graph, model: type[Model]) -> Iterator[list[Record]]:
-    """Yield every owned, then every needed, row of ``model`` in ``graph``."""
+    """Yield every owned and needed row of ``model`` in ``graph``, in key order."""
     reader = ModelRows(model, graph.policy)
     connection = connections[graph.using]
     size = key_batch_size(connection, len(getattr(model._meta.pk, "fields", ())) or 1)
-    for role, table in ((Role.OWN, graph.owned), (Role.NEED, graph.needed)):
-        keys = table.get(model)
-        if not keys:
-            continue
-        for batch in chunked(sorted_keys(keys), size):
-            yield from reader.read(batch, graph.using, role.value)
+    owned = graph.owned.get(model, set())
+    needed = graph.needed.get(model, set())
+    for batch in chunked(sorted_keys(owned | needed), size):
+        yield from reader.read(batch, graph.using, owned)

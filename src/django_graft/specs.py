@@ -70,9 +70,7 @@ def parse_specs(specs: list[str]) -> dict[type[Model], list[Any]]:
     return roots
 
 
-def normalize_roots(
-    roots: Any, using: str | None
-) -> tuple[dict[type[Model], list[Any]], str]:
+def normalize_roots(roots: Any, using: str | None) -> tuple[dict[type[Model], list[Any]], str]:
     """Turn what the API accepts as roots into ``({Model: [pk, ...]}, database alias)``.
 
     Accepted: a mapping ``{Model: [pk, ...]}``, a queryset, one model

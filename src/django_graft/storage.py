@@ -99,7 +99,9 @@ def open_for_read(source: Destination) -> Iterator[BinaryIO]:
     try:
         raw = path.open("rb")
     except OSError as exc:
-        raise ArchiveError(f"Cannot read archive '{path}': {exc.strerror}. Check the path.") from None
+        raise ArchiveError(
+            f"Cannot read archive '{path}': {exc.strerror}. Check the path."
+        ) from None
     with raw:
         if path.name.endswith(".gz"):
             with gzip.GzipFile(fileobj=raw, mode="rb") as zipped:

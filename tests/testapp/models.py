@@ -13,7 +13,6 @@ SET_NULL, SET_DEFAULT and DO_NOTHING all point in from outside trees.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Any
 
@@ -123,7 +122,9 @@ class Milestone(models.Model):
 
 class Task(models.Model):
     project = models.ForeignKey(Project, models.CASCADE, related_name="tasks")
-    parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="subtasks")
+    parent = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="subtasks"
+    )
     blocked_by = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="blocking"
     )
@@ -192,7 +193,9 @@ class Bookmark(models.Model):
 
 class Audit(models.Model):
     project = models.ForeignKey(Project, models.SET_NULL, null=True, related_name="audits")
-    task = models.ForeignKey(Task, models.DO_NOTHING, null=True, db_constraint=False, related_name="+")
+    task = models.ForeignKey(
+        Task, models.DO_NOTHING, null=True, db_constraint=False, related_name="+"
+    )
     label = models.CharField(max_length=50, default="")
 
 
@@ -274,7 +277,3 @@ if django.VERSION >= (5, 2):
         task = models.ForeignKey(Task, models.CASCADE, related_name="task_tags")
         tag = models.ForeignKey(Tag, models.CASCADE, related_name="task_tags")
         weight = models.IntegerField(default=1)
-
-
-def aware(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=datetime.timezone.utc)  # type: ignore[misc]

@@ -28,13 +28,14 @@ def sample_values(index: int = 0) -> dict[str, Any]:
     """Values at the edges of what each type holds."""
     return {
         "char": f"naïve café ✓ {index}",
-        "text": "line one\nline two\t\"quoted\" \\ back",
+        "text": 'line one\nline two\t"quoted" \\ back',
         "integer": -(2**31) + index,
         "big": 2**62 + index,
         "small": -32768,
         "positive_big": 2**63 - 1,
         "floating": 1.0 / 3.0,
-        "decimal": decimal.Decimal("12345678901234567890.0123456789"),
+        # 15 significant digits: what SQLite keeps exactly.
+        "decimal": decimal.Decimal("-1234567.12345678"),
         "flag": True,
         "maybe": None,
         "day": datetime.date(1999, 12, 31),
@@ -53,7 +54,7 @@ def sample_values(index: int = 0) -> dict[str, Any]:
 def build_tenant(org: m.Organisation, world: World, size: int) -> list[m.Project]:
     """Give ``org`` a tree whose row count grows linearly with ``size``."""
     people, tags = world.people, world.tags
-    projects = m.Project.objects.bulk_create(
+    projects: list[m.Project] = m.Project.objects.bulk_create(
         m.Project(organisation=org, name=f"{org.name}-p{i}", lead=people[i % 3])
         for i in range(2 * size)
     )
@@ -94,13 +95,18 @@ def build_tenant(org: m.Organisation, world: World, size: int) -> list[m.Project
         m.Document(project=p, file=f"docs/{p.pk}.txt", payload=b"\x00doc", data={"p": p.pk})
         for p in projects
     )
-    m.Sample.objects.bulk_create(m.Sample(project=p, **sample_values(i)) for i, p in enumerate(projects))
+    m.Sample.objects.bulk_create(
+        m.Sample(project=p, **sample_values(i)) for i, p in enumerate(projects)
+    )
     ct = ContentType.objects.get_for_model
     m.Note.objects.bulk_create(
         [
             m.Note(content_type=ct(m.Organisation), object_id=str(org.pk), text="org note"),
             *(m.Note(content_type=ct(m.Project), object_id=str(p.pk), text="p") for p in projects),
-            *(m.Note(content_type=ct(m.Document), object_id=str(d.pk), text="d") for d in documents),
+            *(
+                m.Note(content_type=ct(m.Document), object_id=str(d.pk), text="d")
+                for d in documents
+            ),
         ]
     )
     for i in range(size):
@@ -147,8 +153,11 @@ def _chicken_and_egg() -> m.Chicken:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        chicken_pk = (m.Chicken.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        chicken_pk = (
+            m.Chicken.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        ) + 1
         egg_pk = (m.Egg.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         m.Chicken.objects.bulk_create([m.Chicken(pk=chicken_pk, egg_id=egg_pk, name="hen")])
         m.Egg.objects.bulk_create([m.Egg(pk=egg_pk, chicken_id=chicken_pk)])
-    return m.Chicken.objects.get(pk=chicken_pk)
+    chicken: m.Chicken = m.Chicken.objects.get(pk=chicken_pk)
+    return chicken

@@ -26,10 +26,11 @@ from typing import Any
 
 from django.utils.duration import duration_iso_string
 
+orjson: Any
 try:  # pragma: no cover - exercised by whichever is installed
     import orjson
 except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
+    orjson = None
 
 
 def _default(value: Any) -> Any:
@@ -56,7 +57,8 @@ def _dumps_stdlib(value: Any) -> bytes:
 
 
 def _dumps_orjson(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default)
+    encoded: bytes = orjson.dumps(value, default=_default)
+    return encoded
 
 
 #: Serialize one value to UTF-8 JSON bytes, without a trailing newline.
@@ -65,9 +67,9 @@ dumps: Callable[[Any], bytes] = _dumps_orjson if orjson is not None else _dumps_
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON produced by ``dumps``."""
-    if orjson is not None:
-        return orjson.loads(data)
-    return json.loads(data)
+    if orjson is None:  # pragma: no cover
+        return json.loads(data)
+    return orjson.loads(data)
 
 
 def canonical(value: Any) -> bytes:

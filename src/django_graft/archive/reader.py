@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from ..exceptions import ArchiveFormatError
+from django_graft.exceptions import ArchiveFormatError
+
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import loads
 
@@ -32,8 +33,7 @@ def _parse(line: bytes, number: int) -> Any:
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(stream, start=1):
-        yield number, line
+    yield from enumerate(stream, start=1)
 
 
 def read_archive(stream: BinaryIO, *, keep_records: bool = False) -> ArchiveSummary:

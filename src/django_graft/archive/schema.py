@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import Field, Model
 
-from ..labels import model_label
+from django_graft.labels import model_label
+
 from .jsonenc import canonical
 
 

@@ -34,7 +34,10 @@ class ArchiveWriter:
         self._write(dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, **header}) + b"\n")
 
     def reference(self, label: str, pk: Any, key: dict[str, Any]) -> None:
-        """Write one reference record; ``key`` is ``{"natural_key": [...]}`` or ``{"match": {...}}``."""
+        """Write one reference record.
+
+        ``key`` is ``{"natural_key": [...]}`` or ``{"match": {field: value}}``.
+        """
         self._write(dumps({"ref": label, "pk": pk, **key}) + b"\n")
         self.references[label] += 1
 

@@ -58,7 +58,7 @@ class GraftCommand(BaseCommand):
         policy = load_policy(options["policy"]) if options.get("policy") else default_policy()
         if options.get("reference") or options.get("skip"):
             policy = policy.extend(
-                edges={label: "skip" for label in options.get("skip", [])},
+                edges=dict.fromkeys(options.get("skip", []), "skip"),
                 reference=options.get("reference", []),
             )
         return policy

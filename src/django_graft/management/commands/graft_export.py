@@ -5,8 +5,8 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django_graft.collect import collect
-from django_graft.export import export
+from django_graft.collector import collect
+from django_graft.exporter import export
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
 

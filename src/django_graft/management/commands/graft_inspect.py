@@ -7,7 +7,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django_graft.archive.reader import read_archive
-from django_graft.collect import collect
+from django_graft.collector import collect
 from django_graft.picture import write_picture
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs

@@ -12,12 +12,13 @@ from django.db import connections
 from . import __version__
 from .archive.schema import describe_model
 from .archive.writer import ArchiveWriter
-from .collect import collect
+from .collector import collect
 from .graph import Graph
 from .labels import model_label
 from .ordering import dependency_order
 from .policy import Policy
 from .references import reference_keys
+from .relations import EdgeKind
 from .rows import iter_records
 from .storage import Destination, describe, open_for_write
 
@@ -64,7 +65,12 @@ def write_graph(graph: Graph, writer: ArchiveWriter) -> str:
         label = model_label(model)
         for pk, key in reference_keys(model, graph.referenced[model], graph.policy, graph.using):
             writer.reference(label, pk, key)
-    for model in dependency_order({*graph.owned, *graph.needed}, graph.policy):
+    generic = [
+        (edge.source, target)
+        for edge, target in graph.edge_rows
+        if edge.kind is EdgeKind.GENERIC_FORWARD
+    ]
+    for model in dependency_order({*graph.owned, *graph.needed}, graph.policy, generic):
         label = model_label(model)
         for chunk in iter_records(graph, model):
             writer.records(label, chunk)

@@ -33,7 +33,7 @@ from .exceptions import ObjectNotFound, SpecError
 from .graph import Graph, Reason, Role
 from .labels import concrete, model_label
 from .policy import Policy, Rule
-from .relations import Edge, EdgeKind, edges_of
+from .relations import Edge, EdgeKind, edges_of, generic_columns
 
 #: {model: {key, ...}}
 KeySets = dict[type[Model], set[Any]]
@@ -144,12 +144,10 @@ class Collector:
             if edge.kind is EdgeKind.FORWARD:
                 columns.append(edge.fk.attname)
             elif edge.kind is EdgeKind.GENERIC_FORWARD:
-                gfk = edge.generic
-                columns.append(model._meta.get_field(gfk.ct_field).attname)
-                columns.append(model._meta.get_field(gfk.fk_field).attname)
+                columns.extend(generic_columns(edge))
             elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
                 columns.append(edge.fk.target_field.attname)
-        unverified = self._unverified.get(model)
+        unverified = self._unverified.get(model, set())
         must_verify = bool(unverified) and any(k in unverified for k in batch)
         if not columns and not must_verify:
             return None
@@ -188,10 +186,7 @@ class Collector:
     def _generic_forward(
         self, edge: Edge, rows: list[dict[str, Any]], role: Role, found: KeySets
     ) -> None:
-        gfk = edge.generic
-        opts = edge.source._meta
-        ct_col = opts.get_field(gfk.ct_field).attname
-        id_col = opts.get_field(gfk.fk_field).attname
+        ct_col, id_col = generic_columns(edge)
         by_type: dict[int, set[Any]] = defaultdict(set)
         for row in rows:
             if row[ct_col] is not None and row[id_col] is not None:

@@ -1,0 +1,24 @@
+# Shared by scripts/demo.sh and scripts/test.sh: create .venv and install the project.
+# Sourced, not run. Uses the newest Python that Django 6.x supports when one is
+# installed (directly or through pyenv), else python3 (which gets Django 5.2).
+
+pick_python() {
+  local root="${PYENV_ROOT:-$HOME/.pyenv}" version candidate
+  for version in 3.12 3.13; do
+    for candidate in "python$version" "$root"/versions/"$version"*/bin/python"$version"; do
+      if "$candidate" -c 'import sys, venv; assert sys.version_info >= (3, 12)' >/dev/null 2>&1; then
+        echo "$candidate"
+        return
+      fi
+    done
+  done
+  echo python3
+}
+
+setup_venv() {
+  if [ ! -x .venv/bin/python ]; then
+    "$(pick_python)" -m venv .venv
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+}

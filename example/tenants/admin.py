@@ -29,14 +29,12 @@ if TYPE_CHECKING:
     # runtime raises TypeError, so the parameters exist for the type checker only.
     ModelAdmin = admin.ModelAdmin[Any]
     TabularInline = admin.TabularInline[Any, Any]
-    CommentInlineBase = GenericTabularInline[Any, Any]
 else:
     ModelAdmin = admin.ModelAdmin
     TabularInline = admin.TabularInline
-    CommentInlineBase = GenericTabularInline
 
 
-class CommentInline(CommentInlineBase):
+class CommentInline(GenericTabularInline):
     model = Comment
     extra = 0
     fields = ("author", "body", "created_at")

@@ -155,9 +155,7 @@ class AgendaItem(models.Model):
 class Proposal(models.Model):
     item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="proposals")
     # PROTECT: a user who authored proposals cannot be deleted while they exist.
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     attachment = models.BinaryField(null=True, blank=True)

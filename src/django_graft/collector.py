@@ -31,6 +31,7 @@ from django.db.models import Model
 from .batching import chunked, key_batch_size, sorted_keys
 from .exceptions import ObjectNotFound, SpecError
 from .graph import Graph, Reason, Role
+from .keyfilter import filter_in
 from .labels import concrete, model_label
 from .policy import Policy, Rule
 from .relations import Edge, EdgeKind, edges_of, generic_columns
@@ -154,8 +155,7 @@ class Collector:
         names = ["pk", *dict.fromkeys(columns)]
         rows = [
             dict(zip(names, values, strict=True))
-            for values in model._base_manager.using(self.using)
-            .filter(pk__in=batch)
+            for values in filter_in(model._base_manager.using(self.using), model._meta.pk, batch)
             .values_list(*names)
         ]
         if unverified:
@@ -225,11 +225,8 @@ class Collector:
         if not values:
             return
         assert edge.target is not None
-        targets = set(
-            edge.target._base_manager.using(self.using)
-            .filter(**{f"{edge.fk.attname}__in": values})
-            .values_list("pk", flat=True)
-        )
+        manager = edge.target._base_manager.using(self.using)
+        targets = set(filter_in(manager, edge.fk, values).values_list("pk", flat=True))
         self._reach(edge, edge.target, targets, Role.OWN, found)
 
     def _generic_reverse(self, edge: Edge, keys: list[Any], found: KeySets) -> None:

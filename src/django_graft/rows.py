@@ -17,6 +17,7 @@ from .archive.schema import stored_fields
 from .batching import chunked, key_batch_size, sorted_keys
 from .conf import graft_settings
 from .graph import Graph, Role
+from .keyfilter import filter_in
 from .policy import Policy, Rule
 from .relations import EdgeKind, edges_of
 
@@ -60,11 +61,9 @@ class ModelRows:
 
         A row's role is ``own`` when its key is in ``owned``, else ``need``.
         """
-        queryset = (
-            self.model._base_manager.using(using)
-            .filter(pk__in=keys)
-            .order_by("pk")
-            .values_list(*self.columns)
+        manager = self.model._base_manager.using(using)
+        queryset = filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(
+            *self.columns
         )
         names, cleared, masks = self.names, self.cleared, self.masks
         chunk: list[Record] = []

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if manager.filter(username=ADMIN_USERNAME).exists():
             self.stdout.write(f"Superuser {ADMIN_USERNAME!r} already exists (unchanged).")
         else:
-            manager.create_superuser(  # type: ignore[attr-defined]
+            manager.create_superuser(
                 ADMIN_USERNAME, f"{ADMIN_USERNAME}@example.org", ADMIN_PASSWORD
             )
             self.stdout.write(

@@ -155,8 +155,9 @@ class Collector:
         names = ["pk", *dict.fromkeys(columns)]
         rows = [
             dict(zip(names, values, strict=True))
-            for values in filter_in(model._base_manager.using(self.using), model._meta.pk, batch)
-            .values_list(*names)
+            for values in filter_in(
+                model._base_manager.using(self.using), model._meta.pk, batch
+            ).values_list(*names)
         ]
         if unverified:
             present = {row["pk"] for row in rows}

@@ -62,8 +62,8 @@ class ModelRows:
         A row's role is ``own`` when its key is in ``owned``, else ``need``.
         """
         manager = self.model._base_manager.using(using)
-        queryset = filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(
-            *self.columns
+        queryset = (
+            filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(*self.columns)
         )
         names, cleared, masks = self.names, self.cleared, self.masks
         chunk: list[Record] = []

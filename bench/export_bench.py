@@ -22,7 +22,7 @@ import os
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class Measure:
     rows: int
 
 
-def _rows_of(graph: Graph) -> list[tuple[type[Model], list[Any]]]:
+def _rows_of(graph: Graph) -> list[tuple[type[Model], Sequence[Any]]]:
     return [
         (model, sorted_keys(graph.owned.get(model, set()) | graph.needed.get(model, set())))
         for model in sorted({*graph.owned, *graph.needed}, key=lambda m: m._meta.label)
@@ -87,8 +87,9 @@ def raw_floor(graph: Graph) -> int:
     size = key_batch_size(connection)
     quote = connection.ops.quote_name
     for model, keys in _rows_of(graph):
-        columns = ", ".join(quote(f.column) for f in stored_fields(model))
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)  # type: ignore[union-attr]
+        columns = ", ".join(quote(str(f.column)) for f in stored_fields(model))
+        pk_field: Any = model._meta.pk
+        table, pk = quote(model._meta.db_table), quote(pk_field.column)
         for batch in chunked(keys, size):
             marks = ", ".join(["%s"] * len(batch))
             with connection.cursor() as cursor:

@@ -21,6 +21,9 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django_graft",
     "tests.testapp",
+    # The example project's app: type-checked with the suite, and a second
+    # schema the benchmark and demo run on.
+    "tenants",
 ]
 
 TEST_DB = os.environ.get("GRAFT_TEST_DB", "sqlite")

@@ -10,7 +10,7 @@ parameters. Any other key type takes Django's normal path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -50,5 +50,8 @@ def filter_in(queryset: Q, field: Any, keys: Sequence[Any]) -> Q:
         quote = connections[queryset.db].ops.quote_name
         column = f"{quote(model._meta.db_table)}.{quote(field.column)}"
         marks = ", ".join(["%s"] * len(keys))
-        return queryset.extra(where=[f"{column} IN ({marks})"], params=list(keys))
-    return queryset.filter(**{f"{field.attname if field.column else field.name}__in": keys})
+        restricted: Any = queryset.extra(where=[f"{column} IN ({marks})"], params=list(keys))
+    else:
+        name = field.attname if field.column else field.name
+        restricted = queryset.filter(**{f"{name}__in": keys})
+    return cast(Q, restricted)

@@ -191,9 +191,11 @@ def test_directory_that_refuses_files(
 
 
 def test_commands_exit_non_zero_without_traceback(world: World, tmp_path: Path) -> None:
+    import os
     import subprocess
     import sys
 
+    root = Path(__file__).resolve().parents[2]
     completed = subprocess.run(
         [
             sys.executable,
@@ -206,7 +208,8 @@ def test_commands_exit_non_zero_without_traceback(world: World, tmp_path: Path) 
         ],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "example")])},
     )
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr

@@ -39,18 +39,47 @@ def _stored_type(field: Any) -> str:
     return str(field.get_internal_type())
 
 
+def _integer_columns(field: Any) -> list[str] | None:
+    """The columns of ``field`` when they all hold integers, else ``None``."""
+    parts = list(getattr(field, "fields", ())) or [field]  # a CompositePrimaryKey has parts
+    if not all(getattr(part, "column", None) for part in parts):
+        return None
+    if not all(_stored_type(part) in _INTEGER_TYPES for part in parts):
+        return None
+    return [part.column for part in parts]
+
+
+def _all_integers(keys: Sequence[Any], width: int) -> bool:
+    if width == 1:
+        return all(type(key) is int for key in keys)
+    return all(
+        type(key) is tuple and len(key) == width and all(type(v) is int for v in key)
+        for key in keys
+    )
+
+
 def filter_in(queryset: Q, field: Any, keys: Sequence[Any]) -> Q:
-    """Return ``queryset`` restricted to rows whose ``field`` is in ``keys``."""
-    if (
-        getattr(field, "column", None)
-        and _stored_type(field) in _INTEGER_TYPES
-        and all(type(key) is int for key in keys)
-    ):
+    """Return ``queryset`` restricted to rows whose ``field`` is in ``keys``.
+
+    Composite keys of integers become one row-value ``IN``, which both
+    PostgreSQL and SQLite (3.15+) take; Django before 6.0 writes them as a
+    chain of ``OR`` terms that SQLite refuses past a depth of 1,000.
+    """
+    columns = _integer_columns(field)
+    if columns and _all_integers(keys, len(columns)):
         model: type[Model] = queryset.model
         quote = connections[queryset.db].ops.quote_name
-        column = f"{quote(model._meta.db_table)}.{quote(field.column)}"
-        marks = ", ".join(["%s"] * len(keys))
-        restricted: Any = queryset.extra(where=[f"{column} IN ({marks})"], params=list(keys))
+        table = quote(model._meta.db_table)
+        qualified = [f"{table}.{quote(column)}" for column in columns]
+        if len(columns) == 1:
+            target, mark = qualified[0], "%s"
+            params: list[Any] = list(keys)
+        else:
+            target = f"({', '.join(qualified)})"
+            mark = f"({', '.join(['%s'] * len(columns))})"
+            params = [value for key in keys for value in key]
+        marks = ", ".join([mark] * len(keys))
+        restricted: Any = queryset.extra(where=[f"{target} IN ({marks})"], params=params)
     else:
         name = field.attname if field.column else field.name
         restricted = queryset.filter(**{f"{name}__in": keys})

@@ -8,7 +8,6 @@ the graph (the archive writer, later the importer and the deleter).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,10 +109,6 @@ class Graph:
                 break
         path.reverse()
         return path
-
-    def iter_keys(self, role: Role) -> Iterator[tuple[type[Model], set[Any]]]:
-        table = {Role.OWN: self.owned, Role.NEED: self.needed, Role.REFERENCE: self.referenced}
-        yield from table[role].items()
 
     @property
     def total_rows(self) -> int:

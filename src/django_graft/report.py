@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .graph import Graph, Role
+from .graph import Graph
 from .labels import model_label
 
 
@@ -37,7 +37,3 @@ def roots_text(graph: Graph) -> str:
         f"{model_label(model)}:{','.join(str(pk) for pk in keys)}"
         for model, keys in graph.roots.items()
     )
-
-
-def role_names() -> list[str]:
-    return [role.value for role in Role]

@@ -5,17 +5,17 @@ from typing import Any
 import django
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model
 from django.db.models.deletion import Collector as DjangoCollector
-from django.test.utils import CaptureQueriesContext
 
 from django_graft import Policy, collect
 from django_graft.exceptions import ObjectNotFound, SpecError
 from django_graft.graph import Role
 from django_graft.labels import concrete, model_label
+from tests.queries import count_queries
 from tests.testapp import models as m
-from tests.testapp.world import World, build_tenant, build_world
+from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -205,18 +205,9 @@ def test_roots_as_specs_and_querysets(world: World) -> None:
     assert by_spec.owned == by_queryset.owned
 
 
-def queries_for(root: Model) -> int:
-    ContentType.objects.clear_cache()
-    with CaptureQueriesContext(connection) as ctx:
-        collect(root)
-    return len(ctx.captured_queries)
-
-
-def test_query_count_does_not_grow_with_the_tree(db: None) -> None:
-    world = build_world(size=1)
-    small = collect(world.org).total_rows
-    big_org = m.Organisation.objects.create(name="Big")
-    build_tenant(big_org, world, size=100)
-    big = collect(big_org).total_rows
-    assert small < 80 and big > 2000
-    assert queries_for(world.org) == queries_for(big_org)
+def test_query_count_does_not_grow_with_the_tree(
+    small_and_big: tuple[m.Organisation, m.Organisation],
+) -> None:
+    small, big = small_and_big
+    assert collect(small).total_rows < 80 and collect(big).total_rows > 2000
+    assert count_queries(lambda: collect(small)) == count_queries(lambda: collect(big))

@@ -1,0 +1,22 @@
+"""Query counting for the 'does not grow with the number of objects' tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def count_queries(operation: Callable[[], Any]) -> int:
+    """Run ``operation`` with a cold content-type cache; return its query count.
+
+    The cache is cleared first so that two runs compared with each other pay
+    for the same content-type look-ups.
+    """
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as ctx:
+        operation()
+    return len(ctx.captured_queries)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -63,6 +63,10 @@ def key_batch_size(connection: BaseDatabaseWrapper, columns_per_key: int = 1) ->
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Yield lists of at most ``size`` items."""
+    if isinstance(items, list):  # slicing is much faster than appending one by one
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
+        return
     batch: list[T] = []
     for item in items:
         batch.append(item)
@@ -73,7 +77,7 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def sorted_keys(keys: Iterable[T]) -> Sequence[T]:
+def sorted_keys(keys: Iterable[T]) -> list[T]:
     """Sort keys for reproducible output, tolerating keys that do not compare."""
     items = list(keys)
     try:

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from .batching import chunked, key_batch_size, sorted_keys
 from .exceptions import ObjectNotFound, SpecError
+from .fetch import fetch_keys, fetch_rows
 from .graph import Graph, Reason, Role
 from .keyfilter import filter_in
 from .labels import concrete, model_label
@@ -38,6 +40,39 @@ from .relations import Edge, EdgeKind, edges_of, generic_columns
 
 #: {model: {key, ...}}
 KeySets = dict[type[Model], set[Any]]
+
+
+class Rows:
+    """Rows of ``(pk, column, ...)`` read for a batch of keys, used column by column."""
+
+    def __init__(self, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self._index = {name: i for i, name in enumerate(names)}
+        self._rows = rows
+
+    @classmethod
+    def read(cls, names: tuple[str, ...], queryset: QuerySet[Any, Any]) -> Rows:
+        fetched = fetch_rows(queryset.values_list(*names), _FETCH_CHUNK)
+        return cls(names, [row for chunk in fetched for row in chunk])
+
+    def column(self, name: str) -> list[Any]:
+        return list(map(itemgetter(self._index[name]), self._rows))
+
+
+#: Rows per fetch from the cursor while walking.
+_FETCH_CHUNK = 10_000
+
+
+def _row_names(edges: list[Edge]) -> tuple[str, ...]:
+    """The columns a row query reads so that ``edges`` can be followed: ``pk`` first."""
+    columns: list[str] = []
+    for edge in edges:
+        if edge.kind is EdgeKind.FORWARD:
+            columns.append(edge.fk.attname)
+        elif edge.kind is EdgeKind.GENERIC_FORWARD:
+            columns.extend(generic_columns(edge))
+        elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
+            columns.append(edge.fk.target_field.attname)
+    return ("pk", *dict.fromkeys(columns))
 
 
 def _pk_columns(model: type[Model]) -> int:
@@ -59,6 +94,9 @@ class Collector:
         self._need_frontier: KeySets = defaultdict(set)
         # {model: [key, ...]} roots the row query did not find.
         self._missing_roots: dict[type[Model], list[Any]] = {}
+        # {model: (names, {key: row})}: rows a reverse edge found this round,
+        # read with the columns their own row query would have read next round.
+        self._prefetched: dict[type[Model], tuple[tuple[str, ...], dict[Any, Any]]] = {}
 
     # -- entry point -----------------------------------------------------
 
@@ -99,12 +137,18 @@ class Collector:
 
     def _round(self, frontier: KeySets, role: Role) -> KeySets:
         found: KeySets = defaultdict(set)
+        # Rows prefetched last round serve this one; older ones are dropped.
+        prefetched, self._prefetched = self._prefetched, {}
         for model in sorted(frontier, key=model_label):
-            followed = [e for e in edges_of(model) if self._follows(e, role)]
+            followed = self._followed(model, role)
             size = key_batch_size(self.connection, _pk_columns(model))
+            known = prefetched.get(model)
             for batch in chunked(sorted_keys(frontier[model]), size):
-                self._expand(model, batch, followed, role, found)
+                self._expand(model, batch, followed, role, found, known)
         return self._admit(found, role)
+
+    def _followed(self, model: type[Model], role: Role) -> list[Edge]:
+        return [e for e in edges_of(model) if self._follows(e, role)]
 
     def _follows(self, edge: Edge, role: Role) -> bool:
         rule = self.policy.rule(edge)
@@ -121,9 +165,10 @@ class Collector:
         edges: list[Edge],
         role: Role,
         found: KeySets,
+        known: tuple[tuple[str, ...], dict[Any, Any]] | None,
     ) -> None:
-        rows = self._row_query(model, batch, edges)
-        keys = batch if rows is None else [row["pk"] for row in rows]
+        rows = self._row_query(model, batch, edges, known)
+        keys = batch if rows is None else rows.column("pk")
         for edge in edges:
             if edge.kind is EdgeKind.FORWARD:
                 assert rows is not None
@@ -137,61 +182,61 @@ class Collector:
                 self._generic_reverse(edge, keys, found)
 
     def _row_query(
-        self, model: type[Model], batch: list[Any], edges: list[Edge]
-    ) -> list[dict[str, Any]] | None:
-        """Read the columns the edges need; ``None`` when no query is needed."""
-        columns: list[str] = []
-        for edge in edges:
-            if edge.kind is EdgeKind.FORWARD:
-                columns.append(edge.fk.attname)
-            elif edge.kind is EdgeKind.GENERIC_FORWARD:
-                columns.extend(generic_columns(edge))
-            elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
-                columns.append(edge.fk.target_field.attname)
+        self,
+        model: type[Model],
+        batch: list[Any],
+        edges: list[Edge],
+        known: tuple[tuple[str, ...], dict[Any, Any]] | None,
+    ) -> Rows | None:
+        """Read the columns the edges need; ``None`` when no query is needed.
+
+        Rows a reverse edge already read (``known``) are taken from there.
+        """
+        names = _row_names(edges)
         unverified = self._unverified.get(model, set())
         must_verify = bool(unverified) and any(k in unverified for k in batch)
-        if not columns and not must_verify:
+        if len(names) == 1 and not must_verify:
             return None
-        names = ["pk", *dict.fromkeys(columns)]
-        rows = [
-            dict(zip(names, values, strict=True))
-            for values in filter_in(
-                model._base_manager.using(self.using), model._meta.pk, batch
-            ).values_list(*names)
-        ]
+        rows: list[tuple[Any, ...]] = []
+        missing = batch
+        if known is not None and known[0] == names:
+            prefetched = known[1]
+            rows = [prefetched[k] for k in batch if k in prefetched]
+            missing = [k for k in batch if k not in prefetched] if len(rows) < len(batch) else []
+        if missing:
+            queryset = filter_in(model._base_manager.using(self.using), model._meta.pk, missing)
+            rows.extend(Rows.read(names, queryset)._rows)
+        table = Rows(names, rows)
         if unverified:
-            present = {row["pk"] for row in rows}
+            present = set(table.column("pk"))
             for key in batch:
                 if key in unverified:
                     unverified.discard(key)
                     if key not in present:
                         self._missing(model, key)
-        return rows
+        return table
 
     # -- edge kinds ------------------------------------------------------
 
-    def _forward(self, edge: Edge, rows: list[dict[str, Any]], role: Role, found: KeySets) -> None:
-        values = {row[edge.fk.attname] for row in rows} - {None}
+    def _forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
+        values = set(rows.column(edge.fk.attname)) - {None}
         if not values:
             return
         assert edge.target is not None
         if not edge.via_pk:
             to_field = edge.fk.target_field.attname
-            values = set(
-                edge.target._base_manager.using(self.using)
-                .filter(**{f"{to_field}__in": list(values)})
-                .values_list("pk", flat=True)
+            values = fetch_keys(
+                edge.target._base_manager.using(self.using).filter(
+                    **{f"{to_field}__in": list(values)}
+                )
             )
         self._reach(edge, edge.target, values, role, found)
 
-    def _generic_forward(
-        self, edge: Edge, rows: list[dict[str, Any]], role: Role, found: KeySets
-    ) -> None:
-        ct_col, id_col = generic_columns(edge)
+    def _generic_forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
         by_type: dict[int, set[Any]] = defaultdict(set)
-        for row in rows:
-            if row[ct_col] is not None and row[id_col] is not None:
-                by_type[row[ct_col]].add(row[id_col])
+        for ct_id, object_id in zip(*map(rows.column, generic_columns(edge)), strict=True):
+            if ct_id is not None and object_id is not None:
+                by_type[ct_id].add(object_id)
         manager = ContentType.objects.db_manager(self.using)
         for ct_id in sorted(by_type):
             target = manager.get_for_id(ct_id).model_class()
@@ -214,20 +259,19 @@ class Collector:
         self,
         edge: Edge,
         keys: list[Any],
-        rows: list[dict[str, Any]] | None,
+        rows: Rows | None,
         found: KeySets,
     ) -> None:
         if edge.via_pk:
             values: list[Any] = keys
         else:
             assert rows is not None
-            column = edge.fk.target_field.attname
-            values = [row[column] for row in rows if row[column] is not None]
+            values = [v for v in rows.column(edge.fk.target_field.attname) if v is not None]
         if not values:
             return
         assert edge.target is not None
         manager = edge.target._base_manager.using(self.using)
-        targets = set(filter_in(manager, edge.fk, values).values_list("pk", flat=True))
+        targets = self._discover(edge.target, filter_in(manager, edge.fk, values))
         self._reach(edge, edge.target, targets, Role.OWN, found)
 
     def _generic_reverse(self, edge: Edge, keys: list[Any], found: KeySets) -> None:
@@ -236,17 +280,33 @@ class Collector:
         content_type = ContentType.objects.db_manager(self.using).get_for_model(
             edge.source, for_concrete_model=relation.for_concrete_model
         )
-        targets = set(
-            edge.target._base_manager.using(self.using)
-            .filter(
-                **{
-                    relation.content_type_field_name: content_type.pk,
-                    f"{relation.object_id_field_name}__in": keys,
-                }
-            )
-            .values_list("pk", flat=True)
+        manager = edge.target._base_manager.using(self.using)
+        object_id = edge.target._meta.get_field(relation.object_id_field_name)
+        targets = self._discover(
+            edge.target,
+            filter_in(
+                manager.filter(**{relation.content_type_field_name: content_type.pk}),
+                object_id,
+                keys,
+            ),
         )
         self._reach(edge, edge.target, targets, Role.OWN, found)
+
+    def _discover(self, target: type[Model], queryset: QuerySet[Any, Any]) -> set[Any]:
+        """Return the keys of the owned rows ``queryset`` finds.
+
+        The columns the rows' own row query will need next round are read
+        in the same query and kept, so that query is not sent.
+        """
+        if self.policy.is_reference(target):
+            return fetch_keys(queryset)
+        names = _row_names(self._followed(target, Role.OWN))
+        if len(names) == 1:
+            return fetch_keys(queryset)
+        rows = Rows.read(names, queryset)._rows
+        keys = list(map(itemgetter(0), rows))
+        self._prefetched.setdefault(target, (names, {}))[1].update(zip(keys, rows, strict=True))
+        return set(keys)
 
     # -- bookkeeping -------------------------------------------------------
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +16,7 @@ from . import __version__
 from .archive.schema import describe_model
 from .archive.writer import ArchiveWriter
 from .collector import collect
+from .fetch import naive_means_utc
 from .graph import Graph
 from .labels import model_label
 from .ordering import dependency_order
@@ -40,6 +44,25 @@ class ExportResult:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk read.
+
+    An export allocates a few dicts per row and none of them form cycles,
+    yet the collector keeps scanning them (and, once enough survive, every
+    long-lived object too): about a fifth of an export's time on a big
+    tree. Reference counting still frees everything as it goes; the
+    collector is switched back on, as it was, at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _header(graph: Graph) -> dict[str, Any]:
@@ -70,10 +93,13 @@ def write_graph(graph: Graph, writer: ArchiveWriter) -> str:
         for edge, target in graph.edge_rows
         if edge.kind is EdgeKind.GENERIC_FORWARD
     ]
+    # Where the database keeps naive UTC datetimes, they are written as UTC
+    # straight away instead of being made aware one by one.
+    utc = naive_means_utc(connections[graph.using])
     for model in dependency_order({*graph.owned, *graph.needed}, graph.policy, generic):
         label = model_label(model)
-        for chunk in iter_records(graph, model):
-            writer.records(label, chunk)
+        for chunk in iter_records(graph, model, utc_naive=utc):
+            writer.records(label, chunk, naive_utc=utc)
     return writer.finish()
 
 
@@ -90,10 +116,11 @@ def export(
     ``"-"`` for standard output, or a writable binary file object. A path
     only appears once the archive is complete.
     """
-    graph = collect(roots, policy=policy, using=using)
-    with open_for_write(destination) as stream:
-        writer = ArchiveWriter(stream)
-        digest = write_graph(graph, writer)
+    with cyclic_gc_paused():
+        graph = collect(roots, policy=policy, using=using)
+        with open_for_write(destination) as stream:
+            writer = ArchiveWriter(stream)
+            digest = write_graph(graph, writer)
     return ExportResult(
         destination=describe(destination),
         sha256=digest,

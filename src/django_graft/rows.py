@@ -1,13 +1,15 @@
 """Stream the rows of a graph out of the database, in batches, as field dicts.
 
-Values come from ``values_list()`` (converted by each field's
-``from_db_value`` but never turned into model instances), which is what
-makes streaming several times faster than Django's serializers.
+Values come from ``values_list()`` queries (converted by each field's
+``from_db_value`` but never turned into model instances) read in big chunks
+by :mod:`django_graft.fetch`, which is what makes streaming several times
+faster than Django's serializers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from typing import Any
 
 from django.db import connections
@@ -16,13 +18,16 @@ from django.db.models import Model
 from .archive.schema import stored_fields
 from .batching import chunked, key_batch_size, sorted_keys
 from .conf import graft_settings
+from .fetch import fetch_rows
 from .graph import Graph, Role
 from .keyfilter import filter_in
+from .labels import model_label
 from .policy import Policy, Rule
 from .relations import EdgeKind, edges_of
 
-#: (pk, {field name: value}, role)
-Record = tuple[Any, dict[str, Any], str]
+#: ``{"model": label, "pk": pk, "fields": {name: value}, "role": "own"|"need"}``,
+#: the object record of archive v1, ready to encode.
+Record = dict[str, Any]
 
 OWN, NEED = Role.OWN.value, Role.NEED.value
 
@@ -36,6 +41,7 @@ class ModelRows:
 
     def __init__(self, model: type[Model], policy: Policy) -> None:
         self.model = model
+        self.label = model_label(model)
         composite = hasattr(model._meta.pk, "fields")
         excluded = policy.excluded_fields(model)
         fields = [
@@ -56,40 +62,58 @@ class ModelRows:
             name: fn for name, fn in policy.masks(model).items() if name in self.names
         }
 
-    def read(self, keys: list[Any], using: str, owned: set[Any]) -> Iterator[list[Record]]:
+    def read(
+        self, keys: list[Any], using: str, owned: set[Any], *, utc_naive: bool = False
+    ) -> Iterator[list[Record]]:
         """Yield the rows for ``keys`` in chunks, ordered by primary key.
 
         A row's role is ``own`` when its key is in ``owned``, else ``need``.
+        ``utc_naive`` is passed on to :func:`~django_graft.fetch.fetch_rows`.
         """
         manager = self.model._base_manager.using(using)
         queryset = (
             filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(*self.columns)
         )
-        names, cleared, masks = self.names, self.cleared, self.masks
-        chunk: list[Record] = []
-        size = graft_settings.CHUNK_SIZE
-        for row in queryset.iterator(chunk_size=size):
-            # zip stops at the shorter: the primary key at the end is left out.
-            fields = dict(zip(names, row, strict=False))
-            for name in cleared:
-                fields[name] = None
-            for name, mask in masks.items():
-                fields[name] = mask(fields[name])
-            pk = row[-1]
-            chunk.append((pk, fields, OWN if pk in owned else NEED))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
+        label, names = self.label, self.names
+        for rows in fetch_rows(queryset, graft_settings.CHUNK_SIZE, utc_naive=utc_naive):
+            # map(dict, map(zip, ...)) builds the field dicts in C; zip stops
+            # at the shorter, so the primary key at the end of a row is left out.
+            fields = map(dict, map(zip, repeat(names), rows))
+            chunk = [
+                {
+                    "model": label,
+                    "pk": row[-1],
+                    "fields": f,
+                    "role": OWN if row[-1] in owned else NEED,
+                }
+                for row, f in zip(rows, fields, strict=True)
+            ]
+            if self.cleared or self.masks:
+                self._rewrite(chunk)
             yield chunk
 
+    def _rewrite(self, chunk: list[Record]) -> None:
+        """Clear the skipped foreign keys and apply the masks, in place."""
+        for record in chunk:
+            fields = record["fields"]
+            for name in self.cleared:
+                fields[name] = None
+            for name, mask in self.masks.items():
+                fields[name] = mask(fields[name])
 
-def iter_records(graph: Graph, model: type[Model]) -> Iterator[list[Record]]:
-    """Yield every owned and needed row of ``model`` in ``graph``, in key order."""
+
+def iter_records(
+    graph: Graph, model: type[Model], *, utc_naive: bool = False
+) -> Iterator[list[Record]]:
+    """Yield every owned and needed row of ``model`` in ``graph``, in key order.
+
+    With ``utc_naive``, datetimes the database keeps in UTC may come back
+    naive (see :func:`~django_graft.fetch.fetch_rows`).
+    """
     reader = ModelRows(model, graph.policy)
     connection = connections[graph.using]
     size = key_batch_size(connection, len(getattr(model._meta.pk, "fields", ())) or 1)
     owned = graph.owned.get(model, set())
     needed = graph.needed.get(model, set())
     for batch in chunked(sorted_keys(owned | needed), size):
-        yield from reader.read(batch, graph.using, owned)
+        yield from reader.read(batch, graph.using, owned, utc_naive=utc_naive)

@@ -148,7 +148,7 @@ def test_gzip_by_file_name(world: World, tmp_path: Path) -> None:
 def test_failure_leaves_no_file(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: Any) -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(sys.modules["django_graft.exporter"], "iter_records", broken)

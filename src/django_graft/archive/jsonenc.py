@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,17 @@ def _default(value: Any) -> Any:
     """Encode what JSON has no type for; orjson calls this only for those."""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
+    return _default_other(value)
+
+
+def _default_naive_utc(value: Any) -> Any:
+    """As :func:`_default`, writing naive datetimes as UTC."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+    return _default(value)
+
+
+def _default_other(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, uuid.UUID):
@@ -50,9 +62,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} cannot be written to an archive")
 
 
-def _dumps_stdlib(value: Any) -> bytes:
+def _dumps_stdlib(value: Any, default: Callable[[Any], Any] = _default) -> bytes:
     return json.dumps(
-        value, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        value, default=default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")
 
 
@@ -63,6 +75,13 @@ def _dumps_orjson(value: Any) -> bytes:
 
 #: Serialize one value to UTF-8 JSON bytes, without a trailing newline.
 dumps: Callable[[Any], bytes] = _dumps_orjson if orjson is not None else _dumps_stdlib
+
+
+def utc_dumps() -> Callable[[Any], bytes]:
+    """Return a ``dumps`` that writes naive datetimes as UTC (``+00:00``)."""
+    if orjson is not None:
+        return functools.partial(orjson.dumps, default=_default, option=orjson.OPT_NAIVE_UTC)
+    return functools.partial(_dumps_stdlib, default=_default_naive_utc)
 
 
 def loads(data: bytes | str) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from .format import FORMAT_NAME, FORMAT_VERSION
-from .jsonenc import dumps
+from .jsonenc import dumps, utc_dumps
 
 
 class ArchiveWriter:
@@ -22,6 +22,7 @@ class ArchiveWriter:
         self.bytes_written = 0
         self._started = False
         self._finished = False
+        self._utc_dumps = utc_dumps()
 
     def _write(self, data: bytes) -> None:
         self._hash.update(data)
@@ -41,15 +42,18 @@ class ArchiveWriter:
         self._write(dumps({"ref": label, "pk": pk, **key}) + b"\n")
         self.references[label] += 1
 
-    def records(self, label: str, records: Iterable[tuple[Any, dict[str, Any], str]]) -> None:
-        """Write object records ``(pk, fields, role)`` of one model in one go."""
-        lines = [
-            dumps({"model": label, "pk": pk, "fields": fields, "role": role})
-            for pk, fields, role in records
-        ]
-        if lines:
-            self._write(b"\n".join(lines) + b"\n")
-            self.counts[label] += len(lines)
+    def records(
+        self, label: str, records: Sequence[dict[str, Any]], *, naive_utc: bool = False
+    ) -> None:
+        """Write object records of one model in one go.
+
+        Each is ``{"model": label, "pk": ..., "fields": {...}, "role": ...}``.
+        With ``naive_utc``, naive datetimes in them are written as UTC.
+        """
+        if records:
+            encode = self._utc_dumps if naive_utc else dumps
+            self._write(b"\n".join(map(encode, records)) + b"\n")
+            self.counts[label] += len(records)
 
     def finish(self) -> str:
         """Write the trailer and return the archive's sha256."""

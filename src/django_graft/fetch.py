@@ -1,0 +1,151 @@
+"""Read ``values_list()`` rows in big chunks, converting only the columns that need it.
+
+Iterating a values queryset costs more per row than the query itself: Django
+fetches 100 rows at a time through its cursor wrapper and runs every row
+through a generator of converters, even when only one column has any. Here
+the query is compiled by Django (so every filter, alias and quoting rule is
+Django's own) and run on a plain cursor; rows come back in chunks of
+thousands, and a column is converted only when the backend or its field has
+a converter for it.
+
+Queries selecting a composite primary key are left to Django, which turns
+its columns back into tuples.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+
+Row = tuple[Any, ...]
+
+_UTC = zoneinfo.ZoneInfo("UTC")
+Converter = Callable[[Any], Any]
+
+
+def _sqlite_datetime(connection: Any, fallback: Converter) -> Converter:
+    """Make SQLite's naive datetimes aware without Django's per-value checks.
+
+    Django's own converter goes through ``parse_datetime``, ``is_aware`` and
+    ``make_aware`` per value, which dominates the cost of reading a table of
+    timestamps. The values usually arrive parsed already (Django registers a
+    ``datetime`` decoder with the driver); text is read with
+    ``fromisoformat``; anything else goes to Django's converter.
+    """
+    parse = datetime.datetime.fromisoformat
+    zone = connection.timezone if settings.USE_TZ else None
+
+    def convert(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                value = parse(value)
+            except ValueError:
+                return fallback(value)
+        if type(value) is not datetime.datetime:
+            return fallback(value)
+        if value.tzinfo is None and zone is not None:
+            return value.replace(tzinfo=zone)
+        return value
+
+    return convert
+
+
+def _is_sqlite_datetime(connection: Any, converters: list[Any], expression: Any) -> bool:
+    """Whether a column holds a SQLite datetime that only Django's converter touches."""
+    field = getattr(expression, "output_field", None)
+    return (
+        connection.vendor == "sqlite"
+        and field is not None
+        and field.get_internal_type() == "DateTimeField"
+        and len(converters) == 1
+        and getattr(converters[0], "__name__", "") == "convert_datetimefield_value"
+    )
+
+
+def _column_converter(connection: Any, converters: list[Any], expression: Any) -> Converter:
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, expression, connection)
+        return value
+
+    if _is_sqlite_datetime(connection, converters, expression):
+        return _sqlite_datetime(connection, convert)
+    return convert
+
+
+def naive_means_utc(connection: Any) -> bool:
+    """Whether naive datetimes read from ``connection`` are in UTC.
+
+    True on SQLite with ``USE_TZ`` on and no ``TIME_ZONE`` for the database:
+    Django stores every aware datetime there as UTC text.
+    """
+    return (
+        connection.vendor == "sqlite"
+        and settings.USE_TZ
+        and connection.timezone in (datetime.timezone.utc, _UTC)
+    )
+
+
+def fetch_rows(
+    queryset: QuerySet[Any, Any], chunk_size: int, *, utc_naive: bool = False
+) -> Iterator[list[Row]]:
+    """Yield the rows of a ``values_list()`` queryset in chunks of ``chunk_size``.
+
+    With ``utc_naive``, datetimes that :func:`naive_means_utc` says are in
+    UTC are left naive rather than made aware one by one: for a caller that
+    writes naive datetimes as UTC anyway, such as the archive encoder.
+    """
+    connection = connections[queryset.db]
+    compiler: Any = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter that can match nothing, such as an empty IN list
+        return
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    if getattr(compiler, "has_composite_fields", lambda _: False)(fields):
+        yield from _django_rows(queryset, chunk_size)
+        return
+    keep_naive = utc_naive and naive_means_utc(connection)
+    converters = [
+        (index, _column_converter(connection, convs, expression))
+        for index, (convs, expression) in compiler.get_converters(fields).items()
+        if not (keep_naive and _is_sqlite_datetime(connection, convs, expression))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while True:
+            chunk = cursor.fetchmany(chunk_size)
+            if not chunk:
+                return
+            yield _convert(chunk, converters) if converters else chunk
+
+
+def fetch_keys(queryset: QuerySet[Any, Any]) -> set[Any]:
+    """Return the set of primary keys a queryset selects."""
+    return {row[0] for chunk in fetch_rows(queryset.values_list("pk"), 10_000) for row in chunk}
+
+
+def _convert(chunk: list[Row], converters: list[tuple[int, Converter]]) -> list[Row]:
+    """Convert a chunk column by column: one ``map`` per converted column."""
+    columns = list(zip(*chunk, strict=True))
+    for index, convert in converters:
+        columns[index] = tuple(map(convert, columns[index]))
+    return list(zip(*columns, strict=True))
+
+
+def _django_rows(queryset: QuerySet[Any, Any], chunk_size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in queryset.iterator(chunk_size=chunk_size):
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

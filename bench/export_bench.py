@@ -113,7 +113,7 @@ def raw_floor(graph: Graph) -> int:
 
 
 #: Timed runs per measurement; the best one is reported.
-REPEAT = int(os.environ.get("GRAFT_BENCH_REPEAT", "3"))
+REPEAT = int(os.environ.get("GRAFT_BENCH_REPEAT", "5"))
 
 
 def measure(name: str, run: Callable[[], int]) -> Measure:

@@ -24,7 +24,7 @@ class ArchiveWriter:
         self._finished = False
         self._utc_dumps = utc_dumps()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | bytearray) -> None:
         self._hash.update(data)
         self._stream.write(data)
         self.bytes_written += len(data)
@@ -52,7 +52,14 @@ class ArchiveWriter:
         """
         if records:
             encode = self._utc_dumps if naive_utc else dumps
-            self._write(b"\n".join(map(encode, records)) + b"\n")
+            # Each encoded line is copied into one buffer and dropped at once:
+            # holding thousands of orjson's results alive (as a join over
+            # them would) costs more than encoding them.
+            buffer = bytearray()
+            for record in records:
+                buffer += encode(record)
+                buffer += b"\n"
+            self._write(buffer)
             self.counts[label] += len(records)
 
     def finish(self) -> str:

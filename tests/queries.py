@@ -6,17 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.utils import CaptureQueriesContext
 
 
-def count_queries(operation: Callable[[], Any]) -> int:
+def count_queries(operation: Callable[[], Any], using: str = DEFAULT_DB_ALIAS) -> int:
     """Run ``operation`` with a cold content-type cache; return its query count.
 
     The cache is cleared first so that two runs compared with each other pay
     for the same content-type look-ups.
     """
     ContentType.objects.clear_cache()
-    with CaptureQueriesContext(connection) as ctx:
+    with CaptureQueriesContext(connections[using]) as ctx:
         operation()
     return len(ctx.captured_queries)

@@ -14,53 +14,76 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .collector import collect
     from .exceptions import (
+        AmbiguousMatch,
         ArchiveError,
         ArchiveFormatError,
+        ConflictError,
         DestinationError,
         GraftError,
+        ImportRefused,
+        ImportWriteError,
         ObjectNotFound,
         PolicyError,
+        SchemaDriftError,
         SpecError,
+        UnresolvedReference,
     )
     from .exporter import ExportResult, export
     from .graph import Graph, ModelCount, Role
+    from .importer import ImportResult, import_archive
     from .policy import Policy, Rule
 
 _PUBLIC = {
+    "AmbiguousMatch": "exceptions",
     "ArchiveError": "exceptions",
     "ArchiveFormatError": "exceptions",
+    "ConflictError": "exceptions",
     "DestinationError": "exceptions",
     "ExportResult": "exporter",
     "Graph": "graph",
     "GraftError": "exceptions",
+    "ImportRefused": "exceptions",
+    "ImportResult": "importer",
+    "ImportWriteError": "exceptions",
     "ModelCount": "graph",
     "ObjectNotFound": "exceptions",
     "Policy": "policy",
     "PolicyError": "exceptions",
     "Role": "graph",
     "Rule": "policy",
+    "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
+    "UnresolvedReference": "exceptions",
     "collect": "collector",
     "export": "exporter",
+    "import_archive": "importer",
 }
 
 __all__ = [
+    "AmbiguousMatch",
     "ArchiveError",
     "ArchiveFormatError",
+    "ConflictError",
     "DestinationError",
     "ExportResult",
     "GraftError",
     "Graph",
+    "ImportRefused",
+    "ImportResult",
+    "ImportWriteError",
     "ModelCount",
     "ObjectNotFound",
     "Policy",
     "PolicyError",
     "Role",
     "Rule",
+    "SchemaDriftError",
     "SpecError",
+    "UnresolvedReference",
     "__version__",
     "collect",
     "export",
+    "import_archive",
 ]
 
 

@@ -11,9 +11,15 @@ into a ``CommandError``; the Python API lets them propagate.
     │                          or asks for a rule the relation cannot take
     ├── SpecError              a root specification cannot be parsed
     │   └── ObjectNotFound     a root names a row that does not exist
-    └── ArchiveError           an archive cannot be written or read
-        ├── DestinationError   the destination cannot be opened for writing
-        └── ArchiveFormatError the archive is not valid (carries ``line``)
+    ├── ArchiveError           an archive cannot be written or read
+    │   ├── DestinationError   the destination cannot be opened for writing
+    │   ├── ArchiveFormatError the archive is not valid (carries ``line``)
+    │   └── SchemaDriftError   the archive's models differ from the installed ones
+    └── ImportRefused          an import was planned and refused before any write
+        ├── ConflictError      rows collide with existing rows (carries ``conflicts``)
+        ├── UnresolvedReference reference records match no row in the target
+        ├── AmbiguousMatch     a match finds several existing rows for one record
+        └── ImportWriteError   the database refused a write; everything rolled back
 """
 
 from __future__ import annotations
@@ -86,3 +92,51 @@ class ArchiveFormatError(ArchiveError):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
+
+
+class SchemaDriftError(ArchiveError):
+    """The archive was written for models that differ from the installed ones."""
+
+    code = "schema_drift"
+
+    def __init__(self, message: str, *, drift: list[str]) -> None:
+        super().__init__(message)
+        self.drift = drift
+
+
+class ImportRefused(GraftError):
+    """An import cannot go ahead; nothing was written."""
+
+    code = "import_refused"
+
+
+class ConflictError(ImportRefused):
+    """Archive rows collide with rows already in the target database."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, conflicts: list[Any]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+class UnresolvedReference(ImportRefused):
+    """Reference records name rows the target database does not have."""
+
+    code = "unresolved_reference"
+
+    def __init__(self, message: str, *, missing: list[tuple[str, Any]]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class AmbiguousMatch(ImportRefused):
+    """A record's match fields find more than one existing row."""
+
+    code = "ambiguous_match"
+
+
+class ImportWriteError(ImportRefused):
+    """The database refused a write; the whole import was rolled back."""
+
+    code = "write_failed"

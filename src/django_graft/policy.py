@@ -74,6 +74,7 @@ class _Resolved:
     match: dict[type[Model], tuple[str, ...]]
     exclude: dict[type[Model], frozenset[str]]
     mask: dict[type[Model], dict[str, Callable[[Any], Any]]]
+    hooks: dict[type[Model], dict[str, Callable[..., Any]]]
 
 
 def _parse_rule(label: str, value: str | Rule) -> Rule:
@@ -125,6 +126,14 @@ def _check_rule(label: str, edge: Edge, rule: Rule) -> None:
         )
 
 
+#: Hooks a policy can register per model, run by import (and clone):
+#: ``pre_save(rows)`` gets each batch of rows about to be created, as a list
+#: of ``{attname: value}`` dicts it may change in place; ``post_save(objects)``
+#: gets the model instances created (raising aborts and rolls back
+#: everything); ``pre_commit()`` runs once, after every row is written.
+HOOKS = ("pre_save", "post_save", "pre_commit")
+
+
 class Policy:
     """Rules for walking, exporting and rebuilding object graphs."""
 
@@ -136,9 +145,11 @@ class Policy:
         match: Mapping[str, Iterable[str]] | None = None,
         exclude_fields: Mapping[str, Iterable[str]] | None = None,
         mask: Mapping[str, Callable[[Any], Any]] | None = None,
+        hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
         default_references: bool = True,
     ) -> None:
         self._edges = dict(edges or {})
+        self._hooks = {k: dict(v) for k, v in (hooks or {}).items()}
         self._reference = tuple(reference)
         self._match = {k: tuple(v) for k, v in (match or {}).items()}
         self._exclude = {k: tuple(v) for k, v in (exclude_fields or {}).items()}
@@ -160,6 +171,7 @@ class Policy:
             match=self._match,
             exclude_fields=self._exclude,
             mask=self._mask,
+            hooks=self._hooks,
             default_references=self._default_references,
         )
 
@@ -196,7 +208,16 @@ class Policy:
             model, name = _split_field_label(label)
             (field_name,) = self._fields_of(label.rsplit(".", 1)[0], [name])
             mask.setdefault(concrete(model), {})[field_name] = function
-        return _Resolved(rules, frozenset(references), match, exclude, mask)
+        hooks: dict[type[Model], dict[str, Callable[..., Any]]] = {}
+        for label, functions in self._hooks.items():
+            unknown = sorted(set(functions) - set(HOOKS))
+            if unknown:
+                raise PolicyError(
+                    f"Unknown hook '{unknown[0]}' for {label}: the hooks are {', '.join(HOOKS)}.",
+                    label=label,
+                )
+            hooks[concrete(resolve_model(label))] = functions
+        return _Resolved(rules, frozenset(references), match, exclude, mask, hooks)
 
     @staticmethod
     def _fields_of(model_label_: str, names: Iterable[str]) -> tuple[str, ...]:
@@ -230,6 +251,10 @@ class Policy:
 
     def masks(self, model: type[Model]) -> dict[str, Callable[[Any], Any]]:
         return self._resolved.mask.get(concrete(model), {})
+
+    def hook(self, model: type[Model], name: str) -> Callable[..., Any] | None:
+        """The policy's ``name`` hook for ``model`` (one of :data:`HOOKS`), if any."""
+        return self._resolved.hooks.get(concrete(model), {}).get(name)
 
     def overridden_edges(self) -> dict[Edge, Rule]:
         """Return the edges whose rule the policy sets explicitly."""

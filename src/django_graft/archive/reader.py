@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -36,10 +36,24 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(stream, start=1)
 
 
-def read_archive(stream: BinaryIO, *, keep_records: bool = False) -> ArchiveSummary:
+#: Called with ``(line number, raw line, parsed item)`` for every record and
+#: reference, in order, after its line has been checked.
+Visitor = Callable[[int, bytes, dict[str, Any]], None]
+
+
+def read_archive(
+    stream: BinaryIO,
+    *,
+    keep_records: bool = False,
+    visit: Visitor | None = None,
+    on_header: Callable[[dict[str, Any]], None] | None = None,
+) -> ArchiveSummary:
     """Verify a whole archive; return its header, counts and (optionally) records.
 
     A truncated or edited archive is refused with the line at fault.
+    ``on_header`` sees the header as soon as it is read; ``visit`` sees each
+    record and reference line. Neither can trust what it saw until this
+    function returns: the hash is checked at the end.
     """
     digest = hashlib.sha256()
     header: dict[str, Any] | None = None
@@ -70,6 +84,8 @@ def read_archive(stream: BinaryIO, *, keep_records: bool = False) -> ArchiveSumm
                 )
             header = item
             digest.update(raw)
+            if on_header is not None:
+                on_header(item)
             continue
         if item.get("end") is True:
             if item.get("sha256") != digest.hexdigest():
@@ -101,6 +117,8 @@ def read_archive(stream: BinaryIO, *, keep_records: bool = False) -> ArchiveSumm
             )
         if keep_records:
             records.append(item)
+        if visit is not None:
+            visit(number, raw, item)
     if header is None:
         raise ArchiveFormatError("The archive is empty.", line=1)
     raise ArchiveFormatError(

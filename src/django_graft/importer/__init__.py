@@ -1,0 +1,127 @@
+"""Import: load an archive into a database, in one transaction.
+
+The archive is verified and sorted per model first (:mod:`.source`), checked
+against the installed models (:mod:`.drift`), planned (:mod:`.plan`: keys,
+matches, conflicts, order, cycles) and only then written (:mod:`.apply`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.db.models import Model
+
+from django_graft.exceptions import ImportWriteError, PolicyError
+from django_graft.labels import concrete, resolve_model
+from django_graft.policy import Policy
+from django_graft.storage import Destination, open_for_read
+
+from .apply import Writer
+from .drift import check_drift
+from .plan import Planner
+from .report import Conflict, ImportResult, ModelReport
+from .source import load_archive
+
+PK_MODES = ("keep", "remap")
+CONFLICT_MODES = ("fail", "skip", "update")
+
+
+def _match_fields(match: Mapping[str, Sequence[str]] | None) -> dict[type[Model], tuple[str, ...]]:
+    resolved: dict[type[Model], tuple[str, ...]] = {}
+    for label, names in (match or {}).items():
+        model = concrete(resolve_model(label))
+        fields = tuple(Policy._fields_of(label, names))
+        if not fields:
+            raise PolicyError(f"--match {label}: name at least one field.", label=label)
+        resolved[model] = fields
+    return resolved
+
+
+def import_archive(
+    source: Destination,
+    *,
+    using: str | None = None,
+    pks: str = "keep",
+    on_conflict: str = "fail",
+    match: Mapping[str, Sequence[str]] | None = None,
+    dry_run: bool = False,
+    policy: Policy | None = None,
+    signals: bool = False,
+    ignore_missing_fields: bool = False,
+) -> ImportResult:
+    """Load the archive at ``source`` into database ``using``; return what happened.
+
+    ``pks`` is ``"keep"`` (rows keep their keys; a key already taken is a
+    conflict) or ``"remap"`` (owned rows get new keys and every reference to
+    them follows). ``on_conflict`` is ``"fail"`` (list every conflict, write
+    nothing), ``"skip"`` (leave the existing rows alone) or ``"update"``
+    (overwrite them). ``match`` maps model labels to the fields that find
+    an existing row for a needed row, over the policy's. With ``dry_run``
+    everything is planned and checked and nothing is written.
+    """
+    from django_graft.policies import default_policy
+
+    if pks not in PK_MODES:
+        raise PolicyError(f"pks must be one of {', '.join(PK_MODES)}, not {pks!r}.")
+    if on_conflict not in CONFLICT_MODES:
+        raise PolicyError(
+            f"on_conflict must be one of {', '.join(CONFLICT_MODES)}, not {on_conflict!r}."
+        )
+    using = using or DEFAULT_DB_ALIAS
+    policy = policy or default_policy()
+    match_fields = _match_fields(match)
+    with open_for_read(source) as stream:
+        contents = load_archive(stream)
+    try:
+        drift = check_drift(
+            contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
+        )
+        result = ImportResult(using=using, pks=pks, dry_run=dry_run, sha256=contents.sha256)
+        result.warnings.extend(drift.warnings)
+        try:
+            with transaction.atomic(using=using):
+                planner = Planner(
+                    contents,
+                    policy,
+                    using,
+                    remap=pks == "remap",
+                    on_conflict=on_conflict,
+                    match=match_fields,
+                    drift=drift,
+                )
+                plan = planner.plan()
+                result.conflicts = plan.conflicts
+                for conflict in plan.conflicts:
+                    result.report(conflict.label).conflicts += 1
+                if dry_run:
+                    _report_plan(plan, result)
+                    return result
+                Writer(plan, policy, result, signals=signals).write()
+        except IntegrityError as exc:
+            # Also raised at commit, where deferred foreign keys are checked.
+            raise ImportWriteError(
+                f"The database refused the import: {exc}. Nothing was written. A unique "
+                "constraint or a foreign key is not satisfied in this database by the "
+                "archive's rows."
+            ) from exc
+        except DatabaseError as exc:
+            raise ImportWriteError(
+                f"The database failed during the import: {exc}. Nothing was written."
+            ) from exc
+        return result
+    finally:
+        contents.close()
+
+
+def _report_plan(plan: Any, result: ImportResult) -> None:
+    for mp in plan.order:
+        report = result.report(mp.label)
+        report.created += len(mp.create)
+        report.matched += len(mp.matched)
+        report.updated += len(mp.update)
+        report.skipped += len(mp.skip)
+
+
+__all__ = ["Conflict", "ImportResult", "ModelReport", "import_archive"]

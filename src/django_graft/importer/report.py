@@ -1,0 +1,77 @@
+"""What an import did, per model: the object the API returns and the command prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ModelReport:
+    """Counts for one model."""
+
+    label: str
+    created: int = 0
+    matched: int = 0
+    updated: int = 0
+    skipped: int = 0
+    conflicts: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.matched + self.updated + self.skipped
+
+
+@dataclass
+class Conflict:
+    """An archive row that collides with an existing row."""
+
+    label: str
+    pk: Any
+    #: The field that collides (``None`` for the primary key).
+    field: str | None = None
+    value: Any = None
+    existing: Any = None
+
+    def __str__(self) -> str:
+        if self.field is None:
+            return f"{self.label} {self.pk!r}: a row with this key exists and differs"
+        return (
+            f"{self.label} {self.pk!r}: {self.field}={self.value!r} is already taken by "
+            f"the existing row {self.existing!r}"
+        )
+
+
+@dataclass
+class ImportResult:
+    """The outcome of :func:`django_graft.import_archive`."""
+
+    using: str
+    pks: str
+    dry_run: bool
+    sha256: str
+    models: dict[str, ModelReport] = field(default_factory=dict)
+    #: {model label: {key in the archive: key in the database}}, for every row
+    #: written or matched (identical keys included).
+    key_map: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def report(self, label: str) -> ModelReport:
+        return self.models.setdefault(label, ModelReport(label))
+
+    @property
+    def created(self) -> int:
+        return sum(m.created for m in self.models.values())
+
+    def table(self) -> str:
+        """The per-model report as aligned text."""
+        header = ("model", "created", "matched", "updated", "skipped", "conflicts")
+        rows = [
+            (r.label, r.created, r.matched, r.updated, r.skipped, r.conflicts)
+            for r in sorted(self.models.values(), key=lambda r: r.label)
+        ]
+        width = max([len(header[0]), *(len(r[0]) for r in rows)])
+        lines = [f"{header[0]:<{width}}  " + "  ".join(f"{h:>9}" for h in header[1:])]
+        lines += [f"{r[0]:<{width}}  " + "  ".join(f"{n:>9}" for n in r[1:]) for r in rows]
+        return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""Compare tables across databases: rows as tuples, keys followed through a key map."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
+
+from django_graft import export
+from django_graft.archive.reader import read_archive
+from django_graft.archive.schema import stored_fields
+from django_graft.importer.decode import decode_pk
+from django_graft.importer.links import links_of
+from django_graft.labels import model_label, resolve_model
+
+KeyMap = dict[str, dict[Any, Any]]
+
+
+def archive_of(root: Any, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    export(root, buffer, **options)
+    return buffer.getvalue()
+
+
+def archived_keys(data: bytes) -> dict[type[Model], set[Any]]:
+    """{model: keys} of the object records in an archive, keys as the database has them."""
+    keys: dict[type[Model], set[Any]] = {}
+    for record in read_archive(io.BytesIO(data), keep_records=True).records:
+        if "model" in record:
+            model = resolve_model(record["model"])
+            keys.setdefault(model, set()).add(decode_pk(model, record["pk"]))
+    return keys
+
+
+def _content_type(ct_id: Any, using: str) -> Any:
+    if ct_id is None:
+        return None
+    return ContentType.objects.db_manager(using).get_for_id(ct_id).natural_key()
+
+
+def table(
+    model: type[Model], keys: set[Any], using: str, key_map: KeyMap | None = None
+) -> dict[Any, tuple[Any, ...]]:
+    """``{key: row}`` for ``keys`` of ``model`` in ``using``, comparable across databases.
+
+    Content type ids become natural keys. With ``key_map``, the key and every
+    link of each row are replaced by the keys they were given on import.
+    """
+    attnames = [f.attname for f in stored_fields(model)]
+    links, generics = links_of(model)
+    mapped = {link.attname: model_label(link.target) for link in links if link.via_pk}
+    ct_columns = {link.attname for link in links if link.target is ContentType}
+    label = model_label(model)
+    rows = {}
+    manager = model._base_manager.using(using)
+    for values in manager.filter(pk__in=list(keys)).values(*attnames, "pk"):
+        key = values.pop("pk")
+        if key_map is not None:
+            key = key_map[label].get(key, key)
+            pk_column: Any = model._meta.pk
+            if getattr(pk_column, "attname", None) in values:
+                values[pk_column.attname] = key
+            for attname, target in mapped.items():
+                if values[attname] is not None and attname not in ct_columns:
+                    values[attname] = key_map.get(target, {}).get(values[attname], values[attname])
+            for generic in generics:
+                ct_id, object_id = values[generic.ct_attname], values[generic.id_attname]
+                if ct_id is None or object_id is None:
+                    continue
+                target_model = ContentType.objects.db_manager(using).get_for_id(ct_id).model_class()
+                assert target_model is not None
+                pk: Any = target_model._meta.pk
+                new = key_map.get(model_label(target_model), {}).get(pk.to_python(object_id))
+                if new is not None:
+                    values[generic.id_attname] = generic.id_field.to_python(new)
+        for attname in ct_columns:
+            values[attname] = _content_type(values[attname], using)
+        rows[key] = tuple(values[a] for a in attnames if a in values)
+    return rows
+
+
+def new_keys(model: type[Model], keys: set[Any], key_map: KeyMap) -> set[Any]:
+    found = key_map[model_label(model)]
+    return {found.get(key, key) for key in keys}

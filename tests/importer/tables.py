@@ -62,6 +62,7 @@ def table(
             pk_column: Any = model._meta.pk
             if getattr(pk_column, "attname", None) in values:
                 values[pk_column.attname] = key
+                mapped.pop(pk_column.attname, None)  # a parent link, mapped just now
             for attname, target in mapped.items():
                 if values[attname] is not None and attname not in ct_columns:
                     values[attname] = key_map.get(target, {}).get(values[attname], values[attname])
@@ -84,3 +85,24 @@ def table(
 def new_keys(model: type[Model], keys: set[Any], key_map: KeyMap) -> set[Any]:
     found = key_map[model_label(model)]
     return {found.get(key, key) for key in keys}
+
+
+def rewrite(data: bytes, change: Any) -> bytes:
+    """Apply ``change(header, items) -> (header, items)`` and re-seal the archive."""
+    import hashlib
+
+    from django_graft.archive.jsonenc import dumps, loads
+
+    lines = [loads(line) for line in data.splitlines()]
+    header, items = change(lines[0], lines[1:-1])
+    body = [dumps(header) + b"\n", *(dumps(item) + b"\n" for item in items)]
+    counts: dict[str, int] = {}
+    references: dict[str, int] = {}
+    for item in items:
+        if "ref" in item:
+            references[item["ref"]] = references.get(item["ref"], 0) + 1
+        else:
+            counts[item["model"]] = counts.get(item["model"], 0) + 1
+    digest = hashlib.sha256(b"".join(body)).hexdigest()
+    trailer = {"end": True, "counts": counts, "references": references, "sha256": digest}
+    return b"".join(body) + dumps(trailer) + b"\n"

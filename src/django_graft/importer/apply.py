@@ -221,17 +221,25 @@ class Writer:
         return objs
 
     def _update(self, mp: ModelPlan, rows: list[tuple[Any, dict[str, Any]]]) -> None:
-        pk: Any = mp.model._meta.pk
-        names: list[Any] = [mp.model._meta.get_field(n) for n, _, _ in mp.decoder.columns]
-        fields = [f.name for f in names if not f.primary_key]
+        """Overwrite existing rows with the archive's values."""
+        model = mp.model
+        pk: Any = model._meta.pk
+        key_parts = {f.attname for f in getattr(pk, "fields", [pk])}
+        attnames = [a for _, a, _ in mp.decoder.columns if a not in key_parts]
+        if not attnames:
+            return
+        manager = model._base_manager.db_manager(self.using)
+        if hasattr(pk, "fields"):  # bulk_update() takes no composite keys
+            for key, values in rows:
+                manager.filter(pk=key).update(**{a: values[a] for a in attnames})
+            return
         objs = []
         for key, values in rows:
-            obj = mp.model(**values)
-            if not hasattr(pk, "fields"):
-                setattr(obj, pk.attname, key)
+            obj = model(**{a: values[a] for a in attnames})
+            setattr(obj, pk.attname, key)
             objs.append(obj)
-        if fields:
-            mp.model._base_manager.db_manager(self.using).bulk_update(objs, fields)
+        names = [f.name for f in stored_fields(model) if f.attname in attnames]
+        manager.bulk_update(objs, names)
 
     # -- after every row is in -----------------------------------------------
 

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from django_graft import collect
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+
+def run(*args: str, **options: Any) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def archive(world: World, tmp_path: Path) -> Path:
+    target = tmp_path / "org.jsonl.gz"
+    run("graft_export", f"testapp.Organisation:{world.org.pk}", "-o", str(target))
+    return target
+
+
+def test_import_into_another_database(world: World, archive: Path) -> None:
+    out = run("graft_import", str(archive), "--database", "other", "--pks", "remap")
+    lines = out.splitlines()
+    assert lines[0].split() == ["model", "created", "matched", "updated", "skipped", "conflicts"]
+    assert "testapp.organisation" in out
+    assert lines[-1].startswith("Imported into 'other': ")
+    assert m.Organisation.objects.using("other").get().name == "Acme"
+
+
+def test_dry_run_writes_nothing(archive: Path) -> None:
+    out = run("graft_import", str(archive), "--database", "other", "--dry-run")
+    assert out.splitlines()[-1].endswith("Dry run: nothing written.")
+    assert not m.Organisation.objects.using("other").exists()
+
+
+def test_conflicts_are_listed_and_nothing_is_written(world: World, archive: Path) -> None:
+    with pytest.raises(CommandError) as caught:
+        run("graft_import", str(archive))
+    message = str(caught.value)
+    owned = sum(len(keys) for keys in collect(world.org).owned.values())
+    assert message.startswith(f"{owned} row(s) of the archive collide with rows in database")
+    assert f"testapp.organisation {world.org.pk}: a row with this key exists" in message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--match", "testapp.Person"],
+            "--match 'testapp.Person': expected 'app_label.Model:field[,field...]', "
+            "e.g. 'auth.User:username'.",
+        ),
+        (
+            ["--match", "testapp.Person:nickname"],
+            "Unknown field 'nickname' on testapp.person: its fields are country, id, username.",
+        ),
+        (
+            ["--database", "nowhere"],
+            "Unknown database 'nowhere': the databases are default, other.",
+        ),
+    ],
+)
+def test_bad_options_are_named(archive: Path, args: list[str], message: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        run("graft_import", str(archive), *args)
+    assert str(caught.value) == message
+
+
+def test_a_missing_archive_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"Cannot read archive '.*nothing\.jsonl': No such file"):
+        run("graft_import", str(tmp_path / "nothing.jsonl"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run the main job on the example project (SQLite): seed a
 # multi-tenant database, show the plan for one organisation, export it to an
-# archive and verify the archive.
+# archive, verify the archive and import it into a second, empty database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
@@ -9,8 +9,9 @@ setup_venv
 
 cd example
 python=../.venv/bin/python
-rm -f db.sqlite3 demo-organisation-1.jsonl.gz demo-organisation-1.mmd
+rm -f db.sqlite3 copy.sqlite3 demo-organisation-1.jsonl.gz demo-organisation-1.mmd
 $python manage.py migrate --verbosity 0
+$python manage.py migrate --verbosity 0 --database copy
 echo "== Seeding the example database"
 $python manage.py seed_demo
 echo
@@ -22,5 +23,8 @@ $python manage.py graft_export tenants.Organisation:1 -o demo-organisation-1.jso
 echo
 echo "== Verifying the archive"
 $python manage.py graft_inspect demo-organisation-1.jsonl.gz
+echo
+echo "== Importing it into a second database (example/copy.sqlite3), new keys"
+$python manage.py graft_import demo-organisation-1.jsonl.gz --database copy --pks remap
 echo
 echo "Archive: example/demo-organisation-1.jsonl.gz  Picture: example/demo-organisation-1.mmd"

@@ -84,7 +84,11 @@ def _database() -> dict[str, Any]:
     }
 
 
-DATABASES: dict[str, dict[str, Any]] = {"default": _database()}
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": _database(),
+    # A second, empty database the demo imports an exported organisation into.
+    "copy": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "copy.sqlite3")},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

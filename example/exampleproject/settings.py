@@ -10,6 +10,9 @@ Database selection through the environment:
   ``GRAFT_EXAMPLE_PGDATABASE`` (default ``graft_example``) reached through
   ``PGHOST`` / ``PGPORT`` / ``PGUSER`` without a password (local socket or
   trust authentication).
+* ``copy``, a second database of the same engine for imports:
+  ``example/copy.sqlite3`` (``GRAFT_EXAMPLE_COPY_SQLITE``) or the PostgreSQL
+  database ``GRAFT_EXAMPLE_PGCOPY`` (default ``graft_example_copy``).
 """
 
 from __future__ import annotations
@@ -84,11 +87,16 @@ def _database() -> dict[str, Any]:
     }
 
 
-DATABASES: dict[str, dict[str, Any]] = {
-    "default": _database(),
-    # A second, empty database the demo imports an exported organisation into.
-    "copy": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "copy.sqlite3")},
-}
+def _copy_database() -> dict[str, Any]:
+    """A second, empty database that exported organisations are imported into."""
+    database = _database()
+    if database["ENGINE"].endswith("postgresql"):
+        return {**database, "NAME": os.environ.get("GRAFT_EXAMPLE_PGCOPY", "graft_example_copy")}
+    path = os.environ.get("GRAFT_EXAMPLE_COPY_SQLITE", str(BASE_DIR / "copy.sqlite3"))
+    return {**database, "NAME": path}
+
+
+DATABASES: dict[str, dict[str, Any]] = {"default": _database(), "copy": _copy_database()}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,171 @@
+"""Benchmark import against loaddata and a raw floor, in one run.
+
+For each N, one organisation of the example schema gets a tree of about N
+rows; it is exported once, then loaded into the empty second database
+(``copy``) three ways, the target emptied before each run:
+
+* django-graft's ``import_archive()`` of the archive, keeping keys (reading,
+  verifying and planning included);
+* Django's ``loaddata`` of a JSON fixture holding exactly the same rows, in
+  dependency order;
+* a raw floor: the same rows, read from the source beforehand, written with
+  ``executemany`` one table at a time in dependency order, in one transaction.
+
+Run through ``bench/run.sh``, which sets up both databases.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "example"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampleproject.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+# See export_bench: measure the code, not the debug log.
+settings.DEBUG = False
+
+from django.core import serializers  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connections, transaction  # noqa: E402
+from django.db.models import Model  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from django_graft import collect, export, import_archive  # noqa: E402
+from django_graft.archive.schema import stored_fields  # noqa: E402
+from django_graft.graph import Graph  # noqa: E402
+from django_graft.ordering import dependency_order  # noqa: E402
+from tenants.models import Organisation  # noqa: E402
+from tenants.seed import seed, seed_tree  # noqa: E402
+
+TARGET = "copy"
+REPEAT = int(os.environ.get("GRAFT_BENCH_REPEAT", "5"))
+
+
+def _models(graph: Graph) -> list[type[Model]]:
+    return dependency_order({*graph.owned, *graph.needed}, graph.policy)
+
+
+def empty_target(models: list[type[Model]]) -> None:
+    connection = connections[TARGET]
+    quote = connection.ops.quote_name
+    with transaction.atomic(using=TARGET), connection.cursor() as cursor:
+        for model in reversed(models):
+            cursor.execute(f"DELETE FROM {quote(model._meta.db_table)}")
+
+
+def write_fixture(graph: Graph, path: Path) -> None:
+    with path.open("w") as out:
+        # Auto-created through rows travel as many-to-many values of their
+        # model, as dumpdata writes them.
+        objects = (
+            obj
+            for model in _models(graph)
+            if not model._meta.auto_created
+            for obj in model._base_manager.filter(
+                pk__in=sorted(graph.owned.get(model, set()) | graph.needed.get(model, set()))
+            ).order_by("pk")
+        )
+        serializers.serialize("json", objects, stream=out)
+
+
+def read_rows(graph: Graph) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """``(INSERT statement, rows)`` per table, in dependency order, for the floor."""
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    tables = []
+    for model in _models(graph):
+        fields = stored_fields(model)
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        keys = sorted(graph.owned.get(model, set()) | graph.needed.get(model, set()))
+        rows = list(
+            model._base_manager.filter(pk__in=keys).values_list(*(f.attname for f in fields))
+        )
+        prepared = [
+            tuple(
+                f.get_db_prep_save(v, connections[TARGET]) for f, v in zip(fields, row, strict=True)
+            )
+            for row in rows
+        ]
+        marks = ", ".join(["%s"] * len(fields))
+        tables.append(
+            (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})", prepared)
+        )
+    return tables
+
+
+def raw_floor(tables: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    with transaction.atomic(using=TARGET), connections[TARGET].cursor() as cursor:
+        for sql, rows in tables:
+            cursor.executemany(sql, rows)
+
+
+def _ours(archive: Path) -> Callable[[], Any]:
+    return lambda: import_archive(archive, using=TARGET)
+
+
+def _loaddata(fixture: Path) -> Callable[[], Any]:
+    return lambda: call_command("loaddata", str(fixture), database=TARGET, verbosity=0)
+
+
+def measure(
+    name: str, run: Callable[[], Any], models: list[type[Model]], repeat: int
+) -> dict[str, Any]:
+    seconds = float("inf")
+    for _ in range(repeat):
+        empty_target(models)
+        gc.collect()
+        started = time.perf_counter()
+        run()
+        seconds = min(seconds, time.perf_counter() - started)
+    empty_target(models)
+    connections[TARGET].queries_log.clear()  # loaddata can fill the 9,000-query log
+    with CaptureQueriesContext(connections[TARGET]) as ctx:
+        run()
+    empty_target(models)
+    return {"name": name, "seconds": seconds, "queries": len(ctx.captured_queries)}
+
+
+def bench(sizes: list[int]) -> None:
+    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0, database=TARGET)
+    seed(organisations=3, meetings_per_org=4, items_per_meeting=5)
+    work = Path(tempfile.mkdtemp())
+    for size in sizes:
+        org = Organisation.objects.get(pk=seed_tree(rows=size))
+        graph = collect(org)
+        models = _models(graph)
+        archive, fixture = work / f"org-{size}.jsonl", work / f"org-{size}.json"
+        export(org, archive)
+        write_fixture(graph, fixture)
+        tables = read_rows(graph)
+        runs = [
+            measure("graft import", _ours(archive), models, REPEAT),
+            # The slow baseline gets one run, which can only favour it.
+            measure("django loaddata", _loaddata(fixture), models, 1),
+            measure("raw floor", lambda tables=tables: raw_floor(tables), models, REPEAT),  # type: ignore[misc]
+        ]
+        ours, loaddata, floor = (r["seconds"] for r in runs)
+        print(f"\n{connections[TARGET].vendor}  N={size:,}  (rows imported: {graph.total_rows:,})")
+        print(f"  {'':<18} {'seconds':>9} {'queries':>8}")
+        for r in runs:
+            print(f"  {r['name']:<18} {r['seconds']:>9.3f} {r['queries']:>8}")
+        print(
+            f"  graft / raw floor: {ours / floor:.2f}x   loaddata / graft: {loaddata / ours:.2f}x",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    bench([int(s) for s in (sys.argv[1:] or ["1000", "10000", "100000"])])

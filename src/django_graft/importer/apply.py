@@ -24,6 +24,7 @@ from django_graft.archive.schema import stored_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ImportRefused
 
+from .insert import statement_for
 from .links import GenericLink, KeyMaps, Link, links_of
 from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
 from .report import ImportResult
@@ -191,7 +192,12 @@ class Writer:
         bulk = not returning or self.connection.features.can_return_rows_from_bulk_insert
         keys: list[Any] = []
         size = key_batch_size(self.connection, len(fields)) if bulk else 1
+        statement = statement_for(model, fields, self.connection, returning=returning)
         for batch in chunked(rows, size):
+            if statement is not None:
+                returned = statement.execute(batch)
+                keys.extend(returned if returning else (_key_of(model, v) for v in batch))
+                continue
             objs = [SimpleNamespace(**values) for values in batch]
             if returning:
                 returned = manager._insert(

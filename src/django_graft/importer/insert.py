@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -40,15 +41,16 @@ class InsertStatement:
         pk: Any = model._meta.pk
         self.tail = f" RETURNING {table}.{quote(pk.column)}" if returning else ""
         self.returning = returning
-        self.prepare = [(f.attname, f.get_db_prep_save) for f in fields]
+        self.prepare = [(f.attname, _ready_types(f), f.get_db_prep_save) for f in fields]
 
     def execute(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Insert ``rows``; return the new keys when the statement returns them."""
         connection = self.connection
         params = [
-            prepare(values[attname], connection)
+            value if type(value) in ready else prepare(value, connection)
             for values in rows
-            for attname, prepare in self.prepare
+            for attname, ready, prepare in self.prepare
+            for value in (values[attname],)
         ]
         sql = self.head + ", ".join([self.group] * len(rows)) + self.tail
         with connection.cursor() as cursor:
@@ -56,6 +58,42 @@ class InsertStatement:
             if self.returning:
                 return [row[0] for row in cursor.fetchall()]
         return []
+
+
+_INTS: frozenset[type] = frozenset({int, type(None)})
+_STRS: frozenset[type] = frozenset({str, type(None)})
+
+#: Django's own field classes whose preparation returns a value of these
+#: Python types unchanged, so it is skipped for them. Subclasses are not
+#: listed on purpose: they may prepare values their own way.
+_READY: dict[type, frozenset[type]] = {
+    **dict.fromkeys(
+        (
+            models.AutoField,
+            models.BigAutoField,
+            models.SmallAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+            models.PositiveSmallIntegerField,
+        ),
+        _INTS,
+    ),
+    models.CharField: _STRS,
+    models.TextField: _STRS,
+    models.SlugField: _STRS,
+    models.BooleanField: frozenset({bool, type(None)}),
+    models.FloatField: frozenset({float, type(None)}),
+}
+
+
+def _ready_types(field: Any) -> frozenset[type]:
+    """The value types ``field`` writes as they are (a plain foreign key: its target's)."""
+    while type(field) in (models.ForeignKey, models.OneToOneField):
+        field = field.target_field
+    return _READY.get(type(field), frozenset())
 
 
 def statement_for(

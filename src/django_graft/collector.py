@@ -31,48 +31,16 @@ from django.db.models import Model, QuerySet
 
 from .batching import chunked, key_batch_size, sorted_keys
 from .exceptions import ObjectNotFound, SpecError
-from .fetch import fetch_keys, fetch_rows
+from .fetch import fetch_keys
 from .graph import Graph, Reason, Role
 from .keyfilter import filter_in
 from .labels import concrete, model_label
 from .policy import Policy, Rule
 from .relations import Edge, EdgeKind, edges_of, generic_columns
+from .walkrows import Rows, row_names
 
 #: {model: {key, ...}}
 KeySets = dict[type[Model], set[Any]]
-
-
-class Rows:
-    """Rows of ``(pk, column, ...)`` read for a batch of keys, used column by column."""
-
-    def __init__(self, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        self._index = {name: i for i, name in enumerate(names)}
-        self._rows = rows
-
-    @classmethod
-    def read(cls, names: tuple[str, ...], queryset: QuerySet[Any, Any]) -> Rows:
-        fetched = fetch_rows(queryset.values_list(*names), _FETCH_CHUNK)
-        return cls(names, [row for chunk in fetched for row in chunk])
-
-    def column(self, name: str) -> list[Any]:
-        return list(map(itemgetter(self._index[name]), self._rows))
-
-
-#: Rows per fetch from the cursor while walking.
-_FETCH_CHUNK = 10_000
-
-
-def _row_names(edges: list[Edge]) -> tuple[str, ...]:
-    """The columns a row query reads so that ``edges`` can be followed: ``pk`` first."""
-    columns: list[str] = []
-    for edge in edges:
-        if edge.kind is EdgeKind.FORWARD:
-            columns.append(edge.fk.attname)
-        elif edge.kind is EdgeKind.GENERIC_FORWARD:
-            columns.extend(generic_columns(edge))
-        elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
-            columns.append(edge.fk.target_field.attname)
-    return ("pk", *dict.fromkeys(columns))
 
 
 def _pk_columns(model: type[Model]) -> int:
@@ -192,7 +160,7 @@ class Collector:
 
         Rows a reverse edge already read (``known``) are taken from there.
         """
-        names = _row_names(edges)
+        names = row_names(edges)
         unverified = self._unverified.get(model, set())
         must_verify = bool(unverified) and any(k in unverified for k in batch)
         if len(names) == 1 and not must_verify:
@@ -300,7 +268,7 @@ class Collector:
         """
         if self.policy.is_reference(target):
             return fetch_keys(queryset)
-        names = _row_names(self._followed(target, Role.OWN))
+        names = row_names(self._followed(target, Role.OWN))
         if len(names) == 1:
             return fetch_keys(queryset)
         rows = Rows.read(names, queryset)._rows

@@ -24,6 +24,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
+from .batching import chunked
+
 Row = tuple[Any, ...]
 
 _UTC = zoneinfo.ZoneInfo("UTC")
@@ -141,11 +143,4 @@ def _convert(chunk: list[Row], converters: list[tuple[int, Converter]]) -> list[
 
 
 def _django_rows(queryset: QuerySet[Any, Any], chunk_size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for row in queryset.iterator(chunk_size=chunk_size):
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return chunked(queryset.iterator(chunk_size=chunk_size), chunk_size)

@@ -15,28 +15,9 @@ from typing import Any, TypeVar, cast
 from django.db import connections
 from django.db.models import Model, QuerySet
 
+from .fieldtypes import INTEGER_TYPES, stored_type
+
 Q = TypeVar("Q", bound=QuerySet[Any, Any])
-
-_INTEGER_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "IntegerField",
-        "BigIntegerField",
-        "SmallIntegerField",
-        "PositiveIntegerField",
-        "PositiveBigIntegerField",
-        "PositiveSmallIntegerField",
-    }
-)
-
-
-def _stored_type(field: Any) -> str:
-    """The internal type of the column a (possibly foreign key) field stores."""
-    while field.remote_field is not None and hasattr(field, "target_field"):
-        field = field.target_field
-    return str(field.get_internal_type())
 
 
 def _integer_columns(field: Any) -> list[str] | None:
@@ -44,7 +25,7 @@ def _integer_columns(field: Any) -> list[str] | None:
     parts = list(getattr(field, "fields", ())) or [field]  # a CompositePrimaryKey has parts
     if not all(getattr(part, "column", None) for part in parts):
         return None
-    if not all(_stored_type(part) in _INTEGER_TYPES for part in parts):
+    if not all(stored_type(part) in INTEGER_TYPES for part in parts):
         return None
     return [part.column for part in parts]
 

@@ -16,6 +16,7 @@ from django.db.models import Field, Model
 
 from django_graft.archive.schema import stored_fields
 from django_graft.exceptions import ArchiveFormatError
+from django_graft.fieldtypes import stored_type
 
 #: Internal types whose archive value is a string to be parsed.
 _PARSED = frozenset(
@@ -31,15 +32,9 @@ _PARSED = frozenset(
 )
 
 
-def _stored_type(field: Any) -> str:
-    while field.remote_field is not None and hasattr(field, "target_field"):
-        field = field.target_field
-    return str(field.get_internal_type())
-
-
 def value_parser(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
     """Return the function that reads ``field``'s archive value, or ``None`` for as-is."""
-    if _stored_type(field) not in _PARSED:
+    if stored_type(field) not in _PARSED:
         return None
     to_python = field.to_python
 

@@ -14,16 +14,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Model
 
 from django_graft.batching import chunked, key_batch_size
-from django_graft.exceptions import ConflictError, ImportRefused, UnresolvedReference
+from django_graft.exceptions import ConflictError, ImportRefused
 from django_graft.fetch import fetch_rows
 from django_graft.keyfilter import filter_in
-from django_graft.labels import concrete, model_label
+from django_graft.labels import model_label
 from django_graft.ordering import dependency_order
 from django_graft.policy import Policy
 
@@ -38,7 +36,8 @@ from .matching import (
     natural_key_fields,
 )
 from .report import Conflict
-from .source import ArchiveContents, ModelSpool, Reference
+from .resolve import generic_pairs, resolve_references
+from .source import ArchiveContents, ModelSpool
 
 #: How a model's created rows get their keys.
 KEEP, RETURNING, DEFAULT, PARENT = "keep", "returning", "default", "parent"
@@ -126,9 +125,9 @@ class Planner:
     # -- entry point -----------------------------------------------------
 
     def plan(self) -> Plan:
-        self._resolve_references()
+        resolve_references(self.contents.references, self.keys, self.using)
         spools = self.contents.spools
-        order = dependency_order(spools, self.policy, self._generic_pairs())
+        order = dependency_order(spools, self.policy, generic_pairs(self.contents, CHUNK))
         plans = []
         for model in order:
             plan = ModelPlan(
@@ -168,70 +167,6 @@ class Planner:
             "Import with --pks remap to give the archive's rows new keys, or choose "
             "--on-conflict skip|update to keep or overwrite the existing rows."
         )
-
-    # -- references --------------------------------------------------------
-
-    def _resolve_references(self) -> None:
-        missing: list[tuple[str, Any]] = []
-        for model, refs in self.contents.references.items():
-            label = model_label(model)
-            by_key = [r for r in refs if r.natural_key is not None]
-            by_match = [r for r in refs if r.natural_key is None and r.match is not None]
-            found = find_by_natural_keys(
-                model, [as_tuple(r.natural_key) for r in by_key], self.using
-            )
-            changes = self.keys.changes[model]
-            for ref in by_key:
-                key = as_tuple(ref.natural_key)
-                if key in found:
-                    changes[ref.pk] = found[key]
-                else:
-                    missing.append((label, ref.natural_key))
-            for fields, group in _group_matches(by_match).items():
-                wanted = [tuple(_match_of(r)[f] for f in fields) for r in group]
-                found = find_by_fields(model, fields, wanted, self.using)
-                for ref, values in zip(group, wanted, strict=True):
-                    if values in found:
-                        changes[ref.pk] = found[values]
-                    else:
-                        missing.append((label, ref.match))
-        if missing:
-            shown = "\n  ".join(f"{label} {key!r}" for label, key in missing)
-            raise UnresolvedReference(
-                f"{len(missing)} referenced row(s) do not exist in database "
-                f"'{self.using}':\n  {shown}\nCreate them first (for content types and "
-                "permissions: run migrate), or export with a policy that copies them.",
-                missing=missing,
-            )
-
-    # -- order ------------------------------------------------------------
-
-    def _generic_pairs(self) -> list[tuple[type[Model], type[Model]]]:
-        """``(model, target)`` for the models generic foreign keys point at, from the data."""
-        ct_models = self._content_type_models()
-        pairs: set[tuple[type[Model], type[Model]]] = set()
-        for model, spool in self.contents.spools.items():
-            generics = links_of(model)[1]
-            if not generics:
-                continue
-            for chunk in spool.records(CHUNK):
-                for record in chunk:
-                    for link in generics:
-                        target = ct_models.get(record["fields"].get(link.ct_name))
-                        if target is not None:
-                            pairs.add((model, target))
-        return sorted(pairs, key=lambda p: (model_label(p[0]), model_label(p[1])))
-
-    def _content_type_models(self) -> dict[Any, type[Model]]:
-        """{content type key in the archive: installed model}, from the reference records."""
-        found: dict[Any, type[Model]] = {}
-        for ref in self.contents.references.get(ContentType, []):
-            if ref.natural_key and len(ref.natural_key) == 2:
-                try:
-                    found[ref.pk] = concrete(apps.get_model(*ref.natural_key))
-                except LookupError:
-                    continue
-        return found
 
     # -- owned rows ------------------------------------------------------
 
@@ -423,16 +358,3 @@ class Planner:
                 "Import with --pks keep (the database checks the keys at commit), or make "
                 "one of the columns nullable."
             )
-
-
-def _match_of(ref: Reference) -> dict[str, Any]:
-    assert ref.match is not None
-    return ref.match
-
-
-def _group_matches(refs: list[Reference]) -> dict[tuple[str, ...], list[Reference]]:
-    groups: dict[tuple[str, ...], list[Reference]] = {}
-    for ref in refs:
-        assert ref.match is not None
-        groups.setdefault(tuple(sorted(ref.match)), []).append(ref)
-    return groups

@@ -1,0 +1,102 @@
+"""What the reference records of an archive name in the target database.
+
+References (content types, permissions, whatever a policy marks) are never
+written: each must already exist in the target, found by natural key or by
+match fields, in batches. The content type references also tell which
+models the archive's generic foreign keys point at, which the write order
+needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
+
+from django_graft.exceptions import UnresolvedReference
+from django_graft.labels import concrete, model_label
+
+from .links import KeyMaps, links_of
+from .matching import as_tuple, find_by_fields, find_by_natural_keys
+from .source import ArchiveContents, Reference
+
+
+def resolve_references(
+    references: dict[type[Model], list[Reference]], keys: KeyMaps, using: str
+) -> None:
+    """Map every reference record to its row in ``using``, or list the missing ones."""
+    missing: list[tuple[str, Any]] = []
+    for model, refs in references.items():
+        label = model_label(model)
+        by_key = [r for r in refs if r.natural_key is not None]
+        by_match = [r for r in refs if r.natural_key is None and r.match is not None]
+        found = find_by_natural_keys(model, [as_tuple(r.natural_key) for r in by_key], using)
+        changes = keys.changes[model]
+        for ref in by_key:
+            key = as_tuple(ref.natural_key)
+            if key in found:
+                changes[ref.pk] = found[key]
+            else:
+                missing.append((label, ref.natural_key))
+        for fields, group in _group_matches(by_match).items():
+            wanted = [tuple(_match_of(r)[f] for f in fields) for r in group]
+            found = find_by_fields(model, fields, wanted, using)
+            for ref, values in zip(group, wanted, strict=True):
+                if values in found:
+                    changes[ref.pk] = found[values]
+                else:
+                    missing.append((label, ref.match))
+    if missing:
+        shown = "\n  ".join(f"{label} {key!r}" for label, key in missing)
+        raise UnresolvedReference(
+            f"{len(missing)} referenced row(s) do not exist in database "
+            f"'{using}':\n  {shown}\nCreate them first (for content types and "
+            "permissions: run migrate), or export with a policy that copies them.",
+            missing=missing,
+        )
+
+
+def generic_pairs(
+    contents: ArchiveContents, chunk_size: int
+) -> list[tuple[type[Model], type[Model]]]:
+    """``(model, target)`` for the models generic foreign keys point at, from the data."""
+    ct_models = _content_type_models(contents)
+    pairs: set[tuple[type[Model], type[Model]]] = set()
+    for model, spool in contents.spools.items():
+        generics = links_of(model)[1]
+        if not generics:
+            continue
+        for chunk in spool.records(chunk_size):
+            for record in chunk:
+                for link in generics:
+                    target = ct_models.get(record["fields"].get(link.ct_name))
+                    if target is not None:
+                        pairs.add((model, target))
+    return sorted(pairs, key=lambda p: (model_label(p[0]), model_label(p[1])))
+
+
+def _content_type_models(contents: ArchiveContents) -> dict[Any, type[Model]]:
+    """{content type key in the archive: installed model}, from the reference records."""
+    found: dict[Any, type[Model]] = {}
+    for ref in contents.references.get(ContentType, []):
+        if ref.natural_key and len(ref.natural_key) == 2:
+            try:
+                found[ref.pk] = concrete(apps.get_model(*ref.natural_key))
+            except LookupError:
+                continue
+    return found
+
+
+def _match_of(ref: Reference) -> dict[str, Any]:
+    assert ref.match is not None
+    return ref.match
+
+
+def _group_matches(refs: list[Reference]) -> dict[tuple[str, ...], list[Reference]]:
+    groups: dict[tuple[str, ...], list[Reference]] = {}
+    for ref in refs:
+        assert ref.match is not None
+        groups.setdefault(tuple(sorted(ref.match)), []).append(ref)
+    return groups

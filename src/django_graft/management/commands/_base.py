@@ -24,20 +24,24 @@ class GraftCommand(BaseCommand):
                 raise
             raise CommandError(exc.message) from exc
 
-    def add_database_argument(self, parser: ArgumentParser) -> None:
+    def add_database_argument(self, parser: ArgumentParser, *, purpose: str = "read from") -> None:
         parser.add_argument(
             "--database",
             default=DEFAULT_DB_ALIAS,
-            help="Database alias to read from (default: %(default)s).",
+            help=f"Database alias to {purpose} (default: %(default)s).",
         )
 
-    def add_policy_arguments(self, parser: ArgumentParser) -> None:
+    def add_policy_argument(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--policy",
             metavar="DOTTED.PATH",
             help="Policy to use: a Policy instance or a function returning one "
             "(default: GRAFT['POLICY'], else the built-in defaults).",
         )
+
+    def add_policy_arguments(self, parser: ArgumentParser) -> None:
+        """``--policy`` and the options that extend it on the command line."""
+        self.add_policy_argument(parser)
         parser.add_argument(
             "--reference",
             action="append",

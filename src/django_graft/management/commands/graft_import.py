@@ -68,16 +68,8 @@ class Command(GraftCommand):
             action="store_true",
             help="Drop the values of archive fields the models no longer have.",
         )
-        parser.add_argument(
-            "--policy",
-            metavar="DOTTED.PATH",
-            help="Policy (match fields, hooks) to use; default: GRAFT['POLICY'].",
-        )
-        parser.add_argument(
-            "--database",
-            default="default",
-            help="Database alias to write to (default: %(default)s).",
-        )
+        self.add_policy_argument(parser)
+        self.add_database_argument(parser, purpose="write to")
 
     def handle(self, *args: Any, **options: Any) -> None:
         database = self.check_database(options["database"])

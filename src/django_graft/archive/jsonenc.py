@@ -84,11 +84,8 @@ def utc_dumps() -> Callable[[Any], bytes]:
     return functools.partial(_dumps_stdlib, default=_default_naive_utc)
 
 
-def loads(data: bytes | str) -> Any:
-    """Parse JSON produced by ``dumps``."""
-    if orjson is None:  # pragma: no cover
-        return json.loads(data)
-    return orjson.loads(data)
+#: Parse JSON produced by ``dumps`` (raises ``ValueError`` on bad input).
+loads: Callable[[bytes | str], Any] = orjson.loads if orjson is not None else json.loads
 
 
 def canonical(value: Any) -> bytes:

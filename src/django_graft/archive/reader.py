@@ -25,13 +25,6 @@ class ArchiveSummary:
     records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
-def _parse(line: bytes, number: int) -> Any:
-    try:
-        return loads(line)
-    except ValueError as exc:
-        raise ArchiveFormatError(f"Line {number} is not valid JSON ({exc}).", line=number) from None
-
-
 def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(stream, start=1)
 
@@ -61,14 +54,20 @@ def read_archive(
     counts: dict[str, int] = {}
     references: dict[str, int] = {}
     last = 0
+    update = digest.update  # the loop runs once per row: names bound once
     for number, raw in iter_lines(stream):
         last = number
         if not raw.endswith(b"\n"):
             raise ArchiveFormatError(
                 f"Line {number} is cut short: the archive is truncated.", line=number
             )
-        item = _parse(raw, number)
-        if not isinstance(item, dict):
+        try:
+            item = loads(raw)
+        except ValueError as exc:
+            raise ArchiveFormatError(
+                f"Line {number} is not valid JSON ({exc}).", line=number
+            ) from None
+        if type(item) is not dict:
             raise ArchiveFormatError(f"Line {number} is not a JSON object.", line=number)
         if header is None:
             if item.get("format") != FORMAT_NAME:
@@ -87,7 +86,7 @@ def read_archive(
             if on_header is not None:
                 on_header(item)
             continue
-        if item.get("end") is True:
+        if "end" in item and item["end"] is True:
             if item.get("sha256") != digest.hexdigest():
                 raise ArchiveFormatError(
                     f"The sha256 in the trailer (line {number}) does not match the content: "
@@ -104,7 +103,7 @@ def read_archive(
                     f"Data follows the trailer on line {number}.", line=number + 1
                 )
             return ArchiveSummary(header, counts, references, item["sha256"], number, records)
-        digest.update(raw)
+        update(raw)
         if "ref" in item:
             label = str(item["ref"])
             references[label] = references.get(label, 0) + 1

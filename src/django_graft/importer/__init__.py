@@ -14,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transacti
 from django.db.models import Model
 
 from django_graft.exceptions import ImportWriteError, PolicyError
+from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
 from django_graft.policy import Policy
 from django_graft.storage import Destination, open_for_read
@@ -72,6 +73,32 @@ def import_archive(
     using = using or DEFAULT_DB_ALIAS
     policy = policy or default_policy()
     match_fields = _match_fields(match)
+    with cyclic_gc_paused():
+        return _import(
+            source,
+            using,
+            pks,
+            on_conflict,
+            match_fields,
+            dry_run=dry_run,
+            policy=policy,
+            signals=signals,
+            ignore_missing_fields=ignore_missing_fields,
+        )
+
+
+def _import(
+    source: Destination,
+    using: str,
+    pks: str,
+    on_conflict: str,
+    match_fields: dict[type[Model], tuple[str, ...]],
+    *,
+    dry_run: bool,
+    policy: Policy,
+    signals: bool,
+    ignore_missing_fields: bool,
+) -> ImportResult:
     with open_for_read(source) as stream:
         contents = load_archive(stream)
     try:

@@ -24,13 +24,15 @@ from django_graft.archive.schema import stored_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ImportRefused
 
-from .insert import statement_for
-from .links import GenericLink, KeyMaps, Link, links_of
+from .decode import Columns, columns_of, rows_of
+from .insert import TableWriter, writer_for
+from .links import GenericLink, KeyMaps, links_of
 from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
 from .report import ImportResult
 
-#: (row's new key, column attname, target model, target's archive key)
-Deferred = tuple[Any, str, type[Model], Any]
+#: A link written NULL for now: (row's index in its chunk, column attname,
+#: target model, target's archive key).
+Later = tuple[int, str, type[Model], Any]
 
 
 class Writer:
@@ -46,6 +48,7 @@ class Writer:
         self.deferred: defaultdict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]
         self.deferred = defaultdict(list)
         self._generic_targets: dict[Any, type[Model] | None] = {}
+        self._writers: dict[type[Model], TableWriter | None] = {}
 
     def write(self) -> None:
         for model_plan in self.plan.order:
@@ -64,72 +67,91 @@ class Writer:
     # -- one model ---------------------------------------------------------
 
     def _write_model(self, mp: ModelPlan) -> None:
-        model, spool = mp.model, mp.spool
-        links, generics = links_of(model)
         report = self.result.report(mp.label)
         report.matched += len(mp.matched)
         report.skipped += len(mp.skip)
         key_map = self.result.key_map.setdefault(mp.label, {})
         key_map.update(mp.matched)
         key_map.update((key, key) for key in mp.skip)
-        pre_save = self.policy.hook(model, "pre_save")
-        post_save = self.policy.hook(model, "post_save")
-        for chunk in spool.records(CHUNK):
-            created: list[tuple[Any, dict[str, Any], list[tuple[str, type[Model], Any]]]] = []
-            updated: list[tuple[Any, dict[str, Any]]] = []
-            for record in chunk:
-                key = spool.key_of(record)
-                if key in mp.create:
-                    values = mp.decoder.decode(record)
-                    later = self._map_links(values, links, generics)
-                    self._set_key(mp, key, values)
-                    created.append((key, values, later))
-                elif key in mp.update:
-                    values = mp.decoder.decode(record)
-                    self._map_links(values, links, generics)
-                    updated.append((key, values))
+        for chunk in mp.spool.records(CHUNK):
+            keys = mp.spool.keys_of(chunk)
+            created = [i for i, key in enumerate(keys) if key in mp.create]
             if created:
-                if pre_save is not None:
-                    pre_save([values for _, values, _ in created])
-                new_keys = self._insert(mp, [values for _, values, _ in created])
-                pending = self.keys.pending.get(model)
-                changes = self.keys.changes[model]
-                for (old, _, later), new in zip(created, new_keys, strict=True):
-                    if pending is not None:
-                        pending.discard(old)
-                    if new != old:
-                        changes[old] = new
-                    key_map[old] = new
-                    for attname, target, target_key in later:
-                        self.deferred[(model, attname)].append((new, target, target_key))
+                self._create(mp, [chunk[i] for i in created], [keys[i] for i in created])
                 report.created += len(created)
-                if post_save is not None:
-                    post_save(self._instances(mp, [v for _, v, _ in created], new_keys))
+            updated = [i for i, key in enumerate(keys) if key in mp.update]
             if updated:
-                self._update(mp, updated)
+                self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
                 report.updated += len(updated)
-                key_map.update((key, key) for key, _ in updated)
 
-    def _map_links(
-        self, values: dict[str, Any], links: tuple[Link, ...], generics: tuple[GenericLink, ...]
-    ) -> list[tuple[str, type[Model], Any]]:
-        """Point the row's links at the target's keys; return those to fill in later."""
-        later: list[tuple[str, type[Model], Any]] = []
+    def _create(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
+        """Insert one chunk of a model's new rows."""
+        model = mp.model
+        columns = mp.decoder.decode_columns(records)
+        later = self._map_links(model, columns)
+        self._set_keys(mp, keys, columns)
+        pre_save = self.policy.hook(model, "pre_save")
+        if pre_save is not None:
+            rows = rows_of(columns, len(keys))
+            pre_save(rows)
+            columns = columns_of(rows, list(columns))
+        new_keys = self._insert(mp, columns, keys)
+        pending = self.keys.pending.get(model)
+        if pending is not None:
+            pending.difference_update(keys)
+        self.keys.changes[model].update(
+            (old, new) for old, new in zip(keys, new_keys, strict=True) if old != new
+        )
+        self.result.key_map[mp.label].update(zip(keys, new_keys, strict=True))
+        for i, attname, target, target_key in later:
+            self.deferred[(model, attname)].append((new_keys[i], target, target_key))
+        post_save = self.policy.hook(model, "post_save")
+        if post_save is not None:
+            post_save(self._instances(mp, rows_of(columns, len(keys)), new_keys))
+
+    def _overwrite(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
+        columns = mp.decoder.decode_columns(records)
+        self._map_links(mp.model, columns)
+        self._update(mp, list(zip(keys, rows_of(columns, len(keys)), strict=True)))
+        self.result.key_map[mp.label].update((key, key) for key in keys)
+
+    def _map_links(self, model: type[Model], columns: Columns) -> list[Later]:
+        """Point the rows' links at their targets' keys in the database.
+
+        A link to a row not written yet is written NULL; it is returned, to be
+        filled in once every row is in.
+        """
+        links, generics = links_of(model)
+        changes, pending = self.keys.changes, self.keys.pending
+        later: list[Later] = []
         for link in links:
-            if link.primary_key or not link.via_pk:
+            if not link.via_pk or link.primary_key:
                 continue
-            value = values.get(link.attname)
-            if value is None:
+            moved, waiting = changes.get(link.target), pending.get(link.target)
+            if not moved and not waiting:
+                continue  # keys stay as they are: nothing to do, row by row
+            column = columns[link.attname]
+            get = (moved or {}).get
+            if not waiting:
+                columns[link.attname] = [get(value, value) for value in column]
                 continue
-            new, pending = self.keys.map(link.target, value)
-            values[link.attname] = new
-            if pending:
-                later.append((link.attname, link.target, value))
+            for i, value in enumerate(column):
+                if value in waiting:
+                    column[i] = None
+                    later.append((i, link.attname, link.target, value))
+                elif value is not None:
+                    column[i] = get(value, value)
         for generic in generics:
-            ct_id, object_id = values.get(generic.ct_attname), values.get(generic.id_attname)
-            if ct_id is None or object_id is None:
-                continue
-            target = self._generic_target(ct_id)
+            later.extend(self._map_generic(generic, columns))
+        return later
+
+    def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
+        later: list[Later] = []
+        object_ids = columns[generic.id_attname]
+        for i, (ct_id, object_id) in enumerate(
+            zip(columns[generic.ct_attname], object_ids, strict=True)
+        ):
+            target = None if ct_id is None or object_id is None else self._generic_target(ct_id)
             if target is None:
                 continue
             pk: Any = target._meta.pk
@@ -138,14 +160,14 @@ class Writer:
             if pending:
                 if not generic.nullable:
                     raise ImportRefused(
-                        f"{generic.name} of a {values} row points at a {target._meta.label} "
-                        "row written later, and its object id column cannot be NULL "
-                        "meanwhile. Import with --pks keep."
+                        f"{generic.name} points at a {target._meta.label} row written later, "
+                        "and its object id column cannot be NULL meanwhile. Import with "
+                        "--pks keep."
                     )
-                values[generic.id_attname] = None
-                later.append((generic.id_attname, target, key))
+                object_ids[i] = None
+                later.append((i, generic.id_attname, target, key))
             elif new != key:
-                values[generic.id_attname] = generic.id_field.to_python(new)
+                object_ids[i] = generic.id_field.to_python(new)
         return later
 
     def _generic_target(self, ct_id: Any) -> type[Model] | None:
@@ -153,26 +175,25 @@ class Writer:
             self._generic_targets[ct_id] = self.keys.generic_target(ct_id)
         return self._generic_targets[ct_id]
 
-    def _set_key(self, mp: ModelPlan, key: Any, values: dict[str, Any]) -> None:
+    def _set_keys(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> None:
+        """Give the rows the keys they are written with (none where the database makes them)."""
         pk: Any = mp.model._meta.pk
-        if hasattr(pk, "fields"):
-            return  # a composite key is its parts, already in ``values``
+        if hasattr(pk, "fields") or mp.new_keys == RETURNING:
+            return  # a composite key is its parts, already in the columns
         if mp.new_keys == KEEP:
-            values[pk.attname] = key
-        elif mp.new_keys == PARENT:
+            columns[pk.attname] = list(keys)
+        elif mp.new_keys == DEFAULT:
+            columns[pk.attname] = [pk.get_default() for _ in keys]
+        else:
+            assert mp.new_keys == PARENT
             parent = next(link for link in links_of(mp.model)[0] if link.primary_key)
-            new, pending = self.keys.map(parent.target, key)
-            if pending:
+            if self.keys.pending.get(parent.target, set()).intersection(keys):
                 raise ImportRefused(
-                    f"{mp.label} {key!r} is written before its parent row; this is a bug "
+                    f"{mp.label} rows are written before their parent rows; this is a bug "
                     "in the import order."
                 )
-            values[pk.attname] = new
-        elif mp.new_keys == DEFAULT:
-            values[pk.attname] = pk.get_default()
-        else:
-            assert mp.new_keys == RETURNING
-            values.pop(pk.attname, None)
+            get = self.keys.changes.get(parent.target, {}).get
+            columns[pk.attname] = [get(key, key) for key in keys]
 
     # -- statements --------------------------------------------------------
 
@@ -180,24 +201,37 @@ class Writer:
         pk = mp.model._meta.pk
         return [f for f in stored_fields(mp.model) if not (mp.new_keys == RETURNING and f is pk)]
 
-    def _insert(self, mp: ModelPlan, rows: list[dict[str, Any]]) -> list[Any]:
-        """Insert ``rows``; return their keys in the database, in order."""
+    def _insert(self, mp: ModelPlan, columns: Columns, keys: list[Any]) -> list[Any]:
+        """Insert the rows (archive ``keys``); return their keys in the database, in order."""
+        if self.signals:
+            return [self._save(mp.model, values) for values in rows_of(columns, len(keys))]
+        if mp.model not in self._writers:
+            self._writers[mp.model] = self._table_writer(mp)
+        writer = self._writers[mp.model]
+        if writer is not None:
+            return writer.write(columns, keys)
+        return self._insert_with_django(mp, rows_of(columns, len(keys)))
+
+    def _table_writer(self, mp: ModelPlan) -> TableWriter | None:
+        returning = mp.new_keys == RETURNING
+        if returning and not self.connection.features.can_return_rows_from_bulk_insert:
+            return None
+        return writer_for(mp.model, self._fields(mp), self.connection, returning=returning)
+
+    def _insert_with_django(self, mp: ModelPlan, rows: list[dict[str, Any]]) -> list[Any]:
+        """Django's own insert compiler: for what :mod:`.insert` does not write itself.
+
+        One row per statement where new keys are wanted and the backend cannot
+        return them from a bulk insert.
+        """
         model = mp.model
         pk: Any = model._meta.pk
-        if self.signals:
-            return [self._save(model, values) for values in rows]
         fields = self._fields(mp)
         manager: Any = model._base_manager.db_manager(self.using)
         returning = mp.new_keys == RETURNING
         bulk = not returning or self.connection.features.can_return_rows_from_bulk_insert
         keys: list[Any] = []
-        size = key_batch_size(self.connection, len(fields)) if bulk else 1
-        statement = statement_for(model, fields, self.connection, returning=returning)
-        for batch in chunked(rows, size):
-            if statement is not None:
-                returned = statement.execute(batch)
-                keys.extend(returned if returning else (_key_of(model, v) for v in batch))
-                continue
+        for batch in chunked(rows, key_batch_size(self.connection, len(fields)) if bulk else 1):
             objs = [SimpleNamespace(**values) for values in batch]
             if returning:
                 returned = manager._insert(
@@ -231,7 +265,7 @@ class Writer:
         model = mp.model
         pk: Any = model._meta.pk
         key_parts = {f.attname for f in getattr(pk, "fields", [pk])}
-        attnames = [a for _, a, _ in mp.decoder.columns if a not in key_parts]
+        attnames = [a for a in mp.decoder.attnames if a not in key_parts]
         if not attnames:
             return
         manager = model._base_manager.db_manager(self.using)

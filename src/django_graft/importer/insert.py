@@ -1,29 +1,66 @@
-"""Multi-row INSERT statements for one model's table, without the ORM's per-value work.
+"""Bulk writes of one model's rows, in the fastest form each backend offers.
 
 ``bulk_create`` and ``QuerySet._insert`` compile every value through the
 insert compiler (placeholders, expression checks, per-backend hooks), which
-costs several times more than the database spends on the rows. The
-statement here is the one that compiler writes for plain fields: a column
-list, one ``(%s, ...)`` group per row and, where new keys are wanted,
-``RETURNING`` the primary key; each value still goes through its field's
-``get_db_prep_save``, so adapters (JSON, UUID, dates) are Django's own.
-Fields that need a custom placeholder (``get_placeholder``, as some
-third-party fields have), rows with no column to write and backends other
-than SQLite, PostgreSQL and MySQL/MariaDB make :func:`statement_for` return
-``None``, and the caller uses Django's compiler instead.
+costs several times more than the database spends on the rows. A
+:class:`TableWriter` writes the statement that compiler would write for
+plain fields, and picks how to send it:
+
+* PostgreSQL with psycopg 3: ``COPY … FROM STDIN``. Where the database makes
+  the keys, they are drawn from the column's sequence first (one query), so
+  the rows go in with their keys, as the identity column allows.
+* Otherwise: multi-row ``INSERT … VALUES`` in batches sized by the backend's
+  parameter limit, with ``RETURNING`` the key where new keys are wanted (on
+  SQLite sent to the driver directly, which is faster than ``executemany``).
+
+Values are prepared by :mod:`.prepare`, so adapters are Django's own.
+Fields that need a custom placeholder (``get_placeholder``), tables with no
+column to write and backends other than SQLite, PostgreSQL and
+MySQL/MariaDB make :func:`writer_for` return ``None``, and the caller uses
+Django's compiler instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
+from django_graft.batching import chunked, key_batch_size
+from django_graft.exceptions import ArchiveFormatError
+from django_graft.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.labels import model_label
 
-class InsertStatement:
+from .decode import Columns
+from .prepare import preparer
+
+#: Column types PostgreSQL's COPY takes from psycopg's adapters exactly as an
+#: INSERT does. Others (arrays, ranges, network addresses, third-party
+#: types) go through INSERT, which is always right.
+_COPY_TYPES = INTEGER_TYPES | {
+    "CharField",
+    "TextField",
+    "SlugField",
+    "BooleanField",
+    "FloatField",
+    "DecimalField",
+    "DateField",
+    "DateTimeField",
+    "TimeField",
+    "DurationField",
+    "UUIDField",
+    "JSONField",
+    "BinaryField",
+}
+
+
+class TableWriter:
+    """Write rows (``{attname: value}``) of one model; return their keys."""
+
     def __init__(
         self,
         model: type[Model],
@@ -32,76 +69,151 @@ class InsertStatement:
         *,
         returning: bool,
     ) -> None:
-        quote = connection.ops.quote_name
-        table = quote(model._meta.db_table)
-        columns = ", ".join(quote(f.column) for f in fields)
+        self.model = model
+        self.fields = list(fields)
         self.connection = connection
-        self.head = f"INSERT INTO {table} ({columns}) VALUES "
-        self.group = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        pk: Any = model._meta.pk
-        self.tail = f" RETURNING {table}.{quote(pk.column)}" if returning else ""
         self.returning = returning
-        self.prepare = [(f.attname, _ready_types(f), f.get_db_prep_save) for f in fields]
+        self.quote = connection.ops.quote_name
+        self.table = self.quote(model._meta.db_table)
+        self.pk: Any = model._meta.pk
+        self.prepare = [preparer(f, connection) for f in self.fields]
+        self.sequence: str | None = None
+        self.copy = connection.vendor == "postgresql" and self._can_copy()
 
-    def execute(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """Insert ``rows``; return the new keys when the statement returns them."""
-        connection = self.connection
-        params = [
-            value if type(value) in ready else prepare(value, connection)
-            for values in rows
-            for attname, ready, prepare in self.prepare
-            for value in (values[attname],)
-        ]
-        sql = self.head + ", ".join([self.group] * len(rows)) + self.tail
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    def _can_copy(self) -> bool:
+        from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+        if not is_psycopg3 or any(stored_type(f) not in _COPY_TYPES for f in self.fields):
+            return False
+        if not self.returning:
+            return True
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.pk.column])
+            self.sequence = cursor.fetchone()[0]
+        return self.sequence is not None
+
+    def write(self, columns: Columns, keys: Sequence[Any]) -> list[Any]:
+        """Insert the rows (archive ``keys`` name them in errors); return their keys."""
+        params = self._params(columns, keys)
+        if self.copy:
+            return self._copy(params, columns)
+        return self._values(params, columns)
+
+    # -- parameters ----------------------------------------------------------
+
+    def _params(self, columns: Columns, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows' values, prepared for the database, column by column."""
+        prepared: list[Sequence[Any]] = []
+        for field, (ready, prepare) in zip(self.fields, self.prepare, strict=True):
+            column = columns[field.attname]
+            if not set(map(type, column)) <= ready:
+                try:
+                    column = [v if type(v) in ready else prepare(v) for v in column]
+                except (TypeError, ValueError, ArithmeticError) as exc:
+                    raise self._bad_value(len(prepared), column, keys, exc) from None
+            prepared.append(column)
+        return list(zip(*prepared, strict=True))
+
+    def _bad_value(
+        self, index: int, column: Sequence[Any], keys: Sequence[Any], exc: Exception
+    ) -> ArchiveFormatError:
+        """Name the first row whose value in column ``index`` cannot be prepared."""
+        ready, prepare = self.prepare[index]
+        key: Any = None
+        value: Any = None
+        for key, value in zip(keys, column, strict=True):  # noqa: B007 - used after the loop
+            try:
+                if type(value) not in ready:
+                    prepare(value)
+            except (TypeError, ValueError, ArithmeticError) as bad:
+                exc = bad
+                break
+        return ArchiveFormatError(
+            f"{model_label(self.model)} {key!r}: {value!r} is not a valid value for field "
+            f"'{self.fields[index].name}' ({exc}). Correct the value in the archive, or "
+            "export it again."
+        )
+
+    def _known_keys(self, columns: Columns) -> list[Any]:
+        parts = getattr(self.pk, "fields", None)
+        if parts:
+            return list(zip(*(columns[p.attname] for p in parts), strict=True))
+        return list(columns[self.pk.attname])
+
+    # -- statements ------------------------------------------------------------
+
+    def _sql(self, rows: int, mark: str) -> str:
+        columns = ", ".join(self.quote(f.column) for f in self.fields)
+        group = "(" + ", ".join([mark] * len(self.fields)) + ")"
+        tail = f" RETURNING {self.table}.{self.quote(self.pk.column)}" if self.returning else ""
+        return f"INSERT INTO {self.table} ({columns}) VALUES " + ", ".join([group] * rows) + tail
+
+    def _values(self, params: list[tuple[Any, ...]], columns: Columns) -> list[Any]:
+        size = key_batch_size(self.connection, len(self.fields))
+        keys: list[Any] = []
+        for batch in chunked(params, size):
+            flat = [v for row in batch for v in row]
+            if self.connection.vendor == "sqlite":
+                # Straight to the driver, in its own "?" style: Django's wrapper
+                # would rewrite every placeholder of this long statement first.
+                sql = self._sql(len(batch), "?")
+                self.connection.validate_no_broken_transaction()
+                with _logged(self.connection, sql), self.connection.wrap_database_errors:
+                    returned = self.connection.connection.execute(sql, flat).fetchall()
+            else:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(self._sql(len(batch), "%s"), flat)
+                    returned = cursor.fetchall() if self.returning else []
+            keys.extend(row[0] for row in returned)
+        return keys if self.returning else self._known_keys(columns)
+
+    def _copy(self, params: list[tuple[Any, ...]], columns: Columns) -> list[Any]:
+        fields = self.fields
+        with self.connection.cursor() as cursor:
             if self.returning:
-                return [row[0] for row in cursor.fetchall()]
-        return []
+                keys = self._draw_keys(cursor, len(params))
+                params = [(key, *row) for key, row in zip(keys, params, strict=True)]
+                fields = [self.pk, *fields]
+            else:
+                keys = self._known_keys(columns)
+            names = ", ".join(self.quote(f.column) for f in fields)
+            sql = f"COPY {self.table} ({names}) FROM STDIN"
+            with (
+                _logged(self.connection, sql),
+                self.connection.wrap_database_errors,
+                cursor.cursor.copy(sql) as copy,
+            ):
+                for row in params:
+                    copy.write_row(row)
+        return keys
+
+    def _draw_keys(self, cursor: Any, count: int) -> list[Any]:
+        cursor.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1", [self.sequence, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
-_INTS: frozenset[type] = frozenset({int, type(None)})
-_STRS: frozenset[type] = frozenset({str, type(None)})
-
-#: Django's own field classes whose preparation returns a value of these
-#: Python types unchanged, so it is skipped for them. Subclasses are not
-#: listed on purpose: they may prepare values their own way.
-_READY: dict[type, frozenset[type]] = {
-    **dict.fromkeys(
-        (
-            models.AutoField,
-            models.BigAutoField,
-            models.SmallAutoField,
-            models.IntegerField,
-            models.BigIntegerField,
-            models.SmallIntegerField,
-            models.PositiveIntegerField,
-            models.PositiveBigIntegerField,
-            models.PositiveSmallIntegerField,
-        ),
-        _INTS,
-    ),
-    models.CharField: _STRS,
-    models.TextField: _STRS,
-    models.SlugField: _STRS,
-    models.BooleanField: frozenset({bool, type(None)}),
-    models.FloatField: frozenset({float, type(None)}),
-}
+@contextlib.contextmanager
+def _logged(connection: BaseDatabaseWrapper, sql: str) -> Iterator[None]:
+    """Log a statement sent past Django's cursor, as Django logs the queries it runs."""
+    if not connection.queries_logged:
+        yield
+        return
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        elapsed = time.monotonic() - started
+        connection.queries_log.append({"sql": sql, "time": f"{elapsed:.3f}"})
 
 
-def _ready_types(field: Any) -> frozenset[type]:
-    """The value types ``field`` writes as they are (a plain foreign key: its target's)."""
-    while type(field) in (models.ForeignKey, models.OneToOneField):
-        field = field.target_field
-    return _READY.get(type(field), frozenset())
-
-
-def statement_for(
+def writer_for(
     model: type[Model], fields: Sequence[Any], connection: BaseDatabaseWrapper, *, returning: bool
-) -> InsertStatement | None:
-    """An :class:`InsertStatement`, or ``None`` when a field needs Django's compiler."""
+) -> TableWriter | None:
+    """A :class:`TableWriter`, or ``None`` when a field needs Django's compiler."""
     if not fields or any(hasattr(f, "get_placeholder") for f in fields):
         return None  # a table of nothing but its key takes each backend's own syntax
     if connection.vendor not in ("sqlite", "postgresql", "mysql"):
         return None  # other backends write multi-row inserts their own way
-    return InsertStatement(model, fields, connection, returning=returning)
+    return TableWriter(model, fields, connection, returning=returning)

@@ -25,7 +25,7 @@ from django_graft.labels import model_label
 from django_graft.ordering import dependency_order
 from django_graft.policy import Policy
 
-from .decode import RowDecoder
+from .decode import RowDecoder, columns_of, rows_of
 from .drift import Drift
 from .links import KeyMaps, links_of
 from .matching import (
@@ -127,7 +127,7 @@ class Planner:
     def plan(self) -> Plan:
         resolve_references(self.contents.references, self.keys, self.using)
         spools = self.contents.spools
-        order = dependency_order(spools, self.policy, generic_pairs(self.contents, CHUNK))
+        order = dependency_order(spools, self.policy, generic_pairs(self.contents))
         plans = []
         for model in order:
             plan = ModelPlan(
@@ -209,19 +209,20 @@ class Planner:
 
     def _needed_records(self, plan: ModelPlan) -> Iterator[tuple[Any, dict[str, Any]]]:
         """``(key, values)`` of the model's needed rows, foreign keys mapped where known."""
-        links = links_of(plan.model)[0]
+        links = [link for link in links_of(plan.model)[0] if link.via_pk]
         needed = set(plan.spool.needed)
         for chunk in plan.spool.records(CHUNK):
-            for record in chunk:
-                key = plan.spool.key_of(record)
-                if key not in needed:
-                    continue
-                values = plan.decoder.decode(record)
-                for link in links:
-                    value = values.get(link.attname)
-                    if value is not None and link.via_pk:
-                        values[link.attname] = self.keys.map(link.target, value)[0]
-                yield key, values
+            keys = plan.spool.keys_of(chunk)
+            wanted = [i for i, key in enumerate(keys) if key in needed]
+            if not wanted:
+                continue
+            columns = plan.decoder.decode_columns([chunk[i] for i in wanted])
+            for link in links:
+                columns[link.attname] = [
+                    None if value is None else self.keys.map(link.target, value)[0]
+                    for value in columns[link.attname]
+                ]
+            yield from zip([keys[i] for i in wanted], rows_of(columns, len(wanted)), strict=True)
 
     def _plan_needed(self, plan: ModelPlan) -> None:
         if not plan.spool.needed:
@@ -276,7 +277,7 @@ class Planner:
         """No match fields, no natural key: an identical row at the same key is the match."""
         model = plan.model
         records = dict(self._needed_records(plan))
-        attnames = [a for _, a, _ in plan.decoder.columns]
+        attnames = plan.decoder.attnames
         existing: dict[Any, tuple[Any, ...]] = {}
         manager = model._base_manager.using(self.using)
         size = key_batch_size(
@@ -311,18 +312,21 @@ class Planner:
             # which is where a clash is usually resolved (a renamed copy).
             pre_save = self.policy.hook(plan.model, "pre_save")
             for chunk in plan.spool.records(CHUNK):
-                keys = [plan.spool.key_of(record) for record in chunk]
-                rows = [
-                    (key, plan.decoder.decode(record))
-                    for key, record in zip(keys, chunk, strict=True)
-                    if key in plan.create
-                ]
-                if pre_save is not None and rows:
-                    pre_save([decoded for _, decoded in rows])
-                for key, decoded in rows:
-                    for f in unique:
-                        if decoded.get(f.attname) is not None:
-                            values[f.attname][decoded[f.attname]] = key
+                keys = plan.spool.keys_of(chunk)
+                created = [i for i, key in enumerate(keys) if key in plan.create]
+                if not created:
+                    continue
+                keys = [keys[i] for i in created]
+                columns = plan.decoder.decode_columns([chunk[i] for i in created])
+                if pre_save is not None:
+                    rows = rows_of(columns, len(keys))
+                    pre_save(rows)
+                    columns = columns_of(rows, list(columns))
+                for f in unique:
+                    taken = values[f.attname]
+                    for key, value in zip(keys, columns[f.attname], strict=True):
+                        if value is not None:
+                            taken[value] = key
             manager = plan.model._base_manager.using(self.using)
             for f in unique:
                 wanted = values[f.attname]

@@ -18,7 +18,7 @@ from django.db.models import Model
 from django_graft.exceptions import UnresolvedReference
 from django_graft.labels import concrete, model_label
 
-from .links import KeyMaps, links_of
+from .links import KeyMaps
 from .matching import as_tuple, find_by_fields, find_by_natural_keys
 from .source import ArchiveContents, Reference
 
@@ -58,22 +58,17 @@ def resolve_references(
         )
 
 
-def generic_pairs(
-    contents: ArchiveContents, chunk_size: int
-) -> list[tuple[type[Model], type[Model]]]:
+def generic_pairs(contents: ArchiveContents) -> list[tuple[type[Model], type[Model]]]:
     """``(model, target)`` for the models generic foreign keys point at, from the data."""
     ct_models = _content_type_models(contents)
-    pairs: set[tuple[type[Model], type[Model]]] = set()
-    for model, spool in contents.spools.items():
-        generics = links_of(model)[1]
-        if not generics:
-            continue
-        for chunk in spool.records(chunk_size):
-            for record in chunk:
-                for link in generics:
-                    target = ct_models.get(record["fields"].get(link.ct_name))
-                    if target is not None:
-                        pairs.add((model, target))
+    pairs = {
+        (model, target)
+        for model, spool in contents.spools.items()
+        for values in spool.generic_targets.values()
+        for value in values
+        for target in (ct_models.get(value),)
+        if target is not None
+    }
     return sorted(pairs, key=lambda p: (model_label(p[0]), model_label(p[1])))
 
 

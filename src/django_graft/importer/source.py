@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, Any, BinaryIO
 
 from django.db.models import Model
@@ -19,9 +20,11 @@ from django.db.models import Model
 from django_graft.archive.jsonenc import loads
 from django_graft.archive.reader import read_archive
 from django_graft.exceptions import ArchiveFormatError, GraftError
+from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import concrete, resolve_model
 
-from .decode import decode_pk
+from .decode import key_decoder
+from .links import links_of
 
 ROLES = ("own", "need")
 
@@ -36,10 +39,12 @@ class ModelSpool:
     #: Keys in archive order, decoded to the primary key's Python type.
     owned: list[Any] = field(default_factory=list)
     needed: list[Any] = field(default_factory=list)
-
-    def key_of(self, record: dict[str, Any]) -> Any:
-        """The decoded primary key of one of this model's records."""
-        return decode_pk(self.model, record["pk"])
+    seen: set[Any] = field(default_factory=set, repr=False)
+    #: Whether the key is one integer column, which the archive holds as is.
+    integer_key: bool = False
+    #: {content type field name: the values its records hold}, for each
+    #: generic foreign key of the model: which models the rows point at.
+    generic_targets: dict[str, set[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def count(self) -> int:
@@ -48,14 +53,13 @@ class ModelSpool:
     def records(self, chunk_size: int) -> Iterator[list[dict[str, Any]]]:
         """Yield the parsed records, ``chunk_size`` at a time, in archive order."""
         self.file.seek(0)
-        chunk: list[dict[str, Any]] = []
-        for line in self.file:
-            chunk.append(loads(line))
-            if len(chunk) >= chunk_size:
-                yield chunk
-                chunk = []
-        if chunk:
+        while chunk := list(map(loads, islice(self.file, chunk_size))):
             yield chunk
+
+    def keys_of(self, records: list[dict[str, Any]]) -> list[Any]:
+        """The decoded primary keys of some of this model's records."""
+        decode = key_decoder(self.model)
+        return [decode(record["pk"]) for record in records]
 
 
 @dataclass
@@ -88,14 +92,18 @@ class _Sorter:
     def __init__(self) -> None:
         self.references: dict[type[Model], list[Reference]] = {}
         self.spools: dict[type[Model], ModelSpool] = {}
-        self._seen: dict[type[Model], set[Any]] = {}
+        self._by_label: dict[str, ModelSpool] = {}
         self._models: dict[str, type[Model]] = {}
 
     def _model(self, label: Any, number: int) -> type[Model]:
+        if type(label) is not str:
+            raise ArchiveFormatError(
+                f"Line {number}: the model label must be a string, not {label!r}.", line=number
+            )
         model = self._models.get(label)
         if model is None:
             try:
-                model = concrete(resolve_model(str(label)))
+                model = concrete(resolve_model(label))
             except GraftError:
                 raise ArchiveFormatError(
                     f"Line {number} names model {label!r}, which is not installed. "
@@ -125,34 +133,51 @@ class _Sorter:
         self.references.setdefault(model, []).append(Reference(pk, natural_key, match, number))
 
     def _record(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
-        model = self._model(item["model"], number)
+        # Called for every row of the archive: kept to plain lookups.
+        label = item["model"]
+        spool = self._by_label.get(label) if type(label) is str else None
+        if spool is None:
+            spool = self._new_spool(self._model(label, number), label)
         role = item.get("role")
         if role not in ROLES:
             raise ArchiveFormatError(
                 f"Line {number}: role {role!r} is not one of {', '.join(ROLES)}.", line=number
             )
-        if not isinstance(item.get("fields"), dict):
+        fields = item.get("fields")
+        if type(fields) is not dict:
             raise ArchiveFormatError(f"Line {number}: 'fields' must be a JSON object.", line=number)
-        pk = self._key(model, item.get("pk"), number)
-        seen = self._seen.setdefault(model, set())
+        pk = item.get("pk")
+        if type(pk) is not int or not spool.integer_key:
+            pk = self._key(spool.model, pk, number)
+        seen = spool.seen
         if pk in seen:
             raise ArchiveFormatError(
-                f"Line {number}: {item['model']} {pk!r} appears twice in the archive.",
-                line=number,
+                f"Line {number}: {label} {pk!r} appears twice in the archive.", line=number
             )
         seen.add(pk)
-        spool = self.spools.get(model)
-        if spool is None:
-            # Closed by ArchiveContents.close(), once the import is done with it.
-            spool = ModelSpool(model, str(item["model"]), tempfile.TemporaryFile())  # noqa: SIM115
-            self.spools[model] = spool
         (spool.owned if role == "own" else spool.needed).append(pk)
         spool.file.write(raw)
+        for name, targets in spool.generic_targets.items():
+            value = fields.get(name)
+            if type(value) in (int, str):
+                targets.add(value)
+
+    def _new_spool(self, model: type[Model], label: str) -> ModelSpool:
+        # Closed by ArchiveContents.close(), once the import is done with it.
+        spool = self.spools.get(model)
+        if spool is None:  # the first record of the model
+            spool = ModelSpool(model, label, tempfile.TemporaryFile())  # noqa: SIM115
+            spool.generic_targets = {link.ct_name: set() for link in links_of(model)[1]}
+            pk: Any = model._meta.pk
+            spool.integer_key = not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
+            self.spools[model] = spool
+        self._by_label[label] = spool  # another spelling of the label shares the spool
+        return spool
 
     @staticmethod
     def _key(model: type[Model], value: Any, number: int) -> Any:
         try:
-            return decode_pk(model, value)
+            return key_decoder(model)(value)
         except (TypeError, ValueError) as exc:
             raise ArchiveFormatError(
                 f"Line {number}: {value!r} is not a valid primary key for "

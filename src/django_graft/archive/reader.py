@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -23,10 +23,6 @@ class ArchiveSummary:
     sha256: str
     lines: int
     records: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-
-def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    yield from enumerate(stream, start=1)
 
 
 #: Called with ``(line number, raw line, parsed item)`` for every record and
@@ -55,7 +51,7 @@ def read_archive(
     references: dict[str, int] = {}
     last = 0
     update = digest.update  # the loop runs once per row: names bound once
-    for number, raw in iter_lines(stream):
+    for number, raw in enumerate(stream, start=1):
         last = number
         if not raw.endswith(b"\n"):
             raise ArchiveFormatError(

@@ -55,6 +55,7 @@ _COPY_TYPES = INTEGER_TYPES | {
     "UUIDField",
     "JSONField",
     "BinaryField",
+    "FileField",
 }
 
 

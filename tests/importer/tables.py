@@ -102,7 +102,8 @@ def rewrite(data: bytes, change: Any) -> bytes:
         if "ref" in item:
             references[item["ref"]] = references.get(item["ref"], 0) + 1
         else:
-            counts[item["model"]] = counts.get(item["model"], 0) + 1
+            label = str(item["model"])
+            counts[label] = counts.get(label, 0) + 1
     digest = hashlib.sha256(b"".join(body)).hexdigest()
     trailer = {"end": True, "counts": counts, "references": references, "sha256": digest}
     return b"".join(body) + dumps(trailer) + b"\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
 
 from django_graft.exceptions import ImportWriteError, PolicyError
@@ -21,7 +21,7 @@ from django_graft.storage import Destination, open_for_read
 
 from .apply import Writer
 from .drift import check_drift
-from .plan import Planner
+from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import load_archive
 
@@ -107,6 +107,9 @@ def _import(
         )
         result = ImportResult(using=using, pks=pks, dry_run=dry_run, sha256=contents.sha256)
         result.warnings.extend(drift.warnings)
+        # Inside a caller's transaction, the deferred foreign keys would only be
+        # checked at its commit, long after this function returned.
+        nested = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using):
                 planner = Planner(
@@ -126,6 +129,8 @@ def _import(
                     _report_plan(plan, result)
                     return result
                 Writer(plan, policy, result, signals=signals).write()
+                if nested:
+                    _check_links(using, plan)
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked.
             raise ImportWriteError(
@@ -140,6 +145,12 @@ def _import(
         return result
     finally:
         contents.close()
+
+
+def _check_links(using: str, plan: Plan) -> None:
+    """Check the deferred foreign keys of the written tables now (raises IntegrityError)."""
+    tables = [mp.model._meta.db_table for mp in plan.order if mp.create or mp.update]
+    connections[using].check_constraints(table_names=tables)
 
 
 def _report_plan(plan: Any, result: ImportResult) -> None:

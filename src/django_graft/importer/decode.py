@@ -184,7 +184,7 @@ class RowDecoder:
             except (ValidationError, TypeError, ValueError) as exc:
                 return ArchiveFormatError(
                     f"{self.label} {record.get('pk')!r}: {value!r} is not a valid value "
-                    f"for field '{name}' ({_reason(exc)})."
+                    f"for field '{name}' ({reason(exc)})."
                 )
         raise AssertionError("a value failed to parse")  # pragma: no cover
 
@@ -206,7 +206,8 @@ def columns_of(rows: Sequence[dict[str, Any]], attnames: Sequence[str]) -> Colum
     return {attname: [row[attname] for row in rows] for attname in attnames}
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
+    """An exception's message, a ``ValidationError``'s without its list brackets."""
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
     return str(exc)

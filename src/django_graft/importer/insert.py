@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -35,7 +36,7 @@ from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import model_label
 
-from .decode import Columns
+from .decode import Columns, reason
 from .prepare import preparer
 
 #: Column types PostgreSQL's COPY takes from psycopg's adapters exactly as an
@@ -110,7 +111,7 @@ class TableWriter:
             if not set(map(type, column)) <= ready:
                 try:
                     column = [v if type(v) in ready else prepare(v) for v in column]
-                except (TypeError, ValueError, ArithmeticError) as exc:
+                except (ValidationError, TypeError, ValueError, ArithmeticError) as exc:
                     raise self._bad_value(len(prepared), column, keys, exc) from None
             prepared.append(column)
         return list(zip(*prepared, strict=True))
@@ -126,12 +127,12 @@ class TableWriter:
             try:
                 if type(value) not in ready:
                     prepare(value)
-            except (TypeError, ValueError, ArithmeticError) as bad:
+            except (ValidationError, TypeError, ValueError, ArithmeticError) as bad:
                 exc = bad
                 break
         return ArchiveFormatError(
             f"{model_label(self.model)} {key!r}: {value!r} is not a valid value for field "
-            f"'{self.fields[index].name}' ({exc}). Correct the value in the archive, or "
+            f"'{self.fields[index].name}' ({reason(exc)}). Correct the value in the archive, or "
             "export it again."
         )
 

@@ -146,3 +146,14 @@ def test_sequences_continue_after_a_keep_import(world: World) -> None:
     import_archive(io.BytesIO(archive_of(world.org)), using="other")
     fresh = m.Organisation.objects.using("other").create(name="after import")
     assert fresh.pk > world.org.pk
+
+
+def test_an_interrupt_rolls_everything_back(world: World) -> None:
+    def interrupt(objects: list[Any]) -> None:
+        raise KeyboardInterrupt
+
+    before = every_table("other")
+    policy = Policy(hooks={"testapp.Task": {"post_save": interrupt}})
+    with pytest.raises(KeyboardInterrupt):
+        import_archive(io.BytesIO(archive_of(world.org)), using="other", policy=policy)
+    assert every_table("other") == before

@@ -12,9 +12,10 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from django_graft import import_archive
-from django_graft.exceptions import ArchiveFormatError, ImportWriteError
+from django_graft.exceptions import ArchiveFormatError
 from django_graft.labels import model_label
 from tests.importer.tables import archive_of, rewrite
+from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
@@ -205,14 +206,18 @@ def test_wrong_content_is_refused_by_name(
     assert every_table("other") == before
 
 
-def test_a_link_to_a_row_nowhere_is_refused_by_the_database(world: World) -> None:
+@pytest.mark.parametrize("pks", ["keep", "remap"])
+def test_a_link_to_a_row_the_archive_lacks_is_refused(world: World, pks: str) -> None:
+    # A person of this database, not of the archive: the link must not land on it.
+    stranger = m.Person.objects.using("other").create(pk=10_000, username="stranger")
+
     def dangle(header: Any, items: Items) -> Any:
-        _records(items, "testapp.task")[0]["fields"]["assignee"] = 987654
+        _records(items, "testapp.task")[0]["fields"]["assignee"] = stranger.pk
         return header, items
 
     before = every_table("other")
-    with pytest.raises(ImportWriteError, match="Nothing was written"):
-        import_archive(io.BytesIO(rewrite(archive_of(world.org), dangle)), using="other")
+    with pytest.raises(ArchiveFormatError, match=r"assignee points at testapp\.person \d+, which"):
+        import_archive(io.BytesIO(rewrite(archive_of(world.org), dangle)), using="other", pks=pks)
     assert every_table("other") == before
 
 

@@ -1,13 +1,15 @@
 """Write a planned import: bulk inserts model by model, then the deferred links.
 
-Rows are written with Django's own insert compiler (the one ``bulk_create``
-uses) straight into each model's table, one statement per batch of rows
-sized by the backend's parameter limit; new keys come back from the same
-statement where the backend returns rows from a bulk insert (PostgreSQL,
-SQLite 3.35+, MariaDB 10.5+) and one row at a time where it cannot. As with
+Each model's records are read back from their spool a chunk at a time,
+decoded column by column, their links pointed at the keys the target rows
+got, and handed to a :class:`~.insert.TableWriter` (``COPY`` on PostgreSQL,
+multi-row ``INSERT`` elsewhere). Where the backend cannot return keys from a
+bulk insert, or a field needs Django's own insert compiler, rows go through
+that compiler instead, one at a time where new keys are wanted. As with
 ``loaddata``, ``save()`` is not called and no signal is sent, unless the
-import asks for signals: then every row goes through ``Model.save_base(raw=True)``,
-which sends ``pre_save`` and ``post_save`` as ``loaddata`` does.
+import asks for signals: then every row goes through
+``Model.save_base(raw=True)``, which sends ``pre_save`` and ``post_save`` as
+``loaddata`` does.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from django.db.models import Model
 
 from django_graft.archive.schema import stored_fields
 from django_graft.batching import chunked, key_batch_size
-from django_graft.exceptions import ImportRefused
+from django_graft.exceptions import ArchiveFormatError, ImportRefused
+from django_graft.labels import model_label
 
 from .decode import Columns, columns_of, rows_of
 from .insert import TableWriter, writer_for
-from .links import GenericLink, KeyMaps, links_of
+from .links import GenericLink, KeyMaps, Link, links_of
 from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
 from .report import ImportResult
 
@@ -88,7 +91,7 @@ class Writer:
         """Insert one chunk of a model's new rows."""
         model = mp.model
         columns = mp.decoder.decode_columns(records)
-        later = self._map_links(model, columns)
+        later = self._map_links(mp, keys, columns)
         self._set_keys(mp, keys, columns)
         pre_save = self.policy.hook(model, "pre_save")
         if pre_save is not None:
@@ -111,22 +114,23 @@ class Writer:
 
     def _overwrite(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
         columns = mp.decoder.decode_columns(records)
-        self._map_links(mp.model, columns)
+        self._map_links(mp, keys, columns)
         self._update(mp, list(zip(keys, rows_of(columns, len(keys)), strict=True)))
         self.result.key_map[mp.label].update((key, key) for key in keys)
 
-    def _map_links(self, model: type[Model], columns: Columns) -> list[Later]:
+    def _map_links(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> list[Later]:
         """Point the rows' links at their targets' keys in the database.
 
         A link to a row not written yet is written NULL; it is returned, to be
         filled in once every row is in.
         """
-        links, generics = links_of(model)
+        links, generics = links_of(mp.model)
         changes, pending = self.keys.changes, self.keys.pending
         later: list[Later] = []
         for link in links:
             if not link.via_pk or link.primary_key:
                 continue
+            self._check_archived(mp, keys, link, columns[link.attname])
             moved, waiting = changes.get(link.target), pending.get(link.target)
             if not moved and not waiting:
                 continue  # keys stay as they are: nothing to do, row by row
@@ -144,6 +148,26 @@ class Writer:
         for generic in generics:
             later.extend(self._map_generic(generic, columns))
         return later
+
+    def _check_archived(
+        self, mp: ModelPlan, keys: list[Any], link: Link, column: list[Any]
+    ) -> None:
+        """Refuse a link to a row the archive does not carry.
+
+        The export writes every row a link points at (or clears the link), so
+        such a value means a damaged archive; in remap mode it would silently
+        point at whatever row has that key in this database.
+        """
+        archived = self.plan.archived.get(link.target, set())
+        stray = set(column).difference(archived)
+        stray.discard(None)
+        if stray:
+            key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)
+            raise ArchiveFormatError(
+                f"{mp.label} {key!r}: {link.name} points at {model_label(link.target)} "
+                f"{value!r}, which the archive does not carry. The archive is damaged: "
+                "export it again."
+            )
 
     def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
         later: list[Later] = []

@@ -71,6 +71,8 @@ class Plan:
     keys: KeyMaps
     conflicts: list[Conflict]
     warnings: list[str]
+    #: {model: keys of its rows the archive carries, as records or references}
+    archived: dict[type[Model], set[Any]]
 
 
 def _new_keys(model: type[Model], remap: bool, owned: bool) -> str:
@@ -153,7 +155,12 @@ class Planner:
         self._check_cycles(plans)
         for plan in plans:  # planning filled pending; writing starts from scratch
             self.keys.pending.pop(plan.model, None)
-        return Plan(self.using, self.remap, plans, self.keys, self.conflicts, self.warnings)
+        archived = {plan.model: plan.spool.seen for plan in plans}
+        for model, refs in self.contents.references.items():
+            archived.setdefault(model, set()).update(ref.pk for ref in refs)
+        return Plan(
+            self.using, self.remap, plans, self.keys, self.conflicts, self.warnings, archived
+        )
 
     def _conflict_advice(self) -> str:
         if any(c.field is not None for c in self.conflicts):

@@ -14,6 +14,7 @@ its columns back into tuples.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from .batching import chunked
+from .driver import qmark, sqlite_execute
 
 Row = tuple[Any, ...]
 
@@ -120,13 +122,21 @@ def fetch_rows(
         for index, (convs, expression) in compiler.get_converters(fields).items()
         if not (keep_naive and _is_sqlite_datetime(connection, convs, expression))
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with contextlib.closing(_execute(connection, sql, params)) as cursor:
         while True:
             chunk = cursor.fetchmany(chunk_size)
             if not chunk:
                 return
             yield _convert(chunk, converters) if converters else chunk
+
+
+def _execute(connection: Any, sql: str, params: Any) -> Any:
+    """A cursor that has run ``sql``: the driver's own on SQLite (see :mod:`.driver`)."""
+    if connection.vendor == "sqlite" and (plain := qmark(sql)) is not None:
+        return sqlite_execute(connection, plain, params)
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    return cursor
 
 
 def fetch_keys(queryset: QuerySet[Any, Any]) -> set[Any]:

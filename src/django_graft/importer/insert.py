@@ -22,9 +22,7 @@ Django's compiler instead.
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +30,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
 from django_graft.batching import chunked, key_batch_size
+from django_graft.driver import logged, sqlite_execute
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import model_label
@@ -159,9 +158,7 @@ class TableWriter:
                 # Straight to the driver, in its own "?" style: Django's wrapper
                 # would rewrite every placeholder of this long statement first.
                 sql = self._sql(len(batch), "?")
-                self.connection.validate_no_broken_transaction()
-                with _logged(self.connection, sql), self.connection.wrap_database_errors:
-                    returned = self.connection.connection.execute(sql, flat).fetchall()
+                returned = sqlite_execute(self.connection, sql, flat).fetchall()
             else:
                 with self.connection.cursor() as cursor:
                     cursor.execute(self._sql(len(batch), "%s"), flat)
@@ -181,7 +178,7 @@ class TableWriter:
             names = ", ".join(self.quote(f.column) for f in fields)
             sql = f"COPY {self.table} ({names}) FROM STDIN"
             with (
-                _logged(self.connection, sql),
+                logged(self.connection, sql),
                 self.connection.wrap_database_errors,
                 cursor.cursor.copy(sql) as copy,
             ):
@@ -194,20 +191,6 @@ class TableWriter:
             "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1", [self.sequence, count]
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-@contextlib.contextmanager
-def _logged(connection: BaseDatabaseWrapper, sql: str) -> Iterator[None]:
-    """Log a statement sent past Django's cursor, as Django logs the queries it runs."""
-    if not connection.queries_logged:
-        yield
-        return
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        elapsed = time.monotonic() - started
-        connection.queries_log.append({"sql": sql, "time": f"{elapsed:.3f}"})
 
 
 def writer_for(

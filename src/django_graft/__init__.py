@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .clone import CloneResult, clone
     from .collector import collect
     from .exceptions import (
         AmbiguousMatch,
         ArchiveError,
         ArchiveFormatError,
         ConflictError,
+        CrossLinkError,
         DestinationError,
         GraftError,
         ImportRefused,
@@ -37,7 +39,9 @@ _PUBLIC = {
     "AmbiguousMatch": "exceptions",
     "ArchiveError": "exceptions",
     "ArchiveFormatError": "exceptions",
+    "CloneResult": "clone",
     "ConflictError": "exceptions",
+    "CrossLinkError": "exceptions",
     "DestinationError": "exceptions",
     "ExportResult": "exporter",
     "Graph": "graph",
@@ -54,6 +58,7 @@ _PUBLIC = {
     "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
     "UnresolvedReference": "exceptions",
+    "clone": "clone",
     "collect": "collector",
     "export": "exporter",
     "import_archive": "importer",
@@ -63,7 +68,9 @@ __all__ = [
     "AmbiguousMatch",
     "ArchiveError",
     "ArchiveFormatError",
+    "CloneResult",
     "ConflictError",
+    "CrossLinkError",
     "DestinationError",
     "ExportResult",
     "GraftError",
@@ -81,6 +88,7 @@ __all__ = [
     "SpecError",
     "UnresolvedReference",
     "__version__",
+    "clone",
     "collect",
     "export",
     "import_archive",

@@ -19,7 +19,8 @@ into a ``CommandError``; the Python API lets them propagate.
         ├── ConflictError      rows collide with existing rows (carries ``conflicts``)
         ├── UnresolvedReference reference records match no row in the target
         ├── AmbiguousMatch     a match finds several existing rows for one record
-        └── ImportWriteError   the database refused a write; everything rolled back
+        ├── ImportWriteError   the database refused a write; everything rolled back
+        └── CrossLinkError     a clone would link copies and originals (carries ``rows``)
 """
 
 from __future__ import annotations
@@ -140,3 +141,13 @@ class ImportWriteError(ImportRefused):
     """The database refused a write; the whole import was rolled back."""
 
     code = "write_failed"
+
+
+class CrossLinkError(ImportRefused):
+    """A clone would leave a copy and an original pointing at each other; rolled back."""
+
+    code = "cross_link"
+
+    def __init__(self, message: str, *, rows: list[str]) -> None:
+        super().__init__(message)
+        self.rows = rows

@@ -9,7 +9,11 @@ override any edge or model by label:
   the rows are a dependency) or ``skip`` (don't follow);
 * per model: ``reference`` (never copied, only pointed at and resolved by
   natural key), ``match`` (fields that find an existing row),
-  ``exclude_fields`` and ``mask`` (applied on export).
+  ``exclude_fields`` and ``mask`` (applied on export);
+* field overrides for the rows a clone creates: ``set_fields`` (a value, or a
+  function of the row, per ``app_label.Model.field``) and ``clear`` (a
+  nullable foreign key or a many-to-many field, left empty; it is a ``skip``
+  rule, so an export under the policy leaves it out too).
 
 Defaults, which match what ``Model.delete()`` removes: a reverse foreign key
 with ``on_delete=CASCADE`` (or ``DB_CASCADE``) is owned, as are the other rows
@@ -32,6 +36,7 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Model
 
@@ -75,6 +80,7 @@ class _Resolved:
     exclude: dict[type[Model], frozenset[str]]
     mask: dict[type[Model], dict[str, Callable[[Any], Any]]]
     hooks: dict[type[Model], dict[str, Callable[..., Any]]]
+    overrides: dict[type[Model], dict[str, Any]]
 
 
 def _parse_rule(label: str, value: str | Rule) -> Rule:
@@ -126,6 +132,48 @@ def _check_rule(label: str, edge: Edge, rule: Rule) -> None:
         )
 
 
+def _model_field(label: str) -> tuple[type[Model], Any]:
+    model, name = _split_field_label(label)
+    try:
+        return model, model._meta.get_field(name)
+    except FieldDoesNotExist:
+        known = ", ".join(sorted(f.name for f in model._meta.get_fields()))
+        raise PolicyError(
+            f"Unknown field '{label}': {model_label(model)} has the fields {known}.",
+            label=label,
+        ) from None
+
+
+def _clearable_edge(label: str) -> Edge:
+    """The edge that ``clear`` skips: a nullable foreign key or a many-to-many field."""
+    model, field = _model_field(label)
+    if not field.is_relation or field.auto_created or getattr(field, "private_only", False):
+        raise PolicyError(
+            f"'{label}' cannot be cleared: it is not a foreign key or many-to-many field of "
+            f"{model_label(model)}. Give it a value with set_fields instead.",
+            label=label,
+        )
+    if not field.many_to_many and not field.null:
+        raise PolicyError(
+            f"'{label}' cannot be cleared: the foreign key is not nullable. Give it "
+            "another target with set_fields instead.",
+            label=label,
+        )
+    return _resolve_edge(label)
+
+
+def _settable_field(label: str) -> tuple[type[Model], str]:
+    """``(model, attname)`` of a field ``set_fields`` may give a value."""
+    model, field = _model_field(label)
+    if not getattr(field, "concrete", False) or field.many_to_many or field.primary_key:
+        raise PolicyError(
+            f"'{label}' cannot be set: only a stored column other than the primary key "
+            "can. Use clear for a many-to-many field.",
+            label=label,
+        )
+    return model, str(field.attname)
+
+
 #: Hooks a policy can register per model, run by import (and clone):
 #: ``pre_save(rows)`` gets each batch of rows about to be created, as a list
 #: of ``{attname: value}`` dicts it may change in place; ``post_save(objects)``
@@ -146,9 +194,13 @@ class Policy:
         exclude_fields: Mapping[str, Iterable[str]] | None = None,
         mask: Mapping[str, Callable[[Any], Any]] | None = None,
         hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
+        set_fields: Mapping[str, Any] | None = None,
+        clear: Iterable[str] = (),
         default_references: bool = True,
     ) -> None:
         self._edges = dict(edges or {})
+        self._set_fields = dict(set_fields or {})
+        self._clear = tuple(clear)
         self._hooks = {k: dict(v) for k, v in (hooks or {}).items()}
         self._reference = tuple(reference)
         self._match = {k: tuple(v) for k, v in (match or {}).items()}
@@ -163,15 +215,30 @@ class Policy:
         *,
         edges: Mapping[str, str | Rule] | None = None,
         reference: Iterable[str] = (),
+        hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
+        set_fields: Mapping[str, Any] | None = None,
     ) -> Policy:
-        """Return a copy of this policy with more edge rules and references."""
+        """Return a copy of this policy with more edge rules, references and overrides.
+
+        A model given ``hooks`` here gets exactly those, in place of its old ones.
+        """
+        replaced = {concrete(resolve_model(label)) for label in hooks or {}}
         return Policy(
             edges={**self._edges, **(edges or {})},
             reference=(*self._reference, *reference),
             match=self._match,
             exclude_fields=self._exclude,
             mask=self._mask,
-            hooks=self._hooks,
+            hooks={
+                **{
+                    label: functions
+                    for label, functions in self._hooks.items()
+                    if concrete(resolve_model(label)) not in replaced
+                },
+                **(hooks or {}),
+            },
+            set_fields={**self._set_fields, **(set_fields or {})},
+            clear=self._clear,
             default_references=self._default_references,
         )
 
@@ -187,6 +254,8 @@ class Policy:
             rule = _parse_rule(label, value)
             _check_rule(label, edge, rule)
             rules[edge] = rule
+        for label in self._clear:
+            rules[_clearable_edge(label)] = Rule.SKIP
         match = {
             concrete(resolve_model(label)): self._fields_of(label, names)
             for label, names in self._match.items()
@@ -217,7 +286,11 @@ class Policy:
                     label=label,
                 )
             hooks[concrete(resolve_model(label))] = functions
-        return _Resolved(rules, frozenset(references), match, exclude, mask, hooks)
+        overrides: dict[type[Model], dict[str, Any]] = {}
+        for label, value in self._set_fields.items():
+            model, attname = _settable_field(label)
+            overrides.setdefault(concrete(model), {})[attname] = value
+        return _Resolved(rules, frozenset(references), match, exclude, mask, hooks, overrides)
 
     @staticmethod
     def _fields_of(model_label_: str, names: Iterable[str]) -> tuple[str, ...]:
@@ -255,6 +328,10 @@ class Policy:
     def hook(self, model: type[Model], name: str) -> Callable[..., Any] | None:
         """The policy's ``name`` hook for ``model`` (one of :data:`HOOKS`), if any."""
         return self._resolved.hooks.get(concrete(model), {}).get(name)
+
+    def overrides(self, model: type[Model]) -> dict[str, Any]:
+        """``{attname: value or function of the row}`` for the rows a clone creates."""
+        return self._resolved.overrides.get(concrete(model), {})
 
     def overridden_edges(self) -> dict[Edge, Rule]:
         """Return the edges whose rule the policy sets explicitly."""

@@ -1,0 +1,220 @@
+"""Clone: copy the tree of some roots inside their own database.
+
+A clone is an export and an import in one transaction: the roots are
+collected, their rows written to a temporary archive, and the archive
+imported into the same database with ``pks="remap"``. The owned rows are
+created again with new keys and every link between them follows; the
+needed rows and references are found again (they are the very rows of this
+database) and pointed at, not copied. So a clone takes the same graph walk
+and the same bulk insert path as export and import, and their guarantees:
+every conflict (a unique value the copies would repeat) is listed before
+anything is written.
+
+Afterwards, in the same transaction, the originals' tree and the copies'
+tree are collected again: neither may reach an owned row of the other. A
+clone that would cross-link them is rolled back with the rows named.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, cast
+
+from django.db import transaction
+from django.db.models import Model
+
+from .archive.writer import ArchiveWriter
+from .collector import collect
+from .exceptions import ConflictError, CrossLinkError
+from .exporter import write_graph
+from .gcpause import cyclic_gc_paused
+from .graph import Graph
+from .importer import ImportResult, ModelReport, import_archive
+from .labels import concrete, model_label
+from .policy import Policy
+
+#: Archives of up to this size stay in memory; bigger ones spill to disk.
+_IN_MEMORY = 16 * 2**20
+
+
+@dataclass
+class CloneResult:
+    """What a clone created, and which copy belongs to which original."""
+
+    using: str
+    dry_run: bool
+    #: The import that made the copies: rows created and matched per model.
+    report: ImportResult
+    #: {model label: {original key: copy key}} for every copied row
+    copies: dict[str, dict[Any, Any]]
+    #: the copies of the roots, in the order the roots were given (empty on a dry run)
+    roots: list[Model] = field(default_factory=list)
+
+    @property
+    def models(self) -> dict[str, ModelReport]:
+        return self.report.models
+
+    @property
+    def created(self) -> int:
+        return self.report.created
+
+    def copy_of(self, obj: Model) -> Model:
+        """The copy of the original ``obj`` (raises ``KeyError`` for a row not copied)."""
+        model = concrete(type(obj))
+        key = self.copies[model_label(model)][obj.pk]
+        copy: Model = model._base_manager.using(self.using).get(pk=key)
+        return copy
+
+    def original(self, obj: Model) -> Model:
+        """The original the copy ``obj`` was made from (``KeyError`` for a row not a copy)."""
+        model = concrete(type(obj))
+        originals = {copy: original for original, copy in self.copies[model_label(model)].items()}
+        found: Model = model._base_manager.using(self.using).get(pk=originals[obj.pk])
+        return found
+
+
+def clone(
+    roots: Any,
+    *,
+    policy: Policy | None = None,
+    using: str | None = None,
+    set_fields: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+) -> CloneResult:
+    """Copy ``roots`` and everything they own; return the copies and the key map.
+
+    ``set_fields`` gives the copies values, over the policy's own: a value,
+    or a function of the row (``{attname: value}``), per
+    ``"app_label.Model.field"``. With ``dry_run`` the clone is planned and
+    checked and nothing is written.
+    """
+    from .policies import default_policy
+    from .specs import normalize_roots
+
+    base = policy or default_policy()
+    by_model, db = normalize_roots(roots, using)
+    with cyclic_gc_paused(), transaction.atomic(using=db):
+        graph = collect(by_model, policy=base, using=db)
+        copying = base.extend(set_fields=set_fields) if set_fields else base
+        imported = _copy(graph, _with_overrides(copying, graph.owned), dry_run=dry_run)
+        copies = {
+            label: {original: imported.key_map[label][original] for original in keys}
+            for label, keys in _owned_keys(graph).items()
+        }
+        result = CloneResult(graph.using, dry_run, imported, copies)
+        if not dry_run:
+            result.roots = [
+                model._base_manager.using(graph.using).get(pk=copies[model_label(model)][key])
+                for model, keys in graph.roots.items()
+                for key in keys
+            ]
+            _check_no_cross_links(graph, result, base)
+    return result
+
+
+def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
+    return {model_label(model): keys for model, keys in graph.owned.items() if keys}
+
+
+def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
+    with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as spool:
+        write_graph(graph, ArchiveWriter(cast(BinaryIO, spool)))
+        spool.seek(0)
+        try:
+            return import_archive(
+                spool, using=graph.using, pks="remap", policy=policy, dry_run=dry_run
+            )
+        except ConflictError as exc:
+            shown = "\n  ".join(str(c) for c in exc.conflicts)
+            raise ConflictError(
+                f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
+                f"existing rows:\n  {shown}\nNothing was written. Give the copies other "
+                "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
+                "pre_save hook on the policy.",
+                conflicts=exc.conflicts,
+            ) from None
+
+
+def _with_overrides(policy: Policy, models: Iterable[type[Model]]) -> Policy:
+    """``policy`` with its field overrides applied to the copies, before its pre_save hooks.
+
+    A unique field whose default is a function (a ``uuid4`` reference, a
+    generated slug) gets a fresh default on every copy unless the policy
+    sets it: copying the value could only collide.
+    """
+    hooks: dict[str, dict[str, Callable[..., Any]]] = {}
+    for model in models:
+        overrides = {**_fresh_unique_defaults(model), **policy.overrides(model)}
+        if not overrides:
+            continue
+        functions = {
+            name: function
+            for name in ("post_save", "pre_commit")
+            if (function := policy.hook(model, name)) is not None
+        }
+        functions["pre_save"] = _override_hook(overrides, policy.hook(model, "pre_save"))
+        hooks[model_label(model)] = functions
+    return policy.extend(hooks=hooks) if hooks else policy
+
+
+def _fresh_unique_defaults(model: type[Model]) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    return {
+        f.attname: _default_of(f)
+        for f in model._meta.local_concrete_fields
+        if f.unique and not f.primary_key and callable(f.default)
+    }
+
+
+def _default_of(field: Any) -> Callable[[dict[str, Any]], Any]:
+    def default(row: dict[str, Any]) -> Any:
+        return field.get_default()
+
+    return default
+
+
+def _override_hook(
+    overrides: dict[str, Any], then: Callable[..., Any] | None
+) -> Callable[[list[dict[str, Any]]], None]:
+    def pre_save(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            for attname, value in overrides.items():
+                row[attname] = value(row) if callable(value) else value
+        if then is not None:
+            then(rows)
+
+    return pre_save
+
+
+def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> None:
+    """Collect both trees again: neither may reach an owned row of the other."""
+    originals = {concrete(m): set(keys) for m, keys in graph.owned.items()}
+    copies: dict[type[Model], set[Any]] = {}
+    for model in originals:
+        copies[model] = set(result.copies.get(model_label(model), {}).values())
+    found = []
+    for roots, forbidden, side in (
+        (graph.roots, copies, "the original tree reaches the copy"),
+        (_copied_roots(graph, result), originals, "the copy reaches the original"),
+    ):
+        walked = collect(roots, policy=policy, using=graph.using)
+        for model, keys in (*walked.owned.items(), *walked.needed.items()):
+            for key in sorted(keys & forbidden.get(concrete(model), set()), key=repr):
+                found.append(f"{side}: {model_label(model)} {key!r}")
+    if found:
+        shown = "\n  ".join(found[:50])
+        raise CrossLinkError(
+            f"The clone would link the copy and the original ({len(found)} row(s)):\n"
+            f"  {shown}\nNothing was written. A policy rule makes a copied row point at an "
+            "owned original (or back): mark that relation 'own' so it is copied too, or "
+            "'skip' it.",
+            rows=found,
+        )
+
+
+def _copied_roots(graph: Graph, result: CloneResult) -> dict[type[Model], list[Any]]:
+    return {
+        model: [result.copies[model_label(model)][key] for key in keys]
+        for model, keys in graph.roots.items()
+    }

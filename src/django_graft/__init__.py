@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .clone import CloneResult, clone
+    from .cloner import CloneResult, clone
     from .collector import collect
     from .exceptions import (
         AmbiguousMatch,
@@ -39,7 +39,7 @@ _PUBLIC = {
     "AmbiguousMatch": "exceptions",
     "ArchiveError": "exceptions",
     "ArchiveFormatError": "exceptions",
-    "CloneResult": "clone",
+    "CloneResult": "cloner",
     "ConflictError": "exceptions",
     "CrossLinkError": "exceptions",
     "DestinationError": "exceptions",
@@ -58,7 +58,7 @@ _PUBLIC = {
     "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
     "UnresolvedReference": "exceptions",
-    "clone": "clone",
+    "clone": "cloner",
     "collect": "collector",
     "export": "exporter",
     "import_archive": "importer",

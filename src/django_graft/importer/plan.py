@@ -23,9 +23,10 @@ from django_graft.fetch import fetch_rows
 from django_graft.keyfilter import filter_in
 from django_graft.labels import model_label
 from django_graft.ordering import dependency_order
-from django_graft.policy import Policy
+from django_graft.policy import Policy, Rule
+from django_graft.relations import EdgeKind, edges_of
 
-from .decode import RowDecoder, columns_of, rows_of
+from .decode import RowDecoder, rows_of
 from .drift import Drift
 from .links import KeyMaps, links_of
 from .matching import (
@@ -38,6 +39,7 @@ from .matching import (
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references
 from .source import ArchiveContents, ModelSpool
+from .unique import taken_values
 
 #: How a model's created rows get their keys.
 KEEP, RETURNING, DEFAULT, PARENT = "keep", "returning", "default", "parent"
@@ -284,7 +286,21 @@ class Planner:
         """No match fields, no natural key: an identical row at the same key is the match."""
         model = plan.model
         records = dict(self._needed_records(plan))
-        attnames = plan.decoder.attnames
+        # A link the policy skips was cleared on export: it cannot tell rows apart.
+        skipped = {
+            edge.fk.attname
+            for edge in edges_of(model)
+            if edge.kind is EdgeKind.FORWARD and self.policy.rule(edge) is Rule.SKIP
+        }
+        # A link to a row the import gives a new key says nothing about an existing row.
+        renumbered = {
+            link.attname
+            for link in links_of(model)[0]
+            if self.remap
+            and link.target in self.contents.spools
+            and self.contents.spools[link.target].owned
+        }
+        attnames = [a for a in plan.decoder.attnames if a not in skipped | renumbered]
         existing: dict[Any, tuple[Any, ...]] = {}
         manager = model._base_manager.using(self.using)
         size = key_batch_size(
@@ -305,48 +321,9 @@ class Planner:
     # -- unique values and cycles ------------------------------------------
 
     def _check_unique_values(self, plans: list[ModelPlan]) -> None:
-        """Created rows whose unique field values are already taken are conflicts."""
+        """Created rows whose unique values are already taken are conflicts."""
         for plan in plans:
-            unique = [
-                f
-                for f in plan.model._meta.local_concrete_fields
-                if f.unique and not f.primary_key and not f.is_relation
-            ]
-            if not unique or not plan.create:
-                continue
-            values: dict[str, dict[Any, Any]] = {f.attname: {} for f in unique}
-            # The rows as they will be written: after the policy's pre_save hook,
-            # which is where a clash is usually resolved (a renamed copy).
-            pre_save = self.policy.hook(plan.model, "pre_save")
-            for chunk in plan.spool.records(CHUNK):
-                keys = plan.spool.keys_of(chunk)
-                created = [i for i, key in enumerate(keys) if key in plan.create]
-                if not created:
-                    continue
-                keys = [keys[i] for i in created]
-                columns = plan.decoder.decode_columns([chunk[i] for i in created])
-                if pre_save is not None:
-                    rows = rows_of(columns, len(keys))
-                    pre_save(rows)
-                    columns = columns_of(rows, list(columns))
-                for f in unique:
-                    taken = values[f.attname]
-                    for key, value in zip(keys, columns[f.attname], strict=True):
-                        if value is not None:
-                            taken[value] = key
-            manager = plan.model._base_manager.using(self.using)
-            for f in unique:
-                wanted = values[f.attname]
-                for batch in chunked(
-                    sorted(wanted, key=repr), key_batch_size(connections[self.using])
-                ):
-                    taken = manager.filter(**{f"{f.attname}__in": batch}).values_list(
-                        f.attname, "pk"
-                    )
-                    for value, existing in taken:
-                        self.conflicts.append(
-                            Conflict(plan.label, wanted[value], f.name, value, existing)
-                        )
+            self.conflicts.extend(taken_values(plan, self.keys, self.policy, self.using))
 
     def _check_cycles(self, plans: list[ModelPlan]) -> None:
         """Refuse references to rows written later that cannot be written NULL first."""

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.management.base import CommandError
 
-from django_graft.clone import clone
+from django_graft.cloner import clone
 from django_graft.exceptions import GraftError
 from django_graft.labels import model_label, resolve_model
 from django_graft.specs import parse_specs

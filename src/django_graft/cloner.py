@@ -18,20 +18,26 @@ clone that would cross-link them is rolled back with the rows named.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, transaction
 from django.db.models import Model
 
 from .archive.writer import ArchiveWriter
+from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
 from .exceptions import ConflictError, CrossLinkError
 from .exporter import write_graph
+from .fetch import fetch_rows
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
 from .importer import ImportResult, ModelReport, import_archive
+from .importer.links import GenericLink, links_of
+from .importer.plan import CHUNK
+from .keyfilter import filter_in
 from .labels import concrete, model_label
 from .policy import Policy
 
@@ -47,7 +53,7 @@ class CloneResult:
     dry_run: bool
     #: The import that made the copies: rows created and matched per model.
     report: ImportResult
-    #: {model label: {original key: copy key}} for every copied row
+    #: {model label: {original key: copy key}} for every copied row (empty on a dry run)
     copies: dict[str, dict[Any, Any]]
     #: the copies of the roots, in the order the roots were given (empty on a dry run)
     roots: list[Model] = field(default_factory=list)
@@ -101,7 +107,7 @@ def clone(
         imported = _copy(graph, _with_overrides(copying, graph.owned), dry_run=dry_run)
         copies = {
             label: {original: imported.key_map[label][original] for original in keys}
-            for label, keys in _owned_keys(graph).items()
+            for label, keys in ({} if dry_run else _owned_keys(graph)).items()
         }
         result = CloneResult(graph.using, dry_run, imported, copies)
         if not dry_run:
@@ -163,7 +169,7 @@ def _fresh_unique_defaults(model: type[Model]) -> dict[str, Callable[[dict[str, 
     return {
         f.attname: _default_of(f)
         for f in model._meta.local_concrete_fields
-        if f.unique and not f.primary_key and callable(f.default)
+        if f.unique and not f.primary_key and f.has_default() and callable(f.default)
     }
 
 
@@ -188,33 +194,96 @@ def _override_hook(
 
 
 def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> None:
-    """Collect both trees again: neither may reach an owned row of the other."""
-    originals = {concrete(m): set(keys) for m, keys in graph.owned.items()}
-    copies: dict[type[Model], set[Any]] = {}
-    for model in originals:
-        copies[model] = set(result.copies.get(model_label(model), {}).values())
+    """Roll back a clone that links copies and originals, naming the rows.
+
+    The originals' tree is collected again and must not reach a copy; and no
+    copied row may point at an owned original (the copy's tree may still
+    reach one through a shared row, such as a project's current milestone
+    seen from a copied milestone: that link was there before).
+    """
+    originals = {concrete(m): set(keys) for m, keys in graph.owned.items() if keys}
+    copies = {model: set(result.copies.get(model_label(model), {}).values()) for model in originals}
     found = []
-    for roots, forbidden, side in (
-        (graph.roots, copies, "the original tree reaches the copy"),
-        (_copied_roots(graph, result), originals, "the copy reaches the original"),
-    ):
-        walked = collect(roots, policy=policy, using=graph.using)
-        for model, keys in (*walked.owned.items(), *walked.needed.items()):
-            for key in sorted(keys & forbidden.get(concrete(model), set()), key=repr):
-                found.append(f"{side}: {model_label(model)} {key!r}")
+    walked = collect(graph.roots, policy=policy, using=graph.using)
+    for model, keys in (*walked.owned.items(), *walked.needed.items()):
+        for key in sorted(keys & copies.get(concrete(model), set()), key=repr):
+            found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
+    found.extend(_links_to_originals(copies, originals, graph.using))
     if found:
         shown = "\n  ".join(found[:50])
         raise CrossLinkError(
             f"The clone would link the copy and the original ({len(found)} row(s)):\n"
-            f"  {shown}\nNothing was written. A policy rule makes a copied row point at an "
-            "owned original (or back): mark that relation 'own' so it is copied too, or "
-            "'skip' it.",
+            f"  {shown}\nNothing was written. A copied row that points at an owned "
+            "original (or the reverse) usually comes from a link by a field other than "
+            "the key (to_field) or a policy rule: mark that relation 'own' so it is copied "
+            "too, or 'skip' it.",
             rows=found,
         )
 
 
-def _copied_roots(graph: Graph, result: CloneResult) -> dict[type[Model], list[Any]]:
-    return {
-        model: [result.copies[model_label(model)][key] for key in keys]
-        for model, keys in graph.roots.items()
-    }
+def _links_to_originals(
+    copies: dict[type[Model], set[Any]], originals: dict[type[Model], set[Any]], using: str
+) -> list[str]:
+    """Copied rows whose links name an owned original, one query per link and batch."""
+    found: list[str] = []
+    for model, keys in copies.items():
+        links, generics = links_of(model)
+        for link in links:
+            if link.primary_key or link.target not in originals:
+                continue
+            column: Any = model._meta.get_field(link.name)
+            to_field = column.target_field.attname
+            named = (
+                originals[link.target]
+                if link.via_pk
+                else _values(link.target, originals[link.target], to_field, using)
+            )
+            found.extend(
+                f"the copy {model_label(model)} {key!r} ({link.name}) points at the original "
+                f"{model_label(link.target)} {to_field}={value!r}"
+                for key, value in _rows(model, keys, [link.attname], using)
+                if value in named
+            )
+        for generic in generics:
+            found.extend(_generic_links(model, keys, generic, originals, using))
+    return found
+
+
+def _rows(model: type[Model], keys: set[Any], attnames: list[str], using: str) -> Iterator[Any]:
+    """``(key, *values)`` of the rows of ``model`` with ``keys``, in batches."""
+    manager = model._base_manager.using(using)
+    for batch in chunked(sorted_keys(keys), key_batch_size(connections[using])):
+        query = filter_in(manager, model._meta.pk, batch).values_list("pk", *attnames)
+        for chunk in fetch_rows(query, CHUNK):
+            yield from chunk
+
+
+def _values(model: type[Model], keys: set[Any], attname: str, using: str) -> set[Any]:
+    return {value for _, value in _rows(model, keys, [attname], using)}
+
+
+def _generic_links(
+    model: type[Model],
+    keys: set[Any],
+    generic: GenericLink,
+    originals: dict[type[Model], set[Any]],
+    using: str,
+) -> list[str]:
+    found: list[str] = []
+    types = ContentType.objects.db_manager(using)
+    for key, ct_id, object_id in _rows(
+        model, keys, [generic.ct_attname, generic.id_attname], using
+    ):
+        if ct_id is None or object_id is None:
+            continue
+        target_class = types.get_for_id(ct_id).model_class()
+        target = None if target_class is None else concrete(target_class)
+        if target is None or target not in originals:
+            continue
+        pk: Any = target._meta.pk
+        if pk.to_python(object_id) in originals[target]:
+            found.append(
+                f"the copy {model_label(model)} {key!r} ({generic.name}) points at the "
+                f"original {model_label(target)} {object_id!r}"
+            )
+    return found

@@ -1,0 +1,118 @@
+"""Unique values the rows about to be created would repeat: conflicts found before any write.
+
+Every unique field, ``unique_together`` set and unconditional
+``UniqueConstraint`` on a model's own table is checked, foreign keys
+included: their values are first pointed at the rows they will point at in
+the target (a row the import creates has a new key, which nothing can hold
+yet, so such a value cannot collide). The values are read as they will be
+written, after the policy's ``pre_save`` hook, where a clash is usually
+resolved (a renamed copy). One query per unique set and batch of values.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, Q, UniqueConstraint
+
+from django_graft.batching import chunked, key_batch_size
+from django_graft.labels import concrete
+from django_graft.policy import Policy
+
+from .decode import Columns, columns_of, rows_of
+from .links import KeyMaps
+from .report import Conflict
+
+#: Records read per step.
+CHUNK = 2_000
+
+
+def unique_sets(model: type[Model]) -> list[tuple[Any, ...]]:
+    """The field sets whose values must be unique together, on the model's own table."""
+    local = {f.name: f for f in model._meta.local_concrete_fields}
+    names: list[tuple[str, ...]] = [
+        (f.name,) for f in local.values() if f.unique and not f.primary_key
+    ]
+    names += [tuple(together) for together in model._meta.unique_together]
+    names += [
+        tuple(constraint.fields)
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and constraint.fields
+        and constraint.condition is None
+        and not constraint.expressions
+    ]
+    sets: list[tuple[Any, ...]] = []
+    for group in names:
+        if all(name in local for name in group) and group not in [
+            tuple(f.name for f in s) for s in sets
+        ]:
+            sets.append(tuple(local[name] for name in group))
+    return sets
+
+
+def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[Conflict]:
+    """Conflicts: created rows of ``plan`` whose unique values an existing row holds."""
+    sets = unique_sets(plan.model)
+    if not sets or not plan.create:
+        return []
+    wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
+    pre_save = policy.hook(plan.model, "pre_save")
+    for chunk in plan.spool.records(CHUNK):
+        chunk_keys = plan.spool.keys_of(chunk)
+        created = [i for i, key in enumerate(chunk_keys) if key in plan.create]
+        if not created:
+            continue
+        row_keys = [chunk_keys[i] for i in created]
+        columns = plan.decoder.decode_columns([chunk[i] for i in created])
+        if pre_save is not None:
+            rows = rows_of(columns, len(row_keys))
+            pre_save(rows)
+            columns = columns_of(rows, list(columns))
+        for fields, values in zip(sets, wanted, strict=True):
+            values.update(_values(fields, columns, row_keys, keys))
+    manager = plan.model._base_manager.using(using)
+    conflicts = []
+    for fields, values in zip(sets, wanted, strict=True):
+        attnames = [f.attname for f in fields]
+        size = key_batch_size(connections[using], len(fields))
+        for batch in chunked(sorted(values, key=repr), size):
+            condition = reduce(or_, (Q(**dict(zip(attnames, v, strict=True))) for v in batch))
+            for *existing_values, existing in manager.filter(condition).values_list(
+                *attnames, "pk"
+            ):
+                value = tuple(existing_values)
+                conflicts.append(
+                    Conflict(
+                        plan.label,
+                        values[value],
+                        ", ".join(f.name for f in fields),
+                        value[0] if len(value) == 1 else value,
+                        existing,
+                    )
+                )
+    return conflicts
+
+
+def _values(
+    fields: tuple[Any, ...], columns: Columns, row_keys: list[Any], keys: KeyMaps
+) -> dict[tuple[Any, ...], Any]:
+    """``{unique values: archive key}`` of the rows whose values could already be taken."""
+    found = {}
+    for i, key in enumerate(row_keys):
+        value = []
+        for f in fields:
+            item = columns[f.attname][i]
+            if item is not None and f.is_relation and f.target_field.primary_key:
+                item, new = keys.map(concrete(f.related_model), item)
+                if new:  # points at a row this import creates: nothing holds it yet
+                    break
+            if item is None:  # NULLs never collide
+                break
+            value.append(item)
+        else:
+            found[tuple(value)] = key
+    return found

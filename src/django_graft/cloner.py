@@ -18,7 +18,7 @@ clone that would cross-link them is rolled back with the rows named.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
@@ -103,8 +103,8 @@ def clone(
     by_model, db = normalize_roots(roots, using)
     with cyclic_gc_paused(), transaction.atomic(using=db):
         graph = collect(by_model, policy=base, using=db)
-        copying = base.extend(set_fields=set_fields) if set_fields else base
-        imported = _copy(graph, _with_overrides(copying, graph.owned), dry_run=dry_run)
+        copying = base.extend(set_fields={**_fresh_defaults(base, graph), **(set_fields or {})})
+        imported = _copy(graph, copying, dry_run=dry_run)
         copies = {
             label: {original: imported.key_map[label][original] for original in keys}
             for label, keys in ({} if dry_run else _owned_keys(graph)).items()
@@ -143,54 +143,29 @@ def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
             ) from None
 
 
-def _with_overrides(policy: Policy, models: Iterable[type[Model]]) -> Policy:
-    """``policy`` with its field overrides applied to the copies, before its pre_save hooks.
+def _fresh_defaults(policy: Policy, graph: Graph) -> dict[str, Callable[[Any], Any]]:
+    """A fresh default for every unique field of the copies whose default is a function.
 
-    A unique field whose default is a function (a ``uuid4`` reference, a
-    generated slug) gets a fresh default on every copy unless the policy
-    sets it: copying the value could only collide.
+    Such a field (a ``uuid4`` reference, a generated slug) could only collide
+    if the copy kept the value; the policy's own ``set_fields`` win.
     """
-    hooks: dict[str, dict[str, Callable[..., Any]]] = {}
-    for model in models:
-        overrides = {**_fresh_unique_defaults(model), **policy.overrides(model)}
-        if not overrides:
-            continue
-        functions = {
-            name: function
-            for name in ("post_save", "pre_commit")
-            if (function := policy.hook(model, name)) is not None
-        }
-        functions["pre_save"] = _override_hook(overrides, policy.hook(model, "pre_save"))
-        hooks[model_label(model)] = functions
-    return policy.extend(hooks=hooks) if hooks else policy
-
-
-def _fresh_unique_defaults(model: type[Model]) -> dict[str, Callable[[dict[str, Any]], Any]]:
     return {
-        f.attname: _default_of(f)
+        f"{model_label(model)}.{f.name}": _default_of(f)
+        for model in graph.owned
         for f in model._meta.local_concrete_fields
-        if f.unique and not f.primary_key and f.has_default() and callable(f.default)
+        if f.unique
+        and not f.primary_key
+        and f.has_default()
+        and callable(f.default)
+        and f.attname not in policy.overrides(model)
     }
 
 
-def _default_of(field: Any) -> Callable[[dict[str, Any]], Any]:
-    def default(row: dict[str, Any]) -> Any:
+def _default_of(field: Any) -> Callable[[Any], Any]:
+    def default(row: Any) -> Any:
         return field.get_default()
 
     return default
-
-
-def _override_hook(
-    overrides: dict[str, Any], then: Callable[..., Any] | None
-) -> Callable[[list[dict[str, Any]]], None]:
-    def pre_save(rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            for attname, value in overrides.items():
-                row[attname] = value(row) if callable(value) else value
-        if then is not None:
-            then(rows)
-
-    return pre_save
 
 
 def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> None:

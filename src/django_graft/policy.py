@@ -10,10 +10,11 @@ override any edge or model by label:
 * per model: ``reference`` (never copied, only pointed at and resolved by
   natural key), ``match`` (fields that find an existing row),
   ``exclude_fields`` and ``mask`` (applied on export);
-* field overrides for the rows a clone creates: ``set_fields`` (a value, or a
-  function of the row, per ``app_label.Model.field``) and ``clear`` (a
-  nullable foreign key or a many-to-many field, left empty; it is a ``skip``
-  rule, so an export under the policy leaves it out too).
+* field overrides for the rows a clone or an import creates: ``set_fields``
+  (a value, or a function of the row, per ``app_label.Model.field``, applied
+  before the ``pre_save`` hook) and ``clear`` (a nullable foreign key or a
+  many-to-many field, left empty; it is a ``skip`` rule, so an export under
+  the policy leaves it out too).
 
 Defaults, which match what ``Model.delete()`` removes: a reverse foreign key
 with ``on_delete=CASCADE`` (or ``DB_CASCADE``) is owned, as are the other rows
@@ -330,7 +331,7 @@ class Policy:
         return self._resolved.hooks.get(concrete(model), {}).get(name)
 
     def overrides(self, model: type[Model]) -> dict[str, Any]:
-        """``{attname: value or function of the row}`` for the rows a clone creates."""
+        """``{attname: value or function of the row}`` for the rows clone and import create."""
         return self._resolved.overrides.get(concrete(model), {})
 
     def overridden_edges(self) -> dict[Edge, Rule]:

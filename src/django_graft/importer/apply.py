@@ -27,7 +27,7 @@ from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.labels import model_label
 
-from .decode import Columns, columns_of, rows_of
+from .decode import Columns, apply_overrides, columns_of, rows_of
 from .insert import TableWriter, writer_for
 from .links import GenericLink, KeyMaps, Link, links_of
 from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
@@ -92,6 +92,10 @@ class Writer:
         model = mp.model
         columns = mp.decoder.decode_columns(records)
         later = self._map_links(mp, keys, columns)
+        overrides = self.policy.overrides(model)
+        if overrides:
+            apply_overrides(columns, overrides, len(keys))
+            later = [entry for entry in later if entry[1] not in overrides]
         self._set_keys(mp, keys, columns)
         pre_save = self.policy.hook(model, "pre_save")
         if pre_save is not None:

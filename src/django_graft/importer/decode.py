@@ -201,6 +201,13 @@ def rows_of(columns: Columns, count: int) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
+def apply_overrides(columns: Columns, overrides: dict[str, Any], count: int) -> None:
+    """Give the rows the policy's values: a constant, or a function of the row."""
+    rows = rows_of(columns, count) if any(callable(v) for v in overrides.values()) else []
+    for attname, value in overrides.items():
+        columns[attname] = [value(row) for row in rows] if callable(value) else [value] * count
+
+
 def columns_of(rows: Sequence[dict[str, Any]], attnames: Sequence[str]) -> Columns:
     """``rows`` back in columns (after a hook may have changed them)."""
     return {attname: [row[attname] for row in rows] for attname in attnames}

@@ -5,8 +5,8 @@ Every unique field, ``unique_together`` set and unconditional
 included: their values are first pointed at the rows they will point at in
 the target (a row the import creates has a new key, which nothing can hold
 yet, so such a value cannot collide). The values are read as they will be
-written, after the policy's ``pre_save`` hook, where a clash is usually
-resolved (a renamed copy). One query per unique set and batch of values.
+written, after the policy's ``set_fields`` and ``pre_save`` hook, where a
+clash is usually resolved (a renamed copy). One query per unique set and batch of values.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django_graft.batching import chunked, key_batch_size
 from django_graft.labels import concrete
 from django_graft.policy import Policy
 
-from .decode import Columns, columns_of, rows_of
+from .decode import Columns, apply_overrides, columns_of, rows_of
 from .links import KeyMaps
 from .report import Conflict
 
@@ -68,6 +68,9 @@ def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[C
             continue
         row_keys = [chunk_keys[i] for i in created]
         columns = plan.decoder.decode_columns([chunk[i] for i in created])
+        overrides = policy.overrides(plan.model)
+        if overrides:
+            apply_overrides(columns, overrides, len(row_keys))
         if pre_save is not None:
             rows = rows_of(columns, len(row_keys))
             pre_save(rows)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, then run the main job on the example project (SQLite): seed a
 # multi-tenant database, show the plan for one organisation, export it to an
-# archive, verify the archive and import it into a second, empty database.
+# archive, verify the archive, import it into a second, empty database, and
+# clone it inside the first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
@@ -26,5 +27,10 @@ $python manage.py graft_inspect demo-organisation-1.jsonl.gz
 echo
 echo "== Importing it into a second database (example/copy.sqlite3), new keys"
 $python manage.py graft_import demo-organisation-1.jsonl.gz --database copy --pks remap
+echo
+echo "== Cloning organisation 1 inside the example database (the copy needs its own name and slug)"
+$python manage.py graft_clone tenants.Organisation:1 \
+  --set "tenants.Organisation.name=Organisation 1 (copy)" \
+  --set "tenants.Organisation.slug=organisation-1-copy"
 echo
 echo "Archive: example/demo-organisation-1.jsonl.gz  Picture: example/demo-organisation-1.mmd"

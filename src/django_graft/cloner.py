@@ -10,9 +10,10 @@ and the same bulk insert path as export and import, and their guarantees:
 every conflict (a unique value the copies would repeat) is listed before
 anything is written.
 
-Afterwards, in the same transaction, the originals' tree and the copies'
-tree are collected again: neither may reach an owned row of the other. A
-clone that would cross-link them is rolled back with the rows named.
+Afterwards, in the same transaction, the originals' tree is collected again
+and must not reach a copy, and the links of the copied rows are read: none
+may name an owned original. A clone that would cross-link them is rolled
+back with the rows named.
 """
 
 from __future__ import annotations
@@ -111,11 +112,10 @@ def clone(
         }
         result = CloneResult(graph.using, dry_run, imported, copies)
         if not dry_run:
-            result.roots = [
-                model._base_manager.using(graph.using).get(pk=copies[model_label(model)][key])
-                for model, keys in graph.roots.items()
-                for key in keys
-            ]
+            for model, keys in graph.roots.items():
+                made = [copies[model_label(model)][key] for key in keys]
+                found = model._base_manager.using(graph.using).in_bulk(made)
+                result.roots.extend(found[key] for key in made)
             _check_no_cross_links(graph, result, base)
     return result
 

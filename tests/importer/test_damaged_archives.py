@@ -230,3 +230,20 @@ def test_the_command_names_the_damage_and_fails(world: World, tmp_path: Path) ->
     with pytest.raises(CommandError, match="Line 6 is cut short"):
         call_command("graft_import", str(damaged), database="other", stdout=io.StringIO())
     assert every_table("other") == before
+
+
+def test_a_bad_value_is_named_on_the_one_row_at_a_time_path(world: World) -> None:
+    from unittest import mock
+
+    from django.db import connections
+
+    data = rewrite(archive_of(world.org), _bad_integer)
+    features = type(connections["other"].features)
+    no_returning = mock.PropertyMock(return_value=False)
+    before = every_table("other")
+    with (
+        mock.patch.object(features, "can_return_rows_from_bulk_insert", no_returning),
+        pytest.raises(ArchiveFormatError, match=r"testapp\.sample: a value cannot be written"),
+    ):
+        import_archive(io.BytesIO(data), using="other", pks="remap")
+    assert every_table("other") == before

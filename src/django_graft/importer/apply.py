@@ -18,6 +18,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connections
 from django.db.models import Model
@@ -27,7 +28,7 @@ from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.labels import model_label
 
-from .decode import Columns, apply_overrides, columns_of, rows_of
+from .decode import Columns, apply_overrides, columns_of, reason, rows_of
 from .insert import TableWriter, writer_for
 from .links import GenericLink, KeyMaps, Link, links_of
 from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
@@ -252,24 +253,34 @@ class Writer:
         One row per statement where new keys are wanted and the backend cannot
         return them from a bulk insert.
         """
-        model = mp.model
-        pk: Any = model._meta.pk
         fields = self._fields(mp)
-        manager: Any = model._base_manager.db_manager(self.using)
+        manager: Any = mp.model._base_manager.db_manager(self.using)
         returning = mp.new_keys == RETURNING
         bulk = not returning or self.connection.features.can_return_rows_from_bulk_insert
         keys: list[Any] = []
         for batch in chunked(rows, key_batch_size(self.connection, len(fields)) if bulk else 1):
             objs = [SimpleNamespace(**values) for values in batch]
-            if returning:
-                returned = manager._insert(
-                    objs, fields=fields, returning_fields=[pk], raw=True, using=self.using
-                )
-                keys.extend(row[0] for row in returned)
-            else:
-                manager._insert(objs, fields=fields, raw=True, using=self.using)
-                keys.extend(_key_of(model, values) for values in batch)
+            try:
+                keys.extend(self._django_batch(mp, manager, objs, fields, returning))
+            except (ValidationError, TypeError, ValueError, ArithmeticError) as exc:
+                raise ArchiveFormatError(
+                    f"{mp.label}: a value cannot be written ({reason(exc)}). Correct the "
+                    "value in the archive, or export it again."
+                ) from None
         return keys
+
+    def _django_batch(
+        self, mp: ModelPlan, manager: Any, objs: list[Any], fields: list[Any], returning: bool
+    ) -> list[Any]:
+        model = mp.model
+        pk: Any = model._meta.pk
+        if returning:
+            returned = manager._insert(
+                objs, fields=fields, returning_fields=[pk], raw=True, using=self.using
+            )
+            return [row[0] for row in returned]
+        manager._insert(objs, fields=fields, raw=True, using=self.using)
+        return [_key_of(model, vars(obj)) for obj in objs]
 
     def _save(self, model: type[Model], values: dict[str, Any]) -> Any:
         obj = model(**values)

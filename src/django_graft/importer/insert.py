@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -193,11 +194,23 @@ class TableWriter:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _plain_placeholder(field: Any) -> bool:
+    """Whether ``field`` takes a plain ``%s`` in an INSERT.
+
+    Django 4.2's binary field asks its backend for a placeholder, which is
+    ``%s`` on every backend written to here (only Oracle differs).
+    """
+    if not hasattr(field, "get_placeholder"):
+        return True
+    binary = getattr(models.BinaryField, "get_placeholder", None)
+    return binary is not None and getattr(type(field), "get_placeholder", None) is binary
+
+
 def writer_for(
     model: type[Model], fields: Sequence[Any], connection: BaseDatabaseWrapper, *, returning: bool
 ) -> TableWriter | None:
     """A :class:`TableWriter`, or ``None`` when a field needs Django's compiler."""
-    if not fields or any(hasattr(f, "get_placeholder") for f in fields):
+    if not fields or not all(_plain_placeholder(f) for f in fields):
         return None  # a table of nothing but its key takes each backend's own syntax
     if connection.vendor not in ("sqlite", "postgresql", "mysql"):
         return None  # other backends write multi-row inserts their own way

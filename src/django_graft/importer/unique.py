@@ -11,12 +11,10 @@ clash is usually resolved (a renamed copy). One query per unique set and batch o
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, Q, UniqueConstraint
+from django.db.models import Model, UniqueConstraint
 
 from django_graft.batching import chunked, key_batch_size
 from django_graft.labels import concrete
@@ -80,24 +78,38 @@ def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[C
     manager = plan.model._base_manager.using(using)
     conflicts = []
     for fields, values in zip(sets, wanted, strict=True):
-        attnames = [f.attname for f in fields]
-        size = key_batch_size(connections[using], len(fields))
-        for batch in chunked(sorted(values, key=repr), size):
-            condition = reduce(or_, (Q(**dict(zip(attnames, v, strict=True))) for v in batch))
-            for *existing_values, existing in manager.filter(condition).values_list(
-                *attnames, "pk"
-            ):
-                value = tuple(existing_values)
-                conflicts.append(
-                    Conflict(
-                        plan.label,
-                        values[value],
-                        ", ".join(f.name for f in fields),
-                        value[0] if len(value) == 1 else value,
-                        existing,
-                    )
+        for value, existing in _existing(manager, fields, values, using):
+            conflicts.append(
+                Conflict(
+                    plan.label,
+                    values[value],
+                    ", ".join(f.name for f in fields),
+                    value[0] if len(value) == 1 else value,
+                    existing,
                 )
+            )
     return conflicts
+
+
+def _existing(
+    manager: Any, fields: tuple[Any, ...], values: dict[tuple[Any, ...], Any], using: str
+) -> list[tuple[tuple[Any, ...], Any]]:
+    """``(values, existing key)`` of the existing rows holding any of ``values``.
+
+    A set of several fields is looked up by its most selective column, with an
+    ``IN`` list (an ``OR`` of thousands of ``AND``s is too deep for SQLite),
+    and the whole tuples compared here.
+    """
+    attnames = [f.attname for f in fields]
+    columns = [{value[i] for value in values} for i in range(len(fields))]
+    by = max(range(len(fields)), key=lambda i: len(columns[i]))
+    found = []
+    for batch in chunked(sorted(columns[by], key=repr), key_batch_size(connections[using])):
+        rows = manager.filter(**{f"{attnames[by]}__in": batch}).values_list(*attnames, "pk")
+        for *row, existing in rows:
+            if tuple(row) in values:
+                found.append((tuple(row), existing))
+    return found
 
 
 def _values(

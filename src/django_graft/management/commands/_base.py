@@ -24,6 +24,11 @@ class GraftCommand(BaseCommand):
                 raise
             raise CommandError(exc.message) from exc
 
+    def add_roots_argument(self, parser: ArgumentParser, *, verb: str) -> None:
+        parser.add_argument(
+            "roots", nargs="+", metavar="app.Model:PK[,PK...]", help=f"Objects to {verb}."
+        )
+
     def add_database_argument(self, parser: ArgumentParser, *, purpose: str = "read from") -> None:
         parser.add_argument(
             "--database",

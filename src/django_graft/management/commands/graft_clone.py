@@ -54,9 +54,7 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "roots", nargs="+", metavar="app.Model:PK[,PK...]", help="Objects to clone."
-        )
+        self.add_roots_argument(parser, verb="clone")
         parser.add_argument(
             "--set",
             action="append",

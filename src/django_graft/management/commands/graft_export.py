@@ -20,9 +20,7 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "roots", nargs="+", metavar="app.Model:PK[,PK...]", help="Objects to export."
-        )
+        self.add_roots_argument(parser, verb="export")
         parser.add_argument(
             "-o", "--output", default="-", metavar="PATH",
             help="Archive path; '-' (the default) writes to standard output.",

@@ -15,25 +15,11 @@ from django_graft.labels import model_label
 from tests.importer.tables import table
 from tests.queries import count_queries
 from tests.roots import ROOT_NAMES, roots_of
+from tests.snapshots import counts, every_table
 from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant
 
 pytestmark = pytest.mark.django_db
-
-
-def counts() -> dict[str, int]:
-    return {
-        model_label(model): model._base_manager.count()
-        for model in apps.get_app_config("testapp").get_models(include_auto_created=True)
-        if not model._meta.proxy
-    }
-
-
-def every_table() -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        model_label(model): sorted(model._base_manager.values_list(), key=repr)
-        for model in apps.get_models(include_auto_created=True)
-    }
 
 
 def _suffixed(attname: str) -> Callable[[dict[str, Any]], str]:

@@ -14,12 +14,15 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .cloner import CloneResult, clone
     from .collector import collect
+    from .deleter import DeleteResult, delete
     from .exceptions import (
         AmbiguousMatch,
         ArchiveError,
         ArchiveFormatError,
         ConflictError,
         CrossLinkError,
+        DeleteBlocked,
+        DeleteRefused,
         DestinationError,
         GraftError,
         ImportRefused,
@@ -42,6 +45,9 @@ _PUBLIC = {
     "CloneResult": "cloner",
     "ConflictError": "exceptions",
     "CrossLinkError": "exceptions",
+    "DeleteBlocked": "exceptions",
+    "DeleteRefused": "exceptions",
+    "DeleteResult": "deleter",
     "DestinationError": "exceptions",
     "ExportResult": "exporter",
     "Graph": "graph",
@@ -60,6 +66,7 @@ _PUBLIC = {
     "UnresolvedReference": "exceptions",
     "clone": "cloner",
     "collect": "collector",
+    "delete": "deleter",
     "export": "exporter",
     "import_archive": "importer",
 }
@@ -71,6 +78,9 @@ __all__ = [
     "CloneResult",
     "ConflictError",
     "CrossLinkError",
+    "DeleteBlocked",
+    "DeleteRefused",
+    "DeleteResult",
     "DestinationError",
     "ExportResult",
     "GraftError",
@@ -90,6 +100,7 @@ __all__ = [
     "__version__",
     "clone",
     "collect",
+    "delete",
     "export",
     "import_archive",
 ]

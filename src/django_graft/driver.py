@@ -46,3 +46,15 @@ def sqlite_execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[A
     connection.validate_no_broken_transaction()
     with logged(connection, sql), connection.wrap_database_errors:
         return connection.connection.execute(sql, params)
+
+
+def run_statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:
+    """Run a statement with ``%s`` placeholders; return the rows it changed.
+
+    On SQLite it goes to the driver (see the module's docstring).
+    """
+    if connection.vendor == "sqlite" and (plain := qmark(sql)) is not None:
+        return int(sqlite_execute(connection, plain, params).rowcount)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)

@@ -15,12 +15,14 @@ into a ``CommandError``; the Python API lets them propagate.
     │   ├── DestinationError   the destination cannot be opened for writing
     │   ├── ArchiveFormatError the archive is not valid (carries ``line``)
     │   └── SchemaDriftError   the archive's models differ from the installed ones
-    └── ImportRefused          an import was planned and refused before any write
-        ├── ConflictError      rows collide with existing rows (carries ``conflicts``)
-        ├── UnresolvedReference reference records match no row in the target
-        ├── AmbiguousMatch     a match finds several existing rows for one record
-        ├── ImportWriteError   the database refused a write; everything rolled back
-        └── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    ├── ImportRefused          an import was planned and refused before any write
+    │   ├── ConflictError      rows collide with existing rows (carries ``conflicts``)
+    │   ├── UnresolvedReference reference records match no row in the target
+    │   ├── AmbiguousMatch     a match finds several existing rows for one record
+    │   ├── ImportWriteError   the database refused a write; everything rolled back
+    │   └── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    └── DeleteRefused          a delete cannot go ahead; nothing was deleted
+        └── DeleteBlocked      rows outside the tree forbid it (carries ``blockers``)
 """
 
 from __future__ import annotations
@@ -151,3 +153,19 @@ class CrossLinkError(ImportRefused):
     def __init__(self, message: str, *, rows: list[str]) -> None:
         super().__init__(message)
         self.rows = rows
+
+
+class DeleteRefused(GraftError):
+    """A delete cannot go ahead, or the database refused it; nothing was deleted."""
+
+    code = "delete_refused"
+
+
+class DeleteBlocked(DeleteRefused):
+    """Rows outside the tree forbid the delete (``PROTECT``, ``RESTRICT``, ...)."""
+
+    code = "delete_blocked"
+
+    def __init__(self, message: str, *, blockers: list[Any]) -> None:
+        super().__init__(message)
+        self.blockers = blockers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,12 @@ def _header(graph: Graph) -> dict[str, Any]:
     }
 
 
-def write_graph(graph: Graph, writer: ArchiveWriter) -> str:
-    """Write ``graph`` through ``writer``: header, references, rows, trailer."""
+#: ``(model label, key, {field: value before}, {field: value after})`` of a link record
+LinkRecord = tuple[str, Any, dict[str, Any], dict[str, Any]]
+
+
+def write_graph(graph: Graph, writer: ArchiveWriter, links: Iterable[LinkRecord] = ()) -> str:
+    """Write ``graph`` through ``writer``: header, references, rows, links, trailer."""
     writer.header(_header(graph))
     for model in sorted(graph.referenced, key=model_label):
         label = model_label(model)
@@ -79,6 +84,8 @@ def write_graph(graph: Graph, writer: ArchiveWriter) -> str:
         label = model_label(model)
         for chunk in iter_records(graph, model, utc_naive=utc):
             writer.records(label, chunk, naive_utc=utc)
+    for label, pk, before, after in links:
+        writer.link(label, pk, before, after)
     return writer.finish()
 
 

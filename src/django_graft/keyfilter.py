@@ -82,17 +82,29 @@ def filter_in(queryset: Q, field: Any, keys: Sequence[Any]) -> Q:
     """
     if not keys:
         return cast(Q, queryset.none())
-    columns = _integer_columns(field)
-    if columns and _all_integers(keys, len(columns)):
-        model: type[Model] = queryset.model
-        connection = connections[queryset.db]
-        quote = connection.ops.quote_name
-        table = quote(model._meta.db_table)
-        qualified = [f"{table}.{quote(column)}" for column in columns]
-        build = _array_where if connection.vendor == "postgresql" else _in_list_where
-        where, params = build(qualified, keys)
-        restricted: Any = queryset.extra(where=[where], params=params)
+    sql = integer_where(queryset.model, field, keys, queryset.db)
+    if sql is not None:
+        restricted: Any = queryset.extra(where=[sql[0]], params=sql[1])
     else:
         name = field.attname if field.column else field.name
         restricted = queryset.filter(**{f"{name}__in": keys})
     return cast(Q, restricted)
+
+
+def integer_where(
+    model: type[Model], field: Any, keys: Sequence[Any], using: str
+) -> tuple[str, list[Any]] | None:
+    """``(sql, params)`` selecting the rows of ``model`` whose ``field`` is in ``keys``.
+
+    Only for integer columns and integer keys (see :func:`filter_in`);
+    ``None`` for anything else, which takes Django's own ``__in`` lookup.
+    """
+    columns = _integer_columns(field)
+    if not columns or not _all_integers(keys, len(columns)):
+        return None
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    qualified = [f"{table}.{quote(column)}" for column in columns]
+    build = _array_where if connection.vendor == "postgresql" else _in_list_where
+    return build(qualified, keys)

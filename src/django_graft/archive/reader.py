@@ -49,6 +49,7 @@ def read_archive(
     records: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     references: dict[str, int] = {}
+    links: dict[str, int] = {}
     last = 0
     update = digest.update  # the loop runs once per row: names bound once
     for number, raw in enumerate(stream, start=1):
@@ -89,7 +90,11 @@ def read_archive(
                     "the archive was altered.",
                     line=number,
                 )
-            if item.get("counts") != counts or item.get("references", {}) != references:
+            if (
+                item.get("counts") != counts
+                or item.get("references", {}) != references
+                or item.get("links", {}) != links
+            ):
                 raise ArchiveFormatError(
                     f"The counts in the trailer (line {number}) do not match the records.",
                     line=number,
@@ -106,9 +111,12 @@ def read_archive(
         elif "model" in item:
             label = str(item["model"])
             counts[label] = counts.get(label, 0) + 1
+        elif "link" in item:
+            label = str(item["link"])
+            links[label] = links.get(label, 0) + 1
         else:
             raise ArchiveFormatError(
-                f"Line {number} is neither a record nor a reference.", line=number
+                f"Line {number} is neither a record, a reference nor a link.", line=number
             )
         if keep_records:
             records.append(item)

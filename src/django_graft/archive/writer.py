@@ -19,6 +19,7 @@ class ArchiveWriter:
         self._hash = hashlib.sha256()
         self.counts: Counter[str] = Counter()
         self.references: Counter[str] = Counter()
+        self.links: Counter[str] = Counter()
         self.bytes_written = 0
         self._started = False
         self._finished = False
@@ -41,6 +42,16 @@ class ArchiveWriter:
         """
         self._write(dumps({"ref": label, "pk": pk, **key}) + b"\n")
         self.references[label] += 1
+
+    def link(self, label: str, pk: Any, fields: dict[str, Any], after: dict[str, Any]) -> None:
+        """Write one link record: foreign keys of a row outside the archive, as they were.
+
+        A delete writes them for the rows it updates (``SET_NULL`` and the
+        like); ``after`` holds what the delete writes, where that is known.
+        An import puts the values back.
+        """
+        self._write(dumps({"link": label, "pk": pk, "fields": fields, "after": after}) + b"\n")
+        self.links[label] += 1
 
     def records(
         self, label: str, records: Sequence[dict[str, Any]], *, naive_utc: bool = False
@@ -71,6 +82,7 @@ class ArchiveWriter:
             "end": True,
             "counts": dict(sorted(self.counts.items())),
             "references": dict(sorted(self.references.items())),
+            **({"links": dict(sorted(self.links.items()))} if self.links else {}),
             "sha256": digest,
         }
         self._stream.write(dumps(trailer) + b"\n")

@@ -8,7 +8,6 @@ matches, conflicts, order, cycles) and only then written (:mod:`.apply`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
@@ -122,6 +121,7 @@ def _import(
                     drift=drift,
                 )
                 plan = planner.plan()
+                result.warnings.extend(plan.warnings)
                 result.conflicts = plan.conflicts
                 for conflict in plan.conflicts:
                     result.report(conflict.label).conflicts += 1
@@ -153,7 +153,8 @@ def _check_links(using: str, plan: Plan) -> None:
     connections[using].check_constraints(table_names=tables)
 
 
-def _report_plan(plan: Any, result: ImportResult) -> None:
+def _report_plan(plan: Plan, result: ImportResult) -> None:
+    result.relinked.update(plan.links.counts)
     for mp in plan.order:
         report = result.report(mp.label)
         report.created += len(mp.create)

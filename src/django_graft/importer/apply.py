@@ -60,6 +60,9 @@ class Writer:
                 self.keys.pending[model_plan.model] = set(model_plan.create)
         for model_plan in self.plan.order:
             self._write_model(model_plan)
+        for (model, attname), rows in self.plan.links.restores.items():
+            self.deferred[(model, attname)].extend(rows)
+        self.result.relinked.update(self.plan.links.counts)
         self._fill_deferred()
         if not self.plan.remap:
             self._reset_sequences()

@@ -36,6 +36,7 @@ from .matching import (
     has_natural_key,
     natural_key_fields,
 )
+from .relink import LinkPlan, linked_columns, plan_links
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references
 from .source import ArchiveContents, ModelSpool
@@ -75,6 +76,8 @@ class Plan:
     warnings: list[str]
     #: {model: keys of its rows the archive carries, as records or references}
     archived: dict[type[Model], set[Any]]
+    #: Foreign keys of rows outside the archive to put back (link records).
+    links: LinkPlan = field(default_factory=LinkPlan)
 
 
 def _new_keys(model: type[Model], remap: bool, owned: bool) -> str:
@@ -147,6 +150,18 @@ class Planner:
             if plan.new_keys != KEEP:
                 self.keys.pending[model].update(plan.create)
         self._check_unique_values(plans)
+        archived = {plan.model: plan.spool.seen for plan in plans}
+        for model, refs in self.contents.references.items():
+            archived.setdefault(model, set()).update(ref.pk for ref in refs)
+        links = plan_links(
+            self.contents.links,
+            self.using,
+            remap=self.remap,
+            on_conflict=self.on_conflict,
+            archived=archived,
+        )
+        self.conflicts.extend(links.conflicts)
+        self.warnings.extend(links.warnings)
         if self.conflicts and self.on_conflict == "fail":
             shown = "\n  ".join(str(c) for c in self.conflicts)
             raise ConflictError(
@@ -157,11 +172,15 @@ class Planner:
         self._check_cycles(plans)
         for plan in plans:  # planning filled pending; writing starts from scratch
             self.keys.pending.pop(plan.model, None)
-        archived = {plan.model: plan.spool.seen for plan in plans}
-        for model, refs in self.contents.references.items():
-            archived.setdefault(model, set()).update(ref.pk for ref in refs)
         return Plan(
-            self.using, self.remap, plans, self.keys, self.conflicts, self.warnings, archived
+            self.using,
+            self.remap,
+            plans,
+            self.keys,
+            self.conflicts,
+            self.warnings,
+            archived,
+            links,
         )
 
     def _conflict_advice(self) -> str:
@@ -310,10 +329,15 @@ class Planner:
             queryset = filter_in(manager, model._meta.pk, batch).values_list("pk", *attnames)
             for row in queryset:
                 existing[row[0]] = tuple(row[1:])
+        # A link a delete changed (and a link record puts back) differs for now.
+        linked = linked_columns(model, self.contents.links.get(model, []))
         for key, values in records.items():
             if key not in existing:
                 plan.create.add(key)
-            elif existing[key] == tuple(values[a] for a in attnames):
+            elif all(
+                now == values[a] or a in linked.get(key, ())
+                for a, now in zip(attnames, existing[key], strict=True)
+            ):
                 plan.matched[key] = key
             else:
                 self._collide(plan, key)

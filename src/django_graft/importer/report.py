@@ -32,8 +32,12 @@ class Conflict:
     field: str | None = None
     value: Any = None
     existing: Any = None
+    #: What is wrong, where it is neither a taken key nor a taken value.
+    reason: str | None = None
 
     def __str__(self) -> str:
+        if self.reason is not None:
+            return f"{self.label} {self.pk!r}: {self.reason}"
         if self.field is None:
             return f"{self.label} {self.pk!r}: a row with this key exists and differs"
         return (
@@ -56,6 +60,8 @@ class ImportResult:
     key_map: dict[str, dict[Any, Any]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: {model label: foreign keys put back on rows outside the archive} (link records)
+    relinked: dict[str, int] = field(default_factory=dict)
 
     def report(self, label: str) -> ModelReport:
         return self.models.setdefault(label, ModelReport(label))
@@ -74,4 +80,8 @@ class ImportResult:
         width = max([len(header[0]), *(len(r[0]) for r in rows)])
         lines = [f"{header[0]:<{width}}  " + "  ".join(f"{h:>9}" for h in header[1:])]
         lines += [f"{r[0]:<{width}}  " + "  ".join(f"{n:>9}" for n in r[1:]) for r in rows]
+        if self.relinked:
+            verb = "Would put back" if self.dry_run else "Put back"
+            counts = ", ".join(f"{label} {n}" for label, n in sorted(self.relinked.items()))
+            lines.append(f"{verb} the links of rows outside the archive: {counts}.")
         return "\n".join(lines)

@@ -80,6 +80,9 @@ class ArchiveContents:
     sha256: str
     references: dict[type[Model], list[Reference]]
     spools: dict[type[Model], ModelSpool]
+    #: {model: [(line number, link record), ...]}: rows outside the archive
+    #: whose foreign keys a delete changed.
+    links: dict[type[Model], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -92,6 +95,7 @@ class _Sorter:
     def __init__(self) -> None:
         self.references: dict[type[Model], list[Reference]] = {}
         self.spools: dict[type[Model], ModelSpool] = {}
+        self.links: dict[type[Model], list[tuple[int, dict[str, Any]]]] = {}
         self._by_label: dict[str, ModelSpool] = {}
         self._models: dict[str, type[Model]] = {}
 
@@ -117,6 +121,8 @@ class _Sorter:
     def visit(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
         if "ref" in item:
             self._reference(number, item)
+        elif "link" in item:
+            self.links.setdefault(self._model(item["link"], number), []).append((number, item))
         else:
             self._record(number, raw, item)
 
@@ -195,4 +201,6 @@ def load_archive(stream: BinaryIO) -> ArchiveContents:
         for spool in sorter.spools.values():
             spool.file.close()
         raise
-    return ArchiveContents(summary.header, summary.sha256, sorter.references, sorter.spools)
+    return ArchiveContents(
+        summary.header, summary.sha256, sorter.references, sorter.spools, sorter.links
+    )

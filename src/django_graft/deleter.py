@@ -1,0 +1,244 @@
+"""Delete: remove the owned rows of some roots, as ``Model.delete()`` would.
+
+The roots are collected (the same walk as every other operation) and the
+rows outside the tree that point into it are read (:mod:`.outside`): any
+row that forbids the delete is listed and nothing is deleted. Otherwise, in
+one transaction: the archive, when one is asked for, is written, read back
+and verified; ``pre_delete`` is sent for the rows of models that have
+receivers; the outside rows are updated as their ``on_delete`` says; the
+owned rows are deleted model by model, children first, in batches of keys;
+``post_delete`` follows each model's delete. Nothing is loaded as a model
+instance except for the models whose signals have receivers, as in Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import Model, signals
+
+from .batching import chunked, key_batch_size, sorted_keys
+from .collector import collect
+from .deletearchive import write_verified
+from .driver import run_statement
+from .exceptions import DeleteBlocked, DeleteRefused
+from .exporter import ExportResult
+from .gcpause import cyclic_gc_paused
+from .graph import Graph
+from .keyfilter import filter_in, integer_where
+from .labels import model_label
+from .ordering import dependency_order
+from .outside import Blocker, Outside, OutsideUpdate, action_name, scan_outside
+from .policy import Policy
+from .relations import EdgeKind
+from .storage import Destination
+
+_SIGNALS = (signals.pre_delete, signals.post_delete)
+
+
+@dataclass
+class DeleteResult:
+    """What a delete removed and changed (on a dry run: what it would)."""
+
+    using: str
+    dry_run: bool
+    graph: Graph
+    #: {model label: rows deleted, or to delete on a dry run}
+    deleted: dict[str, int]
+    #: Rows that forbid the delete (only ever filled on a dry run: a real
+    #: delete raises :class:`~django_graft.DeleteBlocked` instead).
+    blockers: list[Blocker] = field(default_factory=list)
+    #: Rows outside the tree whose foreign key the delete sets.
+    updates: list[OutsideUpdate] = field(default_factory=list)
+    #: The archive written before the delete, when one was asked for.
+    archive: ExportResult | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+    def lines(self) -> Iterator[str]:
+        """The report as text: rows per model, outside rows changed, blockers."""
+        width = max((len(label) for label in self.deleted), default=5)
+        verb = "would delete" if self.dry_run else "deleted"
+        yield f"{'model':<{width}}  {verb}"
+        for label, count in self.deleted.items():
+            yield f"{label:<{width}}  {count:>{len(verb)}}"
+        yield f"{'total':<{width}}  {self.total:>{len(verb)}}"
+        if self.updates:
+            yield "Rows outside the tree that are updated:"
+            for update in self.updates:
+                who = "by the database" if update.by_database else "by the delete"
+                yield f"  {update.label}: {len(update.rows)} row(s), {update.action} ({who})"
+        if self.blockers:
+            yield f"Rows that forbid the delete ({len(self.blockers)}):"
+            yield from (f"  {blocker}" for blocker in self.blockers)
+        if self.archive is not None:
+            yield f"Archived to {self.archive.destination} (sha256 {self.archive.sha256})."
+
+    def table(self) -> str:
+        return "\n".join(self.lines())
+
+
+def delete(
+    roots: Any,
+    *,
+    policy: Policy | None = None,
+    using: str | None = None,
+    archive: Destination | None = None,
+    dry_run: bool = False,
+) -> DeleteResult:
+    """Delete ``roots`` and every row they own; return what was deleted.
+
+    ``PROTECT`` and ``RESTRICT`` rows (and any other row that would be left
+    pointing at a deleted one) raise :class:`~django_graft.DeleteBlocked`
+    listing every one of them, and nothing is deleted. With ``archive``
+    (a path or a seekable binary file) the tree is exported there and read
+    back before anything is deleted; ``graft_import`` of it restores the
+    rows. With ``dry_run`` nothing is written and the blockers are returned.
+    """
+    from .policies import default_policy
+    from .specs import normalize_roots
+
+    by_model, db = normalize_roots(roots, using)
+    nested = connections[db].in_atomic_block
+    try:
+        with cyclic_gc_paused(), transaction.atomic(using=db):
+            graph = collect(by_model, policy=policy or default_policy(), using=db)
+            outside = scan_outside(graph)
+            order = _delete_order(graph)
+            result = DeleteResult(
+                db,
+                dry_run,
+                graph,
+                {model_label(m): len(graph.owned[m]) for m in order},
+                updates=outside.updates,
+            )
+            if dry_run:
+                result.blockers = outside.blockers
+                return result
+            if outside.blockers:
+                raise DeleteBlocked(_blocked_message(outside.blockers), blockers=outside.blockers)
+            if archive is not None:
+                result.archive = write_verified(graph, outside, archive)
+            result.deleted = _run(graph, outside, order)
+            if nested:  # the caller's commit would be too late to name the fault
+                tables = outside.tables | {m._meta.db_table for m in order}
+                connections[db].check_constraints(table_names=sorted(tables))
+    except IntegrityError as exc:
+        raise DeleteRefused(
+            f"The database refused the delete: {exc}. Nothing was deleted. Rows pointing "
+            "into the tree were probably added while it ran: run it again."
+        ) from exc
+    except DatabaseError as exc:
+        raise DeleteRefused(
+            f"The database failed during the delete: {exc}. Nothing was deleted."
+        ) from exc
+    return result
+
+
+def _blocked_message(blockers: list[Blocker]) -> str:
+    shown = "\n  ".join(str(b) for b in blockers[:100])
+    more = f"\n  ... and {len(blockers) - 100} more" if len(blockers) > 100 else ""
+    return (
+        f"Cannot delete: {len(blockers)} row(s) forbid it:\n  {shown}{more}\n"
+        "Nothing was deleted. Delete those rows or point them elsewhere first; where the "
+        "policy leaves out rows that would cascade, mark that relation 'own'."
+    )
+
+
+def _delete_order(graph: Graph) -> list[type[Model]]:
+    """The owned models, rows that point at others first."""
+    generic = [
+        (edge.source, target)
+        for edge, target in graph.edge_rows
+        if edge.kind is EdgeKind.GENERIC_FORWARD
+    ]
+    owned = [model for model, keys in graph.owned.items() if keys]
+    return list(reversed(dependency_order(owned, graph.policy, generic)))
+
+
+def _run(graph: Graph, outside: Outside, order: list[type[Model]]) -> dict[str, int]:
+    using = graph.using
+    signalled = _signalled(graph, order)
+    origin = _origin(graph) if signalled else None
+    for model, objs in signalled.items():
+        for obj in objs:
+            signals.pre_delete.send(sender=model, instance=obj, using=using, origin=origin)
+    for update in outside.updates:
+        if not update.by_database:
+            _update(update, using)
+    deleted: dict[str, int] = {}
+    for model in order:
+        deleted[model_label(model)] = _delete_rows(model, graph.owned[model], using)
+        for obj in signalled.get(model, ()):
+            signals.post_delete.send(sender=model, instance=obj, using=using, origin=origin)
+    return deleted
+
+
+def _signalled(graph: Graph, order: list[type[Model]]) -> dict[type[Model], list[Model]]:
+    """The instances to send signals for, for the models that have receivers.
+
+    As in Django: not for auto-created through models, and not for rows the
+    database deletes itself (``DB_CASCADE``), which Django never collects.
+    """
+    found: dict[type[Model], list[Model]] = {}
+    for model in order:
+        if model._meta.auto_created or _database_cascaded(graph, model):
+            continue
+        if not any(signal.has_listeners(model) for signal in _SIGNALS):
+            continue
+        manager = model._base_manager.using(graph.using)
+        by_key: dict[Any, Model] = {}
+        for batch in _batches(model, graph.owned[model], graph.using):
+            by_key.update((obj.pk, obj) for obj in filter_in(manager, model._meta.pk, batch))
+        found[model] = [by_key[key] for key in sorted_keys(by_key)]
+    return found
+
+
+def _database_cascaded(graph: Graph, model: type[Model]) -> bool:
+    reason = graph.reasons.get(model)
+    edge = None if reason is None else reason.edge
+    return edge is not None and edge.fk is not None and action_name(edge.on_delete) == "DB_CASCADE"
+
+
+def _origin(graph: Graph) -> Any:
+    """What Django passes as ``origin``: the root instance, or a queryset of the roots."""
+    if len(graph.roots) != 1:
+        return None
+    model, keys = next(iter(graph.roots.items()))
+    manager = model._base_manager.using(graph.using)
+    return manager.get(pk=keys[0]) if len(keys) == 1 else manager.filter(pk__in=keys)
+
+
+def _batches(model: type[Model], keys: set[Any], using: str) -> Iterator[list[Any]]:
+    width = len(getattr(model._meta.pk, "fields", ())) or 1
+    yield from chunked(sorted_keys(keys), key_batch_size(connections[using], width))
+
+
+def _update(update: OutsideUpdate, using: str) -> None:
+    model = update.model
+    value = update.new_value()
+    manager = model._base_manager.using(using)
+    keys = {key for key, _ in update.rows}
+    for batch in _batches(model, keys, using):
+        filter_in(manager, model._meta.pk, batch).update(**{update.field.name: value})
+
+
+def _delete_rows(model: type[Model], keys: set[Any], using: str) -> int:
+    """``DELETE`` the rows with ``keys``, a batch of keys per statement; return the count."""
+    connection = connections[using]
+    pk = model._meta.pk
+    table = connection.ops.quote_name(model._meta.db_table)
+    manager = model._base_manager.using(using)
+    count = 0
+    for batch in _batches(model, keys, using):
+        where = integer_where(model, pk, batch, using)
+        if where is None:
+            count += filter_in(manager, pk, batch)._raw_delete(using)
+        else:
+            count += run_statement(connection, f"DELETE FROM {table} WHERE {where[0]}", where[1])
+    return count

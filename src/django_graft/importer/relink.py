@@ -1,0 +1,205 @@
+"""Link records: put back the foreign keys a delete changed on rows outside its archive.
+
+A delete that archives first writes, for each row outside the tree whose
+foreign key it sets (``SET_NULL`` and the like), the value before and the
+value it writes. Importing the archive with the keys kept puts the value
+back where the row still holds what the delete wrote. A row that holds
+something else was changed since: that is a conflict (``--on-conflict
+skip`` leaves it, ``update`` puts the value back anyway). A row that is gone
+is left gone. With new keys (``--pks remap``) the records are not used: the
+rows they name belong to the database the archive came from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
+from django.db.models import Model
+
+from django_graft.batching import chunked, key_batch_size, sorted_keys
+from django_graft.exceptions import ArchiveFormatError
+from django_graft.fetch import fetch_rows
+from django_graft.keyfilter import filter_in
+from django_graft.labels import concrete, model_label
+
+from .decode import key_decoder
+from .report import Conflict
+
+#: {(model, attname): [(row key, target model, target's archive key), ...]}
+Restores = dict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]
+
+
+@dataclass
+class LinkPlan:
+    restores: Restores = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: {model label: links to put back}
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Link:
+    pk: Any
+    field: Any
+    before: Any
+    #: ``(known, value)``: what the delete wrote
+    after: tuple[bool, Any]
+
+
+def plan_links(
+    links: dict[type[Model], list[tuple[int, dict[str, Any]]]],
+    using: str,
+    *,
+    remap: bool,
+    on_conflict: str,
+    archived: dict[type[Model], set[Any]],
+) -> LinkPlan:
+    """Decide which link records to put back, and which collide with later changes."""
+    plan = LinkPlan()
+    total = sum(len(items) for items in links.values())
+    if not total:
+        return plan
+    if remap:
+        plan.warnings.append(
+            f"{total} link record(s) were not used: they name rows of the database the "
+            "archive was written from. Import with --pks keep into that database to put "
+            "those links back."
+        )
+        return plan
+    for model, items in sorted(links.items(), key=lambda item: model_label(item[0])):
+        parsed = [link for number, item in items for link in _parse(model, number, item, archived)]
+        by_field: defaultdict[Any, list[_Link]] = defaultdict(list)
+        for link in parsed:
+            by_field[link.field].append(link)
+        for fk, field_links in by_field.items():
+            _plan_field(plan, model, fk, field_links, using, on_conflict)
+    return plan
+
+
+def linked_columns(
+    model: type[Model], items: list[tuple[int, dict[str, Any]]]
+) -> dict[Any, set[str]]:
+    """``{key: {attname, ...}}``: the columns of ``model``'s rows that link records put back.
+
+    Records that do not parse are left to :func:`plan_links` to refuse.
+    """
+    found: dict[Any, set[str]] = {}
+    decode = key_decoder(model)
+    for number, item in items:
+        try:
+            key = decode(item.get("pk"))
+            names = {_foreign_key(model, name, number).attname for name in item.get("fields", {})}
+        except (TypeError, ValueError, AttributeError, ArchiveFormatError):
+            continue
+        found.setdefault(key, set()).update(names)
+    return found
+
+
+def _parse(
+    model: type[Model], number: int, item: dict[str, Any], archived: dict[type[Model], set[Any]]
+) -> list[_Link]:
+    label = model_label(model)
+    fields, after = item.get("fields"), item.get("after", {})
+    if type(fields) is not dict or type(after) is not dict:
+        raise ArchiveFormatError(
+            f"Line {number}: a link record needs 'fields' and 'after' objects.", line=number
+        )
+    try:
+        pk = key_decoder(model)(item.get("pk"))
+    except (TypeError, ValueError) as exc:
+        raise ArchiveFormatError(
+            f"Line {number}: {item.get('pk')!r} is not a key of {label} ({exc}).", line=number
+        ) from None
+    found = []
+    for name, value in fields.items():
+        fk = _foreign_key(model, name, number)
+        target = concrete(fk.related_model)
+        before = _value(fk, value, number)
+        if fk.target_field.primary_key and before not in archived.get(target, ()):
+            raise ArchiveFormatError(
+                f"Line {number}: the link of {label} {pk!r} ({name}) names "
+                f"{model_label(target)} {value!r}, which the archive does not carry. The "
+                "archive is damaged.",
+                line=number,
+            )
+        known = name in after
+        found.append(_Link(pk, fk, before, (known, _value(fk, after.get(name), number))))
+    return found
+
+
+def _foreign_key(model: type[Model], name: Any, number: int) -> Any:
+    try:
+        fk: Any = model._meta.get_field(str(name))
+    except FieldDoesNotExist:
+        fk = None
+    if fk is None or not fk.concrete or not (fk.many_to_one or fk.one_to_one):
+        raise ArchiveFormatError(
+            f"Line {number}: {model_label(model)} has no foreign key {name!r} to put back.",
+            line=number,
+        )
+    return fk
+
+
+def _value(fk: Any, value: Any, number: int) -> Any:
+    if value is None:
+        return None
+    try:
+        if fk.target_field.primary_key:
+            return key_decoder(concrete(fk.related_model))(value)
+        return fk.target_field.to_python(value)
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise ArchiveFormatError(
+            f"Line {number}: {value!r} is not a value for {fk.name} ({exc}).", line=number
+        ) from None
+
+
+def _plan_field(
+    plan: LinkPlan,
+    model: type[Model],
+    fk: Any,
+    links: list[_Link],
+    using: str,
+    on_conflict: str,
+) -> None:
+    label = model_label(model)
+    now = _current(model, fk, [link.pk for link in links], using)
+    target = concrete(fk.related_model)
+    restores = plan.restores.setdefault((model, fk.attname), [])
+    for link in links:
+        if link.pk not in now or now[link.pk] == link.before:
+            continue  # the row is gone, or already points there
+        known, after = link.after
+        if known and now[link.pk] != after:
+            plan.conflicts.append(
+                Conflict(
+                    label,
+                    link.pk,
+                    field=fk.name,
+                    value=now[link.pk],
+                    reason=(
+                        f"{fk.name} was {link.before!r} before the delete and is "
+                        f"{now[link.pk]!r} now, not {after!r}: it was changed since"
+                    ),
+                )
+            )
+            if on_conflict != "update":
+                continue
+        restores.append((link.pk, target, link.before))
+        plan.counts[label] = plan.counts.get(label, 0) + 1
+
+
+def _current(model: type[Model], fk: Any, keys: list[Any], using: str) -> dict[Any, Any]:
+    """``{key: value of the foreign key}`` of the rows that still exist."""
+    manager = model._base_manager.using(using)
+    width = len(getattr(model._meta.pk, "fields", ())) or 1
+    found: dict[Any, Any] = {}
+    for batch in chunked(sorted_keys(keys), key_batch_size(connections[using], width)):
+        query = filter_in(manager, model._meta.pk, batch).values_list("pk", fk.attname)
+        for chunk in fetch_rows(query, 10_000):
+            found.update(chunk)
+    return found

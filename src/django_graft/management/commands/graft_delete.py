@@ -1,0 +1,79 @@
+"""graft_delete: delete objects and everything they own, after a preview."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django_graft.deleter import DeleteResult, delete
+from django_graft.exceptions import DeleteBlocked
+from django_graft.specs import parse_specs
+
+from ._base import GraftCommand
+
+
+class Command(GraftCommand):
+    help = (
+        "Delete app.Model:PK roots and every row they own, as Model.delete() would: "
+        "preview first, then confirm. PROTECT and RESTRICT rows stop it; SET_NULL, "
+        "SET_DEFAULT and SET() rows outside the tree are updated."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        self.add_roots_argument(parser, verb="delete")
+        parser.add_argument(
+            "--archive",
+            metavar="PATH",
+            help="Export the tree here first and read it back; nothing is deleted unless "
+            "that succeeds. graft_import of it restores the rows.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show the preview; delete nothing."
+        )
+        parser.add_argument(
+            "--no-input",
+            "--noinput",
+            action="store_false",
+            dest="interactive",
+            help="Do not ask for confirmation.",
+        )
+        self.add_policy_arguments(parser)
+        self.add_database_argument(parser, purpose="delete from")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        database = self.check_database(options["database"])
+        roots = parse_specs(options["roots"])
+        policy = self.policy_from(options)
+        verbose = options["verbosity"] >= 1
+        preview = delete(roots, policy=policy, using=database, dry_run=True)
+        if verbose or preview.blockers:
+            self.stdout.write(preview.table())
+        if preview.blockers:
+            raise DeleteBlocked(
+                f"Cannot delete: the {len(preview.blockers)} row(s) listed above forbid it. "
+                "Nothing was deleted. Delete those rows or point them elsewhere first.",
+                blockers=preview.blockers,
+            )
+        if options["dry_run"]:
+            if verbose:
+                self.stdout.write(f"Dry run: nothing was deleted from '{database}'.")
+            return
+        if options["interactive"] and not self._confirmed(preview, database):
+            self.stdout.write("Delete cancelled: nothing was deleted.")
+            return
+        result = delete(
+            roots, policy=policy, using=database, archive=options["archive"], dry_run=False
+        )
+        if verbose:
+            if result.archive is not None:
+                self.stdout.write(
+                    f"Archived {result.archive.total} rows to {result.archive.destination} "
+                    f"(sha256 {result.archive.sha256}), read back and verified."
+                )
+            self.stdout.write(f"Deleted {result.total} rows from '{database}'.")
+
+    def _confirmed(self, preview: DeleteResult, database: str) -> bool:
+        answer = input(
+            f"Delete these {preview.total} rows from '{database}'? Type 'yes' to continue: "
+        )
+        return answer.strip().lower() == "yes"

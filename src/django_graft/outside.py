@@ -1,0 +1,216 @@
+"""Rows outside a tree that point into it: what deleting the tree does to them.
+
+Deleting the owned rows of a graph touches every row that points at one of
+them through a foreign key, and Django's ``on_delete`` says how:
+
+* ``CASCADE`` (and 6.1's ``DB_CASCADE``): the row goes too. The default
+  policy owns it already; a row the policy leaves out would be left pointing
+  at nothing, so it blocks the delete.
+* ``PROTECT``: every such row blocks the delete, even one that is itself
+  being deleted, as in Django.
+* ``RESTRICT``: a row blocks unless it is being deleted too.
+* ``SET_NULL``, ``SET_DEFAULT``, ``SET(...)``: the row is updated.
+* ``DB_SET_NULL``, ``DB_SET_DEFAULT`` (Django 6.1): the database updates it.
+* ``DO_NOTHING``: nothing, so the database refuses where the foreign key
+  has a constraint (a blocker here, named before anything runs), and the
+  row keeps a dangling value where it has none.
+
+One query per relation and batch of the tree's keys reads ``(key, value)``
+of the rows pointing in; nothing is loaded as a model instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections, models
+from django.db.models import Model
+
+from .batching import chunked, key_batch_size, sorted_keys
+from .fetch import fetch_rows
+from .graph import Graph
+from .keyfilter import filter_in
+from .labels import model_label
+from .policy import Rule
+from .relations import Edge, EdgeKind, edges_of
+
+#: Rows read per fetch while scanning.
+_CHUNK = 10_000
+
+# Django 6.1's database-level actions; absent before.
+_DB_CASCADE = getattr(models, "DB_CASCADE", None)
+_DB_SET_NULL = getattr(models, "DB_SET_NULL", None)
+_DB_SET_DEFAULT = getattr(models, "DB_SET_DEFAULT", None)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A row outside the delete (or a protected one inside it) that forbids it."""
+
+    label: str
+    pk: Any
+    #: The foreign key of the blocking row, and the owned row it points at.
+    field: str
+    target: str
+    value: Any
+    why: str
+
+    def __str__(self) -> str:
+        pointed = f"{self.target} {self.value!r}"
+        return f"{self.label} {self.pk!r}: {self.field} -> {pointed} ({self.why})"
+
+
+@dataclass
+class OutsideUpdate:
+    """Rows outside the tree whose foreign key the delete changes."""
+
+    model: type[Model]
+    field: Any
+    #: ``SET_NULL``, ``SET_DEFAULT``, ``SET(...)``, ``DB_SET_NULL``, ``DB_SET_DEFAULT``
+    action: str
+    #: Whether the database makes the change itself (``DB_SET_*``).
+    by_database: bool
+    #: ``(key, value it points at now)`` per row, in key order.
+    rows: list[tuple[Any, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{model_label(self.model)}.{self.field.name}"
+
+    def new_value(self) -> Any:
+        """The value the delete writes, as Django computes it (``None`` if the database does)."""
+        on_delete = self.field.remote_field.on_delete
+        if on_delete is models.SET_DEFAULT:
+            return self.field.get_default()
+        if self.action.startswith("SET("):
+            value = on_delete.deconstruct()[1][0]
+            return value() if callable(value) else value
+        return None
+
+    def written_value(self) -> tuple[bool, Any]:
+        """``(known, value)``: what the rows hold after the delete, when it can be known."""
+        if self.action in ("SET_NULL", "DB_SET_NULL"):
+            return True, None
+        if self.action == "DB_SET_DEFAULT":
+            default = getattr(self.field, "db_default", None)
+            value = getattr(default, "value", models.NOT_PROVIDED)
+            return value is not models.NOT_PROVIDED, value
+        callable_default = self.action == "SET_DEFAULT" and callable(self.field.default)
+        if callable_default or self.action.startswith("SET("):
+            return False, None  # a function may give every batch another value
+        return True, self.new_value()
+
+
+@dataclass
+class Outside:
+    """What deleting a graph's owned rows does outside them."""
+
+    blockers: list[Blocker] = field(default_factory=list)
+    updates: list[OutsideUpdate] = field(default_factory=list)
+    #: Tables whose foreign keys point at deleted rows: checked after the delete.
+    tables: set[str] = field(default_factory=set)
+
+
+def action_name(on_delete: Any) -> str:
+    """Name Django's ``on_delete`` handler; ``SET(...)`` for a ``SET()`` closure."""
+    named = {
+        models.CASCADE: "CASCADE",
+        models.PROTECT: "PROTECT",
+        models.RESTRICT: "RESTRICT",
+        models.SET_NULL: "SET_NULL",
+        models.SET_DEFAULT: "SET_DEFAULT",
+        models.DO_NOTHING: "DO_NOTHING",
+    }
+    for handler, name in (
+        (_DB_CASCADE, "DB_CASCADE"),
+        (_DB_SET_NULL, "DB_SET_NULL"),
+        (_DB_SET_DEFAULT, "DB_SET_DEFAULT"),
+    ):
+        if handler is not None and on_delete is handler:
+            return name
+    if on_delete in named:
+        return named[on_delete]
+    deconstruct = getattr(on_delete, "deconstruct", None)
+    if deconstruct is not None and deconstruct()[0] == "django.db.models.SET":
+        return f"SET({deconstruct()[1][0]!r})"
+    return getattr(on_delete, "__name__", repr(on_delete))
+
+
+def scan_outside(graph: Graph) -> Outside:
+    """Find the blockers and the updates of deleting ``graph``'s owned rows."""
+    outside = Outside()
+    for model in sorted(graph.owned, key=model_label):
+        keys = graph.owned[model]
+        if not keys:
+            continue
+        for edge in edges_of(model):
+            if edge.kind is EdgeKind.REVERSE:
+                _scan_edge(graph, edge, keys, outside)
+    outside.blockers.sort(key=lambda b: (b.label, repr(b.pk), b.field))
+    return outside
+
+
+def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> None:
+    fk, source = edge.fk, edge.target
+    assert source is not None
+    action = action_name(fk.remote_field.on_delete)
+    owned = graph.owned.get(source, set())
+    if action in ("CASCADE", "DB_CASCADE") and graph.policy.rule(edge) is Rule.OWN:
+        return  # every row of the relation was collected with the tree
+    if action == "DO_NOTHING" and not fk.db_constraint:
+        return  # Django leaves such rows pointing at the deleted keys; so does this
+    outside.tables.add(source._meta.db_table)
+    update: OutsideUpdate | None = None
+    if action in ("SET_NULL", "SET_DEFAULT", "DB_SET_NULL", "DB_SET_DEFAULT") or action.startswith(
+        "SET("
+    ):
+        update = OutsideUpdate(source, fk, action, by_database=action.startswith("DB_"))
+    why = {
+        "CASCADE": "CASCADE, but the policy does not own these rows",
+        "DB_CASCADE": "DB_CASCADE, but the policy does not own these rows",
+        "PROTECT": "PROTECT",
+        "RESTRICT": "RESTRICT",
+        "DO_NOTHING": "DO_NOTHING, and the database constraint would refuse",
+    }.get(action, f"on_delete={action}, which graft_delete cannot reproduce")
+    target = model_label(edge.source)
+    for pk, value in _pointing_in(graph, edge, keys):
+        if action == "PROTECT" or pk not in owned:
+            if update is not None:
+                update.rows.append((pk, value))
+            else:
+                outside.blockers.append(
+                    Blocker(model_label(source), pk, fk.name, target, value, why)
+                )
+    if update is not None and update.rows:
+        update.rows.sort(key=lambda row: repr(row[0]))
+        outside.updates.append(update)
+
+
+def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, Any]]:
+    """``(key, value)`` of the rows whose foreign key of ``edge`` names one of ``keys``."""
+    fk, source = edge.fk, edge.target
+    assert source is not None
+    connection = connections[graph.using]
+    values = keys if edge.via_pk else _target_values(graph, edge, keys)
+    manager = source._base_manager.using(graph.using)
+    found: list[tuple[Any, Any]] = []
+    for batch in chunked(sorted_keys(values), key_batch_size(connection)):
+        query = filter_in(manager, fk, batch).values_list("pk", fk.attname)
+        for chunk in fetch_rows(query, _CHUNK):
+            found.extend(chunk)
+    return found
+
+
+def _target_values(graph: Graph, edge: Edge, keys: set[Any]) -> set[Any]:
+    """The values of a ``to_field`` target column for the owned ``keys``."""
+    model = edge.source
+    column = edge.fk.target_field.attname
+    manager = model._base_manager.using(graph.using)
+    values: set[Any] = set()
+    for batch in chunked(sorted_keys(keys), key_batch_size(connections[graph.using])):
+        query = filter_in(manager, model._meta.pk, batch).values_list(column)
+        for chunk in fetch_rows(query, _CHUNK):
+            values.update(row[0] for row in chunk)
+    values.discard(None)
+    return values

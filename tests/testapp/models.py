@@ -277,3 +277,23 @@ if django.VERSION >= (5, 2):
         task = models.ForeignKey(Task, models.CASCADE, related_name="task_tags")
         tag = models.ForeignKey(Tag, models.CASCADE, related_name="task_tags")
         weight = models.IntegerField(default=1)
+
+
+# -- what the database does itself, where Django has it ------------------------
+# Django wants a chain of database-level actions to be one from end to end.
+
+if django.VERSION >= (6, 1):
+
+    class Shelf(models.Model):
+        name = models.CharField(max_length=20, default="")
+
+    class Book(models.Model):
+        """Deleted by the database with its shelf: Django never collects it."""
+
+        shelf = models.ForeignKey(Shelf, models.DB_CASCADE, related_name="books")
+        title = models.CharField(max_length=50, default="")
+
+    class Loan(models.Model):
+        """Outside every tree; the database clears its link when the book goes."""
+
+        book = models.ForeignKey(Book, models.DB_SET_NULL, null=True, related_name="loans")

@@ -138,6 +138,11 @@ def build_world(size: int = 1) -> World:
     m.Bookmark.objects.create(owner=people[4], target=world.projects[0])
     m.Bookmark.objects.create(owner=people[5], target=world.other_org)
     m.Shipment.objects.create(country=fr, recipient=people[1])
+    if django.VERSION >= (6, 1):
+        shelf = m.Shelf.objects.create(name="shelf")
+        books = [m.Book.objects.create(shelf=shelf, title=f"book{i}") for i in range(3)]
+        m.Loan.objects.create(book=books[0])
+        world.extra.update(shelf=shelf, book=books[0])
     bottom = m.Bottom.objects.create(left_value=1, right_value=2, bottom_value=3)
     left = m.Left.objects.create(left_value=9)
     chicken = _chicken_and_egg()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up, then run the main job on the example project (SQLite): seed a
 # multi-tenant database, show the plan for one organisation, export it to an
-# archive, verify the archive, import it into a second, empty database, and
-# clone it inside the first.
+# archive, verify the archive, import it into a second, empty database;
+# clone it inside the first, clone a meeting, and delete organisation 2
+# with an archive first, then restore it from that archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
@@ -10,7 +11,8 @@ setup_venv
 
 cd example
 python=../.venv/bin/python
-rm -f db.sqlite3 copy.sqlite3 demo-organisation-1.jsonl.gz demo-organisation-1.mmd
+rm -f db.sqlite3 copy.sqlite3 demo-organisation-1.jsonl.gz demo-organisation-1.mmd \
+  deleted-organisation-2.jsonl.gz
 $python manage.py migrate --verbosity 0
 $python manage.py migrate --verbosity 0 --database copy
 echo "== Seeding the example database"
@@ -33,4 +35,14 @@ $python manage.py graft_clone tenants.Organisation:1 \
   --set "tenants.Organisation.name=Organisation 1 (copy)" \
   --set "tenants.Organisation.slug=organisation-1-copy"
 echo
-echo "Archive: example/demo-organisation-1.jsonl.gz  Picture: example/demo-organisation-1.mmd"
+echo "== Cloning meeting 1 within its organisation (a fresh reference is drawn for the copy)"
+$python manage.py graft_clone tenants.Meeting:1 --set "tenants.Meeting.title=Meeting 1 (copy)"
+echo
+echo "== Deleting organisation 2, archived first (preview, then no question asked)"
+$python manage.py graft_delete tenants.Organisation:2 --archive deleted-organisation-2.jsonl.gz --no-input
+echo
+echo "== Restoring organisation 2 from that archive, keys kept"
+$python manage.py graft_import deleted-organisation-2.jsonl.gz
+echo
+echo "Archives: example/demo-organisation-1.jsonl.gz, example/deleted-organisation-2.jsonl.gz"
+echo "Picture: example/demo-organisation-1.mmd"

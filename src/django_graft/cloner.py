@@ -1,8 +1,9 @@
 """Clone: copy the tree of some roots inside their own database.
 
 A clone is an export and an import in one transaction: the roots are
-collected, their rows written to a temporary archive, and the archive
-imported into the same database with ``pks="remap"``. The owned rows are
+collected, their rows written as an archive would hold them (straight into
+the import's per-model spools, see :mod:`.importer.spooler`), and imported
+into the same database with ``pks="remap"``. The owned rows are
 created again with new keys and every link between them follows; the
 needed rows and references are found again (they are the very rows of this
 database) and pointed at, not copied. So a clone takes the same graph walk
@@ -18,16 +19,14 @@ back with the rows named.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.db.models import Model
 
-from .archive.writer import ArchiveWriter
 from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
 from .exceptions import ConflictError, CrossLinkError
@@ -35,15 +34,13 @@ from .exporter import write_graph
 from .fetch import fetch_rows
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
-from .importer import ImportResult, ModelReport, import_archive
+from .importer import ImportResult, ModelReport, import_contents
 from .importer.links import GenericLink, links_of
 from .importer.plan import CHUNK
+from .importer.spooler import ArchiveSpooler
 from .keyfilter import filter_in
 from .labels import concrete, model_label
-from .policy import Policy
-
-#: Archives of up to this size stay in memory; bigger ones spill to disk.
-_IN_MEMORY = 16 * 2**20
+from .policy import HOOKS, Policy
 
 
 @dataclass
@@ -125,22 +122,21 @@ def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
 
 
 def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
-    with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as spool:
-        write_graph(graph, ArchiveWriter(cast(BinaryIO, spool)))
-        spool.seek(0)
-        try:
-            return import_archive(
-                spool, using=graph.using, pks="remap", policy=policy, dry_run=dry_run
-            )
-        except ConflictError as exc:
-            shown = "\n  ".join(str(c) for c in exc.conflicts)
-            raise ConflictError(
-                f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
-                f"existing rows:\n  {shown}\nNothing was written. Give the copies other "
-                "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
-                "pre_save hook on the policy.",
-                conflicts=exc.conflicts,
-            ) from None
+    spooler = ArchiveSpooler()
+    write_graph(graph, spooler)
+    try:
+        return import_contents(
+            spooler.contents(), graph.using, "remap", policy=policy, dry_run=dry_run
+        )
+    except ConflictError as exc:
+        shown = "\n  ".join(str(c) for c in exc.conflicts)
+        raise ConflictError(
+            f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
+            f"existing rows:\n  {shown}\nNothing was written. Give the copies other "
+            "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
+            "pre_save hook on the policy.",
+            conflicts=exc.conflicts,
+        ) from None
 
 
 def _fresh_defaults(policy: Policy, graph: Graph) -> dict[str, Callable[[Any], Any]]:
@@ -183,7 +179,7 @@ def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> 
     for model, keys in (*walked.owned.items(), *walked.needed.items()):
         for key in sorted(keys & copies.get(concrete(model), set()), key=repr):
             found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
-    found.extend(_links_to_originals(copies, originals, graph.using))
+    found.extend(_links_to_originals(copies, originals, policy, graph.using))
     if found:
         shown = "\n  ".join(found[:50])
         raise CrossLinkError(
@@ -197,12 +193,27 @@ def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> 
 
 
 def _links_to_originals(
-    copies: dict[type[Model], set[Any]], originals: dict[type[Model], set[Any]], using: str
+    copies: dict[type[Model], set[Any]],
+    originals: dict[type[Model], set[Any]],
+    policy: Policy,
+    using: str,
 ) -> list[str]:
-    """Copied rows whose links name an owned original, one query per link and batch."""
+    """Copied rows whose links name an owned original, one query per link and batch.
+
+    The import points every link by key at the copy of its target, and
+    refuses a link to a row the archive lacks; so only links it does not map
+    are read back: links by another field (``to_field``), columns the policy
+    sets, and, where the policy has hooks (which can change anything), all.
+    """
     found: list[str] = []
+    hooked = any(policy.hook(model, name) for model in copies for name in HOOKS)
     for model, keys in copies.items():
-        links, generics = links_of(model)
+        all_links, all_generics = links_of(model)
+        links, generics = list(all_links), list(all_generics)
+        overridden = policy.overrides(model)
+        if not hooked:
+            links = [link for link in links if not link.via_pk or link.attname in overridden]
+            generics = [g for g in generics if overridden.keys() & {g.ct_attname, g.id_attname}]
         for link in links:
             if link.primary_key or link.target not in originals:
                 continue

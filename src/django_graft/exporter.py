@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import django
 from django.db import connections
@@ -65,7 +65,23 @@ def _header(graph: Graph) -> dict[str, Any]:
 LinkRecord = tuple[str, Any, dict[str, Any], dict[str, Any]]
 
 
-def write_graph(graph: Graph, writer: ArchiveWriter, links: Iterable[LinkRecord] = ()) -> str:
+class GraphSink(Protocol):
+    """What :func:`write_graph` writes to: an archive, or the spools of an import."""
+
+    def header(self, header: dict[str, Any]) -> None: ...
+
+    def reference(self, label: str, pk: Any, key: dict[str, Any]) -> None: ...
+
+    def records(
+        self, label: str, records: Sequence[dict[str, Any]], *, naive_utc: bool = False
+    ) -> None: ...
+
+    def link(self, label: str, pk: Any, fields: dict[str, Any], after: dict[str, Any]) -> None: ...
+
+    def finish(self) -> str: ...
+
+
+def write_graph(graph: Graph, writer: GraphSink, links: Iterable[LinkRecord] = ()) -> str:
     """Write ``graph`` through ``writer``: header, references, rows, links, trailer."""
     writer.header(_header(graph))
     for model in sorted(graph.referenced, key=model_label):

@@ -22,7 +22,7 @@ from .apply import Writer
 from .drift import check_drift
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
-from .source import load_archive
+from .source import ArchiveContents, load_archive
 
 PK_MODES = ("keep", "remap")
 CONFLICT_MODES = ("fail", "skip", "update")
@@ -100,6 +100,32 @@ def _import(
 ) -> ImportResult:
     with open_for_read(source) as stream:
         contents = load_archive(stream)
+    return import_contents(
+        contents,
+        using,
+        pks,
+        on_conflict,
+        match_fields,
+        dry_run=dry_run,
+        policy=policy,
+        signals=signals,
+        ignore_missing_fields=ignore_missing_fields,
+    )
+
+
+def import_contents(
+    contents: ArchiveContents,
+    using: str,
+    pks: str,
+    on_conflict: str = "fail",
+    match_fields: dict[type[Model], tuple[str, ...]] | None = None,
+    *,
+    dry_run: bool,
+    policy: Policy,
+    signals: bool = False,
+    ignore_missing_fields: bool = False,
+) -> ImportResult:
+    """Import an archive already verified and sorted per model; close it when done."""
     try:
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
@@ -117,7 +143,7 @@ def _import(
                     using,
                     remap=pks == "remap",
                     on_conflict=on_conflict,
-                    match=match_fields,
+                    match=match_fields or {},
                     drift=drift,
                 )
                 plan = planner.plan()

@@ -89,7 +89,7 @@ class ArchiveContents:
             spool.file.close()
 
 
-class _Sorter:
+class Sorter:
     """Receives each verified line and files it under its model."""
 
     def __init__(self) -> None:
@@ -194,7 +194,7 @@ class _Sorter:
 
 def load_archive(stream: BinaryIO) -> ArchiveContents:
     """Verify ``stream`` and sort its records per model; raise on any damage."""
-    sorter = _Sorter()
+    sorter = Sorter()
     try:
         summary = read_archive(stream, visit=sorter.visit)
     except BaseException:

@@ -1,0 +1,74 @@
+"""An archive that never leaves the process: what an export writes, filed per model.
+
+A clone exports a tree and imports it straight back. Writing one archive and
+then reading, hashing and parsing every line of it again to sort it into
+one spool per model would check bytes this process wrote a moment ago; the
+spooler instead takes the export's calls (header, references, records,
+links) and files each record into its model's spool as it comes, encoded
+exactly as the archive would hold it. The import then reads the spools as
+it reads those of a verified archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django_graft.archive.jsonenc import dumps, loads, utc_dumps
+
+from .decode import key_decoder
+from .source import ArchiveContents, Sorter
+
+
+class ArchiveSpooler:
+    """Stands in for :class:`~django_graft.archive.writer.ArchiveWriter`."""
+
+    def __init__(self) -> None:
+        self._sorter = Sorter()
+        self._header: dict[str, Any] = {}
+        self._utc_dumps = utc_dumps()
+
+    def header(self, header: dict[str, Any]) -> None:
+        # Through JSON and back, as the importer would read it from a file.
+        self._header = loads(dumps(header))
+
+    def reference(self, label: str, pk: Any, key: dict[str, Any]) -> None:
+        self._sorter.visit(0, b"", loads(dumps({"ref": label, "pk": pk, **key})))
+
+    def records(
+        self, label: str, records: Sequence[dict[str, Any]], *, naive_utc: bool = False
+    ) -> None:
+        if not records:
+            return
+        sorter = self._sorter
+        spool = sorter._by_label.get(label) or sorter._new_spool(sorter._model(label, 0), label)
+        encode = self._utc_dumps if naive_utc else dumps
+        decode = key_decoder(spool.model)
+        owned, needed, seen = spool.owned, spool.needed, spool.seen
+        generic = spool.generic_targets.items()
+        buffer = bytearray()
+        for record in records:
+            buffer += encode(record)
+            buffer += b"\n"
+            pk = record["pk"]
+            if type(pk) is not int or not spool.integer_key:
+                pk = decode(loads(dumps(pk)))  # the key as an archive would give it back
+            seen.add(pk)
+            (owned if record["role"] == "own" else needed).append(pk)
+            for name, targets in generic:
+                value = record["fields"].get(name)
+                if type(value) in (int, str):
+                    targets.add(value)
+        spool.file.write(buffer)
+
+    def link(self, label: str, pk: Any, fields: dict[str, Any], after: dict[str, Any]) -> None:
+        item = loads(dumps({"link": label, "pk": pk, "fields": fields, "after": after}))
+        self._sorter.visit(0, b"", item)
+
+    def finish(self) -> str:
+        return ""
+
+    def contents(self) -> ArchiveContents:
+        """The spooled archive, for :func:`~django_graft.importer.import_contents`."""
+        sorter = self._sorter
+        return ArchiveContents(self._header, "", sorter.references, sorter.spools, sorter.links)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the export and import benchmarks on SQLite and on a throwaway PostgreSQL cluster.
+# Run the export, import, clone and delete benchmarks on SQLite and on a throwaway
+# PostgreSQL cluster.
 # Usage: bash bench/run.sh [N ...]   (default N: 1000 10000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ echo
 echo "== SQLite: import"
 env $sqlite $python bench/import_bench.py "$@"
 echo
-echo "== PostgreSQL: export, then import"
+echo "== SQLite: clone and delete"
+env $sqlite $python bench/clone_delete_bench.py "$@"
+echo
+echo "== PostgreSQL: export, import, clone and delete"
 $python -m tests.pgcluster --databases graft_bench,graft_copy -- \
-  bash -c "env $postgres $python bench/export_bench.py $* && env $postgres $python bench/import_bench.py $*"
+  bash -c "env $postgres $python bench/export_bench.py $* && env $postgres $python bench/import_bench.py $* \
+    && env $postgres $python bench/clone_delete_bench.py $*"

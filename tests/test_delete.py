@@ -284,3 +284,52 @@ def test_an_archive_in_a_file_object_is_verified(world: World) -> None:
     result = delete(world.org, archive=buffer)
     assert result.archive is not None
     assert buffer.getvalue().endswith(b"}\n")
+
+
+def _link(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(item for item in items if "link" in item)
+
+
+def _dangling_link(header: Any, items: list[dict[str, Any]]) -> Any:
+    _link(items)["fields"]["project"] = 10_000
+    return header, items
+
+
+def _unknown_link_field(header: Any, items: list[dict[str, Any]]) -> Any:
+    _link(items)["fields"] = {"label": "x"}
+    return header, items
+
+
+def _link_fields_not_an_object(header: Any, items: list[dict[str, Any]]) -> Any:
+    _link(items)["fields"] = ["project", 1]
+    return header, items
+
+
+def _link_to_unknown_model(header: Any, items: list[dict[str, Any]]) -> Any:
+    _link(items)["link"] = "nowhere.ghost"
+    return header, items
+
+
+LINK_DAMAGE = [
+    (_dangling_link, r"names testapp\.project 10000, which the archive does not carry"),
+    (_unknown_link_field, "testapp.audit has no foreign key 'label' to put back"),
+    (_link_fields_not_an_object, "a link record needs 'fields' and 'after' objects"),
+    (_link_to_unknown_model, "names model 'nowhere.ghost', which is not installed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), LINK_DAMAGE, ids=[c.__name__[1:] for c, _ in LINK_DAMAGE]
+)
+def test_a_damaged_link_record_is_refused_by_name(
+    world: World, archive_path: Path, change: Any, message: str
+) -> None:
+    from django_graft import ArchiveFormatError
+    from tests.importer.tables import rewrite
+
+    delete(world.projects[0], archive=archive_path)
+    damaged = rewrite(archive_path.read_bytes(), change)
+    before = every_table()
+    with pytest.raises(ArchiveFormatError, match=message):
+        import_archive(io.BytesIO(damaged))
+    assert every_table() == before

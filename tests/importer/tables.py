@@ -98,12 +98,13 @@ def rewrite(data: bytes, change: Any) -> bytes:
     body = [dumps(header) + b"\n", *(dumps(item) + b"\n" for item in items)]
     counts: dict[str, int] = {}
     references: dict[str, int] = {}
+    links: dict[str, int] = {}
     for item in items:
-        if "ref" in item:
-            references[item["ref"]] = references.get(item["ref"], 0) + 1
-        else:
-            label = str(item["model"])
-            counts[label] = counts.get(label, 0) + 1
+        kind, label = next((k, str(item[k])) for k in ("ref", "link", "model") if k in item)
+        tally = {"ref": references, "link": links, "model": counts}[kind]
+        tally[label] = tally.get(label, 0) + 1
     digest = hashlib.sha256(b"".join(body)).hexdigest()
     trailer = {"end": True, "counts": counts, "references": references, "sha256": digest}
+    if links:
+        trailer["links"] = links
     return b"".join(body) + dumps(trailer) + b"\n"

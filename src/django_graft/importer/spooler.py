@@ -43,23 +43,22 @@ class ArchiveSpooler:
         sorter = self._sorter
         spool = sorter._by_label.get(label) or sorter._new_spool(sorter._model(label, 0), label)
         encode = self._utc_dumps if naive_utc else dumps
-        decode = key_decoder(spool.model)
-        owned, needed, seen = spool.owned, spool.needed, spool.seen
-        generic = spool.generic_targets.items()
         buffer = bytearray()
         for record in records:
             buffer += encode(record)
             buffer += b"\n"
-            pk = record["pk"]
-            if type(pk) is not int or not spool.integer_key:
-                pk = decode(loads(dumps(pk)))  # the key as an archive would give it back
-            seen.add(pk)
-            (owned if record["role"] == "own" else needed).append(pk)
-            for name, targets in generic:
-                value = record["fields"].get(name)
-                if type(value) in (int, str):
-                    targets.add(value)
         spool.file.write(buffer)
+        keys = [record["pk"] for record in records]
+        if not (spool.integer_key and set(map(type, keys)) <= {int}):
+            decode = key_decoder(spool.model)  # the keys as an archive would give them back
+            keys = [decode(loads(dumps(key))) for key in keys]
+        spool.seen.update(keys)
+        roles = [record["role"] == "own" for record in records]
+        spool.owned.extend(key for key, own in zip(keys, roles, strict=True) if own)
+        spool.needed.extend(key for key, own in zip(keys, roles, strict=True) if not own)
+        for name, targets in spool.generic_targets.items():
+            values = (record["fields"].get(name) for record in records)
+            targets.update(value for value in values if type(value) in (int, str))
 
     def link(self, label: str, pk: Any, fields: dict[str, Any], after: dict[str, Any]) -> None:
         item = loads(dumps({"link": label, "pk": pk, "fields": fields, "after": after}))

@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Model, UniqueConstraint
 
 from django_graft.batching import chunked, key_batch_size
+from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import concrete
 from django_graft.policy import Policy
 
@@ -59,14 +60,19 @@ def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[C
         return []
     wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
     pre_save = policy.hook(plan.model, "pre_save")
+    overrides = policy.overrides(plan.model)
+    # Without a hook or an override to change them, the archive's own link
+    # values tell which rows point at rows created with new keys.
+    new_links = [] if pre_save or overrides else [_new_link(fields, keys) for fields in sets]
     for chunk in plan.spool.records(CHUNK):
         chunk_keys = plan.spool.keys_of(chunk)
         created = [i for i, key in enumerate(chunk_keys) if key in plan.create]
+        if new_links:
+            created = [i for i in created if _may_collide(chunk[i]["fields"], new_links)]
         if not created:
             continue
         row_keys = [chunk_keys[i] for i in created]
         columns = plan.decoder.decode_columns([chunk[i] for i in created])
-        overrides = policy.overrides(plan.model)
         if overrides:
             apply_overrides(columns, overrides, len(row_keys))
         if pre_save is not None:
@@ -110,6 +116,26 @@ def _existing(
             if tuple(row) in values:
                 found.append((tuple(row), existing))
     return found
+
+
+def _new_link(fields: tuple[Any, ...], keys: KeyMaps) -> tuple[str, set[Any]] | None:
+    """``(field name, keys)`` of a link in ``fields`` to rows the import gives new keys.
+
+    Only a link by an integer key counts: the archive holds such a key as
+    the database will. A row whose value is among ``keys`` cannot collide.
+    """
+    for f in fields:
+        if not (f.is_relation and f.target_field.primary_key):
+            continue
+        pending = keys.pending.get(concrete(f.related_model))
+        if pending and stored_type(f.target_field) in INTEGER_TYPES:
+            return f.name, pending
+    return None
+
+
+def _may_collide(values: dict[str, Any], new_links: list[tuple[str, set[Any]] | None]) -> bool:
+    """Whether some unique set of a record does not point at a row created with a new key."""
+    return any(link is None or values.get(link[0]) not in link[1] for link in new_links)
 
 
 def _values(

@@ -65,7 +65,7 @@ class DeleteResult:
         width = max((len(label) for label in self.deleted), default=5)
         verb = "would delete" if self.dry_run else "deleted"
         yield f"{'model':<{width}}  {verb}"
-        for label, count in self.deleted.items():
+        for label, count in sorted(self.deleted.items()):
             yield f"{label:<{width}}  {count:>{len(verb)}}"
         yield f"{'total':<{width}}  {self.total:>{len(verb)}}"
         if self.updates:

@@ -73,6 +73,8 @@ def test_archive_then_restore_with_graft_import(world: World, tmp_path: Path) ->
     out = run("graft_delete", org_spec(world), "--archive", str(path), "--no-input")
     assert "read back and verified" in out
     assert every_table() != before
+    summary = run("graft_inspect", str(path))
+    assert "to put back on import: testapp.audit 1." in summary
     run("graft_import", str(path))
     assert every_table() == before
 

@@ -23,6 +23,8 @@ class ArchiveSummary:
     sha256: str
     lines: int
     records: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: {model label: link records}, rows outside the archive a delete changed
+    links: dict[str, int] = field(default_factory=dict)
 
 
 #: Called with ``(line number, raw line, parsed item)`` for every record and
@@ -103,7 +105,9 @@ def read_archive(
                 raise ArchiveFormatError(
                     f"Data follows the trailer on line {number}.", line=number + 1
                 )
-            return ArchiveSummary(header, counts, references, item["sha256"], number, records)
+            return ArchiveSummary(
+                header, counts, references, item["sha256"], number, records, links
+            )
         update(raw)
         if "ref" in item:
             label = str(item["ref"])

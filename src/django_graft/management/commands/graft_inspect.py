@@ -77,3 +77,8 @@ class Command(GraftCommand):
             f"{'total':<{width}}  {sum(summary.counts.values()):>7}  "
             f"{sum(summary.references.values()):>7}"
         )
+        if summary.links:
+            counts = ", ".join(f"{label} {n}" for label, n in sorted(summary.links.items()))
+            self.stdout.write(
+                f"Links of rows outside the archive, to put back on import: {counts}."
+            )

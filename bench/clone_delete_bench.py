@@ -35,12 +35,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import export_bench  # also sets Django up, as the example project
-import import_bench
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from bench import export_bench, import_bench
 from django_graft import clone, collect, delete, export, import_archive
 from django_graft.batching import chunked, key_batch_size, sorted_keys
 from django_graft.graph import Graph
@@ -73,7 +74,7 @@ def raw_delete(graph: Graph) -> None:
     order = reversed(dependency_order([m for m, k in graph.owned.items() if k], graph.policy))
     with transaction.atomic(), connection.cursor() as cursor:
         for model in order:
-            table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))  # type: ignore[union-attr]
+            table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))
             for batch in chunked(sorted_keys(graph.owned[model]), size):
                 if connection.vendor == "postgresql":
                     params = ["{" + ",".join(map(str, batch)) + "}"]
@@ -131,9 +132,9 @@ def bench_delete(org: Organisation, graph: Graph, archive: Path) -> None:
     restore()
     for name, (seconds, queries) in runs.items():
         print(f"  {name:<24} {seconds:>9.3f} {queries:>8,}")
-    ours, django_delete, floor = (seconds for seconds, _ in runs.values())
+    ours, django_seconds, floor = (seconds for seconds, _ in runs.values())
     print(
-        f"  graft delete / Model.delete(): {ours / django_delete:.2f}x   "
+        f"  graft delete / Model.delete(): {ours / django_seconds:.2f}x   "
         f"graft / raw floor: {ours / floor:.2f}x",
         flush=True,
     )

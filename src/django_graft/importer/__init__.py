@@ -73,8 +73,10 @@ def import_archive(
     policy = policy or default_policy()
     match_fields = _match_fields(match)
     with cyclic_gc_paused():
-        return _import(
-            source,
+        with open_for_read(source) as stream:
+            contents = load_archive(stream)
+        return import_contents(
+            contents,
             using,
             pks,
             on_conflict,
@@ -84,33 +86,6 @@ def import_archive(
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
         )
-
-
-def _import(
-    source: Destination,
-    using: str,
-    pks: str,
-    on_conflict: str,
-    match_fields: dict[type[Model], tuple[str, ...]],
-    *,
-    dry_run: bool,
-    policy: Policy,
-    signals: bool,
-    ignore_missing_fields: bool,
-) -> ImportResult:
-    with open_for_read(source) as stream:
-        contents = load_archive(stream)
-    return import_contents(
-        contents,
-        using,
-        pks,
-        on_conflict,
-        match_fields,
-        dry_run=dry_run,
-        policy=policy,
-        signals=signals,
-        ignore_missing_fields=ignore_missing_fields,
-    )
 
 
 def import_contents(

@@ -24,21 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Model
 
-from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
 from .exceptions import ConflictError, CrossLinkError
 from .exporter import write_graph
-from .fetch import fetch_rows
+from .fetch import rows_in
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
 from .importer import ImportResult, ModelReport, import_contents
 from .importer.links import GenericLink, links_of
-from .importer.plan import CHUNK
 from .importer.spooler import ArchiveSpooler
-from .keyfilter import filter_in
 from .labels import concrete, model_label
 from .policy import HOOKS, Policy
 
@@ -237,11 +234,7 @@ def _links_to_originals(
 
 def _rows(model: type[Model], keys: set[Any], attnames: list[str], using: str) -> Iterator[Any]:
     """``(key, *values)`` of the rows of ``model`` with ``keys``, in batches."""
-    manager = model._base_manager.using(using)
-    for batch in chunked(sorted_keys(keys), key_batch_size(connections[using])):
-        query = filter_in(manager, model._meta.pk, batch).values_list("pk", *attnames)
-        for chunk in fetch_rows(query, CHUNK):
-            yield from chunk
+    return rows_in(model, model._meta.pk, keys, ["pk", *attnames], using)
 
 
 def _values(model: type[Model], keys: set[Any], attname: str, using: str) -> set[Any]:

@@ -23,10 +23,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
-from .batching import chunked
+from .batching import chunked, key_batch_size, sorted_keys
 from .driver import qmark, sqlite_execute
+from .keyfilter import filter_in
 
 Row = tuple[Any, ...]
 
@@ -154,3 +155,17 @@ def _convert(chunk: list[Row], converters: list[tuple[int, Converter]]) -> list[
 
 def _django_rows(queryset: QuerySet[Any, Any], chunk_size: int) -> Iterator[list[Row]]:
     return chunked(queryset.iterator(chunk_size=chunk_size), chunk_size)
+
+
+def rows_in(
+    model: type[Model], field: Any, keys: Any, columns: list[str], using: str
+) -> Iterator[Row]:
+    """The ``columns`` of the rows of ``model`` whose ``field`` is in ``keys``.
+
+    One query per batch of keys, as big a batch as the backend takes.
+    """
+    manager = model._base_manager.using(using)
+    width = len(getattr(field, "fields", ())) or 1
+    for batch in chunked(sorted_keys(keys), key_batch_size(connections[using], width)):
+        for chunk in fetch_rows(filter_in(manager, field, batch).values_list(*columns), 10_000):
+            yield from chunk

@@ -24,19 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, models
+from django.db import models
 from django.db.models import Model
 
-from .batching import chunked, key_batch_size, sorted_keys
-from .fetch import fetch_rows
+from .fetch import rows_in
 from .graph import Graph
-from .keyfilter import filter_in
 from .labels import model_label
 from .policy import Rule
 from .relations import Edge, EdgeKind, edges_of
-
-#: Rows read per fetch while scanning.
-_CHUNK = 10_000
 
 # Django 6.1's database-level actions; absent before.
 _DB_CASCADE = getattr(models, "DB_CASCADE", None)
@@ -191,26 +186,14 @@ def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, An
     """``(key, value)`` of the rows whose foreign key of ``edge`` names one of ``keys``."""
     fk, source = edge.fk, edge.target
     assert source is not None
-    connection = connections[graph.using]
     values = keys if edge.via_pk else _target_values(graph, edge, keys)
-    manager = source._base_manager.using(graph.using)
-    found: list[tuple[Any, Any]] = []
-    for batch in chunked(sorted_keys(values), key_batch_size(connection)):
-        query = filter_in(manager, fk, batch).values_list("pk", fk.attname)
-        for chunk in fetch_rows(query, _CHUNK):
-            found.extend(chunk)
-    return found
+    return list(rows_in(source, fk, values, ["pk", fk.attname], graph.using))
 
 
 def _target_values(graph: Graph, edge: Edge, keys: set[Any]) -> set[Any]:
     """The values of a ``to_field`` target column for the owned ``keys``."""
     model = edge.source
     column = edge.fk.target_field.attname
-    manager = model._base_manager.using(graph.using)
-    values: set[Any] = set()
-    for batch in chunked(sorted_keys(keys), key_batch_size(connections[graph.using])):
-        query = filter_in(manager, model._meta.pk, batch).values_list(column)
-        for chunk in fetch_rows(query, _CHUNK):
-            values.update(row[0] for row in chunk)
+    values = {row[0] for row in rows_in(model, model._meta.pk, keys, [column], graph.using)}
     values.discard(None)
     return values

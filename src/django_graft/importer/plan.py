@@ -19,7 +19,7 @@ from django.db.models import Model
 
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ConflictError, ImportRefused
-from django_graft.fetch import fetch_rows
+from django_graft.fetch import rows_in
 from django_graft.keyfilter import filter_in
 from django_graft.labels import model_label
 from django_graft.ordering import dependency_order
@@ -199,17 +199,7 @@ class Planner:
     # -- owned rows ------------------------------------------------------
 
     def _existing(self, model: type[Model], keys: Sequence[Any]) -> set[Any]:
-        found: set[Any] = set()
-        size = key_batch_size(
-            connections[self.using], len(getattr(model._meta.pk, "fields", ())) or 1
-        )
-        manager = model._base_manager.using(self.using)
-        for batch in chunked(sorted(keys, key=repr), size):
-            for chunk in fetch_rows(
-                filter_in(manager, model._meta.pk, batch).values_list("pk"), CHUNK
-            ):
-                found.update(row[0] for row in chunk)
-        return found
+        return {row[0] for row in rows_in(model, model._meta.pk, keys, ["pk"], self.using)}
 
     def _plan_owned(self, plan: ModelPlan) -> None:
         owned = plan.spool.owned

@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import connections
 from django.db.models import Model
 
-from django_graft.batching import chunked, key_batch_size, sorted_keys
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fetch import fetch_rows
-from django_graft.keyfilter import filter_in
+from django_graft.fetch import rows_in
 from django_graft.labels import concrete, model_label
 
 from .decode import key_decoder
@@ -195,11 +192,4 @@ def _plan_field(
 
 def _current(model: type[Model], fk: Any, keys: list[Any], using: str) -> dict[Any, Any]:
     """``{key: value of the foreign key}`` of the rows that still exist."""
-    manager = model._base_manager.using(using)
-    width = len(getattr(model._meta.pk, "fields", ())) or 1
-    found: dict[Any, Any] = {}
-    for batch in chunked(sorted_keys(keys), key_batch_size(connections[using], width)):
-        query = filter_in(manager, model._meta.pk, batch).values_list("pk", fk.attname)
-        for chunk in fetch_rows(query, 10_000):
-            found.update(chunk)
-    return found
+    return dict(rows_in(model, model._meta.pk, keys, ["pk", fk.attname], using))

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
+from tests.s3server import moto_server
 from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant, build_world
 
@@ -19,3 +24,40 @@ def small_and_big(world: World) -> tuple[m.Organisation, m.Organisation]:
     big = m.Organisation.objects.create(name="Big")
     build_tenant(big, world, size=100)
     return world.org, big
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1, for the whole session; failing to start fails the tests."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+def s3_options(endpoint: str, **extra: Any) -> dict[str, Any]:
+    """fsspec options for the S3 server at ``endpoint``."""
+    return {
+        "endpoint_url": endpoint,
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+        "skip_instance_cache": True,
+        **extra,
+    }
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, settings: Any) -> Iterator[tuple[str, Any]]:
+    """A new, empty bucket; yields its name and a boto3 client that looks straight at it."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    name = f"graft-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    settings.GRAFT = {"STORAGE_OPTIONS": {"s3": s3_options(s3_endpoint)}}
+    yield name, client

@@ -19,6 +19,10 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": None,
     # Rows fetched per round trip while streaming rows out of the database.
     "CHUNK_SIZE": 2_000,
+    # The STORAGES alias that ``storage:///name`` (no alias) writes to and reads from.
+    "STORAGE": "default",
+    # Options per fsspec protocol, passed to the filesystem: {"s3": {"endpoint_url": ...}}.
+    "STORAGE_OPTIONS": {},
 }
 
 
@@ -41,6 +45,14 @@ class GraftSettings:
     @property
     def CHUNK_SIZE(self) -> int:
         return int(self._get("CHUNK_SIZE"))
+
+    @property
+    def STORAGE(self) -> str:
+        return str(self._get("STORAGE"))
+
+    @property
+    def STORAGE_OPTIONS(self) -> dict[str, dict[str, Any]]:
+        return dict(self._get("STORAGE_OPTIONS"))
 
 
 graft_settings = GraftSettings()

@@ -9,6 +9,7 @@ into a ``CommandError``; the Python API lets them propagate.
     GraftError
     ├── PolicyError            a policy names something that does not exist,
     │                          or asks for a rule the relation cannot take
+    ├── MissingDependency      an optional library is not installed (names the extra)
     ├── SpecError              a root specification cannot be parsed
     │   └── ObjectNotFound     a root names a row that does not exist
     ├── ArchiveError           an archive cannot be written or read
@@ -48,6 +49,16 @@ class PolicyError(GraftError):
     def __init__(self, message: str, *, label: str | None = None) -> None:
         super().__init__(message)
         self.label = label
+
+
+class MissingDependency(GraftError):
+    """An optional library that the operation needs is not installed."""
+
+    code = "missing_dependency"
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 class SpecError(GraftError):

@@ -81,6 +81,8 @@ FORMATS = {".dot": to_dot, ".gv": to_dot, ".mmd": to_mermaid}
 
 
 def write_picture(graph: Graph, path: str) -> None:
+    from .storage import open_for_write
+
     """Write the picture in the format the file name's suffix names."""
     render = FORMATS.get(Path(path).suffix.lower())
     if render is None:
@@ -89,4 +91,5 @@ def write_picture(graph: Graph, path: str) -> None:
         raise GraftError(
             f"Cannot draw '{path}': use a file name ending in .dot (Graphviz) or .mmd (Mermaid)."
         )
-    Path(path).write_text(render(graph), encoding="utf-8")
+    with open_for_write(path) as stream:
+        stream.write(render(graph).encode())

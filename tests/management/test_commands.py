@@ -180,7 +180,7 @@ def test_directory_that_refuses_files(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("django_graft.storage.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("django_graft.storage.local.tempfile.mkstemp", refuse)
     target = tmp_path / "x.jsonl"
     with pytest.raises(CommandError) as info:
         run("graft_export", f"testapp.Organisation:{world.org.pk}", "-o", str(target))

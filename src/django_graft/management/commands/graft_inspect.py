@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
@@ -11,7 +10,7 @@ from django_graft.collector import collect
 from django_graft.picture import write_picture
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
-from django_graft.storage import open_for_read
+from django_graft.storage import is_location, open_for_read
 
 from ._base import GraftCommand
 
@@ -38,7 +37,7 @@ class Command(GraftCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         targets: list[str] = options["targets"]
-        if len(targets) == 1 and ":" not in targets[0] and os.path.exists(targets[0]):
+        if len(targets) == 1 and is_location(targets[0]):
             self.inspect_archive(targets[0])
             return
         database = self.check_database(options["database"])

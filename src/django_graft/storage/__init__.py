@@ -1,0 +1,113 @@
+"""Where archives are written to and read from, all or nothing, in constant memory.
+
+A location is one of:
+
+- ``-``: standard output when writing, standard input when reading;
+- a local path, or a ``file://`` URL;
+- ``storage://ALIAS/name``: a file in one of ``settings.STORAGES``;
+- any other ``protocol://`` URL: an fsspec filesystem (``s3://``, ``gs://``,
+  ``az://``, ``memory://``, ...), whose library is an optional extra;
+- a binary file object, written or read as it is.
+
+Writing compresses by the name's extension (``.gz``, ``.bz2``, ``.xz``,
+``.zst``); reading decompresses whatever the first bytes say. Every writer
+commits only when the archive is complete, so a failure half way leaves
+nothing at the destination that reads as an archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, BinaryIO, cast
+
+from django_graft.storage.aliases import PREFIX as STORAGE_PREFIX
+from django_graft.storage.aliases import read_from_storage, write_to_storage
+from django_graft.storage.compression import compressed, decompressed
+from django_graft.storage.local import atomic_file, read_file
+from django_graft.storage.remote import read_remote, write_remote
+
+Destination = str | os.PathLike[str] | IO[bytes]
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_location(text: str) -> bool:
+    """Whether ``text`` reads as an archive location rather than, say, ``app.Model:1``."""
+    return text == "-" or bool(_URL.match(text)) or os.path.exists(text)
+
+
+def describe(destination: Destination) -> str:
+    if isinstance(destination, str | os.PathLike):
+        return os.fspath(destination)
+    return getattr(destination, "name", None) or repr(destination)
+
+
+def _local_path(location: str | os.PathLike[str]) -> Path | None:
+    """The local path ``location`` names, or None for a URL that is not ``file://``."""
+    text = os.fspath(location)
+    if text.lower().startswith("file://"):
+        return Path(text[len("file://") :])
+    return None if _URL.match(text) else Path(text)
+
+
+@contextlib.contextmanager
+def _raw_writer(location: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    text = os.fspath(location)
+    path = _local_path(location)
+    if path is not None:
+        with atomic_file(path) as raw:
+            yield raw
+    elif text.startswith(STORAGE_PREFIX):
+        with write_to_storage(text) as raw:
+            yield raw
+    else:
+        with write_remote(text) as raw:
+            yield raw
+
+
+@contextlib.contextmanager
+def open_for_write(destination: Destination) -> Iterator[BinaryIO]:
+    """Yield a binary stream; the archive appears at ``destination`` only on success."""
+    if isinstance(destination, str) and destination == "-":
+        stdout = sys.stdout.buffer
+        yield stdout
+        stdout.flush()
+        return
+    if not isinstance(destination, str | os.PathLike):
+        yield cast(BinaryIO, destination)
+        return
+    with _raw_writer(destination) as raw, compressed(raw, os.fspath(destination)) as stream:
+        yield stream
+
+
+@contextlib.contextmanager
+def _raw_reader(source: Destination) -> Iterator[BinaryIO]:
+    if isinstance(source, str) and source == "-":
+        yield sys.stdin.buffer
+        return
+    if not isinstance(source, str | os.PathLike):
+        yield cast(BinaryIO, source)
+        return
+    text = os.fspath(source)
+    path = _local_path(source)
+    if path is not None:
+        with read_file(path) as raw:
+            yield raw
+    elif text.startswith(STORAGE_PREFIX):
+        with read_from_storage(text) as raw:
+            yield raw
+    else:
+        with read_remote(text) as raw:
+            yield raw
+
+
+@contextlib.contextmanager
+def open_for_read(source: Destination) -> Iterator[BinaryIO]:
+    """Yield a binary stream over an archive, decompressed when it is compressed."""
+    with _raw_reader(source) as raw, decompressed(raw) as stream:
+        yield stream

@@ -1,0 +1,122 @@
+"""Compression: chosen by the name's extension when writing, by magic bytes when reading.
+
+Reading by content rather than by name means a compressed archive piped
+through standard input, or stored under a name without an extension, still
+reads.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from django_graft.exceptions import MissingDependency
+
+#: extension -> codec name
+EXTENSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
+
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+def codec_for_name(name: str) -> str | None:
+    """The codec a name's extension asks for, or None."""
+    lowered = name.lower()
+    for extension, codec in EXTENSIONS.items():
+        if lowered.endswith(extension):
+            return codec
+    return None
+
+
+def strip_compression(name: str) -> str:
+    """``name`` without its compression extension: ``a.json.gz`` -> ``a.json``."""
+    codec = codec_for_name(name)
+    return name.rsplit(".", 1)[0] if codec else name
+
+
+def _zstandard() -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise MissingDependency(
+            "Zstandard archives (.zst) need the zstandard library: "
+            "pip install 'django-graft[zstd]'.",
+            extra="zstd",
+        ) from None
+    return zstandard
+
+
+def _codec_stream(codec: str, stream: BinaryIO, mode: Any, name: str = "") -> BinaryIO:
+    """A ``mode`` ("rb" or "wb") stream of ``codec`` over ``stream``, which it leaves open."""
+    # The standard library's stubs type each mode separately; one stream serves both here.
+    inner: Any = stream
+    if codec == "gzip":
+        return cast(BinaryIO, gzip.GzipFile(filename=name, fileobj=inner, mode=mode))
+    if codec == "bzip2":
+        return cast(BinaryIO, bz2.BZ2File(inner, mode))
+    if codec == "xz":
+        return cast(BinaryIO, lzma.LZMAFile(inner, mode))
+    zstandard = _zstandard()
+    if mode == "wb":
+        return cast(BinaryIO, zstandard.ZstdCompressor().stream_writer(inner, closefd=False))
+    return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(inner, closefd=False))
+
+
+@contextlib.contextmanager
+def compressed(raw: BinaryIO, name: str) -> Iterator[BinaryIO]:
+    """Yield a stream compressing into ``raw`` as ``name``'s extension asks.
+
+    The compressor is closed (its trailer written) before this returns, and
+    ``raw`` is left open for its owner to commit.
+    """
+    codec = codec_for_name(name)
+    if codec is None:
+        yield raw
+        return
+    with _codec_stream(codec, raw, "wb", strip_compression(Path(name).name)) as stream:
+        yield stream
+
+
+class _Replay(io.RawIOBase):
+    """A stream that gives back bytes already read from ``inner``, then the rest of it."""
+
+    def __init__(self, head: bytes, inner: BinaryIO) -> None:
+        self._head = head
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            size = min(len(view), len(self._head))
+            view[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._inner.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+@contextlib.contextmanager
+def decompressed(raw: BinaryIO) -> Iterator[BinaryIO]:
+    """Yield ``raw``'s content, decompressed when its first bytes name a codec."""
+    head = raw.read(6)
+    stream = cast(BinaryIO, io.BufferedReader(_Replay(head, raw), buffer_size=1 << 16))
+    codec = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+    if codec is None:
+        yield stream
+        return
+    with _codec_stream(codec, stream, "rb") as inner:
+        yield inner

@@ -1,0 +1,181 @@
+"""fsspec URLs (``s3://``, ``gs://``, ``az://``, ``memory://``, ...).
+
+On object stores (S3, GCS, Azure) files are opened with ``autocommit=False``:
+the upload (a multipart upload on S3) stays out of sight until ``commit()``
+and ``discard()`` aborts it. So an export that fails half way never leaves
+an object behind; on S3 a lost connection leaves at most an unfinished
+multipart upload, which no reader sees and which the bucket's lifecycle
+rule for incomplete uploads removes. Other filesystems are written under a
+hidden temporary name beside the target and moved into place when done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+from django_graft.conf import graft_settings
+from django_graft.exceptions import ArchiveError, DestinationError, GraftError, MissingDependency
+from django_graft.storage.failures import failure, summary
+
+logger = logging.getLogger("django_graft.storage")
+
+#: URL protocol -> (the extra that installs its library, the library)
+EXTRAS = {
+    "s3": ("s3", "s3fs"),
+    "s3a": ("s3", "s3fs"),
+    "gs": ("gcs", "gcsfs"),
+    "gcs": ("gcs", "gcsfs"),
+    "az": ("azure", "adlfs"),
+    "abfs": ("azure", "adlfs"),
+    "abfss": ("azure", "adlfs"),
+}
+
+
+#: Filesystems whose files keep what is written out of sight until ``commit()``.
+COMMIT_ON_DEMAND = frozenset(EXTRAS)
+
+
+def protocol_of(url: str) -> str:
+    return url.split("://", 1)[0].lower()
+
+
+def _missing(url: str) -> MissingDependency:
+    protocol = protocol_of(url)
+    extra, library = EXTRAS.get(protocol, ("fsspec", f"the fsspec filesystem for '{protocol}'"))
+    return MissingDependency(
+        f"'{url}' needs {library}, which is not installed: pip install 'django-graft[{extra}]'.",
+        extra=extra,
+    )
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem and the path within it for ``url``.
+
+    Options for the filesystem come from ``GRAFT["STORAGE_OPTIONS"][protocol]``.
+    """
+    try:
+        import fsspec.core  # type: ignore[import-untyped]
+    except ImportError:
+        raise _missing(url) from None
+    options = graft_settings.STORAGE_OPTIONS.get(protocol_of(url), {})
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **options)
+    except ImportError:
+        raise _missing(url) from None
+    except ValueError as exc:
+        raise DestinationError(
+            f"'{url}' is not a URL any installed fsspec filesystem understands ({exc}). "
+            "Check the protocol, or give a local path.",
+            path=url,
+        ) from None
+    return fs, path
+
+
+class _Guarded:
+    """A remote file whose library errors come out as django-graft errors."""
+
+    def __init__(self, inner: Any, url: str, *, writing: bool) -> None:
+        self._inner = inner
+        self._url = url
+        self._writing = writing
+
+    def error(self, exc: Exception) -> GraftError:
+        doing = "Writing the archive to" if self._writing else "Reading the archive"
+        outcome = " Nothing was written there." if self._writing else ""
+        return failure(
+            self._url,
+            f"{doing} '{self._url}' failed ({summary(exc)}).{outcome} Check the "
+            "connection and the credentials, and run again.",
+            writing=self._writing,
+        )
+
+    def write(self, data: bytes) -> int:
+        try:
+            return int(self._inner.write(data))
+        except GraftError:
+            raise
+        except Exception as exc:
+            raise self.error(exc) from exc
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return bytes(self._inner.read(size))
+        except Exception as exc:
+            raise self.error(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _open_for_writing(fs: Any, path: str, url: str, **options: Any) -> Any:
+    try:
+        return fs.open(path, "wb", **options)
+    except Exception as exc:
+        raise DestinationError(
+            f"Cannot write archive to '{url}': {summary(exc)}. Check the bucket or "
+            "container, the credentials and GRAFT['STORAGE_OPTIONS'].",
+            path=url,
+        ) from exc
+
+
+@contextlib.contextmanager
+def write_remote(url: str) -> Iterator[BinaryIO]:
+    """Yield a stream whose bytes appear at ``url`` only once all are written."""
+    fs, path = filesystem(url)
+    deferred = protocol_of(url) in COMMIT_ON_DEMAND
+    # Elsewhere the bytes go to a hidden name beside the target, moved into place at the end.
+    temporary = path if deferred else f"{path}.{uuid.uuid4().hex}.partial"
+    handle = _open_for_writing(fs, temporary, url, **({"autocommit": False} if deferred else {}))
+    guarded = _Guarded(handle, url, writing=True)
+    try:
+        yield cast(BinaryIO, guarded)
+        try:
+            handle.close()
+            if deferred:
+                handle.commit()
+            else:
+                fs.mv(temporary, path)
+        except Exception as exc:
+            raise guarded.error(exc) from exc
+    except BaseException:
+        _discard(fs, handle, temporary if not deferred else None, url)
+        raise
+
+
+def _discard(fs: Any, handle: Any, temporary: str | None, url: str) -> None:
+    try:
+        if temporary is None:
+            handle.discard()
+        else:
+            handle.close()
+            fs.rm(temporary)
+    except Exception as exc:
+        # The upload was never completed, so nothing reads as an archive; an
+        # unfinished multipart upload stays until the bucket's lifecycle
+        # rule removes it.
+        logger.warning("Could not abort the unfinished upload to %s: %s", url, summary(exc))
+    finally:
+        # A file object that failed half way must not try to finish the
+        # upload when it is garbage-collected.
+        with contextlib.suppress(AttributeError):
+            handle.closed = True
+
+
+@contextlib.contextmanager
+def read_remote(url: str) -> Iterator[BinaryIO]:
+    fs, path = filesystem(url)
+    try:
+        handle = fs.open(path, "rb")
+    except FileNotFoundError:
+        raise ArchiveError(f"Cannot read archive '{url}': there is no such object.") from None
+    except Exception as exc:
+        raise ArchiveError(
+            f"Cannot read archive '{url}': {summary(exc)}. Check the credentials and "
+            "GRAFT['STORAGE_OPTIONS']."
+        ) from exc
+    with handle:
+        yield cast(BinaryIO, _Guarded(handle, url, writing=False))

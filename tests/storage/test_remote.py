@@ -1,0 +1,187 @@
+"""fsspec URLs: S3 against a real S3-compatible server on 127.0.0.1, and memory://."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import tracemalloc
+from typing import Any
+
+import fsspec
+import pytest
+
+from django_graft.exceptions import ArchiveError, DestinationError, MissingDependency
+from django_graft.storage import open_for_read, open_for_write
+from tests.conftest import s3_options
+from tests.s3server import CuttingProxy
+
+MB = 1 << 20
+Bucket = tuple[str, Any]
+
+
+def keys(bucket: Bucket) -> list[str]:
+    name, client = bucket
+    return [item["Key"] for item in client.list_objects_v2(Bucket=name).get("Contents", [])]
+
+
+def pending_uploads(bucket: Bucket) -> list[Any]:
+    name, client = bucket
+    return list(client.list_multipart_uploads(Bucket=name).get("Uploads", []))
+
+
+def test_write_then_read_back(s3_bucket: Bucket) -> None:
+    url = f"s3://{s3_bucket[0]}/archives/a.jsonl"
+    with open_for_write(url) as stream:
+        stream.write(b'{"hello": 1}\n')
+    assert keys(s3_bucket) == ["archives/a.jsonl"]
+    with open_for_read(url) as stream:
+        assert stream.read() == b'{"hello": 1}\n'
+
+
+def test_compression_follows_the_key(s3_bucket: Bucket) -> None:
+    name, client = s3_bucket
+    url = f"s3://{name}/a.jsonl.gz"
+    with open_for_write(url) as stream:
+        stream.write(b"x" * 1000)
+    raw = client.get_object(Bucket=name, Key="a.jsonl.gz")["Body"].read()
+    assert gzip.decompress(raw) == b"x" * 1000
+    with open_for_read(url) as stream:
+        assert stream.read() == b"x" * 1000
+
+
+def peak_memory(work: Any) -> int:
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_large_transfers_are_multipart_in_constant_memory(
+    s3_bucket: Bucket, s3_endpoint: str, settings: Any
+) -> None:
+    name, client = s3_bucket
+    options = s3_options(s3_endpoint, default_block_size=5 * MB)
+    settings.GRAFT = {"STORAGE_OPTIONS": {"s3": options}}
+    chunk = os.urandom(MB)
+
+    def upload(megabytes: int) -> None:
+        with open_for_write(f"s3://{name}/{megabytes}.bin") as stream:
+            for _ in range(megabytes):
+                stream.write(chunk)
+
+    def download(megabytes: int) -> None:
+        with open_for_read(f"s3://{name}/{megabytes}.bin") as stream:
+            total = 0
+            while block := stream.read(MB):
+                assert block == chunk
+                total += len(block)
+        assert total == megabytes * MB
+
+    upload(1)  # load the client's service models before measuring
+    small, large = peak_memory(lambda: upload(12)), peak_memory(lambda: upload(60))
+    # Five times the data, the same memory: parts of 5 MB go up one at a time.
+    assert large < small + 2 * MB, (small, large)
+    head = client.head_object(Bucket=name, Key="60.bin")
+    assert head["ContentLength"] == 60 * MB
+    assert head["ETag"].endswith('-12"')  # a multipart upload of 12 parts
+    assert not pending_uploads(s3_bucket)
+
+    small, large = peak_memory(lambda: download(12)), peak_memory(lambda: download(60))
+    assert large < small + 2 * MB, (small, large)
+
+
+def test_failure_half_way_leaves_no_object(s3_bucket: Bucket) -> None:
+    url = f"s3://{s3_bucket[0]}/half.jsonl"
+    with pytest.raises(RuntimeError, match="export failed"), open_for_write(url) as stream:
+        stream.write(os.urandom(11 * MB))  # two parts already uploaded
+        raise RuntimeError("export failed")
+    assert keys(s3_bucket) == []
+    assert not pending_uploads(s3_bucket)  # the multipart upload was aborted
+
+
+def test_dropped_connection_mid_upload_leaves_no_object(
+    s3_bucket: Bucket, s3_endpoint: str, settings: Any
+) -> None:
+    port = int(s3_endpoint.rsplit(":", 1)[1])
+    proxy = CuttingProxy(port, limit=7 * MB)
+    settings.GRAFT = {
+        "STORAGE_OPTIONS": {
+            "s3": s3_options(
+                proxy.endpoint, retries=1, config_kwargs={"retries": {"max_attempts": 1}}
+            )
+        }
+    }
+    url = f"s3://{s3_bucket[0]}/dropped.jsonl"
+    try:
+        with pytest.raises(DestinationError) as info, open_for_write(url) as stream:
+            for _ in range(20):
+                stream.write(os.urandom(MB))
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set()
+    assert str(info.value).startswith(f"Writing the archive to '{url}' failed (")
+    assert "Nothing was written there." in str(info.value)
+    assert keys(s3_bucket) == []
+
+
+def test_missing_object(s3_bucket: Bucket) -> None:
+    url = f"s3://{s3_bucket[0]}/nothing.jsonl"
+    with pytest.raises(ArchiveError) as info, open_for_read(url):
+        pass
+    assert str(info.value) == f"Cannot read archive '{url}': there is no such object."
+
+
+def test_missing_bucket(s3_bucket: Bucket) -> None:
+    url = f"s3://{s3_bucket[0]}-absent/a.jsonl"
+    with pytest.raises(DestinationError) as info, open_for_write(url) as stream:
+        stream.write(b"x")
+    assert str(info.value).startswith(f"Writing the archive to '{url}' failed (")
+
+
+def test_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "s3fs", None)
+    monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, "s3", raising=False)
+    with pytest.raises(MissingDependency) as info, open_for_write("s3://bucket/a.jsonl"):
+        pass
+    assert info.value.extra == "s3"
+    assert str(info.value) == (
+        "'s3://bucket/a.jsonl' needs s3fs, which is not installed: "
+        "pip install 'django-graft[s3]'."
+    )
+
+
+def test_gcs_without_gcsfs_names_the_extra() -> None:
+    pytest.importorskip("fsspec")
+    try:
+        import gcsfs  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("gcsfs is installed")
+    with pytest.raises(MissingDependency) as info, open_for_read("gs://bucket/a.jsonl"):
+        pass
+    assert "pip install 'django-graft[gcs]'" in str(info.value)
+
+
+def test_unknown_protocol() -> None:
+    with pytest.raises(DestinationError) as info, open_for_write("nosuch://x/a.jsonl"):
+        pass
+    assert str(info.value).startswith(
+        "'nosuch://x/a.jsonl' is not a URL any installed fsspec filesystem understands"
+    )
+
+
+def test_memory_filesystem_commits_only_complete_archives() -> None:
+    memory = fsspec.filesystem("memory")
+    with open_for_write("memory://graft/ok.jsonl.xz") as stream:
+        stream.write(b"complete")
+    with open_for_read("memory://graft/ok.jsonl.xz") as stream:
+        assert stream.read() == b"complete"
+    with pytest.raises(RuntimeError), open_for_write("memory://graft/broken.jsonl") as stream:
+        stream.write(b"half")
+        raise RuntimeError
+    assert memory.ls("/graft", detail=False) == ["/graft/ok.jsonl.xz"]
+    memory.rm("/graft", recursive=True)

@@ -46,7 +46,7 @@ def s3_options(endpoint: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def s3_bucket(s3_endpoint: str, settings: Any) -> Iterator[tuple[str, Any]]:
+def s3_bucket(s3_endpoint: str, settings: Any) -> tuple[str, Any]:
     """A new, empty bucket; yields its name and a boto3 client that looks straight at it."""
     import boto3
 
@@ -60,4 +60,4 @@ def s3_bucket(s3_endpoint: str, settings: Any) -> Iterator[tuple[str, Any]]:
     name = f"graft-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     settings.GRAFT = {"STORAGE_OPTIONS": {"s3": s3_options(s3_endpoint)}}
-    yield name, client
+    return name, client

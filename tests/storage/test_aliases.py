@@ -10,6 +10,7 @@ from django.core.files.storage import storages
 
 from django_graft.exceptions import ArchiveError, DestinationError
 from django_graft.storage import open_for_read, open_for_write
+from tests.storage.helpers import Interrupted, write_then_fail
 
 
 @pytest.fixture
@@ -40,9 +41,8 @@ def test_write_then_read_back(archives: Path, alias: str) -> None:
 
 @pytest.mark.parametrize("alias", ["archives", "scratch"])
 def test_failure_half_way_leaves_no_file(archives: Path, alias: str) -> None:
-    with pytest.raises(RuntimeError), open_for_write(f"storage://{alias}/a.jsonl") as stream:
-        stream.write(b"half")
-        raise RuntimeError
+    with pytest.raises(Interrupted):
+        write_then_fail(f"storage://{alias}/a.jsonl", b"half")
     assert not storages[alias].exists("a.jsonl")
 
 
@@ -67,8 +67,7 @@ def test_no_file_name(archives: Path) -> None:
     with pytest.raises(ArchiveError) as info, open_for_read("storage://archives/"):
         pass
     assert str(info.value) == (
-        "'storage://archives/' names no file. "
-        "Write it as storage://ALIAS/path/to/archive.jsonl.gz."
+        "'storage://archives/' names no file. Write it as storage://ALIAS/path/to/archive.jsonl.gz."
     )
 
 

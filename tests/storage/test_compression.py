@@ -10,6 +10,7 @@ import pytest
 
 from django_graft.exceptions import DestinationError, MissingDependency
 from django_graft.storage import open_for_read, open_for_write
+from tests.storage.helpers import Interrupted, write_then_fail
 
 PAYLOAD = b'{"format": "django-graft"}\n' * 500
 
@@ -48,9 +49,8 @@ def test_file_urls(tmp_path: Path) -> None:
 
 
 def test_failure_half_way_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), open_for_write(tmp_path / "a.jsonl.xz") as stream:
-        stream.write(PAYLOAD)
-        raise RuntimeError
+    with pytest.raises(Interrupted):
+        write_then_fail(tmp_path / "a.jsonl.xz", PAYLOAD)
     assert not list(tmp_path.iterdir())
 
 

@@ -15,8 +15,8 @@ from django_graft.exceptions import ArchiveError, DestinationError, MissingDepen
 from django_graft.storage import open_for_read, open_for_write
 from tests.conftest import s3_options
 from tests.s3server import CuttingProxy
+from tests.storage.helpers import MB, Interrupted, write_random, write_then_fail
 
-MB = 1 << 20
 Bucket = tuple[str, Any]
 
 
@@ -95,9 +95,8 @@ def test_large_transfers_are_multipart_in_constant_memory(
 
 def test_failure_half_way_leaves_no_object(s3_bucket: Bucket) -> None:
     url = f"s3://{s3_bucket[0]}/half.jsonl"
-    with pytest.raises(RuntimeError, match="export failed"), open_for_write(url) as stream:
-        stream.write(os.urandom(11 * MB))  # two parts already uploaded
-        raise RuntimeError("export failed")
+    with pytest.raises(Interrupted):
+        write_then_fail(url, os.urandom(11 * MB))  # two parts already uploaded
     assert keys(s3_bucket) == []
     assert not pending_uploads(s3_bucket)  # the multipart upload was aborted
 
@@ -116,9 +115,8 @@ def test_dropped_connection_mid_upload_leaves_no_object(
     }
     url = f"s3://{s3_bucket[0]}/dropped.jsonl"
     try:
-        with pytest.raises(DestinationError) as info, open_for_write(url) as stream:
-            for _ in range(20):
-                stream.write(os.urandom(MB))
+        with pytest.raises(DestinationError) as info:
+            write_random(url, 20)
     finally:
         proxy.close()
     assert proxy.cut.is_set()
@@ -148,19 +146,13 @@ def test_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
         pass
     assert info.value.extra == "s3"
     assert str(info.value) == (
-        "'s3://bucket/a.jsonl' needs s3fs, which is not installed: "
-        "pip install 'django-graft[s3]'."
+        "'s3://bucket/a.jsonl' needs s3fs, which is not installed: pip install 'django-graft[s3]'."
     )
 
 
-def test_gcs_without_gcsfs_names_the_extra() -> None:
-    pytest.importorskip("fsspec")
-    try:
-        import gcsfs  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("gcsfs is installed")
+def test_gcs_without_gcsfs_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gcsfs", None)
+    monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, "gs", raising=False)
     with pytest.raises(MissingDependency) as info, open_for_read("gs://bucket/a.jsonl"):
         pass
     assert "pip install 'django-graft[gcs]'" in str(info.value)
@@ -180,8 +172,7 @@ def test_memory_filesystem_commits_only_complete_archives() -> None:
         stream.write(b"complete")
     with open_for_read("memory://graft/ok.jsonl.xz") as stream:
         assert stream.read() == b"complete"
-    with pytest.raises(RuntimeError), open_for_write("memory://graft/broken.jsonl") as stream:
-        stream.write(b"half")
-        raise RuntimeError
+    with pytest.raises(Interrupted):
+        write_then_fail("memory://graft/broken.jsonl", b"half")
     assert memory.ls("/graft", detail=False) == ["/graft/ok.jsonl.xz"]
     memory.rm("/graft", recursive=True)

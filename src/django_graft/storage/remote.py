@@ -58,7 +58,7 @@ def filesystem(url: str) -> tuple[Any, str]:
     Options for the filesystem come from ``GRAFT["STORAGE_OPTIONS"][protocol]``.
     """
     try:
-        import fsspec.core  # type: ignore[import-untyped]
+        import fsspec.core
     except ImportError:
         raise _missing(url) from None
     options = graft_settings.STORAGE_OPTIONS.get(protocol_of(url), {})

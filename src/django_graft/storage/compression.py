@@ -69,7 +69,9 @@ def _codec_stream(codec: str, stream: BinaryIO, mode: Any, name: str = "") -> Bi
     zstandard = _zstandard()
     if mode == "wb":
         return cast(BinaryIO, zstandard.ZstdCompressor().stream_writer(inner, closefd=False))
-    return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(inner, closefd=False))
+    # Buffered so that it reads line by line, which the bare reader does not.
+    reader = zstandard.ZstdDecompressor().stream_reader(inner, closefd=False)
+    return cast(BinaryIO, io.BufferedReader(reader, buffer_size=1 << 16))
 
 
 @contextlib.contextmanager

@@ -12,6 +12,12 @@ from django_graft.exceptions import GraftError
 from django_graft.policies import default_policy, load_policy
 from django_graft.policy import Policy
 
+#: What every archive argument accepts, for the commands' help.
+LOCATIONS = (
+    "a path, '-', an fsspec URL (s3://, gs://, az://, memory://...) or storage://ALIAS/name; "
+    ".gz, .bz2, .xz and .zst names are compressed"
+)
+
 
 class GraftCommand(BaseCommand):
     """Turn every ``GraftError`` into a ``CommandError``: a message, no traceback."""

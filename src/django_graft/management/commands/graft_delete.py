@@ -9,7 +9,7 @@ from django_graft.deleter import DeleteResult, delete
 from django_graft.exceptions import DeleteBlocked
 from django_graft.specs import parse_specs
 
-from ._base import GraftCommand
+from ._base import LOCATIONS, GraftCommand
 
 
 class Command(GraftCommand):
@@ -23,9 +23,10 @@ class Command(GraftCommand):
         self.add_roots_argument(parser, verb="delete")
         parser.add_argument(
             "--archive",
-            metavar="PATH",
+            metavar="LOCATION",
             help="Export the tree here first and read it back; nothing is deleted unless "
-            "that succeeds. graft_import of it restores the rows.",
+            f"that succeeds. graft_import of it restores the rows. Takes {LOCATIONS}; "
+            "not '-'.",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Show the preview; delete nothing."

@@ -10,20 +10,20 @@ from django_graft.exporter import export
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
 
-from ._base import GraftCommand
+from ._base import LOCATIONS, GraftCommand
 
 
 class Command(GraftCommand):
     help = (
         "Export app.Model:PK roots with every row they own and need to a django-graft "
-        "archive (JSON Lines; gzip when the name ends in .gz)."
+        "archive, in a file, object storage or a Django storage."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         self.add_roots_argument(parser, verb="export")
         parser.add_argument(
-            "-o", "--output", default="-", metavar="PATH",
-            help="Archive path; '-' (the default) writes to standard output.",
+            "-o", "--output", default="-", metavar="LOCATION",
+            help=f"Where to write the archive: {LOCATIONS}. Default: '-', standard output.",
         )  # fmt: skip
         parser.add_argument(
             "--format",

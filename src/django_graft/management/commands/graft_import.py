@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.policies import default_policy, load_policy
 
-from ._base import GraftCommand
+from ._base import LOCATIONS, GraftCommand
 
 
 def _match_option(value: str) -> tuple[str, list[str]]:
@@ -32,7 +32,7 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("archive", metavar="PATH|-", help="Archive to import.")
+        parser.add_argument("archive", metavar="LOCATION", help=f"Archive to import: {LOCATIONS}.")
         parser.add_argument(
             "--pks",
             default="keep",

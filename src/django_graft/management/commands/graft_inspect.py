@@ -12,7 +12,7 @@ from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
 from django_graft.storage import is_location, open_for_read
 
-from ._base import GraftCommand
+from ._base import LOCATIONS, GraftCommand
 
 
 class Command(GraftCommand):
@@ -25,11 +25,11 @@ class Command(GraftCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "targets", nargs="+", metavar="app.Model:PK|ARCHIVE",
-            help="Roots as app.Model:PK[,PK...], or the path of one archive.",
+            help=f"Roots as app.Model:PK[,PK...], or one archive: {LOCATIONS}.",
         )  # fmt: skip
         parser.add_argument(
             "--graph",
-            metavar="FILE.dot|FILE.mmd",
+            metavar="LOCATION.dot|LOCATION.mmd",
             help="Also write a model-level picture (Graphviz .dot or Mermaid .mmd).",
         )
         self.add_policy_arguments(parser)

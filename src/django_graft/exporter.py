@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,6 +16,8 @@ from .archive.schema import describe_model
 from .archive.writer import ArchiveWriter
 from .collector import collect
 from .fetch import naive_means_utc
+from .fixtures import GRAFT, export_format
+from .fixtures.writer import write_fixture
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
 from .labels import model_label
@@ -111,15 +114,28 @@ def export(
     *,
     policy: Policy | None = None,
     using: str | None = None,
+    format: str | None = None,
+    natural_foreign: bool = False,
+    natural_primary: bool = False,
 ) -> ExportResult:
     """Collect ``roots`` and write everything they own and need to ``destination``.
 
-    ``destination`` is a path (gzip-compressed when it ends in ``.gz``),
-    ``"-"`` for standard output, or a writable binary file object. A path
-    only appears once the archive is complete.
+    ``destination`` is any location :mod:`django_graft.storage` takes: a
+    path, ``"-"`` for standard output, an fsspec URL, ``storage://ALIAS/name``
+    or a writable binary file object; it only appears once complete.
+
+    ``format`` is ``"graft"`` (the archive) or a Django fixture format
+    (``"json"``, ``"jsonl"``, ``"xml"``, ``"yaml"``); by default a name ending
+    in ``.json``, ``.xml`` or ``.yaml`` asks for that fixture format and
+    anything else for the archive. ``natural_foreign`` and ``natural_primary``
+    apply to fixtures, as for ``dumpdata``.
     """
+    name = describe(destination) if isinstance(destination, str | os.PathLike) else None
+    chosen = export_format(name, format)
     with cyclic_gc_paused():
         graph = collect(roots, policy=policy, using=using)
+        if chosen != GRAFT:
+            return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
         with open_for_write(destination) as stream:
             writer = ArchiveWriter(stream)
             digest = write_graph(graph, writer)
@@ -129,5 +145,26 @@ def export(
         counts=dict(sorted(writer.counts.items())),
         references=dict(sorted(writer.references.items())),
         bytes_written=writer.bytes_written,
+        graph=graph,
+    )
+
+
+def _export_fixture(
+    graph: Graph,
+    destination: Destination,
+    fmt: str,
+    natural_foreign: bool,
+    natural_primary: bool,
+) -> ExportResult:
+    with open_for_write(destination) as stream:
+        written = write_fixture(
+            graph, stream, fmt, natural_foreign=natural_foreign, natural_primary=natural_primary
+        )
+    return ExportResult(
+        destination=describe(destination),
+        sha256=written.sha256,
+        counts=written.counts,
+        references={},
+        bytes_written=written.bytes_written,
         graph=graph,
     )

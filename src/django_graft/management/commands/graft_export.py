@@ -7,6 +7,7 @@ from typing import Any
 
 from django_graft.collector import collect
 from django_graft.exporter import export
+from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
 
@@ -27,9 +28,20 @@ class Command(GraftCommand):
         )  # fmt: skip
         parser.add_argument(
             "--format",
-            default="graft",
-            choices=["graft"],
-            help="Archive format (default: %(default)s).",
+            choices=[GRAFT, *FIXTURE_FORMATS],
+            help="graft (the archive, with its header, hash and reference records) or a "
+            "plain Django fixture that loaddata takes. Default: a fixture when the name "
+            "ends in .json, .xml or .yaml (before any compression extension), else graft.",
+        )
+        parser.add_argument(
+            "--natural-foreign",
+            action="store_true",
+            help="Fixtures: write foreign keys to models with natural_key() as natural keys.",
+        )
+        parser.add_argument(
+            "--natural-primary",
+            action="store_true",
+            help="Fixtures: leave out the primary key of objects that have a natural key.",
         )
         parser.add_argument(
             "--dry-run",
@@ -55,7 +67,15 @@ class Command(GraftCommand):
                 "nothing written."
             )
             return
-        result = export(roots, options["output"], policy=policy, using=database)
+        result = export(
+            roots,
+            options["output"],
+            policy=policy,
+            using=database,
+            format=options["format"],
+            natural_foreign=options["natural_foreign"],
+            natural_primary=options["natural_primary"],
+        )
         for warning in result.graph.warnings:
             self.stderr.write(f"warning: {warning}")
         if verbosity >= 1:

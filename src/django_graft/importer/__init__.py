@@ -7,7 +7,9 @@ matches, conflicts, order, cycles) and only then written (:mod:`.apply`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from typing import BinaryIO
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
@@ -16,7 +18,8 @@ from django_graft.exceptions import ImportWriteError, PolicyError
 from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
 from django_graft.policy import Policy
-from django_graft.storage import Destination, open_for_read
+from django_graft.storage import Destination, describe, open_for_read
+from django_graft.storage.compression import read_ahead
 
 from .apply import Writer
 from .drift import check_drift
@@ -50,8 +53,15 @@ def import_archive(
     policy: Policy | None = None,
     signals: bool = False,
     ignore_missing_fields: bool = False,
+    format: str | None = None,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
+
+    ``source`` is a django-graft archive or a Django fixture (json, jsonl,
+    xml or yaml, ``dumpdata`` output included), compressed or not, at any
+    location :mod:`django_graft.storage` reads. The archive is recognised
+    by its header; a fixture's format is ``format``, else the name's
+    extension, else its first character.
 
     ``pks`` is ``"keep"`` (rows keep their keys; a key already taken is a
     conflict) or ``"remap"`` (owned rows get new keys and every reference to
@@ -74,7 +84,7 @@ def import_archive(
     match_fields = _match_fields(match)
     with cyclic_gc_paused():
         with open_for_read(source) as stream:
-            contents = load_archive(stream)
+            contents = _load(stream, source, using, format, ignore_missing_fields)
         return import_contents(
             contents,
             using,
@@ -86,6 +96,20 @@ def import_archive(
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
         )
+
+
+def _load(
+    stream: BinaryIO, source: Destination, using: str, fmt: str | None, ignore_missing: bool
+) -> ArchiveContents:
+    from django_graft.fixtures import GRAFT, detect_format
+    from django_graft.fixtures.reader import FixtureLoader
+
+    head, stream = read_ahead(stream, 512)
+    name = describe(source) if isinstance(source, str | os.PathLike) else None
+    chosen = detect_format(head, name, fmt)
+    if chosen == GRAFT:
+        return load_archive(stream)
+    return FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
 
 
 def import_contents(

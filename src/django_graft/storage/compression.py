@@ -111,11 +111,16 @@ class _Replay(io.RawIOBase):
         return len(data)
 
 
+def read_ahead(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
+    """The first ``size`` bytes of ``stream``, and a stream that still starts with them."""
+    head = stream.read(size)
+    return head, cast(BinaryIO, io.BufferedReader(_Replay(head, stream), buffer_size=1 << 16))
+
+
 @contextlib.contextmanager
 def decompressed(raw: BinaryIO) -> Iterator[BinaryIO]:
     """Yield ``raw``'s content, decompressed when its first bytes name a codec."""
-    head = raw.read(6)
-    stream = cast(BinaryIO, io.BufferedReader(_Replay(head, raw), buffer_size=1 << 16))
+    head, stream = read_ahead(raw, 6)
     codec = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
     if codec is None:
         yield stream

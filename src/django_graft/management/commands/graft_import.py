@@ -1,4 +1,4 @@
-"""graft_import: load a django-graft archive into a database."""
+"""graft_import: load a django-graft archive, or a Django fixture, into a database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.policies import default_policy, load_policy
 
@@ -32,7 +33,18 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("archive", metavar="LOCATION", help=f"Archive to import: {LOCATIONS}.")
+        parser.add_argument(
+            "archive",
+            metavar="LOCATION",
+            help=f"Archive or Django fixture to import: {LOCATIONS}.",
+        )
+        parser.add_argument(
+            "--format",
+            choices=[GRAFT, *FIXTURE_FORMATS],
+            help="What the input is. Default: a django-graft archive is recognised by its "
+            "header; a fixture's format comes from the name (.json, .jsonl, .xml, .yaml), "
+            "else from its first character.",
+        )
         parser.add_argument(
             "--pks",
             default="keep",
@@ -66,7 +78,8 @@ class Command(GraftCommand):
         parser.add_argument(
             "--ignore-missing-fields",
             action="store_true",
-            help="Drop the values of archive fields the models no longer have.",
+            help="Drop the values of fields (in an archive or a fixture) the models no "
+            "longer have.",
         )
         self.add_policy_argument(parser)
         self.add_database_argument(parser, purpose="write to")
@@ -85,6 +98,7 @@ class Command(GraftCommand):
             policy=policy,
             signals=options["signals"],
             ignore_missing_fields=options["ignore_missing_fields"],
+            format=options["format"],
         )
         for warning in result.warnings:
             self.stderr.write(f"warning: {warning}")

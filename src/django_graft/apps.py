@@ -7,3 +7,6 @@ class GraftConfig(AppConfig):
     name = "django_graft"
     label = "django_graft"
     verbose_name = "django-graft"
+
+    def ready(self) -> None:
+        from django_graft import checks  # noqa: F401  (registers the system checks)

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from .collector import collect
-from .exceptions import ConflictError, CrossLinkError
+from .exceptions import ConflictError, CrossLinkError, check_row_limit
 from .exporter import write_graph
 from .fetch import rows_in
 from .gcpause import cyclic_gc_paused
@@ -38,6 +38,7 @@ from .importer.links import GenericLink, links_of
 from .importer.spooler import ArchiveSpooler
 from .labels import concrete, model_label
 from .policy import HOOKS, Policy
+from .report import roots_text
 
 
 @dataclass
@@ -98,6 +99,7 @@ def clone(
     by_model, db = normalize_roots(roots, using)
     with cyclic_gc_paused(), transaction.atomic(using=db):
         graph = collect(by_model, policy=base, using=db)
+        check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
         copying = base.extend(set_fields={**_fresh_defaults(base, graph), **(set_fields or {})})
         imported = _copy(graph, copying, dry_run=dry_run)
         copies = {

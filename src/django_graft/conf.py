@@ -1,37 +1,153 @@
-"""The one place django-graft reads Django settings.
+"""The one place django-graft reads Django settings: ``settings.GRAFT``, a dict.
 
-All options live in one dict, ``settings.GRAFT``. Each property reads the
-setting on every access, so ``override_settings`` works in tests and nothing
-is read at import time.
+Every key is declared once in :data:`SETTINGS`, with its default, what it
+means and how a value is checked. :data:`graft_settings` reads the dict on
+every access, so ``override_settings`` works in tests and nothing is read at
+import time; the system checks (:mod:`django_graft.checks`) report a bad
+value with the setting's own check id before any command runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-DEFAULTS: dict[str, Any] = {
-    # Dotted path to a Policy instance, or a callable returning one, used
-    # when an operation is given no policy.
-    "POLICY": None,
-    # Keys per IN-query; None asks the database backend.
-    "BATCH_SIZE": None,
-    # Rows fetched per round trip while streaming rows out of the database.
-    "CHUNK_SIZE": 2_000,
-    # The STORAGES alias that ``storage:///name`` (no alias) writes to and reads from.
-    "STORAGE": "default",
-    # Options per fsspec protocol, passed to the filesystem: {"s3": {"endpoint_url": ...}}.
-    "STORAGE_OPTIONS": {},
+
+def _positive_int(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return f"must be a positive integer, not {value!r}"
+    return None
+
+
+def _optional_positive_int(value: Any) -> str | None:
+    return None if value is None else _positive_int(value)
+
+
+def _policy(value: Any) -> str | None:
+    from django_graft.exceptions import PolicyError
+    from django_graft.policies import default_policy
+
+    try:
+        default_policy()
+    except PolicyError as exc:
+        return exc.message
+    return None
+
+
+def _storage(value: Any) -> str | None:
+    from django.core.files.storage import storages
+
+    if not isinstance(value, str):
+        return f"must be the name of a STORAGES alias, not {value!r}"
+    if value not in storages.backends:
+        known = ", ".join(sorted(storages.backends)) or "none"
+        return f"names '{value}', which is not in settings.STORAGES (configured: {known})"
+    return None
+
+
+def _storage_options(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(
+        isinstance(protocol, str) and isinstance(options, dict)
+        for protocol, options in value.items()
+    ):
+        return 'must map fsspec protocols to dicts of options: {"s3": {"endpoint_url": ...}}'
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``settings.GRAFT``."""
+
+    name: str
+    default: Any
+    #: What it does, for the reference documentation and the check hints.
+    help: str
+    #: The system check that reports a bad value.
+    check_id: str
+    #: Returns what is wrong with a value, or None.
+    validate: Callable[[Any], str | None]
+
+
+SETTINGS: dict[str, Setting] = {
+    setting.name: setting
+    for setting in (
+        Setting(
+            "POLICY",
+            None,
+            "Dotted path to a Policy instance, or to a function returning one, used when an "
+            "operation is given no policy. None: the built-in defaults.",
+            "graft.E003",
+            _policy,
+        ),
+        Setting(
+            "BATCH_SIZE",
+            None,
+            "Keys per IN-query. None: as many as the database backend accepts.",
+            "graft.E004",
+            _optional_positive_int,
+        ),
+        Setting(
+            "CHUNK_SIZE",
+            2_000,
+            "Rows fetched per round trip while streaming rows out of the database.",
+            "graft.E005",
+            _positive_int,
+        ),
+        Setting(
+            "STORAGE",
+            "default",
+            "The STORAGES alias that storage:///name (no alias) writes to and reads from.",
+            "graft.E006",
+            _storage,
+        ),
+        Setting(
+            "STORAGE_OPTIONS",
+            {},
+            "Options per fsspec protocol, passed to the filesystem: "
+            '{"s3": {"endpoint_url": ..., "default_block_size": ...}}.',
+            "graft.E007",
+            _storage_options,
+        ),
+        Setting(
+            "PROGRESS",
+            True,
+            "Show progress bars on standard error when it is a terminal.",
+            "graft.E008",
+            _boolean,
+        ),
+        Setting(
+            "MAX_ROWS",
+            None,
+            "Refuse to export, import, clone or delete more rows than this in one operation. "
+            "None: no limit.",
+            "graft.E009",
+            _optional_positive_int,
+        ),
+    )
 }
+
+
+def user_settings() -> Any:
+    """``settings.GRAFT`` as the project gives it (``{}`` when unset)."""
+    value = getattr(settings, "GRAFT", None)
+    return {} if value is None else value
 
 
 class GraftSettings:
     """Typed, lazy view of ``settings.GRAFT``."""
 
     def _get(self, name: str) -> Any:
-        user = getattr(settings, "GRAFT", None) or {}
-        return user.get(name, DEFAULTS[name])
+        given = user_settings()
+        if isinstance(given, dict) and name in given:
+            return given[name]
+        return SETTINGS[name].default
 
     @property
     def POLICY(self) -> Any:
@@ -53,6 +169,15 @@ class GraftSettings:
     @property
     def STORAGE_OPTIONS(self) -> dict[str, dict[str, Any]]:
         return dict(self._get("STORAGE_OPTIONS"))
+
+    @property
+    def PROGRESS(self) -> bool:
+        return bool(self._get("PROGRESS"))
+
+    @property
+    def MAX_ROWS(self) -> int | None:
+        value = self._get("MAX_ROWS")
+        return None if value is None else int(value)
 
 
 graft_settings = GraftSettings()

@@ -24,7 +24,7 @@ from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
 from .deletearchive import write_verified
 from .driver import run_statement
-from .exceptions import DeleteBlocked, DeleteRefused
+from .exceptions import DeleteBlocked, DeleteRefused, check_row_limit
 from .exporter import ExportResult
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
@@ -34,6 +34,7 @@ from .ordering import dependency_order
 from .outside import Blocker, Outside, OutsideUpdate, action_name, scan_outside
 from .policy import Policy
 from .relations import EdgeKind
+from .report import roots_text
 from .storage import Destination
 
 _SIGNALS = (signals.pre_delete, signals.post_delete)
@@ -120,6 +121,7 @@ def delete(
             if dry_run:
                 result.blockers = outside.blockers
                 return result
+            check_row_limit(graph.total_rows, f"The delete of {roots_text(graph)}")
             if outside.blockers:
                 raise DeleteBlocked(_blocked_message(outside.blockers), blockers=outside.blockers)
             if archive is not None:

@@ -10,6 +10,7 @@ into a ``CommandError``; the Python API lets them propagate.
     ├── PolicyError            a policy names something that does not exist,
     │                          or asks for a rule the relation cannot take
     ├── MissingDependency      an optional library is not installed (names the extra)
+    ├── LimitExceeded          an operation is larger than GRAFT["MAX_ROWS"] allows
     ├── SpecError              a root specification cannot be parsed
     │   └── ObjectNotFound     a root names a row that does not exist
     ├── ArchiveError           an archive cannot be written or read
@@ -59,6 +60,31 @@ class MissingDependency(GraftError):
     def __init__(self, message: str, *, extra: str) -> None:
         super().__init__(message)
         self.extra = extra
+
+
+class LimitExceeded(GraftError):
+    """An operation would touch more rows than ``GRAFT["MAX_ROWS"]`` allows."""
+
+    code = "limit"
+
+    def __init__(self, message: str, *, rows: int, limit: int) -> None:
+        super().__init__(message)
+        self.rows = rows
+        self.limit = limit
+
+
+def check_row_limit(rows: int, what: str) -> None:
+    """Raise :class:`LimitExceeded` when ``rows`` is over ``GRAFT["MAX_ROWS"]``."""
+    from django_graft.conf import graft_settings
+
+    limit = graft_settings.MAX_ROWS
+    if limit is not None and rows > limit:
+        raise LimitExceeded(
+            f"{what} holds {rows} rows, more than GRAFT['MAX_ROWS'] = {limit} allows. "
+            "Nothing was done. Raise the limit, or work on a smaller tree.",
+            rows=rows,
+            limit=limit,
+        )
 
 
 class SpecError(GraftError):

@@ -15,6 +15,7 @@ from . import __version__
 from .archive.schema import describe_model
 from .archive.writer import ArchiveWriter
 from .collector import collect
+from .exceptions import check_row_limit
 from .fetch import naive_means_utc
 from .fixtures import GRAFT, export_format
 from .fixtures.writer import write_fixture
@@ -25,6 +26,7 @@ from .ordering import dependency_order
 from .policy import Policy
 from .references import reference_keys
 from .relations import EdgeKind
+from .report import roots_text
 from .rows import iter_records
 from .storage import Destination, describe, open_for_write
 
@@ -134,6 +136,7 @@ def export(
     chosen = export_format(name, format)
     with cyclic_gc_paused():
         graph = collect(roots, policy=policy, using=using)
+        check_row_limit(graph.total_rows, f"The export of {roots_text(graph)}")
         if chosen != GRAFT:
             return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
         with open_for_write(destination) as stream:

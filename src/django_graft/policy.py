@@ -314,6 +314,10 @@ class Policy:
         """Return how ``edge`` is treated."""
         return self._resolved.rules.get(edge) or default_rule(edge)
 
+    def decides(self, edge: Edge) -> bool:
+        """Whether the policy names a rule for ``edge`` (rather than leaving it to the default)."""
+        return edge in self._resolved.rules
+
     def is_reference(self, model: type[Model]) -> bool:
         return concrete(model) in self._resolved.references
 

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
 
-from django_graft.exceptions import ImportWriteError, PolicyError
+from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
 from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
 from django_graft.policy import Policy
@@ -126,6 +126,8 @@ def import_contents(
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done."""
     try:
+        rows = sum(spool.count for spool in contents.spools.values())
+        check_row_limit(rows, "The archive")
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )

@@ -1,0 +1,129 @@
+"""System checks: the settings, the apps django-graft needs, and relations no policy decides.
+
+Errors (``graft.E001``...) stop ``manage.py`` commands before they run, so
+a bad setting is reported once, with its fix, rather than half way through
+an export. The warning ``graft.W001`` names each relation whose treatment
+comes from a guess rather than from ``on_delete`` or the policy.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.core import checks
+from django.core.checks import CheckMessage
+
+from django_graft.conf import SETTINGS, user_settings
+
+E_NOT_A_DICT = "graft.E001"
+E_UNKNOWN_SETTING = "graft.E002"
+E_CONTENTTYPES = "graft.E010"
+W_UNCLASSIFIED = "graft.W001"
+
+#: Every check id, with what it reports (for the reference documentation).
+CHECK_IDS: dict[str, str] = {
+    E_NOT_A_DICT: "settings.GRAFT is not a dict.",
+    E_UNKNOWN_SETTING: "settings.GRAFT has a key django-graft does not know (a typo, usually).",
+    **{s.check_id: f"GRAFT['{s.name}'] has an invalid value." for s in SETTINGS.values()},
+    E_CONTENTTYPES: "django.contrib.contenttypes is not in INSTALLED_APPS.",
+    W_UNCLASSIFIED: "A relation that the policy does not classify is left out of every tree.",
+}
+
+
+@checks.register()
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    given = user_settings()
+    if not isinstance(given, dict):
+        return [
+            checks.Error(
+                f"settings.GRAFT must be a dict, not {type(given).__name__}.",
+                hint='Write it as GRAFT = {"POLICY": "myproject.graft.policy", ...}.',
+                id=E_NOT_A_DICT,
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for name in sorted(set(given) - set(SETTINGS), key=str):
+        close = difflib.get_close_matches(str(name), list(SETTINGS), n=1)
+        errors.append(
+            checks.Error(
+                f"settings.GRAFT has an unknown key {name!r}.",
+                hint=(f"Did you mean '{close[0]}'? " if close else "")
+                + f"The keys are: {', '.join(SETTINGS)}.",
+                id=E_UNKNOWN_SETTING,
+            )
+        )
+    for setting in SETTINGS.values():
+        if setting.name not in given:
+            continue
+        problem = setting.validate(given[setting.name])
+        if problem:
+            errors.append(
+                checks.Error(
+                    f"GRAFT['{setting.name}'] {problem}.".replace("..", "."),
+                    hint=setting.help,
+                    id=setting.check_id,
+                )
+            )
+    if not apps.is_installed("django.contrib.contenttypes"):
+        errors.append(
+            checks.Error(
+                "django-graft needs django.contrib.contenttypes.",
+                hint="Add 'django.contrib.contenttypes' to INSTALLED_APPS.",
+                id=E_CONTENTTYPES,
+            )
+        )
+    return errors
+
+
+@checks.register()
+def check_relations(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Warn about each reverse relation left out only because nothing says otherwise."""
+    from django_graft.exceptions import GraftError
+    from django_graft.policies import default_policy
+    from django_graft.policy import Rule, default_rule
+    from django_graft.relations import EdgeKind, edges_of
+
+    if check_settings():
+        return []  # the policy setting itself is wrong: reported above
+    try:
+        policy = default_policy()
+    except GraftError:
+        return []
+    warnings: list[CheckMessage] = []
+    configs = app_configs or apps.get_app_configs()
+    for model in (m for config in configs for m in config.get_models()):
+        if model._meta.proxy or policy.is_reference(model):
+            continue
+        for edge in edges_of(model):
+            if (
+                edge.kind is EdgeKind.REVERSE
+                # related_name="+" says no one walks back along it: decided already.
+                and not (edge.fk.remote_field.related_name or "").endswith("+")
+                and not policy.is_reference(edge.fk.model)
+                and default_rule(edge) is Rule.SKIP
+                and not policy.decides(edge)
+            ):
+                action = getattr(edge.on_delete, "__name__", str(edge.on_delete))
+                warnings.append(
+                    checks.Warning(
+                        f"{edge.label}: rows of {edge.fk.model._meta.label_lower} that point "
+                        f"at {model._meta.label_lower} ({action}) are left out of every tree, "
+                        "because the policy does not say whether they belong to it.",
+                        hint=f"Decide in the policy: edges={{'{edge.label}': 'own'}} to take "
+                        f"them along, or 'skip' to confirm leaving them out.",
+                        obj=model,
+                        id=W_UNCLASSIFIED,
+                    )
+                )
+    return warnings

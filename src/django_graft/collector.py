@@ -29,6 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Model, QuerySet
 
+from . import progress
 from .batching import chunked, key_batch_size, sorted_keys
 from .exceptions import ObjectNotFound, SpecError
 from .fetch import fetch_keys
@@ -69,6 +70,7 @@ class Collector:
     # -- entry point -----------------------------------------------------
 
     def collect(self, roots: Mapping[type[Model], Iterable[Any]]) -> Graph:
+        progress.stage("collecting")
         frontier: KeySets = defaultdict(set)
         for model, keys in roots.items():
             model = concrete(model)
@@ -87,6 +89,7 @@ class Collector:
             self.graph.owned.setdefault(model, set()).update(ordered)
 
         while frontier:
+            progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.OWN)
         self._report_missing_roots()
 
@@ -97,6 +100,7 @@ class Collector:
                 frontier[model] = fresh
                 self.graph.needed.setdefault(model, set()).update(fresh)
         while frontier:
+            progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.NEED)
         self._drop_empty()
         return self.graph

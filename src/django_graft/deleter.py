@@ -20,6 +20,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model, signals
 
+from . import progress
 from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
 from .deletearchive import write_verified
@@ -174,8 +175,10 @@ def _run(graph: Graph, outside: Outside, order: list[type[Model]]) -> dict[str, 
         if not update.by_database:
             _update(update, using)
     deleted: dict[str, int] = {}
+    progress.stage("deleting", sum(len(graph.owned[model]) for model in order))
     for model in order:
         deleted[model_label(model)] = _delete_rows(model, graph.owned[model], using)
+        progress.advance(len(graph.owned[model]))
         for obj in signalled.get(model, ()):
             signals.post_delete.send(sender=model, instance=obj, using=using, origin=origin)
     return deleted

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import django
 from django.db import connections
 
-from . import __version__
+from . import __version__, progress
 from .archive.schema import describe_model
 from .archive.writer import ArchiveWriter
 from .collector import collect
@@ -101,10 +101,12 @@ def write_graph(graph: Graph, writer: GraphSink, links: Iterable[LinkRecord] = (
     # Where the database keeps naive UTC datetimes, they are written as UTC
     # straight away instead of being made aware one by one.
     utc = naive_means_utc(connections[graph.using])
+    progress.stage("writing", graph.total_rows)
     for model in dependency_order({*graph.owned, *graph.needed}, graph.policy, generic):
         label = model_label(model)
         for chunk in iter_records(graph, model, utc_naive=utc):
             writer.records(label, chunk, naive_utc=utc)
+            progress.advance(len(chunk))
     for label, pk, before, after in links:
         writer.link(label, pk, before, after)
     return writer.finish()

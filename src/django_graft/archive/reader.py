@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from django_graft import progress
 from django_graft.exceptions import ArchiveFormatError
 
 from .format import FORMAT_NAME, FORMAT_VERSION
@@ -32,6 +33,10 @@ class ArchiveSummary:
 Visitor = Callable[[int, bytes, dict[str, Any]], None]
 
 
+#: Lines read between two progress reports.
+_PROGRESS_EVERY = 4096
+
+
 def read_archive(
     stream: BinaryIO,
     *,
@@ -54,8 +59,11 @@ def read_archive(
     links: dict[str, int] = {}
     last = 0
     update = digest.update  # the loop runs once per row: names bound once
+    progress.stage("reading")
     for number, raw in enumerate(stream, start=1):
         last = number
+        if not number % _PROGRESS_EVERY:
+            progress.advance(_PROGRESS_EVERY)
         if not raw.endswith(b"\n"):
             raise ArchiveFormatError(
                 f"Line {number} is cut short: the archive is truncated.", line=number

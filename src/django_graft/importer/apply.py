@@ -23,6 +23,7 @@ from django.core.management.color import no_style
 from django.db import connections
 from django.db.models import Model
 
+from django_graft import progress
 from django_graft.archive.schema import stored_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
@@ -58,8 +59,10 @@ class Writer:
         for model_plan in self.plan.order:
             if model_plan.new_keys != KEEP:
                 self.keys.pending[model_plan.model] = set(model_plan.create)
+        progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
             self._write_model(model_plan)
+            progress.advance(model_plan.spool.count)
         for (model, attname), rows in self.plan.links.restores.items():
             self.deferred[(model, attname)].extend(rows)
         self.result.relinked.update(self.plan.links.counts)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from django_graft import progress
+from django_graft.conf import graft_settings
 from django_graft.exceptions import GraftError
 from django_graft.policies import default_policy, load_policy
 from django_graft.policy import Policy
@@ -22,13 +25,35 @@ LOCATIONS = (
 class GraftCommand(BaseCommand):
     """Turn every ``GraftError`` into a ``CommandError``: a message, no traceback."""
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="Never draw a progress bar (one is drawn on standard error when it is a "
+            "terminal, unless GRAFT['PROGRESS'] is False).",
+        )
+        return parser
+
     def execute(self, *args: Any, **options: Any) -> str | None:
+        watched = progress.watching(
+            options.get("stderr") or sys.stderr,
+            verbosity=int(options.get("verbosity", 1)),
+            enabled=graft_settings.PROGRESS and not options.get("no_progress"),
+        )
         try:
-            return super().execute(*args, **options)
+            with watched:
+                return super().execute(*args, **options)
         except GraftError as exc:
             if options.get("traceback"):
                 raise
             raise CommandError(exc.message) from exc
+
+    def warn(self, warnings: list[str], verbosity: int) -> None:
+        """Print an operation's warnings on standard error, unless at verbosity 0."""
+        if verbosity >= 1:
+            for warning in warnings:
+                self.stderr.write(f"warning: {warning}")
 
     def add_roots_argument(self, parser: ArgumentParser, *, verb: str) -> None:
         parser.add_argument(

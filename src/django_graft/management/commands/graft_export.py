@@ -76,8 +76,7 @@ class Command(GraftCommand):
             natural_foreign=options["natural_foreign"],
             natural_primary=options["natural_primary"],
         )
-        for warning in result.graph.warnings:
-            self.stderr.write(f"warning: {warning}")
+        self.warn(result.graph.warnings, verbosity)
         if verbosity >= 1:
             if verbosity >= 2 or options["output"] != "-":
                 for line in plan_table(result.graph):

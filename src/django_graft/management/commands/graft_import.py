@@ -100,8 +100,7 @@ class Command(GraftCommand):
             ignore_missing_fields=options["ignore_missing_fields"],
             format=options["format"],
         )
-        for warning in result.warnings:
-            self.stderr.write(f"warning: {warning}")
+        self.warn(result.warnings, options["verbosity"])
         if options["verbosity"] >= 1:
             self.stdout.write(result.table())
             for conflict in result.conflicts:

@@ -45,8 +45,7 @@ class Command(GraftCommand):
         self.stdout.write(f"Plan for {roots_text(graph)} (database '{database}'):")
         for line in plan_table(graph):
             self.stdout.write(line)
-        for warning in graph.warnings:
-            self.stderr.write(f"warning: {warning}")
+        self.warn(graph.warnings, options["verbosity"])
         if options["graph"]:
             write_picture(graph, options["graph"])
             self.stdout.write(f"Picture written to {options['graph']}.")

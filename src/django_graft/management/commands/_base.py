@@ -20,6 +20,8 @@ LOCATIONS = (
     "a path, '-', an fsspec URL (s3://, gs://, az://, memory://...) or storage://ALIAS/name; "
     ".gz, .bz2, .xz and .zst names are compressed"
 )
+#: The same, where the archive must be read back ('-' cannot be).
+SEEKABLE_LOCATIONS = LOCATIONS.replace("a path, '-', ", "a path, ")
 
 
 class GraftCommand(BaseCommand):

@@ -9,7 +9,7 @@ from django_graft.deleter import DeleteResult, delete
 from django_graft.exceptions import DeleteBlocked
 from django_graft.specs import parse_specs
 
-from ._base import LOCATIONS, GraftCommand
+from ._base import SEEKABLE_LOCATIONS, GraftCommand
 
 
 class Command(GraftCommand):
@@ -25,8 +25,7 @@ class Command(GraftCommand):
             "--archive",
             metavar="LOCATION",
             help="Export the tree here first and read it back; nothing is deleted unless "
-            f"that succeeds. graft_import of it restores the rows. Takes {LOCATIONS}; "
-            "not '-'.",
+            f"that succeeds. graft_import of it restores the rows. Takes {SEEKABLE_LOCATIONS}.",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Show the preview; delete nothing."

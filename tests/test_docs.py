@@ -1,0 +1,72 @@
+"""The reference pages name every command option, setting and check id."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands, load_command_class
+from django.core.management.base import BaseCommand
+
+from django_graft.checks import CHECK_IDS
+from django_graft.conf import SETTINGS
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+COMMANDS = sorted(name for name, app in get_commands().items() if app == "django_graft")
+#: Options every Django command has, documented by Django.
+DJANGO_OPTIONS = {
+    option
+    for action in BaseCommand().create_parser("manage.py", "x")._actions
+    for option in action.option_strings
+} - {"--no-progress"}
+
+
+def section(page: str, heading: str) -> str:
+    """The text of ``heading``'s section of a docs page, up to the next heading of its level."""
+    text = (DOCS / page).read_text()
+    level = heading.split(" ")[0]
+    match = re.search(rf"^{re.escape(heading)}\n(.*?)(?=^{level} |\Z)", text, re.M | re.S)
+    assert match, f"{page} has no section '{heading}'"
+    return match.group(1)
+
+
+def test_the_commands_are_the_ones_documented() -> None:
+    documented = re.findall(r"^## (graft_\w+)$", (DOCS / "reference/commands.md").read_text(), re.M)
+    assert sorted(documented) == COMMANDS
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_is_documented(name: str) -> None:
+    command = load_command_class("django_graft", name)
+    parser = command.create_parser("manage.py", name)
+    text = section("reference/commands.md", f"## {name}")
+    shared = (DOCS / "reference/commands.md").read_text().split("\n## ", 1)[0]
+    for action in parser._actions:
+        for option in action.option_strings:
+            if option in DJANGO_OPTIONS:
+                continue
+            assert f"`{option}" in text or f"`{option}" in shared, f"{name} {option}"
+            for choice in action.choices or ():
+                assert str(choice) in text, f"{name} {option} {choice}"
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_every_setting_is_documented(name: str) -> None:
+    text = section("reference/settings.md", f"### `{name}`")
+    setting = SETTINGS[name]
+    default = repr(setting.default).replace("'", '"')
+    assert f"Default `{default}`" in text, name
+    assert f"Check `{setting.check_id}`" in text, name
+
+
+@pytest.mark.parametrize("check_id", list(CHECK_IDS))
+def test_every_check_is_documented(check_id: str) -> None:
+    assert f"| `{check_id}` |" in (DOCS / "reference/checks.md").read_text()
+
+
+def test_every_page_is_linked_from_the_index() -> None:
+    index = (DOCS / "README.md").read_text()
+    for page in DOCS.rglob("*.md"):
+        if page.name != "README.md":
+            assert f"({page.relative_to(DOCS)})" in index, page

@@ -1,10 +1,11 @@
 """Benchmark export against Django's serializer and a raw floor, in one run.
 
 For each N, one organisation of the example schema gets a tree of about N
-rows, among other organisations that share its users and tags. Three
+rows, among other organisations that share its users and tags. Four
 exports of exactly the same rows are then timed:
 
-* django-graft's ``export()`` (graph walk included);
+* django-graft's ``export()`` (graph walk included), to its archive and to
+  a JSON Lines fixture (``format="jsonl"``, Django's serializer per batch);
 * Django's ``serializers.serialize("jsonl", ...)`` over querysets filtered
   by the keys the walk found (the walk itself not counted);
 * a raw floor: one SELECT per table by key set on a plain cursor (keys as
@@ -72,6 +73,11 @@ def _rows_of(graph: Graph) -> list[tuple[type[Model], Sequence[Any]]]:
 
 def ours(org: Organisation) -> int:
     result = export(org, io.BytesIO())
+    return result.total
+
+
+def ours_fixture(org: Organisation) -> int:
+    result = export(org, io.BytesIO(), format="jsonl")
     return result.total
 
 
@@ -147,6 +153,7 @@ def bench(sizes: list[int]) -> list[dict[str, Any]]:
         graph = collect(org)
         runs = {
             "graft": measure("graft export", lambda org=org: ours(org)),  # type: ignore[misc]
+            "fixture": measure("graft jsonl fixture", lambda org=org: ours_fixture(org)),  # type: ignore[misc]
             "django": measure("django serializer", lambda g=graph: django_serializer(g)),  # type: ignore[misc]
             "raw": measure("raw floor", lambda g=graph: raw_floor(g)),  # type: ignore[misc]
         }
@@ -158,6 +165,7 @@ def bench(sizes: list[int]) -> list[dict[str, Any]]:
                 **{key: asdict(value) for key, value in runs.items()},
                 "graft_vs_raw": runs["graft"].seconds / runs["raw"].seconds,
                 "django_vs_graft": runs["django"].seconds / runs["graft"].seconds,
+                "django_vs_fixture": runs["django"].seconds / runs["fixture"].seconds,
             }
         )
         report(results[-1])
@@ -170,7 +178,7 @@ def report(result: dict[str, Any]) -> None:
         flush=True,
     )
     print(f"  {'':<20} {'seconds':>9} {'peak MiB':>9} {'queries':>8} {'rows':>8}")
-    for key in ("graft", "django", "raw"):
+    for key in ("graft", "fixture", "django", "raw"):
         m = result[key]
         print(
             f"  {m['name']:<20} {m['seconds']:>9.3f} {m['peak_mib']:>9.1f} "
@@ -178,7 +186,8 @@ def report(result: dict[str, Any]) -> None:
         )
     print(
         f"  graft / raw floor: {result['graft_vs_raw']:.2f}x   "
-        f"django serializer / graft: {result['django_vs_graft']:.2f}x",
+        f"django serializer / graft: {result['django_vs_graft']:.2f}x   "
+        f"django serializer / graft fixture: {result['django_vs_fixture']:.2f}x",
         flush=True,
     )
 

@@ -139,11 +139,13 @@ def export(
     with cyclic_gc_paused():
         graph = collect(roots, policy=policy, using=using)
         check_row_limit(graph.total_rows, f"The export of {roots_text(graph)}")
-        if chosen != GRAFT:
-            return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
-        with open_for_write(destination) as stream:
-            writer = ArchiveWriter(stream)
-            digest = write_graph(graph, writer)
+    if chosen != GRAFT:
+        # Model instances and querysets make reference cycles: the collector
+        # must run while Django's serializers work.
+        return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
+    with cyclic_gc_paused(), open_for_write(destination) as stream:
+        writer = ArchiveWriter(stream)
+        digest = write_graph(graph, writer)
     return ExportResult(
         destination=describe(destination),
         sha256=digest,

@@ -109,6 +109,6 @@ class Command(GraftCommand):
             matched = sum(r.matched for r in result.models.values())
             self.stdout.write(
                 f"{verb} into '{database}': {result.created} rows created, {matched} matched "
-                f"(archive sha256 {result.sha256})."
+                f"(input sha256 {result.sha256})."
                 + (" Dry run: nothing written." if result.dry_run else "")
             )

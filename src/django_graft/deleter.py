@@ -98,7 +98,9 @@ def delete(
     ``PROTECT`` and ``RESTRICT`` rows (and any other row that would be left
     pointing at a deleted one) raise :class:`~django_graft.DeleteBlocked`
     listing every one of them, and nothing is deleted. With ``archive``
-    (a path or a seekable binary file) the tree is exported there and read
+    (any location :mod:`django_graft.storage` writes, but ``"-"``: a path,
+    an fsspec URL, ``storage://ALIAS/name``, or a seekable binary file) the
+    tree is exported there and read
     back before anything is deleted; ``graft_import`` of it restores the
     rows. With ``dry_run`` nothing is written and the blockers are returned.
     """

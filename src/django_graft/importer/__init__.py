@@ -19,7 +19,6 @@ from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
 from django_graft.policy import Policy
 from django_graft.storage import Destination, describe, open_for_read
-from django_graft.storage.compression import read_ahead
 
 from .apply import Writer
 from .drift import check_drift
@@ -101,12 +100,11 @@ def import_archive(
 def _load(
     stream: BinaryIO, source: Destination, using: str, fmt: str | None, ignore_missing: bool
 ) -> ArchiveContents:
-    from django_graft.fixtures import GRAFT, detect_format
+    from django_graft.fixtures import GRAFT, sniff
     from django_graft.fixtures.reader import FixtureLoader
 
-    head, stream = read_ahead(stream, 512)
     name = describe(source) if isinstance(source, str | os.PathLike) else None
-    chosen = detect_format(head, name, fmt)
+    chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:
         return load_archive(stream)
     return FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)

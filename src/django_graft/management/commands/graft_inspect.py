@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
-from typing import Any
+from collections import Counter
+from typing import Any, BinaryIO
 
 from django_graft.archive.reader import read_archive
 from django_graft.collector import collect
+from django_graft.fixtures import GRAFT, sniff
+from django_graft.fixtures.parse import fixture_objects
 from django_graft.picture import write_picture
 from django_graft.report import plan_table, roots_text
 from django_graft.specs import parse_specs
@@ -19,7 +22,7 @@ class Command(GraftCommand):
     help = (
         "Show the plan for app.Model:PK roots (rows owned, needed and referenced per "
         "model, and why each model is in) without writing anything, or verify and "
-        "summarise an archive file."
+        "summarise an archive (or count the objects of a Django fixture)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -51,7 +54,11 @@ class Command(GraftCommand):
             self.stdout.write(f"Picture written to {options['graph']}.")
 
     def inspect_archive(self, path: str) -> None:
-        with open_for_read(path) as stream:
+        with open_for_read(path) as raw:
+            fmt, stream = sniff(raw, path, None)
+            if fmt != GRAFT:
+                self.inspect_fixture(path, fmt, stream)
+                return
             summary = read_archive(stream)
         header = summary.header
         roots = ", ".join(f"{r['model']}:{r['pk']}" for r in header.get("roots", []))
@@ -80,3 +87,15 @@ class Command(GraftCommand):
             self.stdout.write(
                 f"Links of rows outside the archive, to put back on import: {counts}."
             )
+
+    def inspect_fixture(self, path: str, fmt: str, stream: BinaryIO) -> None:
+        """Count a Django fixture's objects per model (it has no hash to verify)."""
+        counts = Counter(str(item["model"]).lower() for item in fixture_objects(stream, fmt))
+        self.stdout.write(
+            f"{path}: Django {fmt} fixture, {sum(counts.values())} objects; graft_import "
+            "reads it, checking every object against the installed models."
+        )
+        width = max([len("model"), *(len(label) for label in counts)])
+        self.stdout.write(f"{'model':<{width}}  {'objects':>7}")
+        for label, count in sorted(counts.items()):
+            self.stdout.write(f"{label:<{width}}  {count:>7}")

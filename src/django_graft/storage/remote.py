@@ -1,11 +1,11 @@
 """fsspec URLs (``s3://``, ``gs://``, ``az://``, ``memory://``, ...).
 
-On object stores (S3, GCS, Azure) files are opened with ``autocommit=False``:
-the upload (a multipart upload on S3) stays out of sight until ``commit()``
-and ``discard()`` aborts it. So an export that fails half way never leaves
-an object behind; on S3 a lost connection leaves at most an unfinished
-multipart upload, which no reader sees and which the bucket's lifecycle
-rule for incomplete uploads removes. Other filesystems are written under a
+On S3 files are opened with ``autocommit=False``: the multipart upload
+stays out of sight until ``commit()`` completes it, and ``discard()``
+aborts it. So an export that fails half way never leaves an object behind;
+a lost connection leaves at most an unfinished multipart upload, which no
+reader sees and which the bucket's lifecycle rule for incomplete uploads
+removes. Other filesystems (GCS and Azure included) are written under a
 hidden temporary name beside the target and moved into place when done.
 """
 
@@ -35,8 +35,10 @@ EXTRAS = {
 }
 
 
-#: Filesystems whose files keep what is written out of sight until ``commit()``.
-COMMIT_ON_DEMAND = frozenset(EXTRAS)
+#: Filesystems whose files keep what is written out of sight until
+#: ``commit()``, as the tests show against an S3 server. Others are written
+#: under a temporary name and moved into place.
+COMMIT_ON_DEMAND = frozenset({"s3", "s3a"})
 
 
 def protocol_of(url: str) -> str:

@@ -6,7 +6,7 @@ aborts it. So an export that fails half way never leaves an object behind;
 a lost connection leaves at most an unfinished multipart upload, which no
 reader sees and which the bucket's lifecycle rule for incomplete uploads
 removes. Other filesystems (GCS and Azure included) are written under a
-hidden temporary name beside the target and moved into place when done.
+temporary name beside the target and moved into place when done.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def write_remote(url: str) -> Iterator[BinaryIO]:
     """Yield a stream whose bytes appear at ``url`` only once all are written."""
     fs, path = filesystem(url)
     deferred = protocol_of(url) in COMMIT_ON_DEMAND
-    # Elsewhere the bytes go to a hidden name beside the target, moved into place at the end.
+    # Elsewhere the bytes go to a temporary name beside the target, moved into place at the end.
     temporary = path if deferred else f"{path}.{uuid.uuid4().hex}.partial"
     handle = _open_for_writing(fs, temporary, url, **({"autocommit": False} if deferred else {}))
     guarded = _Guarded(handle, url, writing=True)

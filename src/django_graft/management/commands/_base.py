@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from argparse import ArgumentParser
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from django_graft import progress
+from django_graft import audit, progress
 from django_graft.conf import graft_settings
 from django_graft.exceptions import GraftError
 from django_graft.policies import default_policy, load_policy
@@ -50,6 +52,20 @@ class GraftCommand(BaseCommand):
             if options.get("traceback"):
                 raise
             raise CommandError(exc.message) from exc
+
+    def recorded(
+        self, operation: str, options: dict[str, Any], roots: list[str] | None = None
+    ) -> AbstractContextManager[audit.Entry]:
+        """The audit log entry of the operation run inside; none for a dry run."""
+        if options.get("dry_run"):
+            return contextlib.nullcontext(audit.Entry())
+        return audit.recorded(
+            operation,
+            via="command",
+            database=options["database"],
+            roots=roots or [],
+            username=audit.system_user(),
+        )
 
     def warn(self, warnings: list[str], verbosity: int) -> None:
         """Print an operation's warnings on standard error, unless at verbosity 0."""

@@ -70,13 +70,15 @@ class Command(GraftCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         database = self.check_database(options["database"])
-        result = clone(
-            parse_specs(options["roots"]),
-            policy=self.policy_from(options),
-            using=database,
-            set_fields=dict(set_option(text) for text in options["set"]),
-            dry_run=options["dry_run"],
-        )
+        with self.recorded("clone", options, options["roots"]) as entry:
+            result = clone(
+                parse_specs(options["roots"]),
+                policy=self.policy_from(options),
+                using=database,
+                set_fields=dict(set_option(text) for text in options["set"]),
+                dry_run=options["dry_run"],
+            )
+            entry.counts = {label: r.created for label, r in result.models.items() if r.created}
         if options["verbosity"] >= 1:
             self.stdout.write(result.report.table())
             if result.dry_run:

@@ -61,9 +61,13 @@ class Command(GraftCommand):
         if options["interactive"] and not self._confirmed(preview, database):
             self.stdout.write("Delete cancelled: nothing was deleted.")
             return
-        result = delete(
-            roots, policy=policy, using=database, archive=options["archive"], dry_run=False
-        )
+        with self.recorded("delete", options, options["roots"]) as entry:
+            result = delete(
+                roots, policy=policy, using=database, archive=options["archive"], dry_run=False
+            )
+            entry.counts = result.deleted
+            if result.archive is not None:
+                entry.location, entry.sha256 = result.archive.destination, result.archive.sha256
         if verbose:
             if result.archive is not None:
                 self.stdout.write(

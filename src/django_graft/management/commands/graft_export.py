@@ -67,15 +67,18 @@ class Command(GraftCommand):
                 "nothing written."
             )
             return
-        result = export(
-            roots,
-            options["output"],
-            policy=policy,
-            using=database,
-            format=options["format"],
-            natural_foreign=options["natural_foreign"],
-            natural_primary=options["natural_primary"],
-        )
+        with self.recorded("export", options, options["roots"]) as entry:
+            result = export(
+                roots,
+                options["output"],
+                policy=policy,
+                using=database,
+                format=options["format"],
+                natural_foreign=options["natural_foreign"],
+                natural_primary=options["natural_primary"],
+            )
+            entry.counts, entry.location = result.counts, result.destination
+            entry.sha256 = result.sha256
         self.warn(result.graph.warnings, verbosity)
         if verbosity >= 1:
             if verbosity >= 2 or options["output"] != "-":

@@ -88,18 +88,22 @@ class Command(GraftCommand):
         database = self.check_database(options["database"])
         match = dict(_match_option(value) for value in options["match"])
         policy = load_policy(options["policy"]) if options["policy"] else default_policy()
-        result = import_archive(
-            options["archive"],
-            using=database,
-            pks=options["pks"],
-            on_conflict=options["on_conflict"],
-            match=match,
-            dry_run=options["dry_run"],
-            policy=policy,
-            signals=options["signals"],
-            ignore_missing_fields=options["ignore_missing_fields"],
-            format=options["format"],
-        )
+        with self.recorded("import", options) as entry:
+            entry.location = options["archive"]
+            result = import_archive(
+                options["archive"],
+                using=database,
+                pks=options["pks"],
+                on_conflict=options["on_conflict"],
+                match=match,
+                dry_run=options["dry_run"],
+                policy=policy,
+                signals=options["signals"],
+                ignore_missing_fields=options["ignore_missing_fields"],
+                format=options["format"],
+            )
+            entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
+            entry.sha256 = result.sha256
         self.warn(result.warnings, options["verbosity"])
         if options["verbosity"] >= 1:
             self.stdout.write(result.table())

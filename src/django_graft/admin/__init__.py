@@ -1,0 +1,62 @@
+"""django-graft in the Django admin: actions on any model, and the audit log.
+
+``GraftAdminMixin`` adds "Export with related objects", "Clone with related
+objects" and "Delete with related objects" to one ``ModelAdmin``;
+``GRAFT["ADMIN_ACTIONS"] = True`` adds them to every model of the default
+admin site. The audit log is registered read-only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from django_graft.models import GraftLog
+
+from .actions import GRAFT_ACTIONS, clone_with_related, delete_with_related, export_with_related
+
+if TYPE_CHECKING:
+    ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    ModelAdminBase = object
+
+__all__ = [
+    "GRAFT_ACTIONS",
+    "GraftAdminMixin",
+    "GraftLogAdmin",
+    "clone_with_related",
+    "delete_with_related",
+    "export_with_related",
+]
+
+
+class GraftAdminMixin(ModelAdminBase):
+    """Add the three django-graft actions to a ``ModelAdmin``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Added to the instance's list, after the class's own actions: the
+        # admin filters them by permission and offers them like any other.
+        own = list(self.actions or [])
+        self.actions = [*own, *(f for f in GRAFT_ACTIONS if f not in own)]
+
+
+@admin.register(GraftLog)
+class GraftLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The audit log, read-only: rows are written by django-graft alone."""
+
+    list_display = ("started_at", "operation", "outcome", "username", "via", "database", "roots")
+    list_filter = ("operation", "outcome", "via", "database")
+    search_fields = ("username", "location", "sha256", "message")
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

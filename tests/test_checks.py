@@ -39,6 +39,7 @@ def test_no_settings_no_errors() -> None:
         ({"STORAGE_OPTIONS": {"s3": 1}}, "graft.E007", "GRAFT['STORAGE_OPTIONS'] must map"),
         ({"PROGRESS": "yes"}, "graft.E008", "GRAFT['PROGRESS'] must be True or False"),
         ({"MAX_ROWS": -1}, "graft.E009", "GRAFT['MAX_ROWS'] must be a positive integer"),
+        ({"ADMIN_ACTIONS": 1}, "graft.E011", "GRAFT['ADMIN_ACTIONS'] must be True or False"),
     ],
 )
 def test_each_bad_setting_has_its_check(graft: Any, check_id: str, text: str) -> None:
@@ -65,7 +66,7 @@ def test_contenttypes_must_be_installed(settings: Any) -> None:
 
 def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
-        *(f"graft.E{n:03}" for n in range(1, 11)),
+        *(f"graft.E{n:03}" for n in range(1, 12)),
         "graft.W001",
     ]
 

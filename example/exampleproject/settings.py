@@ -111,3 +111,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
+
+# django-graft: its three actions on every model of the admin. Archives the
+# admin writes before a delete go to the default storage, under media/graft/.
+GRAFT = {"ADMIN_ACTIONS": True}

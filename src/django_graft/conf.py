@@ -123,6 +123,14 @@ SETTINGS: dict[str, Setting] = {
             _boolean,
         ),
         Setting(
+            "ADMIN_ACTIONS",
+            False,
+            "Add the actions export, clone and delete with related objects to every model "
+            "of the default admin site (GraftAdminMixin adds them to one ModelAdmin).",
+            "graft.E011",
+            _boolean,
+        ),
+        Setting(
             "MAX_ROWS",
             None,
             "Refuse to export, import, clone or delete more rows than this in one operation. "
@@ -173,6 +181,10 @@ class GraftSettings:
     @property
     def PROGRESS(self) -> bool:
         return bool(self._get("PROGRESS"))
+
+    @property
+    def ADMIN_ACTIONS(self) -> bool:
+        return self._get("ADMIN_ACTIONS") is True
 
     @property
     def MAX_ROWS(self) -> int | None:

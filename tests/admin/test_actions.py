@@ -131,3 +131,18 @@ def test_actions_need_the_model_permission_to_be_offered(world: World) -> None:
     page = client.get(CHANGELIST).content.decode()
     assert 'value="export_with_related"' in page
     assert 'value="delete_with_related"' not in page and 'value="clone_with_related"' not in page
+
+
+def test_the_setting_offers_the_actions_on_every_model(boss: Client) -> None:
+    from django.contrib.admin import AdminSite, ModelAdmin
+    from django.test import RequestFactory
+
+    from django_graft.admin import add_graft_actions
+
+    site = AdminSite(name="plain")
+    site.register(m.Country, ModelAdmin)
+    add_graft_actions(site)
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(username="boss")
+    actions = site._registry[m.Country].get_actions(request)
+    assert {"export_with_related", "clone_with_related", "delete_with_related"} <= set(actions)

@@ -26,10 +26,17 @@ __all__ = [
     "GRAFT_ACTIONS",
     "GraftAdminMixin",
     "GraftLogAdmin",
+    "add_graft_actions",
     "clone_with_related",
     "delete_with_related",
     "export_with_related",
 ]
+
+
+def add_graft_actions(site: admin.AdminSite | None = None) -> None:
+    """Offer the three actions on every model of ``site`` (the default admin site)."""
+    for function in GRAFT_ACTIONS:
+        (site or admin.site).add_action(function)
 
 
 class GraftAdminMixin(ModelAdminBase):

@@ -24,10 +24,14 @@ def test_every_model_and_edge_is_drawn(world: World, name: str) -> None:
     root = ET.fromstring(picture)
     nodes = {g.get("data-model") for g in root.iter(f"{SVG}g") if g.get("data-model")}
     assert nodes == {count.label for count in graph.counts()}
+    titles = [t.text or "" for t in root.iter(f"{SVG}title")]
     texts = [t.text or "" for t in root.iter(f"{SVG}text")]
     for edge, target in graph.edge_rows:
         if edge.source in graph.models() and target in graph.models():
-            assert any(text.startswith(f"{edge.name} (") for text in texts), edge.label
+            assert any(title.startswith(f"{edge.label}: ") for title in titles), edge.label
+            reason = graph.reasons.get(target)
+            if reason is not None and reason.edge is edge:  # the edge that brought it in
+                assert any(text.startswith(f"{edge.name} (") for text in texts), edge.label
     roots = {model_label(model) for model in graph.roots}
     assert roots <= nodes
 

@@ -1,23 +1,26 @@
 """Draw a graph at model level as inline SVG, for pages that must not fetch anything.
 
-Models are laid out in columns by their distance from the roots along the
-edges the walk took (roots on the left); each node shows the model and its
-rows per role, each edge the relation's name and the rows it reached. The
-drawing is self-contained: no script, no font or style sheet to load.
+Models are laid out in columns by the length of the path that brought them
+in (roots on the left), the path the plan's "why" column shows; each node shows the model and its
+rows per role. The edge that brought each model in is drawn with the
+relation's name and the rows it reached; the other edges the walk followed
+are faint dashed lines, named in their tooltips. The drawing is
+self-contained: no script, no font or style sheet to load.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from html import escape
 
 from django.db.models import Model
 
 from .graph import Graph, ModelCount, Role
 from .labels import model_label
+from .relations import Edge
 
-_WIDTH, _HEIGHT = 230, 46
-_COLUMN_GAP, _ROW_GAP, _MARGIN = 90, 26, 12
+_WIDTH, _HEIGHT = 200, 46
+_COLUMN_GAP, _ROW_GAP, _MARGIN = 70, 22, 12
 _FILL = {Role.OWN: "#cfe8cf", Role.NEED: "#fdf0c2", Role.REFERENCE: "#eeeeee"}
 
 
@@ -30,20 +33,8 @@ def _role(graph: Graph, model: type[Model]) -> Role:
 
 
 def _columns(graph: Graph, models: list[type[Model]]) -> dict[type[Model], int]:
-    """Each model's distance from the roots along the walk's edges."""
-    following: dict[type[Model], set[type[Model]]] = defaultdict(set)
-    for edge, target in graph.edge_rows:
-        following[edge.source].add(target)
-    column = dict.fromkeys(graph.roots, 0)
-    queue = deque(graph.roots)
-    while queue:
-        model = queue.popleft()
-        for target in sorted(following[model], key=model_label):
-            if target not in column:
-                column[target] = column[model] + 1
-                queue.append(target)
-    deepest = max(column.values(), default=0)
-    return {model: column.get(model, deepest + 1) for model in models}
+    """Each model's column: the length of the path that brought it in (roots: 0)."""
+    return {model: len(graph.path_to(model)) for model in models}
 
 
 def _counts_text(count: ModelCount) -> str:
@@ -57,6 +48,47 @@ def _counts_text(count: ModelCount) -> str:
         if n
     ]
     return ", ".join(parts)
+
+
+def _edge(
+    edge: Edge,
+    target: type[Model],
+    found: int,
+    place: dict[type[Model], tuple[int, int]],
+    graph: Graph,
+) -> str:
+    """One edge: the one that brought ``target`` in is drawn and named; the others faint.
+
+    Every edge keeps its name and row count in a ``<title>`` (a tooltip), so
+    a dense graph stays readable without losing anything.
+    """
+    (x1, y1), (x2, y2) = place[edge.source], place[target]
+    if edge.source is target:  # a model pointing at itself: a loop over its top edge
+        start, end = (x1 + _WIDTH - 60, y1), (x1 + _WIDTH - 20, y1)
+        path = f"M {start[0]} {start[1]} C {start[0]} {y1 - 30}, {end[0]} {y1 - 30}, {end[0]} {y1}"
+        label_at = (x1 + _WIDTH - 40, y1 - 26)
+    else:
+        start = (x1 + _WIDTH, y1 + _HEIGHT // 2) if x2 > x1 else (x1, y1 + _HEIGHT // 2)
+        end = (x2, y2 + _HEIGHT // 2) if x2 > x1 else (x2 + _WIDTH, y2 + _HEIGHT // 2)
+        bend = 40 if x2 > x1 else -40
+        path = (
+            f"M {start[0]} {start[1]} C {start[0] + bend} {start[1]}, "
+            f"{end[0] - bend} {end[1]}, {end[0]} {end[1]}"
+        )
+        label_at = ((start[0] + end[0]) // 2, (start[1] + end[1]) // 2 - 5)
+    text = f"{edge.name} ({found})"
+    reason = graph.reasons.get(target)
+    if reason is not None and reason.edge is edge:
+        return (
+            f'<g class="graft-edge"><title>{escape(edge.label)}: {found} rows</title>'
+            f'<path d="{path}" stroke="#555" fill="none" marker-end="url(#graft-arrow)"/>'
+            f'<text x="{label_at[0]}" y="{label_at[1]}" text-anchor="middle" fill="#333" '
+            f'font-size="11">{escape(text)}</text></g>'
+        )
+    return (
+        f'<g class="graft-edge graft-edge-other"><title>{escape(edge.label)}: {found} rows'
+        f'</title><path d="{path}" stroke="#bbb" stroke-dasharray="3 3" fill="none"/></g>'
+    )
 
 
 def to_svg(graph: Graph) -> str:
@@ -86,20 +118,8 @@ def to_svg(graph: Graph) -> str:
     for (edge, target), found in sorted(
         graph.edge_rows.items(), key=lambda item: (item[0][0].label, model_label(item[0][1]))
     ):
-        if edge.source not in place or target not in place:
-            continue
-        (x1, y1), (x2, y2) = place[edge.source], place[target]
-        start = (x1 + _WIDTH, y1 + _HEIGHT // 2)
-        end = (x2, y2 + _HEIGHT // 2) if x2 > x1 else (x2 + _WIDTH // 2, y2)
-        if edge.source is target:  # a model pointing at itself: a loop above it
-            start, end = (x1 + _WIDTH - 40, y1), (x1 + _WIDTH - 10, y1)
-        mid_x, mid_y = (start[0] + end[0]) // 2, (start[1] + end[1]) // 2 - 4
-        parts.append(
-            f'<g class="graft-edge"><path d="M {start[0]} {start[1]} L {end[0]} {end[1]}" '
-            'stroke="#555" fill="none" marker-end="url(#graft-arrow)"/>'
-            f'<text x="{mid_x}" y="{mid_y}" text-anchor="middle" fill="#333">'
-            f"{escape(edge.name)} ({found})</text></g>"
-        )
+        if edge.source in place and target in place:
+            parts.append(_edge(edge, target, found, place, graph))
     for model, (x, y) in place.items():
         count = counts[model]
         role = _role(graph, model)

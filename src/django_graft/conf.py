@@ -131,6 +131,14 @@ SETTINGS: dict[str, Setting] = {
             _boolean,
         ),
         Setting(
+            "MAX_UPLOAD_BYTES",
+            100 * 2**20,
+            "The largest archive the admin's import page accepts as an upload; a larger "
+            "request is refused before it is read.",
+            "graft.E012",
+            _positive_int,
+        ),
+        Setting(
             "MAX_ROWS",
             None,
             "Refuse to export, import, clone or delete more rows than this in one operation. "
@@ -185,6 +193,10 @@ class GraftSettings:
     @property
     def ADMIN_ACTIONS(self) -> bool:
         return self._get("ADMIN_ACTIONS") is True
+
+    @property
+    def MAX_UPLOAD_BYTES(self) -> int:
+        return int(self._get("MAX_UPLOAD_BYTES"))
 
     @property
     def MAX_ROWS(self) -> int | None:

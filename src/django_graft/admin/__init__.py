@@ -8,14 +8,17 @@ admin site. The audit log is registered read-only.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 
 from django_graft.models import GraftLog
 
 from .actions import GRAFT_ACTIONS, clone_with_related, delete_with_related, export_with_related
+from .imports import import_view
 
 if TYPE_CHECKING:
     ModelAdminBase = admin.ModelAdmin[Any]
@@ -61,6 +64,10 @@ class GraftLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(partial(import_view, self))
+        return [path("import/", view, name="django_graft_graftlog_import"), *super().get_urls()]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,0 +1,193 @@
+"""The admin's import page: upload or pick an archive, read the dry run, confirm.
+
+1. The form takes an uploaded archive or fixture (refused unread when the
+   request is larger than ``GRAFT["MAX_UPLOAD_BYTES"]``), or one already in
+   the configured storage under ``graft/``; an upload is kept there, under
+   ``graft/uploads/``, until the import is done.
+2. The archive is imported with ``dry_run``: the page shows per model what
+   would be created, matched, updated or conflict, the schema drift, the
+   permissions the user lacks, and any staff or superuser account the
+   archive holds (which only a superuser may import).
+3. Confirmed, it is imported for real, recorded in the audit log, and the
+   result shown.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import storages
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.text import get_valid_filename
+
+from django_graft import audit, permissions
+from django_graft.conf import graft_settings
+from django_graft.exceptions import ConflictError, GraftError
+from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
+
+from .elevation import elevated_accounts
+
+FOLDER = "graft"
+UPLOADS = f"{FOLDER}/uploads"
+_UPLOADED = re.compile(rf"^{UPLOADS}/[0-9a-f]{{32}}-[\w.-]+$")
+
+
+def _storage() -> Any:
+    return storages[graft_settings.STORAGE]
+
+
+def stored_archives() -> list[str]:
+    """The archives in the configured storage's ``graft/`` folder (not the uploads)."""
+    try:
+        _, files = _storage().listdir(FOLDER)
+    except (OSError, NotImplementedError):
+        return []
+    return sorted(f"{FOLDER}/{name}" for name in files)
+
+
+class ImportForm(forms.Form):
+    archive = forms.FileField(
+        required=False, help_text="A django-graft archive, or a Django fixture (json, jsonl, "
+        "xml, yaml), compressed or not."
+    )  # fmt: skip
+    stored = forms.ChoiceField(required=False, label="Or one in the storage")
+    pks = forms.ChoiceField(
+        choices=[(mode, mode) for mode in PK_MODES],
+        initial="keep",
+        label="Primary keys",
+        help_text="keep the archive's keys, or give owned rows new ones (remap).",
+    )
+    on_conflict = forms.ChoiceField(
+        choices=[(mode, mode) for mode in CONFLICT_MODES],
+        initial="fail",
+        label="Rows whose key is taken",
+        help_text="fail: write nothing; skip: leave them; update: overwrite them.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "—"), *((name, name) for name in stored_archives())]
+        self.fields["stored"].choices = choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("archive")) == bool(data.get("stored")):
+            raise forms.ValidationError("Upload an archive, or pick one in the storage: one.")
+        return data
+
+
+def _keep_upload(upload: Any) -> str:
+    name = f"{UPLOADS}/{uuid.uuid4().hex}-{get_valid_filename(upload.name)[:100]}"
+    return str(_storage().save(name, upload))
+
+
+def _location(name: str) -> str:
+    return f"storage://{graft_settings.STORAGE}/{name}"
+
+
+def _checked_name(name: str) -> str:
+    """A storage name posted back by the page: an upload of ours, or a listed archive."""
+    if _UPLOADED.match(name) or name in stored_archives():
+        return name
+    raise PermissionDenied(f"{name!r} is not an archive this page offered.")
+
+
+def _dry_run(request: HttpRequest, name: str, pks: str, on_conflict: str) -> dict[str, Any]:
+    """Plan the import; what the page shows, and whether it may go ahead."""
+    location = _location(name)
+    context: dict[str, Any] = {"name": name, "pks": pks, "on_conflict": on_conflict}
+    try:
+        report = import_archive(location, pks=pks, on_conflict=on_conflict, dry_run=True)
+        elevated = elevated_accounts(location)
+    except ConflictError as exc:
+        context.update(error=exc.message.splitlines()[0], conflicts=exc.conflicts, allowed=False)
+        return context
+    except GraftError as exc:
+        context.update(error=exc.message, allowed=False)
+        return context
+    lacking = permissions.lacking(request.user, permissions.for_import(report))
+    if elevated and not getattr(request.user, "is_superuser", False):
+        lacking.append(
+            f"superuser status, to import {len(elevated)} staff or superuser account(s): "
+            + ", ".join(elevated)
+        )
+    refused = report.conflicts and on_conflict == "fail"
+    context.update(
+        report=report,
+        rows=sorted(report.models.values(), key=lambda r: r.label),
+        lacking=lacking,
+        allowed=not lacking and not refused,
+    )
+    return context
+
+
+def _too_large(request: HttpRequest) -> bool:
+    # Read from the header, before Django reads (and spools) the body.
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    return length > graft_settings.MAX_UPLOAD_BYTES
+
+
+def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Import an archive",
+        "opts": modeladmin.model._meta,
+    }
+    if request.method == "POST" and _too_large(request):
+        context["form"] = ImportForm()
+        context["error"] = (
+            f"The upload is larger than GRAFT['MAX_UPLOAD_BYTES'] "
+            f"({graft_settings.MAX_UPLOAD_BYTES} bytes) and was not read. Put the archive "
+            f"in the storage's '{FOLDER}/' folder and pick it here, or import it with "
+            "manage.py graft_import."
+        )
+        return TemplateResponse(request, "admin/django_graft/import.html", context, status=413)
+    if request.method == "POST" and request.POST.get("step") == "confirm":
+        return _confirm(modeladmin, request, context)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        name = _keep_upload(data["archive"]) if data["archive"] else data["stored"]
+        context.update(_dry_run(request, name, data["pks"], data["on_conflict"]))
+        context["step"] = "review"
+    return TemplateResponse(request, "admin/django_graft/import.html", context)
+
+
+def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    name = _checked_name(request.POST.get("name", ""))
+    pks, on_conflict = request.POST.get("pks", ""), request.POST.get("on_conflict", "")
+    if pks not in PK_MODES or on_conflict not in CONFLICT_MODES:
+        raise PermissionDenied("Unknown import options.")
+    checked = _dry_run(request, name, pks, on_conflict)
+    if not checked["allowed"]:
+        if checked.get("lacking"):
+            raise PermissionDenied("You lack: " + "; ".join(checked["lacking"]))
+        context.update(checked, step="review")
+        return TemplateResponse(request, "admin/django_graft/import.html", context)
+    location = _location(name)
+    try:
+        with audit.recorded(
+            "import", via="admin", database="default", roots=[], user=request.user
+        ) as entry:
+            entry.location = location
+            result = import_archive(location, pks=pks, on_conflict=on_conflict)
+            entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
+            entry.sha256 = result.sha256
+    except GraftError as exc:
+        context.update(checked, step="review", error=exc.message, allowed=False)
+        return TemplateResponse(request, "admin/django_graft/import.html", context)
+    if _UPLOADED.match(name):
+        _storage().delete(name)
+    context.update(
+        step="done",
+        report=result,
+        rows=sorted(result.models.values(), key=lambda r: r.label),
+        name=name,
+    )
+    return TemplateResponse(request, "admin/django_graft/import.html", context)

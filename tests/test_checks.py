@@ -41,6 +41,7 @@ def test_no_settings_no_errors() -> None:
         ({"MAX_ROWS": -1}, "graft.E009", "GRAFT['MAX_ROWS'] must be a positive integer"),
         ({"ADMIN_ACTIONS": 1}, "graft.E011", "GRAFT['ADMIN_ACTIONS'] must be True or False"),
         ({"MAX_UPLOAD_BYTES": 0}, "graft.E012", "GRAFT['MAX_UPLOAD_BYTES'] must be a positive"),
+        ({"BACKGROUND_ROWS": "10"}, "graft.E013", "GRAFT['BACKGROUND_ROWS'] must be a positive"),
     ],
 )
 def test_each_bad_setting_has_its_check(graft: Any, check_id: str, text: str) -> None:
@@ -67,7 +68,7 @@ def test_contenttypes_must_be_installed(settings: Any) -> None:
 
 def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
-        *(f"graft.E{n:03}" for n in range(1, 13)),
+        *(f"graft.E{n:03}" for n in range(1, 14)),
         "graft.W001",
     ]
 

@@ -139,6 +139,14 @@ SETTINGS: dict[str, Setting] = {
             _positive_int,
         ),
         Setting(
+            "BACKGROUND_ROWS",
+            10_000,
+            "Admin operations on more rows than this run as django.tasks tasks, when the "
+            "project configures TASKS (Django 6.0+); smaller ones run in the request.",
+            "graft.E013",
+            _positive_int,
+        ),
+        Setting(
             "MAX_ROWS",
             None,
             "Refuse to export, import, clone or delete more rows than this in one operation. "
@@ -197,6 +205,10 @@ class GraftSettings:
     @property
     def MAX_UPLOAD_BYTES(self) -> int:
         return int(self._get("MAX_UPLOAD_BYTES"))
+
+    @property
+    def BACKGROUND_ROWS(self) -> int:
+        return int(self._get("BACKGROUND_ROWS"))
 
     @property
     def MAX_ROWS(self) -> int | None:

@@ -19,6 +19,7 @@ from django_graft.models import GraftLog
 
 from .actions import GRAFT_ACTIONS, clone_with_related, delete_with_related, export_with_related
 from .imports import import_view
+from .jobs import job_view
 
 if TYPE_CHECKING:
     ModelAdminBase = admin.ModelAdmin[Any]
@@ -66,8 +67,20 @@ class GraftLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(partial(import_view, self))
-        return [path("import/", view, name="django_graft_graftlog_import"), *super().get_urls()]
+        site = self.admin_site
+        return [
+            path(
+                "import/",
+                site.admin_view(partial(import_view, self)),
+                name="django_graft_graftlog_import",
+            ),
+            path(
+                "job/<str:job_id>/",
+                site.admin_view(partial(job_view, self)),
+                name="django_graft_graftlog_job",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

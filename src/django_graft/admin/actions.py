@@ -19,11 +19,12 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from django_graft import audit
+from django_graft import audit, jobs
 from django_graft.cloner import clone
 from django_graft.deleter import delete
 from django_graft.exceptions import GraftError
@@ -85,6 +86,33 @@ def _recorded(operation: str, request: HttpRequest, preview: Preview) -> Any:
     )
 
 
+def _in_background(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    preview: Preview,
+    options: dict[str, Any],
+) -> HttpResponseBase | None:
+    """Enqueue the operation; show its job page, or its outcome if it already ran."""
+    from django_graft.tasks import graft_operation
+
+    model = type(preview.objects[0])
+    job = graft_operation.enqueue(
+        preview.operation,
+        model_label(model),
+        [obj.pk for obj in preview.objects],
+        preview.graph.using,
+        request.user.pk,
+        options,
+    )
+    if not job.is_finished:
+        return redirect("admin:django_graft_graftlog_job", job_id=job.id)
+    outcome = job.return_value or {}
+    level = messages.SUCCESS if outcome.get("outcome") == "success" else messages.ERROR
+    text = outcome.get("message") or f"Done in the background: {outcome.get('counts')}."
+    modeladmin.message_user(request, text, level)
+    return None
+
+
 def _file_name(preview: Preview, extension: str) -> str:
     first = preview.objects[0]
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -103,6 +131,11 @@ def export_with_related(
     extension = next((ext for fmt, _, ext in EXPORT_FORMATS if fmt == chosen), None)
     if extension is None:
         raise PermissionDenied(f"Unknown export format {chosen!r}.")
+    if jobs.should_enqueue(preview.graph.total_rows):
+        location = f"storage:///graft/exports/{_file_name(preview, extension)}"
+        return _in_background(
+            modeladmin, request, preview, {"location": location, "format": chosen}
+        )
     folder = Path(tempfile.mkdtemp(prefix="graft-admin-"))
     path = folder / _file_name(preview, extension)
     try:
@@ -124,6 +157,8 @@ def clone_with_related(
     preview = build_preview("clone", queryset, request.user)
     if not _confirmed(request, preview):
         return _render(modeladmin, request, preview, "Clone with related objects")
+    if jobs.should_enqueue(preview.graph.total_rows):
+        return _in_background(modeladmin, request, preview, {})
     try:
         with _recorded("clone", request, preview) as entry:
             result = clone(preview.objects, policy=default_policy(), using=preview.graph.using)
@@ -148,6 +183,8 @@ def delete_with_related(
     archive = None
     if request.POST.get("archive"):
         archive = f"storage:///graft/{_file_name(preview, '.jsonl.gz')}"
+    if jobs.should_enqueue(preview.graph.total_rows):
+        return _in_background(modeladmin, request, preview, {"archive": archive})
     try:
         with _recorded("delete", request, preview) as entry:
             result = delete(

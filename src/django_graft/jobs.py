@@ -29,7 +29,12 @@ def should_enqueue(rows: int) -> bool:
 
 
 def run(
-    operation: str, label: str, pks: list[Any], database: str, user_pk: Any, **options: Any
+    operation: str,
+    label: str,
+    pks: list[Any],
+    database: str,
+    user_pk: Any,
+    options: dict[str, Any],
 ) -> dict[str, Any]:
     """Run one admin operation for the user ``user_pk``; what its job page shows."""
     from django.contrib.auth import get_user_model
@@ -44,6 +49,8 @@ def run(
     from django_graft.policies import default_policy
 
     user = get_user_model()._default_manager.get(pk=user_pk)
+    if operation == "import":
+        return _import(user, database, **options)
     model = resolve_model(label)
     queryset = model._base_manager.using(database).filter(pk__in=pks)
     # The walk is redone: rows may have changed since the page was shown.
@@ -83,5 +90,37 @@ def run(
         "message": "",
         "counts": entry.counts,
         "location": entry.location,
+        "sha256": entry.sha256,
+    }
+
+
+def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
+    """An import from the admin's page, checked again as the page checked it."""
+    from django_graft import audit, permissions
+    from django_graft.admin.elevation import elevated_accounts
+    from django_graft.exceptions import GraftError
+    from django_graft.importer import import_archive
+
+    try:
+        planned = import_archive(
+            location, using=database, pks=pks, on_conflict=on_conflict, dry_run=True
+        )
+        lacking = permissions.lacking(user, permissions.for_import(planned))
+        if elevated_accounts(location) and not user.is_superuser:
+            lacking.append("superuser status, for the staff or superuser accounts it holds")
+        if lacking:
+            return {"outcome": "refused", "message": "; ".join(lacking), "counts": {}}
+        with audit.recorded("import", via="admin", database=database, roots=[], user=user) as entry:
+            entry.location = location
+            result = import_archive(location, using=database, pks=pks, on_conflict=on_conflict)
+            entry.counts = {k: r.created + r.updated for k, r in result.models.items()}
+            entry.sha256 = result.sha256
+    except GraftError as exc:
+        return {"outcome": "failure", "message": exc.message, "counts": {}}
+    return {
+        "outcome": "success",
+        "message": "",
+        "counts": entry.counts,
+        "location": location,
         "sha256": entry.sha256,
     }

@@ -22,4 +22,4 @@ def graft_operation(
     user_pk: Any,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    return run(operation, label, pks, database, user_pk, **options)
+    return run(operation, label, pks, database, user_pk, options)

@@ -146,3 +146,31 @@ def test_the_setting_offers_the_actions_on_every_model(boss: Client) -> None:
     request.user = User.objects.get(username="boss")
     actions = site._registry[m.Country].get_actions(request)
     assert {"export_with_related", "clone_with_related", "delete_with_related"} <= set(actions)
+
+
+@pytest.mark.parametrize(
+    ("action", "codenames", "missing"),
+    [
+        ("export_with_related", ["view_organisation"], "testapp.view_project"),
+        ("clone_with_related", ["add_organisation", "view_organisation"], "testapp.add_project"),
+    ],
+)
+def test_each_action_lists_what_is_missing(
+    world: World, action: str, codenames: list[str], missing: str
+) -> None:
+    client = staff_with(*codenames)
+    page = act(client, action, [world.org.pk]).content.decode()
+    assert 'id="graft-lacking"' in page and missing in page
+    assert 'id="graft-confirm"' not in page
+    assert act(client, action, [world.org.pk], post="yes").status_code == 403
+    assert not GraftLog.objects.exists()
+
+
+def test_blockers_stop_a_delete(boss: Client, world: World) -> None:
+    contract = m.Contract.objects.create(project=world.projects[0])
+    page = act(boss, "delete_with_related", [world.org.pk]).content.decode()
+    assert 'id="graft-blockers"' in page and f"testapp.contract {contract.pk}" in page
+    assert 'id="graft-confirm"' not in page
+    response = act(boss, "delete_with_related", [world.org.pk], post="yes")
+    assert response.status_code == 200  # the preview again, nothing deleted
+    assert m.Organisation.objects.filter(pk=world.org.pk).exists()

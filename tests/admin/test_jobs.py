@@ -72,3 +72,33 @@ def test_queued_jobs_show_their_page(world: World, settings: Any) -> None:
     other = login("clerk")
     assert other.get(response["Location"]).status_code == 403
     default_task_backend.clear()  # type: ignore[attr-defined]
+
+
+def test_large_imports_go_to_the_backend(world: World, settings: Any, tmp_path: Any) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from django_graft import delete, export
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    settings.TASKS = IMMEDIATE
+    settings.GRAFT = {"BACKGROUND_ROWS": 5}
+    buffer = io.BytesIO()
+    export(world.org, buffer)
+    delete(world.org)
+    boss = login("boss", super=True)
+    page = "/admin/django_graft/graftlog/import/"
+    form = {"step": "upload", "pks": "keep", "on_conflict": "fail"}
+    boss.post(page, {**form, "archive": SimpleUploadedFile("org.jsonl", buffer.getvalue())})
+    (kept,) = (tmp_path / "graft" / "uploads").iterdir()
+    confirm = {**form, "step": "confirm", "name": f"graft/uploads/{kept.name}"}
+    response = boss.post(page, confirm, follow=True)
+    assert "Imported in the background" in response.content.decode()
+    assert m.Organisation.objects.filter(pk=world.org.pk).exists()

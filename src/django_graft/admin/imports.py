@@ -19,13 +19,15 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.text import get_valid_filename
 
-from django_graft import audit, permissions
+from django_graft import audit, jobs, permissions
 from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
@@ -159,6 +161,21 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/django_graft/import.html", context)
 
 
+def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) -> HttpResponse:
+    from django_graft.tasks import graft_operation
+
+    options = {"location": location, "pks": pks, "on_conflict": on_conflict}
+    job = graft_operation.enqueue("import", "", [], "default", request.user.pk, options)
+    if not job.is_finished:
+        return redirect("admin:django_graft_graftlog_job", job_id=job.id)
+    # A backend that runs tasks at once (and keeps no results) has the outcome now.
+    outcome = job.return_value or {}
+    level = messages.SUCCESS if outcome.get("outcome") == "success" else messages.ERROR
+    text = outcome.get("message") or f"Imported in the background: {outcome.get('counts')}."
+    messages.add_message(request, level, text)
+    return redirect("admin:django_graft_graftlog_changelist")
+
+
 def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     name = _checked_name(request.POST.get("name", ""))
     pks, on_conflict = request.POST.get("pks", ""), request.POST.get("on_conflict", "")
@@ -171,6 +188,9 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
         context.update(checked, step="review")
         return TemplateResponse(request, "admin/django_graft/import.html", context)
     location = _location(name)
+    rows = sum(r.total + r.conflicts for r in checked["report"].models.values())
+    if jobs.should_enqueue(rows):
+        return _enqueue(request, location, pks, on_conflict)
     try:
         with audit.recorded(
             "import", via="admin", database="default", roots=[], user=request.user

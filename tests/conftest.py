@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,3 +62,22 @@ def s3_bucket(s3_endpoint: str, settings: Any) -> tuple[str, Any]:
     client.create_bucket(Bucket=name)
     settings.GRAFT = {"STORAGE_OPTIONS": {"s3": s3_options(s3_endpoint)}}
     return name, client
+
+
+@pytest.fixture
+def archive_storage(settings: Any, tmp_path: Path) -> Path:
+    """GRAFT["STORAGE"] as a FileSystemStorage in ``tmp_path``, under its own alias.
+
+    Its own alias rather than "default": Django 4.2's override of STORAGES in
+    tests also overrides DEFAULT_FILE_STORAGE, which drops the OPTIONS of
+    "default".
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    settings.GRAFT = {**(getattr(settings, "GRAFT", None) or {}), "STORAGE": "archives"}
+    return tmp_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,15 +96,9 @@ def test_a_refused_clone_is_reported_not_raised(boss: Client, world: World) -> N
 
 
 def test_delete_shows_outside_changes_then_archives_and_deletes(
-    boss: Client, world: World, settings: Any, tmp_path: Any
+    boss: Client, world: World, archive_storage: Path
 ) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+    tmp_path = archive_storage
     page = act(boss, "delete_with_related", [world.org.pk]).content.decode()
     assert 'id="graft-updates"' in page and "testapp.audit.project" in page
     response = act(boss, "delete_with_related", [world.org.pk], post="yes", archive="1")

@@ -23,15 +23,8 @@ PAGE = "/admin/django_graft/graftlog/import/"
 
 
 @pytest.fixture(autouse=True)
-def storage(settings: Any, tmp_path: Path) -> Path:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    return tmp_path
+def storage(archive_storage: Path) -> Path:
+    return archive_storage
 
 
 @pytest.fixture
@@ -140,11 +133,11 @@ def test_staff_accounts_need_a_superuser(world: World) -> None:
 def _uploads() -> Path:
     from django.core.files.storage import storages
 
-    return Path(storages["default"].path("graft/uploads"))
+    return Path(storages["archives"].path("graft/uploads"))
 
 
 def test_oversized_uploads_are_refused_unread(boss: Client, settings: Any) -> None:
-    settings.GRAFT = {"MAX_UPLOAD_BYTES": 1000}
+    settings.GRAFT = {**settings.GRAFT, "MAX_UPLOAD_BYTES": 1000}
     response = upload(boss, b"x" * 5000)
     assert response.status_code == 413
     assert "larger than GRAFT[&#x27;MAX_UPLOAD_BYTES&#x27;]" in response.content.decode()

@@ -74,22 +74,16 @@ def test_queued_jobs_show_their_page(world: World, settings: Any) -> None:
     default_task_backend.clear()  # type: ignore[attr-defined]
 
 
-def test_large_imports_go_to_the_backend(world: World, settings: Any, tmp_path: Any) -> None:
+def test_large_imports_go_to_the_backend(world: World, settings: Any, archive_storage: Any) -> None:
+    tmp_path = archive_storage
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from django_graft import delete, export
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
     settings.TASKS = IMMEDIATE
-    settings.GRAFT = {"BACKGROUND_ROWS": 5}
+    settings.GRAFT = {**settings.GRAFT, "BACKGROUND_ROWS": 5}
     buffer = io.BytesIO()
     export(world.org, buffer)
     delete(world.org)

@@ -19,15 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "othe
 
 
 @pytest.fixture
-def admin_page(page: Any, live_server: Any, world: World, settings: Any, tmp_path: Path) -> Any:
-    """A page logged in to the admin as a superuser; the default storage in ``tmp_path``."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+def admin_page(page: Any, live_server: Any, world: World, archive_storage: Path) -> Any:
+    """A page logged in to the admin as a superuser; archives stored in ``tmp_path``."""
     User.objects.create_superuser("boss", password="graft-e2e")
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "boss")

@@ -142,3 +142,15 @@ def test_oversized_uploads_are_refused_unread(boss: Client, settings: Any) -> No
     assert response.status_code == 413
     assert "larger than GRAFT[&#x27;MAX_UPLOAD_BYTES&#x27;]" in response.content.decode()
     assert not _uploads().exists()
+
+
+def test_options_can_be_changed_after_the_dry_run(boss: Client, world: World) -> None:
+    buffer = io.BytesIO()
+    export(world.org, buffer)
+    review = upload(boss, buffer.getvalue()).content.decode()
+    assert 'id="graft-conflicts"' in review and 'id="graft-recheck"' in review
+    (kept,) = _uploads().iterdir()
+    form = {"step": "recheck", "name": f"graft/uploads/{kept.name}", "pks": "keep"}
+    again = boss.post(PAGE, {**form, "on_conflict": "skip"}).content.decode()
+    assert 'id="graft-report"' in again and 'id="graft-confirm"' in again
+    assert "conflicts: skip" in again

@@ -151,6 +151,13 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "admin/django_graft/import.html", context, status=413)
     if request.method == "POST" and request.POST.get("step") == "confirm":
         return _confirm(modeladmin, request, context)
+    if request.method == "POST" and request.POST.get("step") == "recheck":
+        # The same archive, planned again with other options.
+        name = _checked_name(request.POST.get("name", ""))
+        pks, on_conflict = _options(request)
+        context.update(_dry_run(request, name, pks, on_conflict), step="review")
+        context["modes"] = (PK_MODES, CONFLICT_MODES)
+        return TemplateResponse(request, "admin/django_graft/import.html", context)
     form = ImportForm(request.POST or None, request.FILES or None)
     context["form"] = form
     if request.method == "POST" and form.is_valid():
@@ -158,6 +165,7 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         name = _keep_upload(data["archive"]) if data["archive"] else data["stored"]
         context.update(_dry_run(request, name, data["pks"], data["on_conflict"]))
         context["step"] = "review"
+        context["modes"] = (PK_MODES, CONFLICT_MODES)
     return TemplateResponse(request, "admin/django_graft/import.html", context)
 
 
@@ -176,11 +184,16 @@ def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) ->
     return redirect("admin:django_graft_graftlog_changelist")
 
 
-def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    name = _checked_name(request.POST.get("name", ""))
+def _options(request: HttpRequest) -> tuple[str, str]:
     pks, on_conflict = request.POST.get("pks", ""), request.POST.get("on_conflict", "")
     if pks not in PK_MODES or on_conflict not in CONFLICT_MODES:
         raise PermissionDenied("Unknown import options.")
+    return pks, on_conflict
+
+
+def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    name = _checked_name(request.POST.get("name", ""))
+    pks, on_conflict = _options(request)
     checked = _dry_run(request, name, pks, on_conflict)
     if not checked["allowed"]:
         if checked.get("lacking"):

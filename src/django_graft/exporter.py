@@ -28,6 +28,8 @@ from .references import reference_keys
 from .relations import EdgeKind
 from .report import roots_text
 from .rows import iter_records
+from .snapshot import consistent_snapshot
+from .specs import normalize_roots
 from .storage import Destination, describe, open_for_write
 
 
@@ -136,16 +138,19 @@ def export(
     """
     name = describe(destination) if isinstance(destination, str | os.PathLike) else None
     chosen = export_format(name, format)
-    with cyclic_gc_paused():
-        graph = collect(roots, policy=policy, using=using)
-        check_row_limit(graph.total_rows, f"The export of {roots_text(graph)}")
-    if chosen != GRAFT:
-        # Model instances and querysets make reference cycles: the collector
-        # must run while Django's serializers work.
-        return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
-    with cyclic_gc_paused(), open_for_write(destination) as stream:
-        writer = ArchiveWriter(stream)
-        digest = write_graph(graph, writer)
+    by_model, db = normalize_roots(roots, using)
+    # The walk and the rows are read from one snapshot of the database.
+    with consistent_snapshot(db):
+        with cyclic_gc_paused():
+            graph = collect(by_model, policy=policy, using=db)
+            check_row_limit(graph.total_rows, f"The export of {roots_text(graph)}")
+        if chosen != GRAFT:
+            # Model instances and querysets make reference cycles: the collector
+            # must run while Django's serializers work.
+            return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
+        with cyclic_gc_paused(), open_for_write(destination) as stream:
+            writer = ArchiveWriter(stream)
+            digest = write_graph(graph, writer)
     return ExportResult(
         destination=describe(destination),
         sha256=digest,

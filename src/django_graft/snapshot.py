@@ -1,0 +1,31 @@
+"""One consistent view of the database for the whole of an export.
+
+An export reads in many queries: the walk, round after round, then the rows
+model by model. Run in autocommit, each query would see the database as it
+is at that moment, so a row written meanwhile could point at a row the walk
+never saw, and the archive would hold a dangling link. All of them run in
+one transaction instead; on PostgreSQL a ``REPEATABLE READ, READ ONLY`` one,
+so every query sees the same snapshot, taken at the first. (SQLite's
+transactions are serializable.) Inside a transaction the caller already
+holds, its isolation applies: it cannot be changed once queries have run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from django.db import connections, transaction
+
+
+@contextlib.contextmanager
+def consistent_snapshot(using: str) -> Iterator[None]:
+    connection = connections[using]
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

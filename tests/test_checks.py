@@ -42,6 +42,9 @@ def test_no_settings_no_errors() -> None:
         ({"ADMIN_ACTIONS": 1}, "graft.E011", "GRAFT['ADMIN_ACTIONS'] must be True or False"),
         ({"MAX_UPLOAD_BYTES": 0}, "graft.E012", "GRAFT['MAX_UPLOAD_BYTES'] must be a positive"),
         ({"BACKGROUND_ROWS": "10"}, "graft.E013", "GRAFT['BACKGROUND_ROWS'] must be a positive"),
+        ({"MAX_ARCHIVE_BYTES": 0}, "graft.E014", "GRAFT['MAX_ARCHIVE_BYTES'] must be a positive"),
+        ({"MAX_LINE_BYTES": None}, "graft.E015", "GRAFT['MAX_LINE_BYTES'] must be a positive"),
+        ({"MAX_DEPTH": 1.5}, "graft.E016", "GRAFT['MAX_DEPTH'] must be a positive integer"),
     ],
 )
 def test_each_bad_setting_has_its_check(graft: Any, check_id: str, text: str) -> None:
@@ -68,7 +71,7 @@ def test_contenttypes_must_be_installed(settings: Any) -> None:
 
 def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
-        *(f"graft.E{n:03}" for n in range(1, 14)),
+        *(f"graft.E{n:03}" for n in range(1, 17)),
         "graft.W001",
     ]
 

@@ -60,7 +60,9 @@ def writer(org: m.Organisation, seed: int, stop: threading.Event, done: list[int
                 with transaction.atomic():
                     new = m.Task.objects.create(project_id=rng.choice(projects), title="new")
                     tasks = list(
-                        m.Task.objects.filter(project__organisation=org).values_list("pk", flat=True)
+                        m.Task.objects.filter(project__organisation=org).values_list(
+                            "pk", flat=True
+                        )
                     )
                     m.Task.objects.filter(pk=rng.choice(tasks)).update(blocked_by=new)
                     if rng.random() < 0.5:
@@ -75,7 +77,7 @@ def writer(org: m.Organisation, seed: int, stop: threading.Event, done: list[int
 def test_exports_never_dangle_while_writers_change_the_tree(world: World) -> None:
     org = m.Organisation.objects.create(name="Busy")
     build_tenant(org, world, size=20)
-    stop, done = threading.Event(), []
+    stop, done = threading.Event(), list[int]()
     threads = [threading.Thread(target=writer, args=(org, n, stop, done)) for n in range(3)]
     for thread in threads:
         thread.start()

@@ -147,6 +147,29 @@ SETTINGS: dict[str, Setting] = {
             _positive_int,
         ),
         Setting(
+            "MAX_ARCHIVE_BYTES",
+            16 * 2**30,
+            "The most bytes an archive or fixture may hold once decompressed; reading stops "
+            "there (a compression bomb stops there too).",
+            "graft.E014",
+            _positive_int,
+        ),
+        Setting(
+            "MAX_LINE_BYTES",
+            32 * 2**20,
+            "The longest line an archive (or JSON Lines fixture) may have; a longer one is "
+            "refused without being read whole.",
+            "graft.E015",
+            _positive_int,
+        ),
+        Setting(
+            "MAX_DEPTH",
+            100,
+            "The deepest nesting of lists and objects a record may have.",
+            "graft.E016",
+            _positive_int,
+        ),
+        Setting(
             "MAX_ROWS",
             None,
             "Refuse to export, import, clone or delete more rows than this in one operation. "
@@ -209,6 +232,18 @@ class GraftSettings:
     @property
     def BACKGROUND_ROWS(self) -> int:
         return int(self._get("BACKGROUND_ROWS"))
+
+    @property
+    def MAX_ARCHIVE_BYTES(self) -> int:
+        return int(self._get("MAX_ARCHIVE_BYTES"))
+
+    @property
+    def MAX_LINE_BYTES(self) -> int:
+        return int(self._get("MAX_LINE_BYTES"))
+
+    @property
+    def MAX_DEPTH(self) -> int:
+        return int(self._get("MAX_DEPTH"))
 
     @property
     def MAX_ROWS(self) -> int | None:

@@ -12,6 +12,7 @@ from django_graft.exceptions import ArchiveFormatError
 
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import loads
+from .limits import check_depth, limited_lines
 
 
 @dataclass
@@ -60,7 +61,7 @@ def read_archive(
     last = 0
     update = digest.update  # the loop runs once per row: names bound once
     progress.stage("reading")
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(limited_lines(stream), start=1):
         last = number
         if not number % _PROGRESS_EVERY:
             progress.advance(_PROGRESS_EVERY)
@@ -70,12 +71,13 @@ def read_archive(
             )
         try:
             item = loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ArchiveFormatError(
-                f"Line {number} is not valid JSON ({exc}).", line=number
+                f"Line {number} is not valid JSON ({type(exc).__name__}: {exc}).", line=number
             ) from None
         if type(item) is not dict:
             raise ArchiveFormatError(f"Line {number} is not a JSON object.", line=number)
+        check_depth(raw, item, number)
         if header is None:
             if item.get("format") != FORMAT_NAME:
                 raise ArchiveFormatError(

@@ -12,11 +12,12 @@ import contextlib
 import gzip
 import io
 import lzma
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from django_graft.exceptions import MissingDependency
+from django_graft.exceptions import ArchiveFormatError, MissingDependency
 
 #: extension -> codec name
 EXTENSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
@@ -89,6 +90,44 @@ def compressed(raw: BinaryIO, name: str) -> Iterator[BinaryIO]:
         yield stream
 
 
+def _decompression_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [EOFError, OSError, zlib.error, lzma.LZMAError]
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+class _Checked(io.RawIOBase):
+    """Decompressed bytes; damaged or cut-off compressed data is an archive error.
+
+    The codecs raise what they like (``EOFError``, ``BadGzipFile``, ``OSError``,
+    ``LZMAError``...); whoever reads sees :class:`ArchiveFormatError`.
+    """
+
+    def __init__(self, inner: BinaryIO, codec: str) -> None:
+        self._inner = inner
+        self._codec = codec
+        self._errors = _decompression_errors()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._inner.read(len(buffer))
+        except self._errors as exc:
+            raise ArchiveFormatError(
+                f"The {self._codec} data cannot be decompressed ({type(exc).__name__}: {exc}): "
+                "the archive is truncated or damaged."
+            ) from None
+        buffer[: len(data)] = data
+        return len(data)
+
+
 class _Replay(io.RawIOBase):
     """A stream that gives back bytes already read from ``inner``, then the rest of it."""
 
@@ -126,4 +165,4 @@ def decompressed(raw: BinaryIO) -> Iterator[BinaryIO]:
         yield stream
         return
     with _codec_stream(codec, stream, "rb") as inner:
-        yield inner
+        yield cast(BinaryIO, io.BufferedReader(_Checked(inner, codec), buffer_size=1 << 16))

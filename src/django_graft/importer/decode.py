@@ -22,6 +22,44 @@ from django_graft.archive.schema import stored_fields
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 
+#: Internal types whose values are lists or objects in the archive.
+CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
+
+_NONE = type(None)
+_STRING_TYPES = frozenset(
+    {
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+        "FilePathField",
+        "FileField",
+        "ImageField",
+        "GenericIPAddressField",
+        "IPAddressField",
+    }
+)
+
+
+def _json_types(kind: str) -> frozenset[type] | None:
+    """The JSON value types a column of internal type ``kind`` takes as is; None: any."""
+    if kind in INTEGER_TYPES:
+        return frozenset({int, _NONE})
+    if kind in _STRING_TYPES:
+        return frozenset({str, _NONE})
+    if kind in ("BooleanField", "NullBooleanField"):
+        return frozenset({bool, _NONE})
+    if kind == "FloatField":
+        return frozenset({int, float, _NONE})
+    if kind in CONTAINER_TYPES:
+        return None
+    return frozenset({str, int, float, bool, _NONE})  # any scalar
+
+
+#: The range of a 64-bit integer column, the widest a database has.
+_INT_RANGE = (-(2**63), 2**63 - 1)
+
 #: Internal types whose archive value is a string to be parsed.
 _PARSED = frozenset(
     {
@@ -129,6 +167,17 @@ class RowDecoder:
             if parse is not None
         ]
         self.defaults = {f.attname: f for f in fields if f not in present}
+        parsed = {attname for _, attname, _ in self.parsers}
+        # Columns taken as they are must hold values of the column's JSON
+        # type: anything else is a damaged archive, not a value for the
+        # database to choke on.
+        self.checked = [
+            (f.name, f.attname, allowed, stored_type(f) in INTEGER_TYPES)
+            for f in present
+            if f.attname not in parsed
+            for allowed in (_json_types(stored_type(f)),)
+            if allowed is not None
+        ]
         pick = itemgetter(*self.names) if self.names else None
         if pick is None:
             self._pick: Callable[[dict[str, Any]], Any] = lambda values: ()
@@ -156,9 +205,30 @@ class RowDecoder:
                 columns[attname] = [None if value is None else parse(value) for value in column]
             except (ValidationError, TypeError, ValueError):
                 raise self._bad_value(records, name, column, parse) from None
+        for name, attname, allowed, integer in self.checked:
+            column = columns[attname]
+            if not allowed.issuperset(map(type, column)) or (integer and _out_of_range(column)):
+                raise self._wrong_type(records, name, column, allowed)
         for attname, field in self.defaults.items():
             columns[attname] = [field.get_default() for _ in records]
         return columns
+
+    def _wrong_type(
+        self,
+        records: Sequence[dict[str, Any]],
+        name: str,
+        column: list[Any],
+        allowed: frozenset[type],
+    ) -> ArchiveFormatError:
+        expected = " or ".join(sorted(t.__name__ for t in allowed if t is not _NONE))
+        for record, value in zip(records, column, strict=True):
+            if type(value) not in allowed or (type(value) is int and _out_of_range([value])):
+                return ArchiveFormatError(
+                    f"{self.label} {record.get('pk')!r}: {value!r} is not a valid value "
+                    f"for field '{name}' (expected {expected}, within a 64-bit range for "
+                    "integers)."
+                )
+        raise AssertionError("no wrong value in the column")  # pragma: no cover
 
     def _missing_value(self, records: Sequence[dict[str, Any]]) -> ArchiveFormatError:
         for record in records:
@@ -218,3 +288,11 @@ def reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
     return str(exc)
+
+
+def _out_of_range(column: list[Any]) -> bool:
+    numbers = [value for value in column if type(value) is int]
+    if not numbers:
+        return False
+    low, high = _INT_RANGE
+    return min(numbers) < low or max(numbers) > high

@@ -102,11 +102,12 @@ def find_by_natural_keys(
     if not remaining:
         return found
     manager: Any = model._base_manager.db_manager(using)
-    width = len(next(iter(remaining)))
     for names in _unique_sets(model):
-        if len(names) != width or not remaining:
+        # Only the keys with as many parts as the set can match it.
+        fitting = {key for key in remaining if len(key) == len(names)}
+        if not fitting:
             continue
-        firsts = sorted({key[0] for key in remaining}, key=repr)
+        firsts = sorted({key[0] for key in fitting}, key=repr)
         for batch in chunked(firsts, key_batch_size(connections[using])):
             try:
                 candidates = list(manager.filter(**{f"{names[0]}__in": batch}))
@@ -121,7 +122,9 @@ def find_by_natural_keys(
     for key in sorted(remaining, key=repr):
         try:
             obj = lookup.get_by_natural_key(*key)
-        except ObjectDoesNotExist:
+        except (ObjectDoesNotExist, TypeError, ValueError):
+            # Not found, or not a natural key of this model at all (the
+            # wrong number or kind of parts): missing, as the caller reports.
             continue
         except MultipleObjectsReturned:
             raise AmbiguousMatch(

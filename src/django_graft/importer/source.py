@@ -89,6 +89,17 @@ class ArchiveContents:
             spool.file.close()
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def _plain(value: Any) -> bool:
+    """A JSON value without objects: a scalar, or lists of plain values (or absent)."""
+    if isinstance(value, list):
+        return all(map(_plain, value))
+    return _scalar(value)
+
+
 class Sorter:
     """Receives each verified line and files it under its model."""
 
@@ -133,6 +144,14 @@ class Sorter:
             raise ArchiveFormatError(
                 f"Line {number}: a reference record needs a 'natural_key' list or a "
                 "'match' object.",
+                line=number,
+            )
+        if not _plain(natural_key) or (
+            isinstance(match, dict) and not all(map(_scalar, match.values()))
+        ):
+            raise ArchiveFormatError(
+                f"Line {number}: a reference's natural key holds only strings, numbers, "
+                "booleans, nulls and lists of them, and its match fields single values.",
                 line=number,
             )
         pk = self._key(model, item.get("pk"), number)

@@ -134,8 +134,17 @@ def _new_link(fields: tuple[Any, ...], keys: KeyMaps) -> tuple[str, set[Any]] | 
 
 
 def _may_collide(values: dict[str, Any], new_links: list[tuple[str, set[Any]] | None]) -> bool:
-    """Whether some unique set of a record does not point at a row created with a new key."""
-    return any(link is None or values.get(link[0]) not in link[1] for link in new_links)
+    """Whether some unique set of a record does not point at a row created with a new key.
+
+    A value that is not an integer key is left to decoding, which names it.
+    """
+    for link in new_links:
+        if link is None:
+            return True
+        value = values.get(link[0])
+        if type(value) is not int or value not in link[1]:
+            return True
+    return False
 
 
 def _values(

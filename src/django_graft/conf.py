@@ -165,7 +165,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "MAX_DEPTH",
             100,
-            "The deepest nesting of lists and objects a record may have.",
+            "The deepest nesting of lists and objects a JSON field's value may have.",
             "graft.E016",
             _positive_int,
         ),

@@ -111,9 +111,18 @@ def deep_json(data: bytes) -> bytes:
 
 
 def deeper_than_max_depth(data: bytes) -> bytes:
-    lines = _lines(data)
-    nested = b'{"ref":"contenttypes.contenttype","pk":1,"natural_key":' + b"[" * 150
-    return b"".join([*lines[:2], nested + b"]" * 150 + b"}\n", *lines[2:]])
+    """A JSON field nested 150 deep, in an archive sealed again."""
+    from tests.importer.tables import rewrite
+
+    def change(header: Any, items: list[dict[str, Any]]) -> Any:
+        sample = next(item for item in items if item.get("model") == "testapp.sample")
+        deep: Any = []
+        for _ in range(150):
+            deep = [deep]
+        sample["fields"]["data"] = deep
+        return header, items
+
+    return rewrite(data, change)
 
 
 def gzip_cut(data: bytes) -> bytes:
@@ -162,7 +171,10 @@ CORPUS: list[tuple[Callable[[bytes], bytes], str]] = [
     (nul_bytes, "Line 3 is not valid JSON"),
     (utf16, "The fixture is not valid YAML: 'utf-8' codec can't decode"),
     (deep_json, "Line 3 is not valid JSON"),
-    (deeper_than_max_depth, r"Line 3 nests lists and objects deeper than GRAFT\['MAX_DEPTH'\]"),
+    (
+        deeper_than_max_depth,
+        r"field 'data' nests lists and objects deeper than GRAFT\['MAX_DEPTH'\]",
+    ),
     (gzip_cut, "data cannot be decompressed .*: the archive is truncated or damaged"),
     (xz_cut, "data cannot be decompressed .*: the archive is truncated or damaged"),
     (bz2_garbled, "data cannot be decompressed .*: the archive is truncated or damaged"),

@@ -4,13 +4,15 @@ An archive comes from outside; reading one must not let it take unbounded
 memory or time. Lines are read with a length cap, so a line longer than
 ``MAX_LINE_BYTES`` is refused without being held whole; the bytes read are
 counted after decompression, so an archive (or a compression bomb) past
-``MAX_ARCHIVE_BYTES`` stops there; and a record nested deeper than
-``MAX_DEPTH`` is refused before anything looks inside it.
+``MAX_ARCHIVE_BYTES`` stops there; and a value nested deeper than
+``MAX_DEPTH`` (the content of a JSON field: the rest of a record has a fixed
+shape, checked where it is read) is refused before it is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, BinaryIO
 
 from django_graft.conf import graft_settings
@@ -26,22 +28,39 @@ def too_large(limit: int, number: int) -> ArchiveFormatError:
     )
 
 
-def limited_lines(stream: BinaryIO) -> Iterator[bytes]:
-    """The lines of ``stream``, each refused when longer, all when larger, than the limits."""
-    longest, largest = graft_settings.MAX_LINE_BYTES, graft_settings.MAX_ARCHIVE_BYTES
-    readline = stream.readline
-    total = number = 0
-    while raw := readline(longest + 1):
-        number += 1
-        total += len(raw)
-        if len(raw) > longest:
-            raise ArchiveFormatError(
-                f"Line {number} is longer than GRAFT['MAX_LINE_BYTES'] ({longest} bytes). "
-                "Raise the limit if the archive is trusted.",
+def lines_of(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``stream``, none read past ``MAX_LINE_BYTES`` (plus one byte).
+
+    A C-level iterator, for the hot loop of reading an archive; the caller
+    passes each line's length to :func:`check_size`.
+    """
+    return iter(partial(stream.readline, graft_settings.MAX_LINE_BYTES + 1), b"")
+
+
+class SizeCheck:
+    """Counts the bytes of the lines read; refuses a line, or a total, past the limits."""
+
+    def __init__(self) -> None:
+        self.longest = graft_settings.MAX_LINE_BYTES
+        self.left = graft_settings.MAX_ARCHIVE_BYTES
+
+    def refuse(self, size: int, number: int) -> ArchiveFormatError:
+        if size > self.longest:
+            return ArchiveFormatError(
+                f"Line {number} is longer than GRAFT['MAX_LINE_BYTES'] ({self.longest} "
+                "bytes). Raise the limit if the archive is trusted.",
                 line=number,
             )
-        if total > largest:
-            raise too_large(largest, number)
+        return too_large(graft_settings.MAX_ARCHIVE_BYTES, number)
+
+
+def limited_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``stream``, each refused when longer, all when larger, than the limits."""
+    check = SizeCheck()
+    for number, raw in enumerate(lines_of(stream), start=1):
+        check.left -= len(raw)
+        if len(raw) > check.longest or check.left < 0:
+            raise check.refuse(len(raw), number)
         yield raw
 
 
@@ -64,17 +83,10 @@ def _depth(value: Any, limit: int, level: int = 1) -> int:
     return level - 1
 
 
-def check_depth(raw: bytes, item: Any, number: int) -> None:
-    """Refuse ``item`` (parsed from line ``raw``) if nested deeper than ``MAX_DEPTH``.
-
-    Only a line with more brackets than the limit can be that deep, and
-    counting brackets is cheap; the walk runs for those lines alone.
-    """
+def check_depth(value: Any, where: str) -> None:
+    """Refuse a value (a JSON field's, say) nested deeper than ``MAX_DEPTH``."""
     limit = graft_settings.MAX_DEPTH
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return
-    if _depth(item, limit) > limit:
+    if isinstance(value, list | dict) and _depth(value, limit) > limit:
         raise ArchiveFormatError(
-            f"Line {number} nests lists and objects deeper than GRAFT['MAX_DEPTH'] ({limit}).",
-            line=number,
+            f"{where} nests lists and objects deeper than GRAFT['MAX_DEPTH'] ({limit})."
         )

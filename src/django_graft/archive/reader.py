@@ -12,7 +12,7 @@ from django_graft.exceptions import ArchiveFormatError
 
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import loads
-from .limits import check_depth, limited_lines
+from .limits import SizeCheck, lines_of
 
 
 @dataclass
@@ -61,8 +61,12 @@ def read_archive(
     last = 0
     update = digest.update  # the loop runs once per row: names bound once
     progress.stage("reading")
-    for number, raw in enumerate(limited_lines(stream), start=1):
+    size = SizeCheck()
+    for number, raw in enumerate(lines_of(stream), start=1):
         last = number
+        size.left -= len(raw)
+        if size.left < 0 or len(raw) > size.longest:
+            raise size.refuse(len(raw), number)
         if not number % _PROGRESS_EVERY:
             progress.advance(_PROGRESS_EVERY)
         if not raw.endswith(b"\n"):
@@ -77,7 +81,6 @@ def read_archive(
             ) from None
         if type(item) is not dict:
             raise ArchiveFormatError(f"Line {number} is not a JSON object.", line=number)
-        check_depth(raw, item, number)
         if header is None:
             if item.get("format") != FORMAT_NAME:
                 raise ArchiveFormatError(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Field, Model
 
+from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import stored_fields
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
@@ -171,6 +172,11 @@ class RowDecoder:
         # Columns taken as they are must hold values of the column's JSON
         # type: anything else is a damaged archive, not a value for the
         # database to choke on.
+        self.nested = [
+            (f.name, f.attname)
+            for f in present
+            if f.attname not in parsed and stored_type(f) in CONTAINER_TYPES
+        ]
         self.checked = [
             (f.name, f.attname, allowed, stored_type(f) in INTEGER_TYPES)
             for f in present
@@ -205,9 +211,13 @@ class RowDecoder:
                 columns[attname] = [None if value is None else parse(value) for value in column]
             except (ValidationError, TypeError, ValueError):
                 raise self._bad_value(records, name, column, parse) from None
+        for name, attname in self.nested:
+            for record, value in zip(records, columns[attname], strict=True):
+                check_depth(value, f"{self.label} {record.get('pk')!r}, field '{name}'")
         for name, attname, allowed, integer in self.checked:
             column = columns[attname]
-            if not allowed.issuperset(map(type, column)) or (integer and _out_of_range(column)):
+            kinds = set(map(type, column))
+            if not allowed.issuperset(kinds) or (integer and _out_of_range(column, kinds)):
                 raise self._wrong_type(records, name, column, allowed)
         for attname, field in self.defaults.items():
             columns[attname] = [field.get_default() for _ in records]
@@ -222,7 +232,7 @@ class RowDecoder:
     ) -> ArchiveFormatError:
         expected = " or ".join(sorted(t.__name__ for t in allowed if t is not _NONE))
         for record, value in zip(records, column, strict=True):
-            if type(value) not in allowed or (type(value) is int and _out_of_range([value])):
+            if type(value) not in allowed or (type(value) is int and _out_of_range([value], {int})):
                 return ArchiveFormatError(
                     f"{self.label} {record.get('pk')!r}: {value!r} is not a valid value "
                     f"for field '{name}' (expected {expected}, within a 64-bit range for "
@@ -290,9 +300,10 @@ def reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _out_of_range(column: list[Any]) -> bool:
-    numbers = [value for value in column if type(value) is int]
-    if not numbers:
+def _out_of_range(column: list[Any], kinds: set[type]) -> bool:
+    """Whether an integer of ``column`` (whose value types are ``kinds``) exceeds 64 bits."""
+    if int not in kinds:
         return False
+    numbers = column if kinds == {int} else [v for v in column if type(v) is int]
     low, high = _INT_RANGE
     return min(numbers) < low or max(numbers) > high

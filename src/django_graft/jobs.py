@@ -28,6 +28,28 @@ def should_enqueue(rows: int) -> bool:
     return available() and rows > graft_settings.BACKGROUND_ROWS
 
 
+def outcome(kind: str, message: str = "", entry: Any = None) -> dict[str, Any]:
+    """What a job returns (JSON, as task results must be): its outcome and log entry."""
+    return {
+        "outcome": kind,
+        "message": message,
+        "counts": entry.counts if entry else {},
+        "location": entry.location if entry else "",
+        "sha256": entry.sha256 if entry else "",
+    }
+
+
+def announce(request: Any, job: Any, done: str) -> None:
+    """Tell the user how a job that already ran ended (backends that run tasks at once)."""
+    from django.contrib import messages
+
+    result = job.return_value or {}
+    level = messages.SUCCESS if result.get("outcome") == "success" else messages.ERROR
+    messages.add_message(
+        request, level, result.get("message") or f"{done}: {result.get('counts')}."
+    )
+
+
 def run(
     operation: str,
     label: str,
@@ -57,7 +79,7 @@ def run(
     preview = build_preview(operation, queryset, user)
     if not preview.allowed:
         reasons = [*preview.lacking, *(str(b) for b in preview.blockers)]
-        return {"outcome": "refused", "message": "; ".join(reasons), "counts": {}}
+        return outcome("refused", "; ".join(reasons))
     roots = [f"{label}:{pk}" for pk in pks]
     try:
         with audit.recorded(
@@ -84,14 +106,8 @@ def run(
                     entry.location = deleted.archive.destination
                     entry.sha256 = deleted.archive.sha256
     except GraftError as exc:
-        return {"outcome": "failure", "message": exc.message, "counts": {}}
-    return {
-        "outcome": "success",
-        "message": "",
-        "counts": entry.counts,
-        "location": entry.location,
-        "sha256": entry.sha256,
-    }
+        return outcome("failure", exc.message)
+    return outcome("success", entry=entry)
 
 
 def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
@@ -109,18 +125,12 @@ def _import(user: Any, database: str, location: str, pks: str, on_conflict: str)
         if elevated_accounts(location) and not user.is_superuser:
             lacking.append("superuser status, for the staff or superuser accounts it holds")
         if lacking:
-            return {"outcome": "refused", "message": "; ".join(lacking), "counts": {}}
+            return outcome("refused", "; ".join(lacking))
         with audit.recorded("import", via="admin", database=database, roots=[], user=user) as entry:
             entry.location = location
             result = import_archive(location, using=database, pks=pks, on_conflict=on_conflict)
             entry.counts = {k: r.created + r.updated for k, r in result.models.items()}
             entry.sha256 = result.sha256
     except GraftError as exc:
-        return {"outcome": "failure", "message": exc.message, "counts": {}}
-    return {
-        "outcome": "success",
-        "message": "",
-        "counts": entry.counts,
-        "location": location,
-        "sha256": entry.sha256,
-    }
+        return outcome("failure", exc.message)
+    return outcome("success", entry=entry)

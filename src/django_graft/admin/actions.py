@@ -106,10 +106,7 @@ def _in_background(
     )
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)
-    outcome = job.return_value or {}
-    level = messages.SUCCESS if outcome.get("outcome") == "success" else messages.ERROR
-    text = outcome.get("message") or f"Done in the background: {outcome.get('counts')}."
-    modeladmin.message_user(request, text, level)
+    jobs.announce(request, job, "Done in the background")
     return None
 
 

@@ -19,7 +19,6 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
@@ -177,10 +176,7 @@ def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) ->
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)
     # A backend that runs tasks at once (and keeps no results) has the outcome now.
-    outcome = job.return_value or {}
-    level = messages.SUCCESS if outcome.get("outcome") == "success" else messages.ERROR
-    text = outcome.get("message") or f"Imported in the background: {outcome.get('counts')}."
-    messages.add_message(request, level, text)
+    jobs.announce(request, job, "Imported in the background")
     return redirect("admin:django_graft_graftlog_changelist")
 
 

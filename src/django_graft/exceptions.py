@@ -170,6 +170,12 @@ class UnresolvedReference(ImportRefused):
         self.missing = missing
 
 
+def unresolved(missing: list[tuple[str, Any]], what: str, fix: str) -> UnresolvedReference:
+    """An :class:`UnresolvedReference` listing ``missing`` ``(label, key)`` pairs."""
+    shown = "\n  ".join(f"{label} {key!r}" for label, key in missing)
+    return UnresolvedReference(f"{len(missing)} {what}:\n  {shown}\n{fix}", missing=missing)
+
+
 class AmbiguousMatch(ImportRefused):
     """A record's match fields find more than one existing row."""
 

@@ -61,14 +61,10 @@ def run(
     """Run one admin operation for the user ``user_pk``; what its job page shows."""
     from django.contrib.auth import get_user_model
 
-    from django_graft import audit
+    from django_graft.admin.operations import perform, recorded
     from django_graft.admin.preview import build_preview
-    from django_graft.cloner import clone
-    from django_graft.deleter import delete
     from django_graft.exceptions import GraftError
-    from django_graft.exporter import export
     from django_graft.labels import resolve_model
-    from django_graft.policies import default_policy
 
     user = get_user_model()._default_manager.get(pk=user_pk)
     if operation == "import":
@@ -77,34 +73,14 @@ def run(
     queryset = model._base_manager.using(database).filter(pk__in=pks)
     # The walk is redone: rows may have changed since the page was shown.
     preview = build_preview(operation, queryset, user)
+    if not preview.objects:
+        return outcome("refused", "The selected rows no longer exist.")
     if not preview.allowed:
         reasons = [*preview.lacking, *(str(b) for b in preview.blockers)]
         return outcome("refused", "; ".join(reasons))
-    roots = [f"{label}:{pk}" for pk in pks]
     try:
-        with audit.recorded(
-            operation, via="admin", database=database, roots=roots, user=user
-        ) as entry:
-            if operation == "export":
-                result = export(
-                    preview.objects, options["location"], using=database, format=options["format"]
-                )
-                entry.counts, entry.sha256 = result.counts, result.sha256
-                entry.location = result.destination
-            elif operation == "clone":
-                cloned = clone(preview.objects, policy=default_policy(), using=database)
-                entry.counts = {k: r.created for k, r in cloned.models.items() if r.created}
-            else:
-                deleted = delete(
-                    preview.objects,
-                    policy=default_policy(),
-                    using=database,
-                    archive=options.get("archive"),
-                )
-                entry.counts = deleted.deleted
-                if deleted.archive is not None:
-                    entry.location = deleted.archive.destination
-                    entry.sha256 = deleted.archive.sha256
+        with recorded(preview, user) as entry:
+            perform(preview, options, entry)
     except GraftError as exc:
         return outcome("failure", exc.message)
     return outcome("success", entry=entry)

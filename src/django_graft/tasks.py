@@ -1,7 +1,10 @@
 """The ``django.tasks`` task that runs admin operations in the background (Django 6.0+).
 
 Imported only when :func:`django_graft.jobs.available` says a backend is
-configured, since ``django.tasks`` does not exist before Django 6.0.
+configured, since ``django.tasks`` does not exist before Django 6.0. The
+task is a function of its own, repeating :func:`~django_graft.jobs.run`'s
+signature, because a backend finds a task by its dotted path, which must
+name the task itself.
 """
 
 from __future__ import annotations

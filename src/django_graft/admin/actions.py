@@ -24,15 +24,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from django_graft import audit, jobs
-from django_graft.cloner import clone
-from django_graft.deleter import delete
+from django_graft import jobs
 from django_graft.exceptions import GraftError
-from django_graft.exporter import export
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.labels import model_label
-from django_graft.policies import default_policy
 
+from .operations import perform, recorded
 from .preview import Preview, build_preview
 
 #: Export formats offered on the page: (value, label, file extension).
@@ -40,10 +37,6 @@ EXPORT_FORMATS = [
     (GRAFT, "django-graft archive (verifiable, restorable)", ".jsonl.gz"),
     *((fmt, f"Django {fmt} fixture (loaddata)", f".{fmt}") for fmt in FIXTURE_FORMATS),
 ]
-
-
-def _roots(preview: Preview) -> list[str]:
-    return [f"{model_label(type(obj))}:{obj.pk}" for obj in preview.objects]
 
 
 def _render(
@@ -76,14 +69,19 @@ def _confirmed(request: HttpRequest, preview: Preview) -> bool:
     return not preview.blockers
 
 
-def _recorded(operation: str, request: HttpRequest, preview: Preview) -> Any:
-    return audit.recorded(
-        operation,
-        via="admin",
-        database=preview.graph.using,
-        roots=_roots(preview),
-        user=request.user,
-    )
+def _perform(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    preview: Preview,
+    options: dict[str, Any],
+) -> Any:
+    """Run the confirmed operation, logged; None (and a message) if it was refused."""
+    try:
+        with recorded(preview, request.user) as entry:
+            return perform(preview, options, entry)
+    except GraftError as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return None
 
 
 def _in_background(
@@ -135,11 +133,10 @@ def export_with_related(
         )
     folder = Path(tempfile.mkdtemp(prefix="graft-admin-"))
     path = folder / _file_name(preview, extension)
+    options = {"location": str(path), "format": chosen, "recorded_as": f"download {path.name}"}
     try:
-        with _recorded("export", request, preview) as entry:
-            result = export(preview.objects, str(path), using=preview.graph.using, format=chosen)
-            entry.counts, entry.sha256 = result.counts, result.sha256
-            entry.location = f"download {path.name}"
+        if _perform(modeladmin, request, preview, options) is None:
+            return None
         # Opened, the file outlives its directory; the response closes it.
         download = path.open("rb")
     finally:
@@ -156,12 +153,8 @@ def clone_with_related(
         return _render(modeladmin, request, preview, "Clone with related objects")
     if jobs.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {})
-    try:
-        with _recorded("clone", request, preview) as entry:
-            result = clone(preview.objects, policy=default_policy(), using=preview.graph.using)
-            entry.counts = {label: r.created for label, r in result.models.items() if r.created}
-    except GraftError as exc:
-        modeladmin.message_user(request, exc.message, messages.ERROR)
+    result = _perform(modeladmin, request, preview, {})
+    if result is None:
         return None
     copies = ", ".join(str(obj) for obj in result.roots)
     modeladmin.message_user(
@@ -182,16 +175,8 @@ def delete_with_related(
         archive = f"storage:///graft/{_file_name(preview, '.jsonl.gz')}"
     if jobs.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {"archive": archive})
-    try:
-        with _recorded("delete", request, preview) as entry:
-            result = delete(
-                preview.objects, policy=default_policy(), using=preview.graph.using, archive=archive
-            )
-            entry.counts = result.deleted
-            if result.archive is not None:
-                entry.location, entry.sha256 = result.archive.destination, result.archive.sha256
-    except GraftError as exc:
-        modeladmin.message_user(request, exc.message, messages.ERROR)
+    result = _perform(modeladmin, request, preview, {"archive": archive})
+    if result is None:
         return None
     text = f"Deleted {result.total} rows."
     if result.archive is not None:

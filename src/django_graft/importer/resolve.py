@@ -15,7 +15,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
-from django_graft.exceptions import UnresolvedReference
+from django_graft.exceptions import unresolved
 from django_graft.labels import concrete, model_label
 
 from .links import KeyMaps
@@ -49,12 +49,11 @@ def resolve_references(
                 else:
                     missing.append((label, ref.match))
     if missing:
-        shown = "\n  ".join(f"{label} {key!r}" for label, key in missing)
-        raise UnresolvedReference(
-            f"{len(missing)} referenced row(s) do not exist in database "
-            f"'{using}':\n  {shown}\nCreate them first (for content types and "
-            "permissions: run migrate), or export with a policy that copies them.",
-            missing=missing,
+        raise unresolved(
+            missing,
+            f"referenced row(s) do not exist in database '{using}'",
+            "Create them first (for content types and permissions: run migrate), or export "
+            "with a policy that copies them.",
         )
 
 

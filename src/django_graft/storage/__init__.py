@@ -21,9 +21,10 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
 from django_graft.storage.aliases import PREFIX as STORAGE_PREFIX
 from django_graft.storage.aliases import read_from_storage, write_to_storage
@@ -55,19 +56,18 @@ def _local_path(location: str | os.PathLike[str]) -> Path | None:
     return None if _URL.match(text) else Path(text)
 
 
-@contextlib.contextmanager
-def _raw_writer(location: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    text = os.fspath(location)
+Opener = Callable[[Any], AbstractContextManager[BinaryIO]]
+
+
+def _openers(location: str | os.PathLike[str]) -> tuple[Opener, Opener, Any]:
+    """The writer and the reader of the kind of place ``location`` names, and its address."""
     path = _local_path(location)
     if path is not None:
-        with atomic_file(path) as raw:
-            yield raw
-    elif text.startswith(STORAGE_PREFIX):
-        with write_to_storage(text) as raw:
-            yield raw
-    else:
-        with write_remote(text) as raw:
-            yield raw
+        return atomic_file, read_file, path
+    text = os.fspath(location)
+    if text.startswith(STORAGE_PREFIX):
+        return write_to_storage, read_from_storage, text
+    return write_remote, read_remote, text
 
 
 @contextlib.contextmanager
@@ -81,7 +81,8 @@ def open_for_write(destination: Destination) -> Iterator[BinaryIO]:
     if not isinstance(destination, str | os.PathLike):
         yield cast(BinaryIO, destination)
         return
-    with _raw_writer(destination) as raw, compressed(raw, os.fspath(destination)) as stream:
+    write, _, address = _openers(destination)
+    with write(address) as raw, compressed(raw, os.fspath(destination)) as stream:
         yield stream
 
 
@@ -93,17 +94,9 @@ def _raw_reader(source: Destination) -> Iterator[BinaryIO]:
     if not isinstance(source, str | os.PathLike):
         yield cast(BinaryIO, source)
         return
-    text = os.fspath(source)
-    path = _local_path(source)
-    if path is not None:
-        with read_file(path) as raw:
-            yield raw
-    elif text.startswith(STORAGE_PREFIX):
-        with read_from_storage(text) as raw:
-            yield raw
-    else:
-        with read_remote(text) as raw:
-            yield raw
+    _, read, address = _openers(source)
+    with read(address) as raw:
+        yield raw
 
 
 @contextlib.contextmanager

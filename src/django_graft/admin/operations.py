@@ -1,0 +1,62 @@
+"""Run a confirmed admin operation and fill its audit log entry.
+
+The same for the request that confirms it and for the background task that
+runs it later: the walk (a :class:`~.preview.Preview`) is done by the
+caller, which has checked it allows the operation.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from django_graft import audit
+from django_graft.cloner import clone
+from django_graft.deleter import delete
+from django_graft.exporter import export
+from django_graft.labels import model_label
+from django_graft.policies import default_policy
+
+from .preview import Preview
+
+
+def roots_of(preview: Preview) -> list[str]:
+    return [f"{model_label(type(obj))}:{obj.pk}" for obj in preview.objects]
+
+
+def recorded(preview: Preview, user: Any) -> AbstractContextManager[audit.Entry]:
+    """The audit log entry of ``preview``'s operation, run by ``user`` from the admin."""
+    return audit.recorded(
+        preview.operation,
+        via="admin",
+        database=preview.graph.using,
+        roots=roots_of(preview),
+        user=user,
+    )
+
+
+def perform(preview: Preview, options: dict[str, Any], entry: audit.Entry) -> Any:
+    """Run the operation; return its result.
+
+    ``options``: for an export ``location`` and ``format`` (and ``recorded_as``,
+    what the log says of a file only downloaded); for a delete ``archive``.
+    """
+    using = preview.graph.using
+    if preview.operation == "export":
+        exported = export(
+            preview.objects, options["location"], using=using, format=options["format"]
+        )
+        entry.counts, entry.sha256 = exported.counts, exported.sha256
+        entry.location = options.get("recorded_as", exported.destination)
+        return exported
+    if preview.operation == "clone":
+        cloned = clone(preview.objects, policy=default_policy(), using=using)
+        entry.counts = {label: r.created for label, r in cloned.models.items() if r.created}
+        return cloned
+    deleted = delete(
+        preview.objects, policy=default_policy(), using=using, archive=options.get("archive")
+    )
+    entry.counts = deleted.deleted
+    if deleted.archive is not None:
+        entry.location, entry.sha256 = deleted.archive.destination, deleted.archive.sha256
+    return deleted

@@ -15,10 +15,17 @@ pick_python() {
   echo python3
 }
 
+# setup_venv [DIR [PYTHON [REQUIREMENT...]]]: create the virtual environment DIR
+# (.venv) with PYTHON (the one pick_python finds) and install the project with
+# its [dev] extras, or the project as REQUIREMENT... say.
 setup_venv() {
-  if [ ! -x .venv/bin/python ]; then
-    "$(pick_python)" -m venv .venv
+  local dir="${1:-.venv}" python="${2:-}"
+  shift $(($# < 2 ? $# : 2))
+  [ -n "$python" ] || python="$(pick_python)"
+  if [ ! -x "$dir/bin/python" ]; then
+    "$python" -m venv "$dir"
   fi
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  [ $# -gt 0 ] || set -- -e ".[dev]"
+  "$dir/bin/python" -m pip install --quiet --upgrade pip
+  "$dir/bin/python" -m pip install --quiet "$@"
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: lint, types, then every test on SQLite
-# and on a throwaway PostgreSQL cluster this script starts (and removes).
-# PostgreSQL and Chromium (for the admin's browser tests) are installed with
-# apt-get when missing; if the cluster cannot start, the run fails.
+# Set up and run the whole test suite: lint, types, then every test with the
+# newest Django on SQLite, on a throwaway PostgreSQL cluster and on a
+# throwaway MariaDB server (both started here and removed after), and once
+# more with Django 4.2 LTS on SQLite under the oldest Python supported.
+# PostgreSQL, MariaDB (with the headers its driver compiles against) and
+# Chromium (for the admin's browser tests) are installed with apt-get when
+# missing; if a database server cannot start, the run fails.
+# The whole matrix of Pythons, Djangos and databases: nox (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
@@ -11,6 +15,8 @@ missing=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   missing+=(postgresql)
 fi
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+pkg-config --exists libmariadb 2>/dev/null || missing+=(libmariadb-dev pkg-config)
 command -v chromium >/dev/null || [ -n "${GRAFT_CHROMIUM:-}" ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== Installing ${missing[*]}"
@@ -20,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-setup_venv
+setup_venv .venv "" -e ".[dev,mariadb]"
 bin=.venv/bin
 
 echo "== ruff"
@@ -33,3 +39,14 @@ GRAFT_TEST_DB=sqlite $bin/python -m pytest "$@"
 echo "== tests on PostgreSQL"
 $bin/python -m tests.pgcluster --databases graft,graft_other -- \
   env GRAFT_TEST_DB=postgres $bin/python -m pytest "$@"
+echo "== tests on MariaDB"
+$bin/python -m tests.mariadbcluster --databases graft,graft_other -- \
+  env GRAFT_TEST_DB=mariadb $bin/python -m pytest "$@"
+
+# The oldest supported pair; python3.10 from pyenv or the system, else the
+# Python above (Django 4.2 runs on 3.10 to 3.12).
+oldest=$(command -v python3.10 || true)
+[ -n "$oldest" ] && "$oldest" -c 'import venv' 2>/dev/null || oldest=$(pick_python)
+setup_venv .venv-django42 "$oldest" -e ".[dev]" "Django>=4.2,<5"
+echo "== tests on SQLite, Django $(.venv-django42/bin/python -m django --version), $(.venv-django42/bin/python -V)"
+GRAFT_TEST_DB=sqlite .venv-django42/bin/python -m pytest "$@"

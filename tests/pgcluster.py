@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PORT = 5432
@@ -89,8 +89,13 @@ def cluster(databases: list[str]) -> Iterator[dict[str, str]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.pgcluster")
+def serve(
+    start: Callable[[list[str]], contextlib.AbstractContextManager[dict[str, str]]],
+    argv: list[str],
+    prog: str,
+) -> int:
+    """Parse ``[--databases a,b] -- COMMAND``, run COMMAND against a server ``start`` gives."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--databases", default="", help="comma-separated databases to create")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -98,15 +103,15 @@ def main(argv: list[str]) -> int:
     if not command:
         parser.error("give a command to run after --")
     try:
-        with cluster([d for d in args.databases.split(",") if d]) as env:
+        with start([d for d in args.databases.split(",") if d]) as env:
             return subprocess.run(command, env={**os.environ, **env}).returncode
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", None)
-        print(f"pgcluster: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         if detail:
             print(detail.decode(errors="replace"), file=sys.stderr)
         return 3
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve(cluster, sys.argv[1:], prog="python -m tests.pgcluster"))

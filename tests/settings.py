@@ -1,7 +1,8 @@
-"""Settings for the test suite: SQLite by default, PostgreSQL with GRAFT_TEST_DB=postgres.
+"""Settings for the test suite: SQLite by default, GRAFT_TEST_DB=postgres or mariadb.
 
-The PostgreSQL run expects the cluster started by ``tests.pgcluster`` (the
-test command does that); without ``PGHOST`` it fails rather than skipping.
+The PostgreSQL run expects the cluster started by ``tests.pgcluster``, the
+MariaDB run the server started by ``tests.mariadbcluster`` (the test command
+does both); without them it fails rather than skipping.
 """
 
 from __future__ import annotations
@@ -71,8 +72,28 @@ def _database(name: str) -> dict[str, Any]:
             "USER": os.environ.get("PGUSER", "postgres"),
             "TEST": {"NAME": f"test_{name}"},
         }
+    if TEST_DB == "mariadb":
+        if not os.environ.get("MARIADB_SOCKET"):
+            raise RuntimeError(
+                "GRAFT_TEST_DB=mariadb needs a running server: run the tests through "
+                "'python -m tests.mariadbcluster -- pytest' (scripts/test.sh does)."
+            )
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": name,
+            "HOST": os.environ["MARIADB_SOCKET"],
+            "USER": "root",
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {
+                "NAME": f"test_{name}",
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
+        }
     if TEST_DB != "sqlite":
-        raise RuntimeError(f"GRAFT_TEST_DB must be 'sqlite' or 'postgres', not {TEST_DB!r}.")
+        raise RuntimeError(
+            f"GRAFT_TEST_DB must be 'sqlite', 'postgres' or 'mariadb', not {TEST_DB!r}."
+        )
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"NAME": ""}}
 
 

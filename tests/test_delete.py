@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,18 @@ class SignalLog:
         signals.post_delete.disconnect(self._post)
 
 
-def django_delete(root: Model, *, with_signals: bool) -> tuple[Any, list[Any]]:
-    """What ``Model.delete()`` does to the database (or the rows that block it); rolled back."""
+def django_delete(
+    root: Model, *, with_signals: bool, unchecked: bool = False
+) -> tuple[Any, list[Any]]:
+    """What ``Model.delete()`` does to the database (or the rows that block it); rolled back.
+
+    MariaDB checks each row as it goes, so Django cannot delete a cycle of
+    columns that cannot be NULL there: ``unchecked`` switches its checks off
+    (the outcome is checked at the end, as on the other databases).
+    """
     log = SignalLog()
-    with transaction.atomic():
+    unchecking = connection.constraint_checks_disabled() if unchecked else nullcontext()
+    with transaction.atomic(), unchecking:
         try:
             if with_signals:
                 with log:
@@ -72,7 +81,9 @@ def django_delete(root: Model, *, with_signals: bool) -> tuple[Any, list[Any]]:
 @pytest.mark.parametrize("name", ROOT_NAMES)
 def test_delete_does_what_django_does(world: World, name: str, with_signals: bool) -> None:
     root = roots_of(world)[name]
-    expected, expected_signals = django_delete(root, with_signals=with_signals)
+    expected, expected_signals = django_delete(
+        root, with_signals=with_signals, unchecked=name.startswith("chicken")
+    )
     before = every_table()
     log = SignalLog()
     try:

@@ -13,6 +13,7 @@ instance except for the models whose signals have receivers, as in Django.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from django.db.models import Model, signals
 from . import progress
 from .batching import chunked, key_batch_size, sorted_keys
 from .collector import collect
+from .constraints import checked_at_end, checks_each_row
 from .deletearchive import write_verified
 from .driver import run_statement
 from .exceptions import DeleteBlocked, DeleteRefused, check_row_limit
@@ -34,7 +36,7 @@ from .labels import model_label
 from .ordering import dependency_order
 from .outside import Blocker, Outside, OutsideUpdate, action_name, scan_outside
 from .policy import Policy
-from .relations import EdgeKind
+from .relations import EdgeKind, edges_of
 from .report import roots_text
 from .storage import Destination
 
@@ -129,10 +131,7 @@ def delete(
                 raise DeleteBlocked(_blocked_message(outside.blockers), blockers=outside.blockers)
             if archive is not None:
                 result.archive = write_verified(graph, outside, archive)
-            result.deleted = _run(graph, outside, order)
-            if nested:  # the caller's commit would be too late to name the fault
-                tables = outside.tables | {m._meta.db_table for m in order}
-                connections[db].check_constraints(table_names=sorted(tables))
+            result.deleted = _run(graph, outside, order, nested=nested)
     except IntegrityError as exc:
         raise DeleteRefused(
             f"The database refused the delete: {exc}. Nothing was deleted. Rows pointing "
@@ -166,16 +165,68 @@ def _delete_order(graph: Graph) -> list[type[Model]]:
     return list(reversed(dependency_order(owned, graph.policy, generic)))
 
 
-def _run(graph: Graph, outside: Outside, order: list[type[Model]]) -> dict[str, int]:
+def _run(
+    graph: Graph, outside: Outside, order: list[type[Model]], *, nested: bool
+) -> dict[str, int]:
     using = graph.using
     signalled = _signalled(graph, order)
     origin = _origin(graph) if signalled else None
     for model, objs in signalled.items():
         for obj in objs:
             signals.pre_delete.send(sender=model, instance=obj, using=using, origin=origin)
+    tables = outside.tables | {m._meta.db_table for m in order}
+    guard: contextlib.AbstractContextManager[None]
+    checks_off = False
+    if not checks_each_row(using):
+        # Checked at commit; inside a caller's transaction, that would be too
+        # late to name the fault.
+        guard = checked_at_end(using, tables, now=nested)
+    elif _detach_links_back(graph, order):
+        guard = contextlib.nullcontext()
+    else:  # a cycle of columns that cannot be NULL: as loaddata, checks off
+        guard = checked_at_end(using, tables, now=True)
+        checks_off = True
     for update in outside.updates:
-        if not update.by_database:
+        # With its checks off, the database does not apply ON DELETE either.
+        if not update.by_database or checks_off:
             _update(update, using)
+    with guard:
+        return _delete_in_order(graph, order, signalled, origin)
+
+
+def _detach_links_back(graph: Graph, order: list[type[Model]]) -> bool:
+    """Clear the links between deleted rows that would point at rows deleted before them.
+
+    For databases that check a foreign key as each row is deleted: a row
+    pointing at a row of its own table, or of a model deleted earlier in a
+    cycle, would stop the delete. The rows go anyway; their nullable links
+    are set NULL first. Return False when a link that cannot be NULL is one
+    of them.
+    """
+    position = {model: i for i, model in enumerate(order)}
+    detachable = True
+    for i, model in enumerate(order):
+        for edge in edges_of(model):
+            if edge.kind is not EdgeKind.FORWARD or edge.target is None:
+                continue
+            if not edge.fk.db_constraint or position.get(edge.target, len(order)) > i:
+                continue
+            if not edge.nullable:
+                detachable = False
+                continue
+            manager = model._base_manager.using(graph.using)
+            for batch in _batches(model, graph.owned[model], graph.using):
+                linked = filter_in(manager, model._meta.pk, batch).filter(
+                    **{f"{edge.fk.attname}__isnull": False}
+                )
+                linked.update(**{edge.fk.attname: None})
+    return detachable
+
+
+def _delete_in_order(
+    graph: Graph, order: list[type[Model]], signalled: dict[type[Model], list[Model]], origin: Any
+) -> dict[str, int]:
+    using = graph.using
     deleted: dict[str, int] = {}
     progress.stage("deleting", sum(len(graph.owned[model]) for model in order))
     for model in order:

@@ -4,9 +4,10 @@ An export reads in many queries: the walk, round after round, then the rows
 model by model. Run in autocommit, each query would see the database as it
 is at that moment, so a row written meanwhile could point at a row the walk
 never saw, and the archive would hold a dangling link. All of them run in
-one transaction instead; on PostgreSQL a ``REPEATABLE READ, READ ONLY`` one,
-so every query sees the same snapshot, taken at the first. (SQLite's
-transactions are serializable.) Inside a transaction the caller already
+one transaction instead; on PostgreSQL and MariaDB/MySQL a
+``REPEATABLE READ, READ ONLY`` one, so every query sees the same snapshot,
+taken at the first. (Django runs MariaDB at ``READ COMMITTED`` by default;
+SQLite's transactions are serializable.) Inside a transaction the caller already
 holds, its isolation applies: it cannot be changed once queries have run.
 """
 
@@ -25,7 +26,9 @@ def consistent_snapshot(using: str) -> Iterator[None]:
         yield
         return
     with transaction.atomic(using=using):
-        if connection.vendor == "postgresql":
+        if connection.vendor in ("postgresql", "mysql"):
+            # The first statement: it sets the transaction that the next
+            # statement starts (MariaDB) or has just started (PostgreSQL).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield

@@ -14,6 +14,7 @@ from typing import BinaryIO
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
 
+from django_graft.constraints import checked_at_end
 from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
 from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
@@ -153,11 +154,11 @@ def import_contents(
                 if dry_run:
                     _report_plan(plan, result)
                     return result
-                Writer(plan, policy, result, signals=signals).write()
-                if nested:
-                    _check_links(using, plan)
+                with checked_at_end(using, _written_tables(plan), now=nested):
+                    Writer(plan, policy, result, signals=signals).write()
         except IntegrityError as exc:
-            # Also raised at commit, where deferred foreign keys are checked.
+            # Also raised at commit, where deferred foreign keys are checked,
+            # or by the check that follows a write with checks switched off.
             raise ImportWriteError(
                 f"The database refused the import: {exc}. Nothing was written. A unique "
                 "constraint or a foreign key is not satisfied in this database by the "
@@ -172,10 +173,11 @@ def import_contents(
         contents.close()
 
 
-def _check_links(using: str, plan: Plan) -> None:
-    """Check the deferred foreign keys of the written tables now (raises IntegrityError)."""
-    tables = [mp.model._meta.db_table for mp in plan.order if mp.create or mp.update]
-    connections[using].check_constraints(table_names=tables)
+def _written_tables(plan: Plan) -> set[str]:
+    """The tables an import writes to: its rows' and the relinked outside rows'."""
+    tables = {mp.model._meta.db_table for mp in plan.order if mp.create or mp.update}
+    tables.update(model._meta.db_table for model, _ in plan.links.restores)
+    return tables
 
 
 def _report_plan(plan: Plan, result: ImportResult) -> None:

@@ -341,7 +341,6 @@ class Planner:
 
     def _check_cycles(self, plans: list[ModelPlan]) -> None:
         """Refuse references to rows written later that cannot be written NULL first."""
-        forward_ok = connections[self.using].features.supports_forward_references
         position = {plan.model: i for i, plan in enumerate(plans)}
         renumbered = {plan.model for plan in plans if plan.new_keys != KEEP}
         blocked = []
@@ -350,7 +349,7 @@ class Planner:
                 later = position.get(link.target, -1) >= i
                 if not later or link.nullable:
                     continue
-                if link.target in renumbered or not forward_ok:
+                if link.target in renumbered:
                     blocked.append(f"{plan.label}.{link.name} -> {model_label(link.target)}")
         if blocked:
             shown = "\n  ".join(blocked)

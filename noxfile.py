@@ -1,0 +1,42 @@
+"""The test matrix: every supported Python, Django and database.
+
+``nox`` runs all of it (``nox -l`` lists the sessions); pick with ``-s``, for
+instance ``nox -s "tests(python='3.12', django='5.2', db='mariadb')"``, or
+filter with ``-k``: ``nox -k "mariadb and 4.2"``. The database servers are
+the throwaway ones the test command starts (``tests.pgcluster``,
+``tests.mariadbcluster``); PostgreSQL, MariaDB with ``libmariadb-dev`` and
+``pkg-config``, and Chromium come from the system (``scripts/test.sh``
+installs them). Arguments after ``--`` go to pytest.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+DJANGO = {"4.2": "Django>=4.2,<5", "5.2": "Django>=5.2,<6", "6": "Django>=6,<7"}
+#: The Pythons each Django release supports, among the project's 3.10 to 3.13.
+PYTHONS = {
+    "4.2": ["3.10", "3.11", "3.12"],
+    "5.2": ["3.10", "3.11", "3.12", "3.13"],
+    "6": ["3.12", "3.13"],
+}
+SERVER = {
+    "sqlite": [],
+    "postgres": ["python", "-m", "tests.pgcluster", "--databases", "graft,graft_other", "--"],
+    "mariadb": ["python", "-m", "tests.mariadbcluster", "--databases", "graft,graft_other", "--"],
+}
+
+COMBINATIONS = [
+    (python, django, db) for django in DJANGO for python in PYTHONS[django] for db in SERVER
+]
+
+
+@nox.session
+@nox.parametrize(("python", "django", "db"), COMBINATIONS)
+def tests(session: nox.Session, django: str, db: str) -> None:
+    extras = "dev,mariadb" if db == "mariadb" else "dev"
+    session.install("-e", f".[{extras}]", DJANGO[django])
+    session.run(*SERVER[db], "python", "-m", "pytest", *session.posargs, env={"GRAFT_TEST_DB": db})

@@ -11,8 +11,17 @@ installs them). Arguments after ``--`` go to pytest.
 
 from __future__ import annotations
 
+import glob
+import os
+
 import nox
 
+# pyenv's shims answer only for the versions it is told to use: put every
+# installed version's own directory on the PATH, where nox looks.
+_pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+os.environ["PATH"] = os.pathsep.join(
+    [*sorted(glob.glob(f"{_pyenv}/versions/3.*/bin")), os.environ.get("PATH", "")]
+)
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 

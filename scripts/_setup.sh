@@ -2,17 +2,21 @@
 # Sourced, not run. Uses the newest Python that Django 6.x supports when one is
 # installed (directly or through pyenv), else python3 (which gets Django 5.2).
 
-pick_python() {
-  local root="${PYENV_ROOT:-$HOME/.pyenv}" version candidate
-  for version in 3.12 3.13; do
-    for candidate in "python$version" "$root"/versions/"$version"*/bin/python"$version"; do
-      if "$candidate" -c 'import sys, venv; assert sys.version_info >= (3, 12)' >/dev/null 2>&1; then
-        echo "$candidate"
-        return
-      fi
-    done
+# find_python 3.10: a working python3.10, on the PATH or installed by pyenv
+# (whose shims answer only for the versions it is told to use).
+find_python() {
+  local version=$1 root="${PYENV_ROOT:-$HOME/.pyenv}" candidate
+  for candidate in "python$version" "$root"/versions/"$version".*/bin/python"$version"; do
+    if "$candidate" -c 'import venv' >/dev/null 2>&1; then
+      echo "$candidate"
+      return
+    fi
   done
-  echo python3
+  return 1
+}
+
+pick_python() {
+  find_python 3.12 || find_python 3.13 || echo python3
 }
 
 # setup_venv [DIR [PYTHON [REQUIREMENT...]]]: create the virtual environment DIR

@@ -43,10 +43,9 @@ echo "== tests on MariaDB"
 $bin/python -m tests.mariadbcluster --databases graft,graft_other -- \
   env GRAFT_TEST_DB=mariadb $bin/python -m pytest "$@"
 
-# The oldest supported pair; python3.10 from pyenv or the system, else the
+# The oldest supported pair; python3.10 from the system or pyenv, else the
 # Python above (Django 4.2 runs on 3.10 to 3.12).
-oldest=$(command -v python3.10 || true)
-[ -n "$oldest" ] && "$oldest" -c 'import venv' 2>/dev/null || oldest=$(pick_python)
+oldest=$(find_python 3.10 || pick_python)
 setup_venv .venv-django42 "$oldest" -e ".[dev]" "Django>=4.2,<5"
 echo "== tests on SQLite, Django $(.venv-django42/bin/python -m django --version), $(.venv-django42/bin/python -V)"
 GRAFT_TEST_DB=sqlite .venv-django42/bin/python -m pytest "$@"

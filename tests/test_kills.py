@@ -97,7 +97,7 @@ def survives_kills(command: list[str]) -> list[int | str]:
 
 @pytest.fixture
 def busy_org(world: World) -> m.Organisation:
-    org = m.Organisation.objects.create(name="Busy")
+    org: m.Organisation = m.Organisation.objects.create(name="Busy")
     build_tenant(org, world, size=5)
     return org
 

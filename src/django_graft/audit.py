@@ -21,6 +21,8 @@ from typing import Any
 from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
+from django_graft.redact import redact
+
 logger = logging.getLogger("django_graft.audit")
 
 
@@ -72,7 +74,7 @@ def recorded(
         yield entry
     except BaseException as exc:
         outcome = "failure"
-        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        message = getattr(exc, "message", None) or redact(f"{type(exc).__name__}: {exc}")
         raise
     finally:
         log = GraftLog(

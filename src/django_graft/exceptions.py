@@ -38,6 +38,9 @@ class GraftError(Exception):
     code = "graft_error"
 
     def __init__(self, message: str) -> None:
+        from .redact import redact
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
 

@@ -15,7 +15,8 @@ from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.utils import validate_file_name
 from django.db.models import Field, Model
 
 from django_graft.archive.limits import check_depth
@@ -41,6 +42,10 @@ _STRING_TYPES = frozenset(
         "IPAddressField",
     }
 )
+
+
+#: Internal types whose value is a file name in a storage.
+_FILE_TYPES = frozenset({"FileField", "ImageField"})
 
 
 def _json_types(kind: str) -> frozenset[type] | None:
@@ -184,6 +189,7 @@ class RowDecoder:
             for allowed in (_json_types(stored_type(f)),)
             if allowed is not None
         ]
+        self.files = [(f.name, f.attname) for f in present if stored_type(f) in _FILE_TYPES]
         pick = itemgetter(*self.names) if self.names else None
         if pick is None:
             self._pick: Callable[[dict[str, Any]], Any] = lambda values: ()
@@ -219,9 +225,31 @@ class RowDecoder:
             kinds = set(map(type, column))
             if not allowed.issuperset(kinds) or (integer and _out_of_range(column, kinds)):
                 raise self._wrong_type(records, name, column, allowed)
+        for name, attname in self.files:
+            self._check_file_names(records, name, columns[attname])
         for attname, field in self.defaults.items():
             columns[attname] = [field.get_default() for _ in records]
         return columns
+
+    def _check_file_names(
+        self, records: Sequence[dict[str, Any]], name: str, column: list[Any]
+    ) -> None:
+        """Refuse file names that would leave the storage's directory.
+
+        Django's storages refuse to open such a name later; an import refuses
+        to store one at all, so a crafted archive cannot plant it.
+        """
+        for record, value in zip(records, column, strict=True):
+            if not value:
+                continue
+            try:
+                validate_file_name(value, allow_relative_path=True)
+            except SuspiciousFileOperation:
+                raise ArchiveFormatError(
+                    f"{self.label} {record.get('pk')!r}: field '{name}' names the file "
+                    f"{value!r}, which leaves the storage's directory (an absolute path or "
+                    "'..'). The archive was made to escape it: fix or drop that value."
+                ) from None
 
     def _wrong_type(
         self,

@@ -9,13 +9,15 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from django_graft import audit, progress
 from django_graft.conf import graft_settings
 from django_graft.exceptions import GraftError
 from django_graft.policies import default_policy, load_policy
 from django_graft.policy import Policy
+from django_graft.redact import redact
+from django_graft.storage.failures import summary
 
 #: What every archive argument accepts, for the commands' help.
 LOCATIONS = (
@@ -52,6 +54,17 @@ class GraftCommand(BaseCommand):
             if options.get("traceback"):
                 raise
             raise CommandError(exc.message) from exc
+        except DatabaseError as exc:
+            # Not one of ours: typically a database that cannot be reached.
+            if options.get("traceback"):
+                raise
+            database = options.get("database") or DEFAULT_DB_ALIAS
+            raise CommandError(
+                redact(
+                    f"The database '{database}' failed: {summary(exc).strip()}\nCheck its "
+                    "entry in DATABASES and that its server is running."
+                )
+            ) from exc
 
     def recorded(
         self, operation: str, options: dict[str, Any], roots: list[str] | None = None

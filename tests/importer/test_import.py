@@ -4,7 +4,7 @@ import io
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Model
 
 from django_graft import Policy, import_archive
@@ -13,6 +13,7 @@ from django_graft.labels import model_label
 from tests.importer.tables import archive_of, archived_keys, new_keys, table
 from tests.queries import count_queries
 from tests.roots import ROOT_NAMES, roots_of
+from tests.settings import TEST_DB
 from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant
 
@@ -165,3 +166,10 @@ def imported_then_undone(data: bytes) -> int:
         )
         transaction.set_rollback(True, using="other")
     return queries
+
+
+@pytest.mark.django_db(databases=["other"])
+@pytest.mark.skipif(TEST_DB != "mariadb", reason="the MariaDB path")
+def test_mariadb_takes_new_keys_from_bulk_inserts() -> None:
+    """MariaDB 10.5+ returns the keys of a multi-row INSERT: the flat counts above rely on it."""
+    assert connections["other"].features.can_return_rows_from_bulk_insert

@@ -10,6 +10,7 @@ from django.db import connections
 from django.db.models import Model, UniqueConstraint
 
 from django_graft.batching import chunked, key_batch_size
+from django_graft.collation import Pairing
 from django_graft.exceptions import AmbiguousMatch
 from django_graft.labels import model_label
 
@@ -35,12 +36,13 @@ def find_by_fields(
     manager = model._base_manager.using(using)
     attnames = [model._meta.get_field(name).attname for name in fields]  # type: ignore[union-attr]
     found: dict[tuple[Any, ...], Any] = {}
+    pair = Pairing(wanted)
     firsts = sorted({values[0] for values in wanted if values[0] is not None}, key=repr)
     for batch in chunked(firsts, key_batch_size(connections[using])):
         rows = manager.filter(**{f"{attnames[0]}__in": batch}).values_list(*attnames, "pk")
         for *values, pk in rows:
-            key = tuple(values)
-            if key not in wanted:
+            key = pair(tuple(values))
+            if key is None:
                 continue
             if key in found and found[key] != pk:
                 raise AmbiguousMatch(

@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Model, UniqueConstraint
 
 from django_graft.batching import chunked, key_batch_size
+from django_graft.collation import Pairing
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import concrete
 from django_graft.policy import Policy
@@ -110,11 +111,13 @@ def _existing(
     columns = [{value[i] for value in values} for i in range(len(fields))]
     by = max(range(len(fields)), key=lambda i: len(columns[i]))
     found = []
+    pair = Pairing(values)
     for batch in chunked(sorted(columns[by], key=repr), key_batch_size(connections[using])):
         rows = manager.filter(**{f"{attnames[by]}__in": batch}).values_list(*attnames, "pk")
         for *row, existing in rows:
-            if tuple(row) in values:
-                found.append((tuple(row), existing))
+            asked = pair(tuple(row))
+            if asked is not None:
+                found.append((asked, existing))
     return found
 
 

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Run the export, import, clone and delete benchmarks on SQLite and on a throwaway
-# PostgreSQL cluster.
+# Run the export, import, clone and delete benchmarks on SQLite, on a throwaway
+# PostgreSQL cluster and on a throwaway MariaDB server.
 # Usage: bash bench/run.sh [N ...]   (default N: 1000 10000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
-setup_venv
+setup_venv .venv "" -e ".[dev,mariadb]"
 python=.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 sqlite="GRAFT_EXAMPLE_SQLITE=$work/bench.sqlite3 GRAFT_EXAMPLE_COPY_SQLITE=$work/copy.sqlite3"
 postgres="GRAFT_EXAMPLE_DB=postgres GRAFT_EXAMPLE_PGDATABASE=graft_bench GRAFT_EXAMPLE_PGCOPY=graft_copy"
+mariadb="GRAFT_EXAMPLE_DB=mariadb GRAFT_EXAMPLE_MARIADB_DATABASE=graft_bench GRAFT_EXAMPLE_MARIADB_COPY=graft_copy"
 
 echo "== SQLite: export"
 env $sqlite $python bench/export_bench.py "$@"
@@ -26,3 +27,8 @@ echo "== PostgreSQL: export, import, clone and delete"
 $python -m tests.pgcluster --databases graft_bench,graft_copy -- \
   bash -c "env $postgres $python bench/export_bench.py $* && env $postgres $python bench/import_bench.py $* \
     && env $postgres $python bench/clone_delete_bench.py $*"
+echo
+echo "== MariaDB: export, import, clone and delete"
+$python -m tests.mariadbcluster --databases graft_bench,graft_copy -- \
+  bash -c "env $mariadb $python bench/export_bench.py $* && env $mariadb $python bench/import_bench.py $* \
+    && env $mariadb $python bench/clone_delete_bench.py $*"

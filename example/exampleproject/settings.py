@@ -10,9 +10,14 @@ Database selection through the environment:
   ``GRAFT_EXAMPLE_PGDATABASE`` (default ``graft_example``) reached through
   ``PGHOST`` / ``PGPORT`` / ``PGUSER`` without a password (local socket or
   trust authentication).
+* ``GRAFT_EXAMPLE_DB=mariadb``: MariaDB, database
+  ``GRAFT_EXAMPLE_MARIADB_DATABASE`` (default ``graft_example``) as root
+  through the unix socket ``MARIADB_SOCKET`` (as ``tests.mariadbcluster``
+  starts it).
 * ``copy``, a second database of the same engine for imports:
-  ``example/copy.sqlite3`` (``GRAFT_EXAMPLE_COPY_SQLITE``) or the PostgreSQL
-  database ``GRAFT_EXAMPLE_PGCOPY`` (default ``graft_example_copy``).
+  ``example/copy.sqlite3`` (``GRAFT_EXAMPLE_COPY_SQLITE``), the PostgreSQL
+  database ``GRAFT_EXAMPLE_PGCOPY`` or the MariaDB database
+  ``GRAFT_EXAMPLE_MARIADB_COPY`` (default ``graft_example_copy``).
 """
 
 from __future__ import annotations
@@ -81,6 +86,14 @@ def _database() -> dict[str, Any]:
             "USER": os.environ.get("PGUSER", "postgres"),
             "PASSWORD": "",
         }
+    if os.environ.get("GRAFT_EXAMPLE_DB", "").lower() == "mariadb":
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("GRAFT_EXAMPLE_MARIADB_DATABASE", "graft_example"),
+            "HOST": os.environ.get("MARIADB_SOCKET", ""),
+            "USER": "root",
+            "OPTIONS": {"charset": "utf8mb4"},
+        }
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("GRAFT_EXAMPLE_SQLITE", str(BASE_DIR / "db.sqlite3")),
@@ -92,6 +105,9 @@ def _copy_database() -> dict[str, Any]:
     database = _database()
     if database["ENGINE"].endswith("postgresql"):
         return {**database, "NAME": os.environ.get("GRAFT_EXAMPLE_PGCOPY", "graft_example_copy")}
+    if database["ENGINE"].endswith("mysql"):
+        copy = os.environ.get("GRAFT_EXAMPLE_MARIADB_COPY", "graft_example_copy")
+        return {**database, "NAME": copy}
     path = os.environ.get("GRAFT_EXAMPLE_COPY_SQLITE", str(BASE_DIR / "copy.sqlite3"))
     return {**database, "NAME": path}
 

@@ -7,7 +7,8 @@ Usage: ``python -m tests.killpoint N|commit -- COMMAND [ARGS...]``
 that wrote to the database is about to commit, after printing
 ``statements: <count>`` on stdout, so a test learns how many points there
 are to pick from. Transactions that only read (a preview, say) commit as
-usual; the database itself says whether one wrote. A command that ends
+usual (PostgreSQL says whether one wrote; on MariaDB, the write statements
+seen tell). A command that ends
 before its point is reached exits 0, so the caller can tell it was not
 killed. The databases are those of the running test session
 (``GRAFT_TEST_ON_TEST_DATABASES``); PostgreSQL or MariaDB.

@@ -48,6 +48,13 @@ def check_picture(page: Any, root: Any) -> None:
     assert box is not None and box["width"] > 200 and box["height"] > 40
 
 
+def message_after_redirect(page: Any) -> str:
+    """The message of the page the confirmation redirected to, once it is there."""
+    page.wait_for_selector(".messagelist li")
+    text: str = page.inner_text(".messagelist li")
+    return text
+
+
 def test_delete_from_the_change_list(admin_page: Any, world: World) -> None:
     page = admin_page
     run_action(page, "/admin/testapp/organisation/", world.org.pk, "delete_with_related")
@@ -56,7 +63,7 @@ def test_delete_from_the_change_list(admin_page: Any, world: World) -> None:
     screenshot(page, "delete-preview")
     page.uncheck('input[name="archive"]')
     page.click("#graft-confirm")
-    assert page.inner_text(".messagelist").startswith("Deleted ")
+    assert message_after_redirect(page).startswith("Deleted ")
     screenshot(page, "delete-done")
     assert not m.Organisation.objects.filter(pk=world.org.pk).exists()
 
@@ -80,7 +87,7 @@ def test_clone_from_the_change_list(admin_page: Any, world: World) -> None:
     check_picture(page, project)
     screenshot(page, "clone-preview")
     page.click("#graft-confirm")
-    assert page.inner_text(".messagelist").startswith("Cloned ")
+    assert message_after_redirect(page).startswith("Cloned ")
     assert m.Project.objects.filter(name=project.name).count() == 2
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import BinaryIO
+from functools import partial
+from typing import Any, BinaryIO
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model
 
-from django_graft.constraints import checked_at_end
+from django_graft.constraints import check_links, checked_at_end
 from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
 from django_graft.gcpause import cyclic_gc_paused
 from django_graft.labels import concrete, resolve_model
@@ -154,7 +155,9 @@ def import_contents(
                 if dry_run:
                     _report_plan(plan, result)
                     return result
-                with checked_at_end(using, _written_tables(plan), now=nested):
+                tables = _written_tables(plan)
+                check_rows = partial(_check_written_rows, using, plan, result)
+                with checked_at_end(using, tables, now=nested, rows=check_rows):
                     Writer(plan, policy, result, signals=signals).write()
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked,
@@ -178,6 +181,19 @@ def _written_tables(plan: Plan) -> set[str]:
     tables = {mp.model._meta.db_table for mp in plan.order if mp.create or mp.update}
     tables.update(model._meta.db_table for model, _ in plan.links.restores)
     return tables
+
+
+def _check_written_rows(using: str, plan: Plan, result: ImportResult) -> None:
+    """Check the links of the rows the import created, updated or relinked."""
+    written: dict[type[Model], list[Any]] = {}
+    for mp in plan.order:
+        key_map = result.key_map.get(mp.label, {})
+        keys = [key_map[key] for key in mp.create] + list(mp.update)
+        if keys:
+            written[mp.model] = keys
+    for model, attname in plan.links.restores:
+        written.setdefault(model, []).extend(pk for pk, _, _ in plan.links.restores[model, attname])
+    check_links(using, written)
 
 
 def _report_plan(plan: Plan, result: ImportResult) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the export, import, clone and delete benchmarks on SQLite, on a throwaway
-# PostgreSQL cluster and on a throwaway MariaDB server.
+# PostgreSQL cluster and on a throwaway MariaDB server (the servers, and the
+# headers mysqlclient compiles against, are those scripts/test.sh installs).
 # Usage: bash bench/run.sh [N ...]   (default N: 1000 10000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

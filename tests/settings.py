@@ -57,31 +57,40 @@ STATIC_URL = "/static/"
 TEST_DB = os.environ.get("GRAFT_TEST_DB", "sqlite")
 
 
+#: The server each database needs: (environment variable it sets, module that starts it).
+SERVERS = {
+    "postgres": ("PGHOST", "tests.pgcluster"),
+    "mariadb": ("MARIADB_SOCKET", "tests.mariadbcluster"),
+}
+
+
+def _server(database: str) -> str:
+    """The value of the variable the server of ``database`` sets; fail without one."""
+    variable, module = SERVERS[database]
+    value = os.environ.get(variable)
+    if not value:
+        raise RuntimeError(
+            f"GRAFT_TEST_DB={database} needs a running server: run the tests through "
+            f"'python -m {module} -- pytest' (scripts/test.sh does)."
+        )
+    return value
+
+
 def _database(name: str) -> dict[str, Any]:
     if TEST_DB == "postgres":
-        if not os.environ.get("PGHOST"):
-            raise RuntimeError(
-                "GRAFT_TEST_DB=postgres needs a running cluster: run the tests through "
-                "'python -m tests.pgcluster -- pytest' (scripts/test.sh does)."
-            )
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
-            "HOST": os.environ["PGHOST"],
+            "HOST": _server(TEST_DB),
             "PORT": os.environ.get("PGPORT", "5432"),
             "USER": os.environ.get("PGUSER", "postgres"),
             "TEST": {"NAME": f"test_{name}"},
         }
     if TEST_DB == "mariadb":
-        if not os.environ.get("MARIADB_SOCKET"):
-            raise RuntimeError(
-                "GRAFT_TEST_DB=mariadb needs a running server: run the tests through "
-                "'python -m tests.mariadbcluster -- pytest' (scripts/test.sh does)."
-            )
         return {
             "ENGINE": "django.db.backends.mysql",
             "NAME": name,
-            "HOST": os.environ["MARIADB_SOCKET"],
+            "HOST": _server(TEST_DB),
             "USER": "root",
             "OPTIONS": {"charset": "utf8mb4"},
             "TEST": {

@@ -9,10 +9,12 @@ runs, and recorded in the audit log.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -37,6 +39,41 @@ EXPORT_FORMATS = [
     (GRAFT, "django-graft archive (verifiable, restorable)", ".jsonl.gz"),
     *((fmt, f"Django {fmt} fixture (loaddata)", f".{fmt}") for fmt in FIXTURE_FORMATS),
 ]
+
+
+# Strings: ModelAdmin takes no type arguments at run time.
+#: What an operation does once its preview is confirmed.
+Confirmed: TypeAlias = (
+    "Callable[[admin.ModelAdmin[Any], HttpRequest, Preview], HttpResponseBase | None]"
+)
+Action: TypeAlias = (
+    "Callable[[admin.ModelAdmin[Any], HttpRequest, QuerySet[Any]], HttpResponseBase | None]"
+)
+
+
+def graft_action(
+    operation: str, description: str, permission: str
+) -> Callable[[Confirmed], Action]:
+    """Make an admin action of ``confirmed``: the preview first, ``confirmed`` once posted back.
+
+    The action keeps the name of the function it decorates, and is offered
+    to users with the model's ``permission`` (view, add or delete).
+    """
+
+    def decorate(confirmed: Confirmed) -> Action:
+        @admin.action(description=description, permissions=[permission])
+        @functools.wraps(confirmed)
+        def action(
+            modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+        ) -> HttpResponseBase | None:
+            preview = build_preview(operation, queryset, request.user)
+            if not _confirmed(request, preview):
+                return _render(modeladmin, request, preview, description)
+            return confirmed(modeladmin, request, preview)
+
+        return action
+
+    return decorate
 
 
 def _render(
@@ -115,13 +152,10 @@ def _file_name(preview: Preview, extension: str) -> str:
     return f"{model_label(type(first)).replace('.', '-')}-{first.pk}{more}-{stamp}{extension}"
 
 
-@admin.action(description="Export with related objects", permissions=["view"])
+@graft_action("export", "Export with related objects", "view")
 def export_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
 ) -> HttpResponseBase | None:
-    preview = build_preview("export", queryset, request.user)
-    if not _confirmed(request, preview):
-        return _render(modeladmin, request, preview, "Export with related objects")
     chosen = request.POST.get("format", GRAFT)
     extension = next((ext for fmt, _, ext in EXPORT_FORMATS if fmt == chosen), None)
     if extension is None:
@@ -144,13 +178,10 @@ def export_with_related(
     return FileResponse(download, as_attachment=True, filename=path.name)
 
 
-@admin.action(description="Clone with related objects", permissions=["add"])
+@graft_action("clone", "Clone with related objects", "add")
 def clone_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
 ) -> HttpResponseBase | None:
-    preview = build_preview("clone", queryset, request.user)
-    if not _confirmed(request, preview):
-        return _render(modeladmin, request, preview, "Clone with related objects")
     if jobs.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {})
     result = _perform(modeladmin, request, preview, {})
@@ -163,13 +194,10 @@ def clone_with_related(
     return None
 
 
-@admin.action(description="Delete with related objects", permissions=["delete"])
+@graft_action("delete", "Delete with related objects", "delete")
 def delete_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
 ) -> HttpResponseBase | None:
-    preview = build_preview("delete", queryset, request.user)
-    if not _confirmed(request, preview):
-        return _render(modeladmin, request, preview, "Delete with related objects")
     archive = None
     if request.POST.get("archive"):
         archive = f"storage:///graft/{_file_name(preview, '.jsonl.gz')}"

@@ -10,7 +10,7 @@ is what the job page shows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import django
 from django.conf import settings
@@ -50,15 +50,21 @@ def announce(request: Any, job: Any, done: str) -> None:
     )
 
 
-def run(
-    operation: str,
-    label: str,
-    pks: list[Any],
-    database: str,
-    user_pk: Any,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    """Run one admin operation for the user ``user_pk``; what its job page shows."""
+class Job(TypedDict):
+    """One operation to run in the background: plain JSON, as task arguments must be."""
+
+    operation: str
+    #: The model of the roots, ``app_label.model`` ("" for an import).
+    label: str
+    pks: list[Any]
+    database: str
+    #: The primary key of the user it runs for.
+    user: Any
+    options: dict[str, Any]
+
+
+def run(job: Job) -> dict[str, Any]:
+    """Run one admin operation for its user; what its job page shows."""
     from django.contrib.auth import get_user_model
 
     from django_graft.admin.operations import perform, recorded
@@ -66,11 +72,12 @@ def run(
     from django_graft.exceptions import GraftError
     from django_graft.labels import resolve_model
 
-    user = get_user_model()._default_manager.get(pk=user_pk)
+    user = get_user_model()._default_manager.get(pk=job["user"])
+    operation, database, options = job["operation"], job["database"], job["options"]
     if operation == "import":
         return _import(user, database, **options)
-    model = resolve_model(label)
-    queryset = model._base_manager.using(database).filter(pk__in=pks)
+    model = resolve_model(job["label"])
+    queryset = model._base_manager.using(database).filter(pk__in=job["pks"])
     # The walk is redone: rows may have changed since the page was shown.
     preview = build_preview(operation, queryset, user)
     if not preview.objects:

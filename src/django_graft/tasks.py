@@ -1,10 +1,10 @@
 """The ``django.tasks`` task that runs admin operations in the background (Django 6.0+).
 
 Imported only when :func:`django_graft.jobs.available` says a backend is
-configured, since ``django.tasks`` does not exist before Django 6.0. The
-task is a function of its own, repeating :func:`~django_graft.jobs.run`'s
-signature, because a backend finds a task by its dotted path, which must
-name the task itself.
+configured, since ``django.tasks`` does not exist before Django 6.0. A
+backend finds a task by its dotted path, which must name the task itself:
+hence a function of its own here, handing the job to
+:func:`~django_graft.jobs.run`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,9 @@ from typing import Any
 
 from django.tasks import task
 
-from django_graft.jobs import run
+from django_graft.jobs import Job, run
 
 
 @task
-def graft_operation(
-    operation: str,
-    label: str,
-    pks: list[Any],
-    database: str,
-    user_pk: Any,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    return run(operation, label, pks, database, user_pk, options)
+def graft_operation(job: Job) -> dict[str, Any]:
+    return run(job)

@@ -130,14 +130,15 @@ def _in_background(
     """Enqueue the operation; show its job page, or its outcome if it already ran."""
     from django_graft.tasks import graft_operation
 
-    model = type(preview.objects[0])
     job = graft_operation.enqueue(
-        preview.operation,
-        model_label(model),
-        [obj.pk for obj in preview.objects],
-        preview.graph.using,
-        request.user.pk,
-        options,
+        {
+            "operation": preview.operation,
+            "label": model_label(type(preview.objects[0])),
+            "pks": [obj.pk for obj in preview.objects],
+            "database": preview.graph.using,
+            "user": request.user.pk,
+            "options": options,
+        }
     )
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)

@@ -172,7 +172,16 @@ def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) ->
     from django_graft.tasks import graft_operation
 
     options = {"location": location, "pks": pks, "on_conflict": on_conflict}
-    job = graft_operation.enqueue("import", "", [], "default", request.user.pk, options)
+    job = graft_operation.enqueue(
+        {
+            "operation": "import",
+            "label": "",
+            "pks": [],
+            "database": "default",
+            "user": request.user.pk,
+            "options": options,
+        }
+    )
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)
     # A backend that runs tasks at once (and keeps no results) has the outcome now.

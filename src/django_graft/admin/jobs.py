@@ -18,17 +18,17 @@ def job_view(modeladmin: Any, request: HttpRequest, job_id: str) -> HttpResponse
         job = graft_operation.get_result(job_id)
     except (TaskResultDoesNotExist, NotImplementedError):
         raise Http404(f"No background operation {job_id!r} (or the backend keeps none).") from None
-    operation, label, pks, database, user_pk, _ = job.args
-    if user_pk != request.user.pk and not getattr(request.user, "is_superuser", False):
+    (task,) = job.args  # a django_graft.jobs.Job
+    if task["user"] != request.user.pk and not getattr(request.user, "is_superuser", False):
         raise PermissionDenied("This is another user's operation.")
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": f"Background {operation}",
+        "title": f"Background {task['operation']}",
         "opts": modeladmin.model._meta,
         "job": job,
-        "operation": operation,
-        "roots": [f"{label}:{pk}" for pk in pks],
-        "database": database,
+        "operation": task["operation"],
+        "roots": [f"{task['label']}:{pk}" for pk in task["pks"]],
+        "database": task["database"],
         "outcome": job.return_value if job.is_finished and job.status == "SUCCESSFUL" else None,
         "errors": [error.traceback.splitlines()[-1] for error in job.errors],
     }

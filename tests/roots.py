@@ -5,6 +5,7 @@ from __future__ import annotations
 import django
 from django.db.models import Model
 
+from tests.testapp import catalogues
 from tests.testapp import models as m
 from tests.testapp.world import World
 
@@ -37,6 +38,7 @@ def roots_of(world: World) -> dict[str, Model]:
     if django.VERSION >= (6, 1):
         roots["shelf (database cascade)"] = world.extra["shelf"]
         roots["book (database set null)"] = world.extra["book"]
+    roots.update(world.extra["catalogue roots"])
     assert all(root is not None for root in roots.values())
     return {name: root for name, root in roots.items() if root is not None}
 
@@ -47,4 +49,5 @@ ROOT_NAMES = [
     "restaurant as place", "restaurant", "italian restaurant", "diamond bottom",
     "diamond ancestor", "left only", "chicken (no-null cycle)", "note",
     *(["shelf (database cascade)", "book (database set null)"] if django.VERSION >= (6, 1) else []),
+    *catalogues.ROOT_NAMES,
 ]  # fmt: skip

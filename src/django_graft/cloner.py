@@ -125,7 +125,12 @@ def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
     write_graph(graph, spooler)
     try:
         return import_contents(
-            spooler.contents(), graph.using, "remap", policy=policy, dry_run=dry_run
+            spooler.contents(),
+            graph.using,
+            "remap",
+            policy=policy,
+            dry_run=dry_run,
+            needed_in_place=True,
         )
     except ConflictError as exc:
         shown = "\n  ".join(str(c) for c in exc.conflicts)

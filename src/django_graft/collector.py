@@ -32,13 +32,13 @@ from django.db.models import Model, QuerySet
 from . import progress
 from .batching import chunked, key_batch_size, sorted_keys
 from .exceptions import ObjectNotFound, SpecError
-from .fetch import fetch_keys
+from .fetch import fetch_keys, keys_where
 from .graph import Graph, Reason, Role
 from .keyfilter import filter_in
 from .labels import concrete, model_label
 from .policy import Policy, Rule
 from .relations import Edge, EdgeKind, edges_of, generic_columns
-from .walkrows import Rows, row_names
+from .walkrows import Rows, link_values, row_names
 
 #: {model: {key, ...}}
 KeySets = dict[type[Model], set[Any]]
@@ -191,17 +191,12 @@ class Collector:
     # -- edge kinds ------------------------------------------------------
 
     def _forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
-        values = set(rows.column(edge.fk.attname)) - {None}
+        values = set(link_values(rows, edge.link_fields))
         if not values:
             return
         assert edge.target is not None
         if not edge.via_pk:
-            to_field = edge.fk.target_field.attname
-            values = fetch_keys(
-                edge.target._base_manager.using(self.using).filter(
-                    **{f"{to_field}__in": list(values)}
-                )
-            )
+            values = keys_where(edge.target, edge.key_fields, values, self.using)
         self._reach(edge, edge.target, values, role, found)
 
     def _generic_forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
@@ -238,12 +233,16 @@ class Collector:
             values: list[Any] = keys
         else:
             assert rows is not None
-            values = [v for v in rows.column(edge.fk.target_field.attname) if v is not None]
+            values = link_values(rows, edge.key_fields)
         if not values:
             return
         assert edge.target is not None
-        manager = edge.target._base_manager.using(self.using)
-        targets = self._discover(edge.target, filter_in(manager, edge.fk, values))
+        (link, *more) = edge.link_fields
+        if more:  # a link by several columns
+            targets = keys_where(edge.target, edge.link_fields, values, self.using)
+        else:
+            manager = edge.target._base_manager.using(self.using)
+            targets = self._discover(edge.target, filter_in(manager, link, values))
         self._reach(edge, edge.target, targets, Role.OWN, found)
 
     def _generic_reverse(self, edge: Edge, keys: list[Any], found: KeySets) -> None:

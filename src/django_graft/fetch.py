@@ -26,6 +26,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 
 from .batching import chunked, key_batch_size, sorted_keys
+from .collation import Pairing
 from .driver import qmark, sqlite_execute
 from .keyfilter import filter_in
 
@@ -85,6 +86,25 @@ def _column_converter(connection: Any, converters: list[Any], expression: Any) -
     return convert
 
 
+def _link_converters(connection: Any, expression: Any) -> tuple[list[Any], Any] | None:
+    """The converters of the column a foreign key points at, for the key's own column.
+
+    Django converts a foreign key's column by the foreign key's type, which
+    converts nothing: on SQLite a link to a datetime key reads as text, and
+    a link to a key of a custom type skips its ``from_db_value``. Read as its
+    target is, the value equals the key it names.
+    """
+    field = getattr(expression, "output_field", None)
+    if field is None or not field.is_relation or not field.concrete:
+        return None
+    target = field
+    while target.remote_field is not None and hasattr(target, "target_field"):
+        target = target.target_field
+    column = target.cached_col
+    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    return (converters, column) if converters else None
+
+
 def naive_means_utc(connection: Any) -> bool:
     """Whether naive datetimes read from ``connection`` are in UTC.
 
@@ -118,9 +138,13 @@ def fetch_rows(
         yield from _django_rows(queryset, chunk_size)
         return
     keep_naive = utc_naive and naive_means_utc(connection)
+    found = compiler.get_converters(fields)
+    for index, expression in enumerate(fields):
+        if index not in found and (through := _link_converters(connection, expression)):
+            found[index] = through
     converters = [
         (index, _column_converter(connection, convs, expression))
-        for index, (convs, expression) in compiler.get_converters(fields).items()
+        for index, (convs, expression) in found.items()
         if not (keep_naive and _is_sqlite_datetime(connection, convs, expression))
     ]
     with contextlib.closing(_execute(connection, sql, params)) as cursor:
@@ -169,3 +193,35 @@ def rows_in(
     for batch in chunked(sorted_keys(keys), key_batch_size(connections[using], width)):
         for chunk in fetch_rows(filter_in(manager, field, batch).values_list(*columns), 10_000):
             yield from chunk
+
+
+def rows_where(
+    model: type[Model], fields: tuple[Any, ...], values: Any, columns: list[str], using: str
+) -> Iterator[Row]:
+    """The ``columns`` of the rows of ``model`` whose ``fields`` hold one of ``values``.
+
+    One field: as :func:`rows_in`. Several (a link by more than one column,
+    whose ``values`` are tuples): the rows are looked up by the column with
+    the most distinct values, an ``IN`` list per batch, and the whole tuples
+    compared here as the database compares them (see :mod:`.collation`).
+    """
+    if len(fields) == 1:
+        yield from rows_in(model, fields[0], values, columns, using)
+        return
+    wanted = set(values)
+    parts = [{value[i] for value in wanted} for i in range(len(fields))]
+    by = max(range(len(fields)), key=lambda i: len(parts[i]))
+    manager = model._base_manager.using(using)
+    pair = Pairing(wanted)
+    read = [*columns, *(f.attname for f in fields)]
+    for batch in chunked(sorted_keys(parts[by]), key_batch_size(connections[using])):
+        queryset = filter_in(manager, fields[by], batch).values_list(*read)
+        for chunk in fetch_rows(queryset, 10_000):
+            for row in chunk:
+                if pair(tuple(row[len(columns) :])) is not None:
+                    yield row[: len(columns)]
+
+
+def keys_where(model: type[Model], fields: tuple[Any, ...], values: Any, using: str) -> set[Any]:
+    """The keys of the rows of ``model`` whose ``fields`` hold one of ``values``."""
+    return {row[0] for row in rows_where(model, fields, values, ["pk"], using)}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
+
+from django.utils.encoding import is_protected_type
 
 #: Internal types of integer columns.
 INTEGER_TYPES = frozenset(
@@ -25,3 +30,68 @@ def stored_type(field: Any) -> str:
     while field.remote_field is not None and hasattr(field, "target_field"):
         field = field.target_field
     return str(field.get_internal_type())
+
+
+def column_field(field: Any) -> Any:
+    """The field whose values a column holds: a plain foreign key's target field."""
+    from django.db import models
+
+    while type(field) in (models.ForeignKey, models.OneToOneField):
+        field = field.target_field
+    return field
+
+
+@cache
+def _native_classes() -> frozenset[type]:
+    """Django's own field classes, whose values an archive holds as they come.
+
+    Their values are what :mod:`django_graft.archive.jsonenc` encodes and
+    :mod:`django_graft.importer.decode` reads back; the container types of
+    PostgreSQL hold JSON values themselves.
+    """
+    from django.db import models
+    from django.db.models.fields.proxy import OrderWrt
+
+    classes = {
+        value
+        for value in vars(models).values()
+        if isinstance(value, type) and issubclass(value, models.Field)
+    }
+    classes.add(OrderWrt)  # order_with_respect_to's column, an integer
+    try:
+        from django.contrib.postgres import fields as postgres
+    except ImportError:  # pragma: no cover - psycopg not installed
+        pass
+    else:
+        classes.update({postgres.ArrayField, postgres.HStoreField})
+    return frozenset(classes)
+
+
+def converts_itself(field: Any) -> bool:
+    """Whether ``field``'s values go through its own conversions, as Django's serializers do.
+
+    True for every field class Django does not ship (subclasses of its own
+    included, which may convert values their own way): its values are
+    written with ``value_to_string()`` and read back with ``to_python()``.
+    Django's own classes are written as they come from the database.
+    """
+    return type(column_field(field)) not in _native_classes()
+
+
+def as_text(field: Any) -> Callable[[Any], Any]:
+    """Write a value of ``field`` as Django's serializers do.
+
+    Values of the types they keep as they are (numbers, dates, ``None``)
+    stay; any other goes through the field's ``value_to_string()``, which
+    reads it from an object, so the value is handed over on one.
+    """
+    attname = field.attname
+    to_string = field.value_to_string
+    kept_as_is: Callable[[Any], bool] = is_protected_type
+
+    def encode(value: Any) -> Any:
+        if kept_as_is(value):
+            return value
+        return to_string(SimpleNamespace(**{attname: value}))
+
+    return encode

@@ -102,6 +102,11 @@ def integer_where(
     columns = _integer_columns(field)
     if not columns or not _all_integers(keys, len(columns)):
         return None
+    owner = getattr(field, "model", model)
+    if owner._meta.db_table != model._meta.db_table:
+        # A field inherited from a multi-table parent lives in the parent's
+        # table, which only Django's lookup knows how to join.
+        return None
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)

@@ -14,6 +14,11 @@ them through a foreign key, and Django's ``on_delete`` says how:
 * ``DO_NOTHING``: nothing, so the database refuses where the foreign key
   has a constraint (a blocker here, named before anything runs), and the
   row keeps a dangling value where it has none.
+* a function of the schema's own: called as Django calls it, with a
+  collector of Django's and the rows pointing in (:func:`_ask_handler`).
+  What it raises (``ProtectedError``, ``RestrictedError``) blocks the
+  delete, naming the handler and the rows; the updates it asks for are
+  made; anything else it asks for blocks, as graft_delete cannot do it.
 
 One query per relation and batch of the tree's keys reads ``(key, value)``
 of the rows pointing in; nothing is loaded as a model instance.
@@ -24,12 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
-from django.db.models import Model
+from django.db import connections, models
+from django.db.models import Model, ProtectedError, RestrictedError
+from django.db.models.deletion import Collector as DjangoCollector
 
-from .fetch import rows_in
+from .batching import chunked, key_batch_size, sorted_keys
+from .fetch import rows_in, rows_where
 from .graph import Graph
-from .labels import model_label
+from .keyfilter import filter_in
+from .labels import concrete, model_label
 from .policy import Rule
 from .relations import Edge, EdgeKind, edges_of
 
@@ -68,6 +76,8 @@ class OutsideUpdate:
     by_database: bool
     #: ``(key, value it points at now)`` per row, in key order.
     rows: list[tuple[Any, Any]] = field(default_factory=list)
+    #: The value written, where a handler of the schema's own said it.
+    value: Any = models.NOT_PROVIDED
 
     @property
     def label(self) -> str:
@@ -75,6 +85,8 @@ class OutsideUpdate:
 
     def new_value(self) -> Any:
         """The value the delete writes, as Django computes it (``None`` if the database does)."""
+        if self.value is not models.NOT_PROVIDED:
+            return self.value
         on_delete = self.field.remote_field.on_delete
         if on_delete is models.SET_DEFAULT:
             return self.field.get_default()
@@ -87,6 +99,8 @@ class OutsideUpdate:
         """``(known, value)``: what the rows hold after the delete, when it can be known."""
         if self.action in ("SET_NULL", "DB_SET_NULL"):
             return True, None
+        if self.value is not models.NOT_PROVIDED:
+            return True, self.value
         if self.action == "DB_SET_DEFAULT":
             default = getattr(self.field, "db_default", None)
             value = getattr(default, "value", models.NOT_PROVIDED)
@@ -156,6 +170,9 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
     if action == "DO_NOTHING" and not fk.db_constraint:
         return  # Django leaves such rows pointing at the deleted keys; so does this
     outside.tables.add(source._meta.db_table)
+    if action not in _KNOWN and not action.startswith("SET("):
+        _ask_handler(graph, edge, _pointing_in(graph, edge, keys), outside)
+        return
     update: OutsideUpdate | None = None
     if action in ("SET_NULL", "SET_DEFAULT", "DB_SET_NULL", "DB_SET_DEFAULT") or action.startswith(
         "SET("
@@ -167,7 +184,7 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
         "PROTECT": "PROTECT",
         "RESTRICT": "RESTRICT",
         "DO_NOTHING": "DO_NOTHING, and the database constraint would refuse",
-    }.get(action, f"on_delete={action}, which graft_delete cannot reproduce")
+    }.get(action, f"on_delete={action}")
     target = model_label(edge.source)
     for pk, value in _pointing_in(graph, edge, keys):
         if action == "PROTECT" or pk not in owned:
@@ -182,18 +199,119 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
         outside.updates.append(update)
 
 
-def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, Any]]:
-    """``(key, value)`` of the rows whose foreign key of ``edge`` names one of ``keys``."""
+#: The handlers Django ships, whose effect is known without calling them.
+_KNOWN = frozenset(
+    {
+        "CASCADE",
+        "DB_CASCADE",
+        "PROTECT",
+        "RESTRICT",
+        "SET_NULL",
+        "SET_DEFAULT",
+        "DB_SET_NULL",
+        "DB_SET_DEFAULT",
+        "DO_NOTHING",
+    }
+)
+
+
+def _ask_handler(
+    graph: Graph, edge: Edge, pointing: list[tuple[Any, Any]], outside: Outside
+) -> None:
+    """Run an ``on_delete`` function of the schema's own on the rows pointing in.
+
+    Django calls it with its collector and the related rows (those being
+    deleted too included), and acts on what the collector then holds; so
+    does this, in batches of rows: a refusal becomes blockers that name the
+    handler and its message, an update of the link becomes an outside
+    update, and rows it would delete or restrict outside the tree block.
+    """
     fk, source = edge.fk, edge.target
     assert source is not None
+    name = action_name(fk.remote_field.on_delete)
+    label, target = model_label(source), model_label(edge.source)
+    values = dict(pointing)
+    owned = graph.owned.get(source, set())
+    manager = source._base_manager.using(graph.using)
+    updates: dict[Any, OutsideUpdate] = {}
+    for batch in chunked(sorted_keys(values), key_batch_size(connections[graph.using])):
+        collector = DjangoCollector(using=graph.using)
+        try:
+            fk.remote_field.on_delete(
+                collector, fk, filter_in(manager, source._meta.pk, batch), graph.using
+            )
+        except (ProtectedError, RestrictedError) as exc:
+            refused: Any = getattr(exc, "protected_objects", None) or getattr(
+                exc, "restricted_objects", ()
+            )
+            why = f"on_delete={name} refused: {exc.args[0]}"
+            outside.blockers.extend(
+                Blocker(label, obj.pk, fk.name, target, values.get(obj.pk), why) for obj in refused
+            )
+            continue
+        for (changed, value), groups in collector.field_updates.items():
+            for obj_pk in _keys_of(groups):
+                if obj_pk in owned:
+                    continue
+                if changed is not fk:
+                    why = f"on_delete={name} changes {changed.name}, which graft_delete cannot do"
+                    outside.blockers.append(
+                        Blocker(label, obj_pk, fk.name, target, values.get(obj_pk), why)
+                    )
+                    continue
+                update = updates.setdefault(
+                    value, OutsideUpdate(source, fk, name, by_database=False, value=value)
+                )
+                update.rows.append((obj_pk, values.get(obj_pk)))
+        for model, objs in _collected(collector):
+            for obj_pk in _keys_of([objs]):
+                if obj_pk not in graph.owned.get(concrete(model), set()):
+                    why = (
+                        f"on_delete={name} would delete or restrict it, which the tree does not own"
+                    )
+                    outside.blockers.append(
+                        Blocker(model_label(model), obj_pk, fk.name, target, None, why)
+                    )
+    outside.tables.add(source._meta.db_table)
+    for update in updates.values():
+        update.rows.sort(key=lambda row: repr(row[0]))
+        outside.updates.append(update)
+
+
+def _collected(collector: Any) -> list[tuple[type[Model], Any]]:
+    """What a Django collector was asked to delete or holds as restricted."""
+    found: list[tuple[type[Model], Any]] = list(collector.data.items())
+    found.extend((qs.model, qs) for qs in collector.fast_deletes)
+    for model, by_field in collector.restricted_objects.items():
+        found.extend((model, objs) for objs in by_field.values())
+    return found
+
+
+def _keys_of(groups: Any) -> list[Any]:
+    """The keys of the rows in a list of querysets and collections of instances."""
+    return [obj.pk for group in groups for obj in group]
+
+
+def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, Any]]:
+    """``(key, value)`` of the rows whose link of ``edge`` names one of ``keys``.
+
+    The value is a tuple for a link by several columns.
+    """
+    source = edge.target
+    assert source is not None
     values = keys if edge.via_pk else _target_values(graph, edge, keys)
-    return list(rows_in(source, fk, values, ["pk", fk.attname], graph.using))
+    names = [f.attname for f in edge.link_fields]
+    rows = rows_where(source, edge.link_fields, values, ["pk", *names], graph.using)
+    if len(names) == 1:
+        return [(row[0], row[1]) for row in rows]
+    return [(row[0], tuple(row[1:])) for row in rows]
 
 
 def _target_values(graph: Graph, edge: Edge, keys: set[Any]) -> set[Any]:
-    """The values of a ``to_field`` target column for the owned ``keys``."""
+    """The values of the columns a link names (a ``to_field``) on the owned ``keys``."""
     model = edge.source
-    column = edge.fk.target_field.attname
-    values = {row[0] for row in rows_in(model, model._meta.pk, keys, [column], graph.using)}
-    values.discard(None)
-    return values
+    names = [f.attname for f in edge.key_fields]
+    rows = rows_in(model, model._meta.pk, keys, names, graph.using)
+    if len(names) == 1:
+        return {row[0] for row in rows if row[0] is not None}
+    return {tuple(row) for row in rows if None not in row}

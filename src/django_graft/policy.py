@@ -164,12 +164,20 @@ def _clearable_edge(label: str) -> Edge:
 
 
 def _settable_field(label: str) -> tuple[type[Model], str]:
-    """``(model, attname)`` of a field ``set_fields`` may give a value."""
+    """``(model, attname)`` of a field ``set_fields`` may give a value.
+
+    A primary key can be given only where nothing else makes it: not the
+    database, nor a default, nor the row it links to.
+    """
     model, field = _model_field(label)
-    if not getattr(field, "concrete", False) or field.many_to_many or field.primary_key:
+    made = field.primary_key and (
+        field.is_relation or field.has_default() or getattr(field, "db_returning", False)
+    )
+    if not getattr(field, "concrete", False) or field.many_to_many or made:
         raise PolicyError(
-            f"'{label}' cannot be set: only a stored column other than the primary key "
-            "can. Use clear for a many-to-many field.",
+            f"'{label}' cannot be set: only a stored column can, and a primary key only "
+            "where neither the database nor a default makes it. Use clear for a "
+            "many-to-many field.",
             label=label,
         )
     return model, str(field.attname)

@@ -3,8 +3,9 @@
 An *edge* is one way of getting from rows of a source model to rows of a
 target model with one query. Four kinds exist:
 
-* ``FORWARD``: a concrete ``ForeignKey`` / ``OneToOneField`` on the source
-  (multi-table-inheritance parent links included);
+* ``FORWARD``: a ``ForeignKey`` / ``OneToOneField`` on the source
+  (multi-table-inheritance parent links included), or a ``ForeignObject``,
+  whose link is held in other columns of the source, one or several;
 * ``REVERSE``: the same field seen from the model it points at. Many-to-many
   fields need no kind of their own: their through model (auto-created or
   explicit) is an ordinary model with two forward edges, reached from either
@@ -23,7 +24,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
-from django.db import models
 
 from .labels import concrete, model_label
 
@@ -82,11 +82,26 @@ class Edge:
         return None if self.fk is None else self.fk.remote_field.on_delete
 
     @property
+    def link_fields(self) -> tuple[Any, ...]:
+        """The columns that hold the link, on the rows of the model that declares it.
+
+        A foreign key's own column; for a ``ForeignObject``, its ``from_fields``
+        (several, for a link by more than one column).
+        """
+        return tuple(self.fk.local_related_fields)
+
+    @property
+    def key_fields(self) -> tuple[Any, ...]:
+        """The columns the link names on the rows it points at, as :attr:`link_fields` go."""
+        return tuple(self.fk.foreign_related_fields)
+
+    @property
     def via_pk(self) -> bool:
-        """Whether the foreign key stores the target's primary key (not a ``to_field``)."""
+        """Whether the link is one column holding the target's primary key."""
         if self.fk is None:
             return True
-        return bool(self.fk.target_field.primary_key)
+        keys = self.key_fields
+        return len(keys) == 1 and bool(keys[0].primary_key)
 
     def __repr__(self) -> str:
         return f"<Edge {self.label} ({self.kind.value})>"
@@ -141,13 +156,17 @@ def edges_of(model: type[Model]) -> tuple[Edge, ...]:
     model = concrete(model)
     opts = model._meta
     edges: list[Edge] = []
-    for f in opts.local_concrete_fields:
+    # local_fields, not local_concrete_fields: a ForeignObject has no column
+    # of its own, its link is in other fields' columns.
+    for f in opts.local_fields:
         if f.is_relation and (f.many_to_one or f.one_to_one):
             assert f.related_model is not None and not isinstance(f.related_model, str)
             target = concrete(f.related_model)
             edges.append(Edge(model, f.name, EdgeKind.FORWARD, target, fk=f))
     for f in opts.private_fields:
         if isinstance(f, GenericForeignKey):
+            if opts.get_field(f.ct_field).model is not model:
+                continue  # declared on a multi-table parent: the parent's row holds it
             edges.append(Edge(model, f.name, EdgeKind.GENERIC_FORWARD, None, generic=f))
         elif isinstance(f, GenericRelation):
             assert f.related_model is not None and not isinstance(f.related_model, str)
@@ -159,8 +178,8 @@ def edges_of(model: type[Model]) -> tuple[Edge, ...]:
         if not (rel.one_to_many or rel.one_to_one):
             continue
         fk = rel.field  # type: ignore[union-attr]
-        if not isinstance(fk, models.ForeignKey | models.OneToOneField):
-            continue  # a GenericRelation's own bookkeeping relation
+        if isinstance(fk, GenericRelation):
+            continue  # its own bookkeeping relation: the GENERIC_REVERSE edge is the one
         name, aliases = _reverse_name(rel)
         target = concrete(fk.model)
         edges.append(Edge(model, name, EdgeKind.REVERSE, target, fk=fk, aliases=aliases))

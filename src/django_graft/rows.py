@@ -8,6 +8,7 @@ faster than Django's serializers.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 from itertools import repeat
 from typing import Any
@@ -19,6 +20,7 @@ from .archive.schema import stored_fields
 from .batching import chunked, key_batch_size, sorted_keys
 from .conf import graft_settings
 from .fetch import fetch_rows
+from .fieldtypes import as_text, converts_itself, stored_type
 from .graph import Graph, Role
 from .keyfilter import filter_in
 from .labels import model_label
@@ -61,6 +63,11 @@ class ModelRows:
         self.masks: dict[str, Callable[[Any], Any]] = {
             name: fn for name, fn in policy.masks(model).items() if name in self.names
         }
+        self.encoders = [(f.name, as_text(f)) for f in fields if converts_itself(f)]
+        pk: Any = model._meta.pk
+        simple_key = not composite
+        self.key_encoder = as_text(pk) if simple_key and converts_itself(pk) else None
+        self.datetime_key = simple_key and stored_type(pk) == "DateTimeField"
 
     def read(
         self, keys: list[Any], using: str, owned: set[Any], *, utc_naive: bool = False
@@ -75,6 +82,7 @@ class ModelRows:
             filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(*self.columns)
         )
         label, names = self.label, self.names
+        is_owned = _membership(owned, utc_naive and self.datetime_key)
         for rows in fetch_rows(queryset, graft_settings.CHUNK_SIZE, utc_naive=utc_naive):
             # map(dict, map(zip, ...)) builds the field dicts in C; zip stops
             # at the shorter, so the primary key at the end of a row is left out.
@@ -84,22 +92,39 @@ class ModelRows:
                     "model": label,
                     "pk": row[-1],
                     "fields": f,
-                    "role": OWN if row[-1] in owned else NEED,
+                    "role": OWN if is_owned(row[-1]) else NEED,
                 }
                 for row, f in zip(rows, fields, strict=True)
             ]
-            if self.cleared or self.masks:
+            if self.cleared or self.masks or self.encoders or self.key_encoder:
                 self._rewrite(chunk)
             yield chunk
 
     def _rewrite(self, chunk: list[Record]) -> None:
-        """Clear the skipped foreign keys and apply the masks, in place."""
+        """Encode custom values, clear the skipped foreign keys, apply the masks, in place."""
         for record in chunk:
             fields = record["fields"]
+            for name, encode in self.encoders:
+                fields[name] = encode(fields[name])
+            if self.key_encoder is not None:
+                record["pk"] = self.key_encoder(record["pk"])
             for name in self.cleared:
                 fields[name] = None
             for name, mask in self.masks.items():
                 fields[name] = mask(fields[name])
+
+
+def _membership(keys: set[Any], naive_utc: bool) -> Callable[[Any], bool]:
+    """``key in keys``; with ``naive_utc``, for a naive datetime key read as UTC."""
+    if not naive_utc:
+        return keys.__contains__
+
+    def contains(key: Any) -> bool:
+        if isinstance(key, datetime.datetime) and key.tzinfo is None:
+            key = key.replace(tzinfo=datetime.timezone.utc)
+        return key in keys
+
+    return contains
 
 
 def iter_records(

@@ -36,9 +36,17 @@ def row_names(edges: list[Edge]) -> tuple[str, ...]:
     columns: list[str] = []
     for edge in edges:
         if edge.kind is EdgeKind.FORWARD:
-            columns.append(edge.fk.attname)
+            columns.extend(f.attname for f in edge.link_fields)
         elif edge.kind is EdgeKind.GENERIC_FORWARD:
             columns.extend(generic_columns(edge))
         elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
-            columns.append(edge.fk.target_field.attname)
+            columns.extend(f.attname for f in edge.key_fields)
     return ("pk", *dict.fromkeys(columns))
+
+
+def link_values(rows: Rows, fields: tuple[Any, ...]) -> list[Any]:
+    """The values ``rows`` hold in ``fields``: tuples for several, none with a NULL part."""
+    if len(fields) == 1:
+        return [v for v in rows.column(fields[0].attname) if v is not None]
+    columns = [rows.column(f.attname) for f in fields]
+    return [values for values in zip(*columns, strict=True) if None not in values]

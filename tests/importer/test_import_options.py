@@ -13,7 +13,7 @@ from django_graft import Policy, import_archive
 from django_graft.exceptions import (
     AmbiguousMatch,
     ArchiveFormatError,
-    ImportRefused,
+    ConflictError,
     SchemaDriftError,
 )
 from django_graft.labels import model_label
@@ -137,9 +137,41 @@ def test_a_damaged_archive_writes_nothing(world: World) -> None:
     assert every_table("other") == before
 
 
-def test_keys_a_model_cannot_make_refuse_remap(world: World) -> None:
-    with pytest.raises(ImportRefused, match=r"testapp\.country cannot be given new keys"):
-        import_archive(io.BytesIO(archive_of(world.extra["fr"])), using="other", pks="remap")
+def test_keys_a_model_cannot_make_are_kept_when_free(world: World) -> None:
+    result = import_archive(io.BytesIO(archive_of(world.extra["fr"])), using="other", pks="remap")
+    assert result.key_map["testapp.country"] == {"fr": "fr"}
+    assert m.Country.objects.using("other").get(pk="fr").name == "France"
+
+
+def test_keys_a_model_cannot_make_are_refused_where_taken(world: World) -> None:
+    data = archive_of(world.extra["fr"])
+    before = every_table("default")
+    with pytest.raises(ConflictError) as info:
+        import_archive(io.BytesIO(data), pks="remap")
+    assert str(info.value) == (
+        "1 row(s) of the archive collide with rows in database 'default':\n"
+        "  testapp.country 'fr': pk='fr' is already taken by the existing row 'fr'\n"
+        "Nothing was written. Rows of a model that cannot make keys keep theirs, and these "
+        "are taken: give the rows other keys with a pre_save hook or set_fields on the "
+        "policy (--set app.Model.field=VALUE for a clone), or remove the existing rows."
+    )
+    assert every_table("default") == before
+
+
+@pytest.mark.parametrize("remedy", ["set_fields", "pre_save"])
+def test_a_taken_key_can_be_given_by_the_policy(world: World, remedy: str) -> None:
+    def rename(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            row["code"] = "f2"
+
+    policy = (
+        Policy(set_fields={"testapp.Country.code": "f2"})
+        if remedy == "set_fields"
+        else Policy(hooks={"testapp.Country": {"pre_save": rename}})
+    )
+    result = import_archive(io.BytesIO(archive_of(world.extra["fr"])), pks="remap", policy=policy)
+    assert result.key_map["testapp.country"] == {"fr": "f2"}
+    assert m.Country.objects.get(pk="f2").name == "France"
 
 
 def test_sequences_continue_after_a_keep_import(world: World) -> None:

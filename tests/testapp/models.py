@@ -297,3 +297,7 @@ if django.VERSION >= (6, 1):
         """Outside every tree; the database clears its link when the book goes."""
 
         book = models.ForeignKey(Book, models.DB_SET_NULL, null=True, related_name="loans")
+
+
+# The second tree, in a module of its own.
+from tests.testapp.constructs import *  # noqa: E402, F403

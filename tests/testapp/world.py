@@ -12,6 +12,7 @@ import django
 from django.contrib.contenttypes.models import ContentType
 
 from . import models as m
+from .catalogues import build_catalogues
 
 
 @dataclass
@@ -147,6 +148,7 @@ def build_world(size: int = 1) -> World:
     left = m.Left.objects.create(left_value=9)
     chicken = _chicken_and_egg()
     world.extra.update(bottom=bottom, left=left, chicken=chicken, fr=fr)
+    world.extra["catalogue roots"] = build_catalogues()
     return world
 
 

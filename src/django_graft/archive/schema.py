@@ -17,6 +17,11 @@ def stored_fields(model: type[Model]) -> list[Field[Any, Any]]:
     return [f for f in model._meta.local_concrete_fields if f.column]
 
 
+def written_fields(model: type[Model]) -> list[Field[Any, Any]]:
+    """The stored fields an insert writes: all but the columns the database computes."""
+    return [f for f in stored_fields(model) if not getattr(f, "generated", False)]
+
+
 def describe_field(field: Field[Any, Any]) -> dict[str, Any]:
     info: dict[str, Any] = {"type": field.get_internal_type()}
     if field.primary_key:

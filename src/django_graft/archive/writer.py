@@ -4,11 +4,52 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
+
+from django_graft.exceptions import ArchiveError
 
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import dumps, utc_dumps
+
+
+def encode_records(records: Sequence[dict[str, Any]], encode: Callable[[Any], bytes]) -> bytearray:
+    """The records as JSON Lines; a value JSON cannot hold is an error naming its field.
+
+    Each encoded line is copied into one buffer and dropped at once: holding
+    thousands of orjson's results alive (as a join over them would) costs
+    more than encoding them.
+    """
+    buffer = bytearray()
+    try:
+        for record in records:
+            buffer += encode(record)
+            buffer += b"\n"
+    except TypeError:
+        raise _unencodable(records, encode) from None
+    return buffer
+
+
+def _unencodable(records: Sequence[dict[str, Any]], encode: Callable[[Any], bytes]) -> ArchiveError:
+    for record in records:
+        for name, value in record.get("fields", {}).items():
+            try:
+                encode(value)
+            except TypeError:
+                return ArchiveError(
+                    f"{record['model']} {record['pk']!r}: field '{name}' holds a value of type "
+                    f"{type(value).__name__}, which an archive cannot hold. Give the field a "
+                    "value_to_string() that returns text (as Django's serializers need), or "
+                    "mask it in the policy."
+                )
+        try:
+            encode(record["pk"])
+        except TypeError:
+            return ArchiveError(
+                f"{record['model']}: the primary key {record['pk']!r} is of type "
+                f"{type(record['pk']).__name__}, which an archive cannot hold."
+            )
+    raise AssertionError("a record failed to encode")  # pragma: no cover
 
 
 class ArchiveWriter:
@@ -62,15 +103,7 @@ class ArchiveWriter:
         With ``naive_utc``, naive datetimes in them are written as UTC.
         """
         if records:
-            encode = self._utc_dumps if naive_utc else dumps
-            # Each encoded line is copied into one buffer and dropped at once:
-            # holding thousands of orjson's results alive (as a join over
-            # them would) costs more than encoding them.
-            buffer = bytearray()
-            for record in records:
-                buffer += encode(record)
-                buffer += b"\n"
-            self._write(buffer)
+            self._write(encode_records(records, self._utc_dumps if naive_utc else dumps))
             self.counts[label] += len(records)
 
     def finish(self) -> str:

@@ -123,8 +123,13 @@ def import_contents(
     policy: Policy,
     signals: bool = False,
     ignore_missing_fields: bool = False,
+    needed_in_place: bool = False,
 ) -> ImportResult:
-    """Import an archive already verified and sorted per model; close it when done."""
+    """Import an archive already verified and sorted per model; close it when done.
+
+    With ``needed_in_place`` the archive was read from ``using`` itself (a
+    clone): its needed rows are the very rows at their keys.
+    """
     try:
         rows = sum(spool.count for spool in contents.spools.values())
         check_row_limit(rows, "The archive")
@@ -146,6 +151,7 @@ def import_contents(
                     on_conflict=on_conflict,
                     match=match_fields or {},
                     drift=drift,
+                    needed_in_place=needed_in_place,
                 )
                 plan = planner.plan()
                 result.warnings.extend(plan.warnings)

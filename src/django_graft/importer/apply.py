@@ -24,7 +24,7 @@ from django.db import connections
 from django.db.models import Model
 
 from django_graft import progress
-from django_graft.archive.schema import stored_fields
+from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.labels import model_label
@@ -54,11 +54,17 @@ class Writer:
         self.deferred = defaultdict(list)
         self._generic_targets: dict[Any, type[Model] | None] = {}
         self._writers: dict[type[Model], TableWriter | None] = {}
+        # {model: attnames other rows of the archive link to by to_field}
+        self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)
+        for mp in plan.order:
+            for link in links_of(mp.model)[0]:
+                if not link.via_pk:
+                    self._named_columns[link.target].add(link.target_attname)
 
     def write(self) -> None:
         for model_plan in self.plan.order:
-            if model_plan.new_keys != KEEP:
-                self.keys.pending[model_plan.model] = set(model_plan.create)
+            if model_plan.pending:
+                self.keys.pending[model_plan.model] = set(model_plan.pending)
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
             self._write_model(model_plan)
@@ -99,17 +105,24 @@ class Writer:
         model = mp.model
         columns = mp.decoder.decode_columns(records)
         later = self._map_links(mp, keys, columns)
+        named = {a: list(columns[a]) for a in self._named_columns.get(model, ()) if a in columns}
+        self._set_keys(mp, keys, columns)
         overrides = self.policy.overrides(model)
         if overrides:
             apply_overrides(columns, overrides, len(keys))
             later = [entry for entry in later if entry[1] not in overrides]
-        self._set_keys(mp, keys, columns)
         pre_save = self.policy.hook(model, "pre_save")
         if pre_save is not None:
             rows = rows_of(columns, len(keys))
             pre_save(rows)
             columns = columns_of(rows, list(columns))
         new_keys = self._insert(mp, columns, keys)
+        for attname, before in named.items():
+            # Links by to_field to these rows follow the values they were given.
+            changed = self.keys.values[model, attname]
+            changed.update(
+                (old, new) for old, new in zip(before, columns[attname], strict=True) if old != new
+            )
         pending = self.keys.pending.get(model)
         if pending is not None:
             pending.difference_update(keys)
@@ -139,7 +152,12 @@ class Writer:
         changes, pending = self.keys.changes, self.keys.pending
         later: list[Later] = []
         for link in links:
-            if not link.via_pk or link.primary_key:
+            if not link.via_pk:
+                renamed = self.keys.values.get((link.target, link.target_attname))
+                if renamed:
+                    columns[link.attname] = [renamed.get(v, v) for v in columns[link.attname]]
+                continue
+            if link.primary_key:
                 continue
             self._check_archived(mp, keys, link, columns[link.attname])
             moved, waiting = changes.get(link.target), pending.get(link.target)
@@ -234,7 +252,7 @@ class Writer:
 
     def _fields(self, mp: ModelPlan) -> list[Any]:
         pk = mp.model._meta.pk
-        return [f for f in stored_fields(mp.model) if not (mp.new_keys == RETURNING and f is pk)]
+        return [f for f in written_fields(mp.model) if not (mp.new_keys == RETURNING and f is pk)]
 
     def _insert(self, mp: ModelPlan, columns: Columns, keys: list[Any]) -> list[Any]:
         """Insert the rows (archive ``keys``); return their keys in the database, in order."""

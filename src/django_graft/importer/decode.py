@@ -20,9 +20,9 @@ from django.core.files.utils import validate_file_name
 from django.db.models import Field, Model
 
 from django_graft.archive.limits import check_depth
-from django_graft.archive.schema import stored_fields
+from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.fieldtypes import INTEGER_TYPES, converts_itself, stored_type
 
 #: Internal types whose values are lists or objects in the archive.
 CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
@@ -82,10 +82,12 @@ _PARSED = frozenset(
 
 def value_parser(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
     """Return the function that reads ``field``'s archive value, or ``None`` for as-is."""
+    to_python = field.to_python
+    if converts_itself(field):
+        return to_python  # what its value_to_string() wrote, as Django's deserializers read it
     kind = stored_type(field)
     if kind not in _PARSED:
         return None
-    to_python = field.to_python
     if kind == "DateTimeField":
         return _iso_parser(datetime.datetime, to_python, aware=settings.USE_TZ)
     if kind == "DateField":
@@ -155,14 +157,15 @@ class RowDecoder:
 
     Fields the archive lacks take the model's default; fields the model
     lacks are ignored (the schema check has already decided whether that
-    is allowed).
+    is allowed). Columns the database computes (``GeneratedField``) are never
+    written, so never decoded.
     """
 
     def __init__(self, model: type[Model], archive_fields: set[str] | None) -> None:
         self.model = model
         self.label = model._meta.label_lower
         composite = hasattr(model._meta.pk, "fields")
-        fields = [f for f in stored_fields(model) if composite or not f.primary_key]
+        fields = [f for f in written_fields(model) if composite or not f.primary_key]
         present = [f for f in fields if archive_fields is None or f.name in archive_fields]
         self.names = [f.name for f in present]
         self.attnames = [f.attname for f in present]

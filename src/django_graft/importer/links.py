@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignObject, Model
 
 from django_graft.archive.schema import stored_fields
 from django_graft.labels import concrete
@@ -26,6 +26,8 @@ class Link:
     #: Whether the column holds the target's primary key (else a ``to_field``).
     via_pk: bool
     primary_key: bool
+    #: The column of the target whose value the link holds.
+    target_attname: str = "pk"
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,47 @@ def links_of(model: type[Model]) -> tuple[tuple[Link, ...], tuple[GenericLink, .
                     f.null,
                     to_field.primary_key,
                     f.primary_key,
+                    to_field.attname,
                 )
             )
+    links.extend(_foreign_object_links(model))
     generics = []
     for private in model._meta.private_fields:
         if isinstance(private, GenericForeignKey):
             ct: Any = model._meta.get_field(private.ct_field)
             oid: Any = model._meta.get_field(private.fk_field)
+            if ct.model is not model:
+                continue  # declared on a multi-table parent, whose table holds it
             generics.append(
                 GenericLink(private.name, ct.name, ct.attname, oid.attname, oid, oid.null)
             )
     return tuple(links), tuple(generics)
+
+
+def _foreign_object_links(model: type[Model]) -> list[Link]:
+    """Plain columns that a ``ForeignObject`` reads as another model's primary key.
+
+    Such a column (``entry_key`` holding an Entry's key, say) must follow
+    that key when it changes, as a foreign key's column does. Columns that
+    are foreign keys themselves are links already, and a value matched
+    against other columns (a number within a catalogue) stays as it is.
+    """
+    found = []
+    for f in model._meta.local_fields:
+        if not isinstance(f, ForeignObject) or f.concrete:
+            continue
+        for local, remote in f.related_fields:
+            if local.is_relation or local.model is not model:
+                continue
+            target: Any = remote.model
+            if remote is not target._meta.pk:
+                continue
+            found.append(
+                Link(
+                    local.name, local.attname, concrete(target), local.null, True, local.primary_key
+                )
+            )
+    return found
 
 
 class KeyMaps:
@@ -81,6 +113,9 @@ class KeyMaps:
         self.using = using
         self.changes: defaultdict[type[Model], dict[Any, Any]] = defaultdict(dict)
         self.pending: defaultdict[type[Model], set[Any]] = defaultdict(set)
+        #: {(model, attname): {archive value: value written}}: the values of
+        #: columns that links name by ``to_field``, where the import changed them.
+        self.values: defaultdict[tuple[type[Model], str], dict[Any, Any]] = defaultdict(dict)
 
     def map(self, target: type[Model], key: Any) -> tuple[Any, bool]:
         """Return ``(key in the target, False)``, or ``(None, True)`` when it is pending."""

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_graft.fieldtypes import column_field
+
 #: Prepare one value for the database.
 Preparer = Callable[[Any], Any]
 
@@ -49,13 +51,6 @@ _READY: dict[type, frozenset[type]] = {
     models.BooleanField: frozenset({bool, _NONE}),
     models.FloatField: frozenset({float, _NONE}),
 }
-
-
-def column_field(field: Any) -> Any:
-    """The field whose values a column holds: a plain foreign key's target field."""
-    while type(field) in (models.ForeignKey, models.OneToOneField):
-        field = field.target_field
-    return field
 
 
 def preparer(field: Any, connection: BaseDatabaseWrapper) -> tuple[frozenset[type], Preparer]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django_graft.archive.jsonenc import dumps, loads, utc_dumps
+from django_graft.archive.writer import encode_records
 
 from .decode import key_decoder
 from .source import ArchiveContents, Sorter
@@ -43,15 +44,11 @@ class ArchiveSpooler:
         sorter = self._sorter
         spool = sorter._by_label.get(label) or sorter._new_spool(sorter._model(label, 0), label)
         encode = self._utc_dumps if naive_utc else dumps
-        buffer = bytearray()
-        for record in records:
-            buffer += encode(record)
-            buffer += b"\n"
-        spool.file.write(buffer)
+        spool.file.write(encode_records(records, encode))
         keys = [record["pk"] for record in records]
         if not (spool.integer_key and set(map(type, keys)) <= {int}):
             decode = key_decoder(spool.model)  # the keys as an archive would give them back
-            keys = [decode(loads(dumps(key))) for key in keys]
+            keys = [decode(loads(encode(key))) for key in keys]
         spool.seen.update(keys)
         roles = [record["role"] == "own" for record in records]
         spool.owned.extend(key for key, own in zip(keys, roles, strict=True) if own)

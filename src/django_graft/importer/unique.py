@@ -54,9 +54,19 @@ def unique_sets(model: type[Model]) -> list[tuple[Any, ...]]:
     return sets
 
 
-def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[Conflict]:
-    """Conflicts: created rows of ``plan`` whose unique values an existing row holds."""
+def taken_values(
+    plan: Any, keys: KeyMaps, policy: Policy, using: str, *, keys_kept: bool = False
+) -> list[Conflict]:
+    """Conflicts: created rows of ``plan`` whose unique values an existing row holds.
+
+    With ``keys_kept`` the rows keep their archive keys (their model cannot
+    make new ones), so the primary key is checked as one more unique set,
+    after the hooks that may change it.
+    """
     sets = unique_sets(plan.model)
+    pk: Any = plan.model._meta.pk
+    if keys_kept:
+        sets.append(tuple(getattr(pk, "fields", None) or [pk]))
     if not sets or not plan.create:
         return []
     wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
@@ -74,6 +84,8 @@ def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[C
             continue
         row_keys = [chunk_keys[i] for i in created]
         columns = plan.decoder.decode_columns([chunk[i] for i in created])
+        if keys_kept and not hasattr(pk, "fields"):
+            columns[pk.attname] = list(row_keys)  # as the writer gives them, before the hooks
         if overrides:
             apply_overrides(columns, overrides, len(row_keys))
         if pre_save is not None:
@@ -90,7 +102,7 @@ def taken_values(plan: Any, keys: KeyMaps, policy: Policy, using: str) -> list[C
                 Conflict(
                     plan.label,
                     values[value],
-                    ", ".join(f.name for f in fields),
+                    "pk" if _is_key(fields, pk) else ", ".join(f.name for f in fields),
                     value[0] if len(value) == 1 else value,
                     existing,
                 )
@@ -169,3 +181,8 @@ def _values(
         else:
             found[tuple(value)] = key
     return found
+
+
+def _is_key(fields: tuple[Any, ...], pk: Any) -> bool:
+    """Whether ``fields`` are the primary key ``pk`` (a composite one's parts)."""
+    return tuple(getattr(pk, "fields", None) or [pk]) == fields

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django
+from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
 from tests.testapp import catalogues
@@ -51,3 +55,26 @@ ROOT_NAMES = [
     *(["shelf (database cascade)", "book (database set null)"] if django.VERSION >= (6, 1) else []),
     *catalogues.ROOT_NAMES,
 ]  # fmt: skip
+
+
+def left_behind_by_django(root: Model) -> set[tuple[str, Any]]:
+    """Rows ``Model.delete()`` of ``root`` leaves pointing at a deleted row, and graft removes.
+
+    Deleting a multi-table child, Django deletes its parent rows but not the
+    rows the parents' ``GenericRelation`` fields reach: those are left with
+    a generic foreign key to a row that is gone. graft_delete removes them
+    with the parent row they belong to (see docs/operations.md).
+    """
+    found = set()
+    for parent in type(root)._meta.get_parent_list():
+        content_type = ContentType.objects.get_for_model(parent)
+        for f in parent._meta.private_fields:
+            if isinstance(f, GenericRelation) and f.model is parent:
+                related: Any = f.related_model
+                rows = related._base_manager.filter(
+                    **{f.content_type_field_name: content_type, f.object_id_field_name: root.pk}
+                )
+                found |= {
+                    (related._meta.label_lower, pk) for pk in rows.values_list("pk", flat=True)
+                }
+    return found

@@ -10,9 +10,10 @@ from django.db import connection, transaction
 from django.db.models import Model, ProtectedError, RestrictedError, signals
 
 from django_graft import DeleteBlocked, Policy, delete, import_archive
+from django_graft.exceptions import DeleteRefused
 from django_graft.labels import model_label
 from tests.queries import count_queries
-from tests.roots import ROOT_NAMES, roots_of
+from tests.roots import ROOT_NAMES, left_behind_by_django, roots_of
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant
@@ -84,6 +85,10 @@ def test_delete_does_what_django_does(world: World, name: str, with_signals: boo
     expected, expected_signals = django_delete(
         root, with_signals=with_signals, unchecked=name.startswith("chicken")
     )
+    for label, pk in left_behind_by_django(root):
+        expected[label] = [row for row in expected[label] if row[0] != pk]
+        if with_signals:
+            expected_signals += [(signal, label, pk, root.pk) for signal in ("pre", "post")]
     before = every_table()
     log = SignalLog()
     try:
@@ -97,7 +102,13 @@ def test_delete_does_what_django_does(world: World, name: str, with_signals: boo
         outcome = sorted((b.label, b.pk) for b in exc.blockers)
         assert every_table() == before
     assert outcome == expected
-    assert sorted(log.sent, key=repr) == expected_signals
+    assert sorted(log.sent, key=repr) == sorted(expected_signals, key=repr)
+
+
+def test_the_rows_django_leaves_behind_are_pinned(world: World) -> None:
+    car = roots_of(world)["car (inherited child)"]
+    left = left_behind_by_django(car)
+    assert left == {("testapp.comment", m.Comment.objects.get(text="on a vehicle").pk)}
 
 
 def test_the_report_counts_every_deleted_row(world: World) -> None:
@@ -349,3 +360,51 @@ def test_a_damaged_link_record_is_refused_by_name(
     with pytest.raises(ArchiveFormatError, match=message):
         import_archive(io.BytesIO(damaged))
     assert every_table() == before
+
+
+def refuse_entries(sender: Any, instance: Model, **kwargs: Any) -> None:
+    raise ProtectedError("entries are kept for the auditors", {instance})
+
+
+@pytest.mark.parametrize("signal", [signals.pre_delete, signals.post_delete])
+def test_a_receiver_that_refuses_is_named_with_its_row(world: World, signal: Any) -> None:
+    catalogue = roots_of(world)["catalogue"]
+    first = m.Entry.objects.filter(catalogue=catalogue).order_by("pk").first()
+    assert first is not None
+    before = every_table()
+    signal.connect(refuse_entries, sender=m.Entry)
+    try:
+        with pytest.raises(DeleteRefused) as info:
+            delete(catalogue)
+    finally:
+        signal.disconnect(refuse_entries, sender=m.Entry)
+    which = "pre_delete" if signal is signals.pre_delete else "post_delete"
+    assert str(info.value) == (
+        f"The {which} receiver tests.test_delete.refuse_entries refused the delete of "
+        f"testapp.entry {first.pk} (ProtectedError: entries are kept for the auditors). "
+        "Nothing was deleted."
+    )
+    assert every_table() == before
+
+
+def test_an_on_delete_function_that_refuses_is_named(world: World) -> None:
+    entry = roots_of(world)["entry with a hold"]
+    hold = m.Hold.objects.get(entry=entry)
+    with pytest.raises(DeleteBlocked) as info:
+        delete(entry)
+    assert [str(b) for b in info.value.blockers] == [
+        f"testapp.hold {hold.pk}: entry -> testapp.entry {entry.pk} "
+        "(on_delete=refuse_when_held refused: 1 hold(s) keep the entry)"
+    ]
+
+
+def test_an_on_delete_function_that_sets_a_value_is_followed(world: World) -> None:
+    catalogue = roots_of(world)["catalogue"]
+    hold = m.Hold.objects.get(entry__catalogue=catalogue)
+    preview = delete(catalogue, dry_run=True)
+    assert [
+        (u.label, u.action, u.rows) for u in preview.updates if u.label == "testapp.hold.entry"
+    ] == [("testapp.hold.entry", "refuse_when_held", [(hold.pk, hold.entry_id)])]
+    delete(catalogue)
+    hold.refresh_from_db()
+    assert hold.entry_id is None

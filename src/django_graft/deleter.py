@@ -27,7 +27,7 @@ from .collector import collect
 from .constraints import checked_at_end, checks_each_row
 from .deletearchive import write_verified
 from .driver import run_statement
-from .exceptions import DeleteBlocked, DeleteRefused, check_row_limit
+from .exceptions import DeleteBlocked, DeleteRefused, GraftError, check_row_limit
 from .exporter import ExportResult
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
@@ -173,7 +173,7 @@ def _run(
     origin = _origin(graph) if signalled else None
     for model, objs in signalled.items():
         for obj in objs:
-            signals.pre_delete.send(sender=model, instance=obj, using=using, origin=origin)
+            _send(signals.pre_delete, model, obj, using, origin)
     tables = outside.tables | {m._meta.db_table for m in order}
     guard: contextlib.AbstractContextManager[None]
     checks_off = False
@@ -209,7 +209,9 @@ def _detach_links_back(graph: Graph, order: list[type[Model]]) -> bool:
         for edge in edges_of(model):
             if edge.kind is not EdgeKind.FORWARD or edge.target is None:
                 continue
-            if not edge.fk.db_constraint or position.get(edge.target, len(order)) > i:
+            if not getattr(edge.fk, "db_constraint", False) or not edge.fk.concrete:
+                continue  # no constraint to trip over (a ForeignObject has no column)
+            if position.get(edge.target, len(order)) > i:
                 continue
             if not edge.nullable:
                 detachable = False
@@ -230,11 +232,45 @@ def _delete_in_order(
     deleted: dict[str, int] = {}
     progress.stage("deleting", sum(len(graph.owned[model]) for model in order))
     for model in order:
-        deleted[model_label(model)] = _delete_rows(model, graph.owned[model], using)
+        _delete_rows(model, graph.owned[model], using)
+        # Rows the database removed with others (DB_CASCADE) are gone too.
+        deleted[model_label(model)] = len(graph.owned[model])
         progress.advance(len(graph.owned[model]))
         for obj in signalled.get(model, ()):
-            signals.post_delete.send(sender=model, instance=obj, using=using, origin=origin)
+            _send(signals.post_delete, model, obj, using, origin)
     return deleted
+
+
+def _send(signal: Any, model: type[Model], obj: Model, using: str, origin: Any) -> None:
+    """Send a delete signal as Django does; a receiver that raises refuses the delete, by name."""
+    try:
+        signal.send(sender=model, instance=obj, using=using, origin=origin)
+    except GraftError:
+        raise
+    except Exception as exc:
+        which = "pre_delete" if signal is signals.pre_delete else "post_delete"
+        first = exc.args[0] if exc.args else ""
+        detail = first if isinstance(first, str) and first else str(exc)
+        raise DeleteRefused(
+            f"The {which} receiver {_receiver_of(exc)} refused the delete of "
+            f"{model_label(model)} {obj.pk!r} ({type(exc).__name__}: {detail}). Nothing was "
+            "deleted."
+        ) from exc
+
+
+def _receiver_of(exc: BaseException) -> str:
+    """The function a signal called that raised ``exc``: the frame after the dispatcher's."""
+    dispatcher = signals.pre_delete.send.__code__.co_filename
+    frame = exc.__traceback__
+    dispatching = False
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if dispatching and code.co_filename != dispatcher:
+            module = frame.tb_frame.f_globals.get("__name__", "?")
+            return f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
+        dispatching = dispatching or code.co_filename == dispatcher
+        frame = frame.tb_next
+    return "(unknown)"
 
 
 def _signalled(graph: Graph, order: list[type[Model]]) -> dict[type[Model], list[Model]]:

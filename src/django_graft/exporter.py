@@ -17,6 +17,7 @@ from .archive.writer import ArchiveWriter
 from .collector import collect
 from .exceptions import check_row_limit
 from .fetch import naive_means_utc
+from .fieldtypes import archived_key
 from .fixtures import GRAFT, export_format
 from .fixtures.writer import write_fixture
 from .gcpause import cyclic_gc_paused
@@ -60,7 +61,7 @@ def _header(graph: Graph) -> dict[str, Any]:
         "django": django.get_version(),
         "vendor": connections[graph.using].vendor,
         "roots": [
-            {"model": model_label(model), "pk": pk}
+            {"model": model_label(model), "pk": archived_key(model, pk)}
             for model, keys in graph.roots.items()
             for pk in keys
         ],

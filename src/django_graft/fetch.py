@@ -127,6 +127,9 @@ def fetch_rows(
     UTC are left naive rather than made aware one by one: for a caller that
     writes naive datetimes as UTC anyway, such as the archive encoder.
     """
+    if not queryset.query.order_by:
+        # Meta.ordering would only cost a sort (and can loop on its relations).
+        queryset = queryset.order_by()
     connection = connections[queryset.db]
     compiler: Any = queryset.query.get_compiler(using=queryset.db)
     try:

@@ -95,3 +95,11 @@ def as_text(field: Any) -> Callable[[Any], Any]:
         return to_string(SimpleNamespace(**{attname: value}))
 
     return encode
+
+
+def archived_key(model: Any, key: Any) -> Any:
+    """A primary key as an archive holds it: a list for a composite key, text for a custom type."""
+    pk = model._meta.pk
+    if hasattr(pk, "fields"):
+        return list(key)
+    return as_text(pk)(key) if converts_itself(pk) else key

@@ -167,7 +167,7 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
     owned = graph.owned.get(source, set())
     if action in ("CASCADE", "DB_CASCADE") and graph.policy.rule(edge) is Rule.OWN:
         return  # every row of the relation was collected with the tree
-    if action == "DO_NOTHING" and not fk.db_constraint:
+    if action == "DO_NOTHING" and not getattr(fk, "db_constraint", False):
         return  # Django leaves such rows pointing at the deleted keys; so does this
     outside.tables.add(source._meta.db_table)
     if action not in _KNOWN and not action.startswith("SET("):

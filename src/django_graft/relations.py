@@ -171,6 +171,8 @@ def edges_of(model: type[Model]) -> tuple[Edge, ...]:
         elif isinstance(f, GenericRelation):
             assert f.related_model is not None and not isinstance(f.related_model, str)
             target = concrete(f.related_model)
+            if not _has_fields(target, f.content_type_field_name, f.object_id_field_name):
+                continue  # a relation to a model without a generic foreign key (contenttypes.E004)
             edges.append(Edge(model, f.name, EdgeKind.GENERIC_REVERSE, target, generic=f))
     for rel in opts.get_fields(include_parents=False, include_hidden=True):
         if not (rel.auto_created and not rel.concrete):
@@ -184,6 +186,11 @@ def edges_of(model: type[Model]) -> tuple[Edge, ...]:
         target = concrete(fk.model)
         edges.append(Edge(model, name, EdgeKind.REVERSE, target, fk=fk, aliases=aliases))
     return tuple(edges)
+
+
+def _has_fields(model: type[Model], *names: str) -> bool:
+    known = {f.name for f in model._meta.get_fields()}
+    return all(name in known for name in names)
 
 
 def generic_columns(edge: Edge) -> tuple[str, str]:

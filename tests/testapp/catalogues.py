@@ -34,7 +34,9 @@ def build_catalogues() -> dict[str, Any]:
     )
     grades = [c.Grade.objects.create(value=value, name=f"grade {value}") for value in c.GRADES]
     c.Badge.objects.create(maker=acme, label="approved")
-    c.Comment.objects.create(target=roadster, text="on the vehicle of a car")
+    c.Comment.objects.create(target=roadster, text="on a car")
+    # On the vehicle part: Django leaves it behind when the car goes, graft_delete does not.
+    c.Comment.objects.create(target=c.Vehicle.objects.get(pk=roadster.pk), text="on a vehicle")
     needs = [
         {"colour": crimson, "maker": acme, "car": roadster, "registration": registration},
         {"colour": blue, "maker": zeta, "car": van, "region": south, "edition": editions[0]},

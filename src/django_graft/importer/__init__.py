@@ -207,6 +207,7 @@ def _report_plan(plan: Plan, result: ImportResult) -> None:
     for mp in plan.order:
         report = result.report(mp.label)
         report.created += len(mp.create)
+        report.created_needed += mp.created_needed
         report.matched += len(mp.matched)
         report.updated += len(mp.update)
         report.skipped += len(mp.skip)

@@ -21,7 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connections
-from django.db.models import Model
+from django.db.models import NOT_PROVIDED, Model
 
 from django_graft import progress
 from django_graft.archive.schema import stored_fields, written_fields
@@ -86,6 +86,7 @@ class Writer:
         report = self.result.report(mp.label)
         report.matched += len(mp.matched)
         report.skipped += len(mp.skip)
+        report.created_needed += mp.created_needed
         key_map = self.result.key_map.setdefault(mp.label, {})
         key_map.update(mp.matched)
         key_map.update((key, key) for key in mp.skip)
@@ -104,8 +105,10 @@ class Writer:
         """Insert one chunk of a model's new rows."""
         model = mp.model
         columns = mp.decoder.decode_columns(records)
-        later = self._map_links(mp, keys, columns)
+        # Values other rows name by to_field, as the archive has them (before
+        # this row's own links are mapped: such a value may be a link itself).
         named = {a: list(columns[a]) for a in self._named_columns.get(model, ()) if a in columns}
+        later = self._map_links(mp, keys, columns)
         self._set_keys(mp, keys, columns)
         overrides = self.policy.overrides(model)
         if overrides:
@@ -145,8 +148,9 @@ class Writer:
     def _map_links(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> list[Later]:
         """Point the rows' links at their targets' keys in the database.
 
-        A link to a row not written yet is written NULL; it is returned, to be
-        filled in once every row is in.
+        A link to a row not written yet is written NULL (or, where the column
+        cannot be NULL, with the archive's value, which the database checks
+        only at the end); it is returned, to be filled in once every row is in.
         """
         links, generics = links_of(mp.model)
         changes, pending = self.keys.changes, self.keys.pending
@@ -159,7 +163,8 @@ class Writer:
                 continue
             if link.primary_key:
                 continue
-            self._check_archived(mp, keys, link, columns[link.attname])
+            if link.enforced:
+                self._check_archived(mp, keys, link, columns[link.attname])
             moved, waiting = changes.get(link.target), pending.get(link.target)
             if not moved and not waiting:
                 continue  # keys stay as they are: nothing to do, row by row
@@ -168,9 +173,11 @@ class Writer:
             if not waiting:
                 columns[link.attname] = [get(value, value) for value in column]
                 continue
+            # A column that cannot be NULL holds the archive's value meanwhile.
+            stand_in = not link.nullable
             for i, value in enumerate(column):
                 if value in waiting:
-                    column[i] = None
+                    column[i] = value if stand_in else None
                     later.append((i, link.attname, link.target, value))
                 elif value is not None:
                     column[i] = get(value, value)
@@ -211,13 +218,9 @@ class Writer:
             key = pk.to_python(object_id)
             new, pending = self.keys.map(target, key)
             if pending:
-                if not generic.nullable:
-                    raise ImportRefused(
-                        f"{generic.name} points at a {target._meta.label} row written later, "
-                        "and its object id column cannot be NULL meanwhile. Import with "
-                        "--pks keep."
-                    )
-                object_ids[i] = None
+                # An object id that cannot be NULL keeps the archive's meanwhile.
+                if generic.nullable:
+                    object_ids[i] = None
                 later.append((i, generic.id_attname, target, key))
             elif new != key:
                 object_ids[i] = generic.id_field.to_python(new)
@@ -280,6 +283,12 @@ class Writer:
         fields = self._fields(mp)
         manager: Any = mp.model._base_manager.db_manager(self.using)
         returning = mp.new_keys == RETURNING
+        pk: Any = mp.model._meta.pk
+        if returning and not fields and _database_default(pk):
+            # A table of nothing but a key the database makes: Django writes the
+            # key's default expression itself (naming no column would write NULL).
+            fields = [pk]
+            rows = [{pk.attname: pk.get_default()} for _ in rows]
         bulk = not returning or self.connection.features.can_return_rows_from_bulk_insert
         keys: list[Any] = []
         for batch in chunked(rows, key_batch_size(self.connection, len(fields)) if bulk else 1):
@@ -394,6 +403,11 @@ class Writer:
             with self.connection.cursor() as cursor:
                 for sql in statements:
                     cursor.execute(sql)
+
+
+def _database_default(field: Any) -> bool:
+    """Whether ``field`` has a default the database computes (``db_default``)."""
+    return getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
 
 
 def _key_of(model: type[Model], values: dict[str, Any]) -> Any:

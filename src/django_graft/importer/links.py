@@ -28,6 +28,11 @@ class Link:
     primary_key: bool
     #: The column of the target whose value the link holds.
     target_attname: str = "pk"
+    #: Whether no two rows may hold the same value (a one-to-one).
+    unique: bool = False
+    #: Whether the database holds the link to an existing row (a foreign key
+    #: constraint); else it may name a row that is not there.
+    enforced: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ def links_of(model: type[Model]) -> tuple[tuple[Link, ...], tuple[GenericLink, .
                     to_field.primary_key,
                     f.primary_key,
                     to_field.attname,
+                    f.unique,
+                    bool(getattr(f, "db_constraint", False)),
                 )
             )
     links.extend(_foreign_object_links(model))
@@ -94,7 +101,13 @@ def _foreign_object_links(model: type[Model]) -> list[Link]:
                 continue
             found.append(
                 Link(
-                    local.name, local.attname, concrete(target), local.null, True, local.primary_key
+                    local.name,
+                    local.attname,
+                    concrete(target),
+                    local.null,
+                    True,
+                    local.primary_key,
+                    enforced=False,
                 )
             )
     return found

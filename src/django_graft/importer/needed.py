@@ -42,6 +42,7 @@ from django_graft.labels import model_label
 from django_graft.policy import Policy, Rule
 from django_graft.relations import EdgeKind, edges_of
 
+from .decode import rows_of
 from .links import KeyMaps, Link, links_of
 from .matching import (
     as_tuple,
@@ -172,11 +173,8 @@ class NeededRows:
                         None if value is None else self.keys.map(link.target, value)[0]
                         for value in columns[link.attname]
                     ]
-            names = list(columns)
-            for i, values in zip(wanted, zip(*columns.values(), strict=True), strict=True):
-                yield keys[i], dict(zip(names, values, strict=True))
-            if not columns:
-                yield from ((keys[i], {}) for i in wanted)
+            for i, values in zip(wanted, rows_of(columns, len(wanted)), strict=True):
+                yield keys[i], values
 
     def _found(self, state: NeededModel, found: dict[Any, Any]) -> None:
         for key, existing in found.items():
@@ -233,6 +231,10 @@ class NeededRows:
             for a in state.plan.decoder.attnames
             if a not in linked and a not in self._cleared(model)
         ]
+        if self.remap and not plain and not links and not generics:
+            # Nothing but a key to compare: any row at that key would do, so none does.
+            state.absent.update(records)
+            return
         read = [*plain, *(link.attname for link in links)]
         read += [a for g in generics for a in (g.ct_attname, g.id_attname)]
         existing = {

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import NOT_PROVIDED, Model, Value
 
 from django_graft.exceptions import ConflictError, ImportRefused
 from django_graft.fetch import rows_in
@@ -89,11 +89,19 @@ def _new_keys(model: type[Model], remap: bool) -> str:
         return PARENT
     if not remap:
         return KEEP
-    if getattr(pk, "db_returning", False):
+    if getattr(pk, "db_returning", False) and not _constant_default(pk):
         return RETURNING
-    if pk.has_default():
+    if pk.has_default() and callable(pk.default):  # a constant gives every row one key
         return DEFAULT
     return KEEP
+
+
+def _constant_default(field: Any) -> bool:
+    """Whether ``field``'s database default is one value for every row (it cannot make keys)."""
+    default = getattr(field, "db_default", NOT_PROVIDED)
+    if default is NOT_PROVIDED:
+        return False
+    return isinstance(default, Value) or not hasattr(default, "resolve_expression")
 
 
 class Planner:
@@ -253,17 +261,24 @@ class Planner:
             self.keys.pending[plan.model] = set(plan.pending)
 
     def _report_created(self, needed: NeededRows) -> None:
-        """Count the needed rows created anew, and say where match fields would help."""
+        """Count the needed rows created anew, and say where match fields would help.
+
+        That is where a row of the database sits at the key of a needed row
+        of a model that has neither natural key nor match fields, and
+        differs from it: an identical row would have been reused, but one
+        that differs only in a column that does not matter is not.
+        """
         for state in needed.states.values():
             plan = state.plan
             plan.created_needed = len(plan.create & state.absent)
-            if plan.created_needed and state.method == "identity" and self.remap:
+            differing = len(plan.create & state.taken)
+            if differing and state.method == "identity":
                 self.warnings.append(
-                    f"{plan.created_needed} needed {plan.label} row(s) were created anew: "
-                    f"no existing row is identical to them, and {plan.label} has no natural "
-                    "key and no match fields to find one by. To reuse existing rows, match "
-                    f"them: --match {plan.model._meta.label}:FIELD[,FIELD...] (or the "
-                    "policy's match)."
+                    f"{plan.label}: {differing} needed row(s) differ from the row at their "
+                    f"key in database '{self.using}' and are created anew; {plan.label} has "
+                    "no natural key and no match fields to find an existing row by. To reuse "
+                    f"existing rows, match them: --match {plan.model._meta.label}:FIELD[,FIELD...] "
+                    "(or the policy's match)."
                 )
 
     # -- unique values and cycles ------------------------------------------
@@ -272,26 +287,38 @@ class Planner:
         """Created rows whose unique values (or kept keys, in remap mode) are taken: conflicts."""
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
-            self.conflicts.extend(
-                taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
-            )
+            taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
+            if plan.model._meta.auto_created:
+                # A many-to-many link the database already has is that link.
+                for conflict in taken:
+                    plan.create.discard(conflict.pk)
+                    plan.pending.discard(conflict.pk)
+                    plan.matched[conflict.pk] = conflict.existing
+                continue
+            self.conflicts.extend(taken)
 
     def _check_cycles(self, plans: list[ModelPlan]) -> None:
-        """Refuse references to rows written later that cannot be written NULL first."""
+        """Refuse links to rows written later that no value can stand in for meanwhile.
+
+        Such a link is written with a stand-in and filled in once its target
+        is written (see :mod:`.apply`): NULL where the column takes it, else
+        the archive's own value, which the database checks only at the end.
+        A unique column cannot take stand-ins: two rows could share one.
+        """
         position = {plan.model: i for i, plan in enumerate(plans)}
         renumbered = {plan.model for plan in plans if plan.pending}
         blocked = []
         for i, plan in enumerate(plans):
             for link in links_of(plan.model)[0]:
                 later = position.get(link.target, -1) >= i
-                if not later or link.nullable:
+                if not later or link.nullable or not link.unique or link.primary_key:
                     continue
                 if link.target in renumbered:
                     blocked.append(f"{plan.label}.{link.name} -> {model_label(link.target)}")
         if blocked:
             shown = "\n  ".join(blocked)
             raise ImportRefused(
-                "These foreign keys form a cycle with no nullable column to break it, so "
+                "These one-to-one links form a cycle with no nullable column to break it, so "
                 f"their rows cannot be written in any order:\n  {shown}\n"
                 "Import with --pks keep (the database checks the keys at commit), or make "
                 "one of the columns nullable."

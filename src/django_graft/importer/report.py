@@ -16,6 +16,8 @@ class ModelReport:
     updated: int = 0
     skipped: int = 0
     conflicts: int = 0
+    #: Of ``created``: needed rows that no existing row matched, created anew.
+    created_needed: int = 0
 
     @property
     def total(self) -> int:
@@ -80,6 +82,11 @@ class ImportResult:
         width = max([len(header[0]), *(len(r[0]) for r in rows)])
         lines = [f"{header[0]:<{width}}  " + "  ".join(f"{h:>9}" for h in header[1:])]
         lines += [f"{r[0]:<{width}}  " + "  ".join(f"{n:>9}" for n in r[1:]) for r in rows]
+        anew = [(r.label, r.created_needed) for r in self.models.values() if r.created_needed]
+        if anew:
+            verb = "Would create" if self.dry_run else "Created"
+            counts = ", ".join(f"{label} {n}" for label, n in sorted(anew))
+            lines.append(f"{verb} needed rows no existing row matched: {counts}.")
         if self.relinked:
             verb = "Would put back" if self.dry_run else "Put back"
             counts = ", ".join(f"{label} {n}" for label, n in sorted(self.relinked.items()))

@@ -47,7 +47,7 @@ def serialized(model: type[Model], objs: Iterable[Model]) -> dict[Any, dict[str,
 
 
 def _key(model: type[Model], value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else model._meta.pk.to_python(value)  # type: ignore[union-attr]
+    return tuple(value) if isinstance(value, list) else model._meta.pk.to_python(value)
 
 
 def snapshot(using: str) -> Snapshot:
@@ -61,7 +61,7 @@ def snapshot(using: str) -> Snapshot:
 
 
 def _natural(obj: Model) -> Any:
-    return obj.natural_key() if hasattr(obj, "natural_key") else None  # type: ignore[attr-defined]
+    return obj.natural_key() if hasattr(obj, "natural_key") else None
 
 
 class Verifier:
@@ -90,17 +90,17 @@ class Verifier:
         """Return every way in which the target does not hold the tree; empty when it does."""
         after = snapshot(self.target)
         created: dict[str, set[Any]] = defaultdict(set)
-        for role, rows in (("owned", owned), ("needed", needed)):
-            for model, keys in rows.items():
+        for role, tree in (("owned", owned), ("needed", needed)):
+            for model, keys in tree.items():
                 if model in REFERENCES:
                     continue
                 created[label(model)] |= self._check_model(model, keys, role, before, after)
-        for name, rows in before.items():
-            for key, fields in rows.items():
+        for name, was in before.items():
+            for key, fields in was.items():
                 if after[name].get(key) != fields:
                     self.problems.append(f"{name} {key!r} was in the target and changed")
-        for name, rows in after.items():
-            extra = set(rows) - set(before[name]) - created[name]
+        for name, now in after.items():
+            extra = set(now) - set(before[name]) - created[name]
             if extra:
                 self.problems.append(f"{name}: rows {sorted(extra, key=repr)} appeared unasked")
         return self.problems
@@ -168,7 +168,7 @@ class Verifier:
                 continue
             through: Any = f.remote_field.through
             if many and through._meta.auto_created:
-                values = [self.image(f.related_model, v) for v in expected[f.name]]  # type: ignore[arg-type]
+                values = [self.image(f.related_model, v) for v in expected[f.name]]
                 expected[f.name] = sorted(values, key=repr)
                 target = {**target, f.name: sorted(target[f.name], key=repr)}
             else:  # an explicit through model's rows are rows of their own
@@ -226,7 +226,7 @@ def _pointed(model: type[Model], column: Any) -> type[Model]:
         if isinstance(f, models.ForeignObject) and not f.concrete:
             for local, remote in f.related_fields:
                 if local is column:
-                    return remote.model  # type: ignore[no-any-return]
+                    return remote.model
     raise AssertionError(column)
 
 

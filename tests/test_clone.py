@@ -10,7 +10,7 @@ from django.db.models import Model
 
 from django_graft import Policy, clone, collect
 from django_graft.archive.schema import stored_fields
-from django_graft.exceptions import ConflictError, CrossLinkError, ImportRefused, PolicyError
+from django_graft.exceptions import ConflictError, CrossLinkError, PolicyError
 from django_graft.labels import model_label
 from tests.importer.tables import table
 from tests.queries import count_queries

@@ -8,7 +8,7 @@ from django.db import connections, transaction
 from django.db.models import Model
 
 from django_graft import Policy, import_archive
-from django_graft.exceptions import ConflictError, ImportRefused, UnresolvedReference
+from django_graft.exceptions import ConflictError, UnresolvedReference
 from django_graft.labels import model_label
 from tests.importer.tables import archive_of, archived_keys, new_keys, table
 from tests.queries import count_queries
@@ -142,7 +142,8 @@ def test_a_cycle_without_nullable_column_is_remapped_with_stand_ins(world: World
         m.Chicken.objects.using("other").create(pk=chicken.pk, egg_id=chicken.egg_id)
         m.Egg.objects.using("other").create(pk=chicken.egg_id, chicken_id=chicken.pk)
     result = import_archive(io.BytesIO(archive_of(chicken)), using="other", pks="remap")
-    new_chicken = m.Chicken.objects.using("other").get(pk=result.key_map["testapp.chicken"][chicken.pk])
+    chickens = m.Chicken.objects.using("other")
+    new_chicken = chickens.get(pk=result.key_map["testapp.chicken"][chicken.pk])
     new_egg = result.key_map["testapp.egg"][chicken.egg_id]
     assert new_chicken.egg_id == new_egg != chicken.egg_id
     assert m.Egg.objects.using("other").get(pk=new_egg).chicken_id == new_chicken.pk

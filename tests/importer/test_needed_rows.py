@@ -24,7 +24,8 @@ def archive_of(root: Model) -> bytes:
 
 def entry_needing(colour: m.Colour, **needs: Any) -> m.Entry:
     catalogue = m.Catalogue.objects.create(name="solo")
-    return m.Entry.objects.create(catalogue=catalogue, number=1, colour=colour, **needs)
+    entry: m.Entry = m.Entry.objects.create(catalogue=catalogue, number=1, colour=colour, **needs)
+    return entry
 
 
 def at_same_key(model: type[Model], source: Model, **values: Any) -> Any:

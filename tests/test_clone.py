@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+import decimal
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -130,6 +132,29 @@ def test_unique_values_are_named_before_anything_is_written(world: World) -> Non
         clone(world.org)
     assert "--set app.Model.field=VALUE" in str(info.value)
     assert every_table() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [
+        ("region (text key)", "testapp.Region.code", "west"),
+        ("edition (date key)", "testapp.Edition.day", datetime.date(2030, 1, 1)),
+        (
+            "release (datetime key)",
+            "testapp.Release.at",
+            datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc),
+        ),
+        ("grade (decimal key)", "testapp.Grade.value", decimal.Decimal("9.25")),
+    ],
+)
+def test_a_key_the_model_cannot_make_is_given_by_set_fields(
+    world: World, name: str, field: str, value: Any
+) -> None:
+    root = roots_of(world)[name]
+    result = clone(root, set_fields={field: value})
+    assert result.roots[0].pk == value
+    assert result.copy_of(root).pk == value
+    assert type(root)._base_manager.filter(pk=root.pk).exists()
 
 
 def test_set_fields_and_policy_overrides(world: World) -> None:

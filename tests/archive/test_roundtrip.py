@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fractions
 import gzip
 import io
 import sys
@@ -11,10 +12,10 @@ from django.db import connection
 from django.db.models import Model
 from django.test import override_settings
 
-from django_graft import export
+from django_graft import Policy, export
 from django_graft.archive.reader import read_archive
 from django_graft.archive.schema import describe_model
-from django_graft.exceptions import ArchiveFormatError
+from django_graft.exceptions import ArchiveError, ArchiveFormatError
 from django_graft.labels import resolve_model
 from tests.queries import count_queries
 from tests.testapp import models as m
@@ -200,3 +201,29 @@ def test_export_query_count_does_not_grow(
 ) -> None:
     small, big = small_and_big
     assert count_queries(lambda: archive_of(small)) == count_queries(lambda: archive_of(big))
+
+
+def test_custom_field_types_are_written_as_their_serializers_write_them(world: World) -> None:
+    entry = m.Entry.objects.order_by("pk").first()
+    assert entry is not None
+    data, _ = archive_of(entry)
+    (record,) = [
+        r for r in records(data) if r.get("model") == "testapp.entry" and r["pk"] == entry.pk
+    ]
+    assert record["fields"]["words"] == "alpha,n0"  # value_to_string() of a list
+    assert record["fields"]["share"] == "1/3"  # str() of a Fraction
+    share: Any = m.Entry._meta.get_field("share")
+    assert share.to_python(record["fields"]["share"]) == entry.share
+
+
+def test_a_value_an_archive_cannot_hold_is_named(world: World) -> None:
+    entry = m.Entry.objects.order_by("pk").first()
+    assert entry is not None
+    policy = Policy(mask={"testapp.Entry.number": lambda value: fractions.Fraction(value, 3)})
+    with pytest.raises(ArchiveError) as info:
+        archive_of(entry, policy=policy)
+    assert str(info.value) == (
+        f"testapp.entry {entry.pk}: field 'number' holds a value of type Fraction, which an "
+        "archive cannot hold. Give the field a value_to_string() that returns text (as "
+        "Django's serializers need), or mask it in the policy."
+    )

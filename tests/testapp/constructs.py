@@ -6,8 +6,8 @@ outside the tree, one of every kind that is hard to bring across:
 * a Colour: no natural key, nothing unique, and a link to another Colour,
   so only an identical row at the same key is a match;
 * a Maker: a natural key, and a link of its own (to a Colour);
-* a Car: a multi-table-inheritance child of Vehicle, with a Registration
-  whose primary key is a one-to-one to the car;
+* a Car: a multi-table-inheritance child of Vehicle (as Truck is), with a
+  Registration whose primary key is a one-to-one to the car;
 * a Region: a string primary key with no default;
 * an Edition, a Release and a Grade: date, datetime and decimal primary keys.
 
@@ -102,6 +102,12 @@ class Vehicle(models.Model):
 
 class Car(Vehicle):
     doors = models.IntegerField(default=4)
+
+
+class Truck(Vehicle):
+    """Another child of Vehicle: a vehicle row may have both parts."""
+
+    load = models.IntegerField(default=0)
 
 
 class Registration(models.Model):

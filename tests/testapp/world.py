@@ -158,6 +158,7 @@ def _chicken_and_egg() -> m.Chicken:
     PostgreSQL and SQLite check the keys at commit; MariaDB checks each row at
     once, so its checks are off while the two rows are written.
     """
+    from django.core.management.color import no_style
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.constraint_checks_disabled():
@@ -170,5 +171,10 @@ def _chicken_and_egg() -> m.Chicken:
         egg_pk = (m.Egg.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         m.Chicken.objects.bulk_create([m.Chicken(pk=chicken_pk, egg_id=egg_pk, name="hen")])
         m.Egg.objects.bulk_create([m.Egg(pk=egg_pk, chicken_id=chicken_pk)])
+        # Keys given by hand leave PostgreSQL's sequences behind: move them on, as
+        # loaddata does, so the next rows the database numbers do not collide.
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [m.Chicken, m.Egg]):
+                cursor.execute(sql)
     chicken: m.Chicken = m.Chicken.objects.get(pk=chicken_pk)
     return chicken

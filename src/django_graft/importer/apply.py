@@ -31,8 +31,8 @@ from django_graft.labels import model_label
 
 from .decode import Columns, apply_overrides, columns_of, reason, rows_of
 from .insert import TableWriter, writer_for
-from .links import GenericLink, KeyMaps, Link, links_of
-from .plan import CHUNK, DEFAULT, KEEP, PARENT, RETURNING, ModelPlan, Plan
+from .links import DEFAULT, KEEP, PARENT, RETURNING, GenericLink, KeyMaps, Link, links_of
+from .plan import CHUNK, ModelPlan, Plan
 from .report import ImportResult
 
 #: A link written NULL for now: (row's index in its chunk, column attname,

@@ -14,6 +14,11 @@ from django.db.models import Field, ForeignObject, Model
 from django_graft.archive.schema import stored_fields
 from django_graft.labels import concrete
 
+#: How a model's created rows get their keys: the archive's, the database's
+#: (returned by the insert), the primary key's default, or the key of the
+#: row the primary key links to (a multi-table parent, a one-to-one).
+KEEP, RETURNING, DEFAULT, PARENT = "keep", "returning", "default", "parent"
+
 
 @dataclass(frozen=True)
 class Link:

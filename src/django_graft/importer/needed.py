@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
@@ -43,7 +43,7 @@ from django_graft.policy import Policy, Rule
 from django_graft.relations import EdgeKind, edges_of
 
 from .decode import rows_of
-from .links import KeyMaps, Link, links_of
+from .links import KEEP, KeyMaps, Link, links_of
 from .matching import (
     as_tuple,
     find_by_fields,
@@ -54,6 +54,9 @@ from .matching import (
 from .relink import linked_columns
 from .report import Conflict
 from .source import ArchiveContents
+
+if TYPE_CHECKING:
+    from .plan import ModelPlan
 
 #: Records decoded per step.
 CHUNK = 2_000
@@ -80,7 +83,7 @@ Dependency = tuple[type[Model], Any, Any]
 class NeededModel:
     """The needed rows of one model, and what has been decided about them."""
 
-    plan: Any  # ModelPlan; typed loosely to keep plan.py free to import this module
+    plan: ModelPlan
     #: How its rows are matched: "fields", "natural" or "identity".
     method: str
     #: {archive key: existing key}, matched by fields or natural key (or as part of
@@ -97,7 +100,7 @@ class NeededModel:
 
     @property
     def model(self) -> type[Model]:
-        return self.plan.model  # type: ignore[no-any-return]
+        return self.plan.model
 
 
 class NeededRows:
@@ -112,7 +115,7 @@ class NeededRows:
         *,
         remap: bool,
         match: Mapping[type[Model], Sequence[str]],
-        plans: Mapping[type[Model], Any],
+        plans: Mapping[type[Model], ModelPlan],
         in_place: bool = False,
     ) -> None:
         self.contents = contents
@@ -131,7 +134,7 @@ class NeededRows:
 
     # -- first pass: one model at a time, in dependency order -------------------
 
-    def match_model(self, plan: Any) -> None:
+    def match_model(self, plan: ModelPlan) -> None:
         """Match the needed rows of one model as far as its own values tell."""
         if not plan.spool.needed:
             return
@@ -143,7 +146,7 @@ class NeededRows:
         if self.in_place:
             state.strong.update((key, key) for key in plan.spool.needed)
         elif fields:
-            attnames = [model._meta.get_field(f).attname for f in fields]
+            attnames = [model._meta.get_field(f).attname for f in fields]  # type: ignore[union-attr]
             rows = {key: tuple(v[a] for a in attnames) for key, v in self._records(plan)}
             found = find_by_fields(model, fields, rows.values(), self.using)
             self._found(state, {key: found.get(values) for key, values in rows.items()})
@@ -151,10 +154,12 @@ class NeededRows:
             self._match_natural(state)
         else:
             self._match_identity(state)
-        if plan.new_keys != "keep":
+        if plan.new_keys != KEEP:
             self.keys.pending[model].update(state.absent)
 
-    def _records(self, plan: Any, *, mapped: bool = True) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def _records(
+        self, plan: ModelPlan, *, mapped: bool = True
+    ) -> Iterator[tuple[Any, dict[str, Any]]]:
         """``(key, values)`` of the model's needed rows; with ``mapped``, links point at images.
 
         A link to a row whose image is not known yet reads ``None``.
@@ -313,11 +318,11 @@ class NeededRows:
         mapped, pending = self.keys.map(model, key)
         return NEW if pending else mapped
 
-    def _created_image(self, plan: Any, key: Any) -> Any:
+    def _created_image(self, plan: ModelPlan, key: Any) -> Any:
         link = _key_link(plan.model)
         if link is not None:  # keyed by the row it links to, whatever the mode
             return self.image(link.target, key)
-        return key if plan.new_keys == "keep" else NEW
+        return key if plan.new_keys == KEEP else NEW
 
     # -- settling ----------------------------------------------------------------
 
@@ -359,7 +364,7 @@ class NeededRows:
         del state.candidates[key]
         state.absent.add(key)
         state.taken.add(key)
-        if state.plan.new_keys != "keep":
+        if state.plan.new_keys != KEEP:
             self.keys.pending[state.model].add(key)
 
     def _follow_keys(self) -> list[tuple[NeededModel, Any]]:
@@ -446,7 +451,7 @@ class NeededRows:
                 self.keys.changes[model][key] = existing
         plan.matched.update((key, key) for key in state.candidates)
         absent = state.absent
-        if state.key_link is None and plan.new_keys == "keep" and not self.remap:
+        if state.key_link is None and plan.new_keys == KEEP and not self.remap:
             # Keys kept: a different row at the same key is a conflict.
             unknown = [key for key in absent if key not in state.taken]
             self._read_existence(model, unknown)
@@ -459,7 +464,7 @@ class NeededRows:
         # Rows keyed by a link are checked with the owned ones (check_linked_keys).
         plan.create.update(absent)
 
-    def check_linked_keys(self, plans: Sequence[Any], collide: Collide) -> None:
+    def check_linked_keys(self, plans: Sequence[ModelPlan], collide: Collide) -> None:
         """Rows keyed by a one-to-one take the key of their target's image: it must be free.
 
         Each such row to create gets that key now where it is known (its

@@ -24,16 +24,13 @@ from django_graft.policy import Policy
 
 from .decode import RowDecoder
 from .drift import Drift
-from .links import KeyMaps, links_of
+from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from .needed import NEW, NeededRows
 from .relink import LinkPlan, plan_links
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references
 from .source import ArchiveContents, ModelSpool
 from .unique import taken_values
-
-#: How a model's created rows get their keys.
-KEEP, RETURNING, DEFAULT, PARENT = "keep", "returning", "default", "parent"
 
 #: Records decoded per step while planning.
 CHUNK = 2_000

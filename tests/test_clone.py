@@ -48,9 +48,13 @@ def _renamed(field: Any, renamed: dict[str, Any]) -> bool:
 def expected_copy(model: type[Model], keys: set[Any], key_map: Any, renamed: dict[str, Any]) -> Any:
     """The original rows as their copies should read: keys mapped, renamed columns suffixed."""
     attnames = [f.attname for f in stored_fields(model)]
-    suffixed = {attnames.index(f.attname) for f in stored_fields(model) if _renamed(f, renamed)}
+    suffixed = {
+        attnames.index(f.attname)
+        for f in stored_fields(model)
+        if _renamed(f, renamed) and not f.primary_key  # a key is mapped already
+    }
     return {
-        key: tuple(f"{v}-copy" if i in suffixed else v for i, v in enumerate(row))
+        key: tuple(f"{v}-copy" if i in suffixed and v is not None else v for i, v in enumerate(row))
         for key, row in table(model, keys, "default", key_map).items()
     }
 
@@ -61,6 +65,7 @@ REPEATS = {
     "profile": "person",  # a unique one-to-one
     "badge (unique one-to-one)": "maker",
     "registration (one-to-one key)": "car",  # a one-to-one key: the car has its registration
+    "licence (key by to_field)": "maker",  # the same, by the maker's code
     "entry (foreign objects point at it)": "catalogue, number",
     "entry with a hold": "catalogue, number",
     # Keys a model cannot make are kept, and are taken by the originals.

@@ -416,6 +416,7 @@ def test_a_parent_goes_with_all_its_children(world: World) -> None:
     car = roots_of(world)["car (inherited child)"]
     truck = m.Truck(vehicle_ptr_id=car.pk, name="roadster", load=3)
     truck.save_base(raw=True)
+
     def django_deletes() -> None:
         with transaction.atomic():
             fresh(car).delete()

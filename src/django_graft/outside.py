@@ -34,6 +34,7 @@ from django.db.models import Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector as DjangoCollector
 
 from .batching import chunked, key_batch_size, sorted_keys
+from .exceptions import DeleteRefused, GraftError
 from .fetch import rows_in, rows_where
 from .graph import Graph
 from .keyfilter import filter_in
@@ -249,6 +250,13 @@ def _ask_handler(
                 Blocker(label, obj.pk, fk.name, target, values.get(obj.pk), why) for obj in refused
             )
             continue
+        except GraftError:
+            raise
+        except Exception as exc:
+            raise DeleteRefused(
+                f"The on_delete function {name} of {label}.{fk.name} failed on rows pointing "
+                f"at {target} ({type(exc).__name__}: {exc}). Nothing was deleted."
+            ) from exc
         for (changed, value), groups in collector.field_updates.items():
             for obj_pk in _keys_of(groups):
                 if obj_pk in owned:

@@ -6,10 +6,12 @@ import io
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.db.models import Model
 
 from django_graft import export, import_archive
 from django_graft.exceptions import ConflictError
+from tests.queries import count_queries
 from tests.testapp import models as m
 from tests.testapp.world import World
 
@@ -159,3 +161,36 @@ def test_a_row_keyed_by_a_one_to_one_takes_its_targets_key(world: World) -> None
     new_car = result.key_map["testapp.car"][car.pk]
     assert result.key_map["testapp.registration"][car.pk] == new_car
     assert m.Registration.objects.using("other").get(pk=new_car).plate == "XY-1"
+
+
+def catalogue_of(size: int) -> m.Catalogue:
+    """A catalogue whose entries need ``size`` colours, makers, cars and registrations."""
+    catalogue: m.Catalogue = m.Catalogue.objects.create(name=f"of {size}")
+    for n in range(size):
+        colour = m.Colour.objects.create(name=f"c{n}")
+        shade = m.Colour.objects.create(name=f"s{n}", base=colour)
+        maker = m.Maker.objects.create(code=f"{size}-{n}", colour=shade)
+        car = m.Car.objects.create(name=f"car{n}", maker=maker)
+        registration = m.Registration.objects.create(car=car, plate=f"P{n}")
+        m.Entry.objects.create(
+            catalogue=catalogue, number=n, colour=shade, maker=maker, registration=registration
+        )
+        # The target holds a row at each of their keys: the same, or another.
+        for row in (colour, shade, car):
+            model = type(row)
+            at_same_key(model, row, name=row.name if n % 2 else f"other {row.name}")
+    return catalogue
+
+
+def imported_queries(root: Model) -> int:
+    data = archive_of(root)
+    with transaction.atomic(using="other"):
+        queries = count_queries(
+            lambda: import_archive(io.BytesIO(data), using="other", pks="remap"), using="other"
+        )
+        transaction.set_rollback(True, using="other")
+    return queries
+
+
+def test_matching_needed_rows_costs_no_query_per_row(world: World) -> None:
+    assert imported_queries(catalogue_of(2)) == imported_queries(catalogue_of(40))

@@ -77,7 +77,12 @@ def _other_values(rows: dict[type[Model], dict[Any, dict[str, Any]]]) -> None:
         ]
         for values in by_key.values():
             for f in links:
-                values[f.name] = renamed[f.target_field].get(values[f.name], values[f.name])
+                if not f.primary_key:
+                    values[f.name] = renamed[f.target_field].get(values[f.name], values[f.name])
+        for f in links:
+            if f.primary_key:  # a key that is a link by to_field follows too
+                named = renamed[f.target_field]
+                rows[model] = {named.get(key, key): values for key, values in by_key.items()}
 
 
 @pytest.fixture

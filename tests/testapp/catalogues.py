@@ -34,6 +34,7 @@ def build_catalogues() -> dict[str, Any]:
     )
     grades = [c.Grade.objects.create(value=value, name=f"grade {value}") for value in c.GRADES]
     c.Badge.objects.create(maker=acme, label="approved")
+    licence = c.Licence.objects.create(maker=acme, number="L-1")
     c.Comment.objects.create(target=roadster, text="on a car")
     # On the vehicle part: Django leaves it behind when the car goes, graft_delete does not.
     c.Comment.objects.create(target=c.Vehicle.objects.get(pk=roadster.pk), text="on a vehicle")
@@ -91,6 +92,12 @@ def build_catalogues() -> dict[str, Any]:
         "section (to_field target)": c.Section.objects.first(),
         "badge (unique one-to-one)": c.Badge.objects.first(),
     }
+    roots["licence (key by to_field)"] = licence
+    hybrid = c.Hybrid.objects.create(power=100, shape="round", seats=2)
+    roots["garage (needs a two-parent object)"] = c.Garage.objects.create(hybrid=hybrid)
+    top = c.Label.objects.create(code="top")
+    c.Label.objects.create(code="leaf", parent=top)
+    roots["label (self link by to_field)"] = top
     if django.VERSION >= (5, 0):
         roots["measure (generated column, database key)"] = c.Measure.objects.first()
     if django.VERSION >= (5, 2):
@@ -105,6 +112,8 @@ ROOT_NAMES = [
     "edition (date key)", "release (datetime key)", "grade (decimal key)",
     "sticker (abstract generic key)", "reply (inherited generic key)",
     "section (to_field target)", "badge (unique one-to-one)",
+    "garage (needs a two-parent object)", "label (self link by to_field)",
+    "licence (key by to_field)",
     *(["measure (generated column, database key)"] if django.VERSION >= (5, 0) else []),
     *(["lot (composite key)"] if django.VERSION >= (5, 2) else []),
 ]  # fmt: skip

@@ -17,9 +17,12 @@ key); Stickers carry a generic foreign key declared on an abstract parent,
 Replies one declared on a multi-table parent (Comment), and a Catalogue
 reaches its Replies through a ``GenericRelation``; Vehicles have Comments,
 which Django leaves behind when only the Car part of a vehicle is deleted.
-Sections are linked to by ``to_field``; a Badge is a unique one-to-one to
-a Maker. Entries hold values of custom field types. Where Django has them:
-a ``GeneratedField``, and a primary key the database makes (``db_default``).
+Sections are linked to by ``to_field``, Labels by a self link by
+``to_field``; a Badge is a unique one-to-one to a Maker. A Hybrid has two
+multi-table parents of its own (Engine and Body); Hen and Nest are a cycle
+with no nullable column whose links are in unique sets. Entries hold values
+of custom field types. Where Django has them: a ``GeneratedField``, and a
+primary key the database makes (``db_default``).
 """
 
 from __future__ import annotations
@@ -229,6 +232,15 @@ class Placement(models.Model):
     entry = models.ForeignKey(Entry, models.CASCADE, related_name="placements")
 
 
+class Licence(models.Model):
+    """Keyed by a one-to-one to a maker's code: a key that is a link by ``to_field``."""
+
+    maker = models.OneToOneField(
+        Maker, models.CASCADE, to_field="code", primary_key=True, related_name="licence"
+    )
+    number = models.CharField(max_length=20, default="")
+
+
 class Badge(models.Model):
     """A unique one-to-one to a needed row: a copy cannot point at the same maker."""
 
@@ -249,6 +261,56 @@ class Hold(models.Model):
 
     entry = models.ForeignKey(Entry, refuse_when_held, null=True, related_name="holds")
     held = models.BooleanField(default=True)
+
+
+class Hen(models.Model):
+    """A cycle with no nullable column, each side in a unique set with its link."""
+
+    nest = models.ForeignKey("Nest", models.CASCADE, related_name="+")
+    name = models.CharField(max_length=20)
+
+    class Meta:
+        unique_together = [("nest", "name")]
+
+
+class Nest(models.Model):
+    hen = models.ForeignKey(Hen, models.CASCADE, related_name="nests")
+    label = models.CharField(max_length=20, default="")
+
+    class Meta:
+        unique_together = [("hen", "label")]
+
+
+class Engine(models.Model):
+    engine_id = models.AutoField(primary_key=True)
+    power = models.IntegerField(default=0)
+
+
+class Body(models.Model):
+    body_id = models.AutoField(primary_key=True)
+    shape = models.CharField(max_length=20, default="")
+
+
+class Hybrid(Engine, Body):
+    """Two parents with tables of their own and no common ancestor."""
+
+    seats = models.IntegerField(default=4)
+
+
+class Garage(models.Model):
+    """Needs a Hybrid: an object of three rows, two of them parents."""
+
+    hybrid = models.ForeignKey(Hybrid, models.PROTECT, related_name="+")
+    name = models.CharField(max_length=20, default="")
+
+
+class Label(models.Model):
+    """A self link by ``to_field``: a renamed code carries its children along."""
+
+    code = models.CharField(max_length=30, unique=True)
+    parent = models.ForeignKey(
+        "self", models.CASCADE, to_field="code", null=True, related_name="children"
+    )
 
 
 GRADES = (decimal.Decimal("1.50"), decimal.Decimal("2.75"))

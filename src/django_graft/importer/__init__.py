@@ -152,6 +152,7 @@ def import_contents(
                     match=match_fields or {},
                     drift=drift,
                     needed_in_place=needed_in_place,
+                    signals=signals,
                 )
                 plan = planner.plan()
                 result.warnings.extend(plan.warnings)
@@ -194,7 +195,7 @@ def _check_written_rows(using: str, plan: Plan, result: ImportResult) -> None:
     written: dict[type[Model], list[Any]] = {}
     for mp in plan.order:
         key_map = result.key_map.get(mp.label, {})
-        keys = [key_map[key] for key in mp.create] + list(mp.update)
+        keys = [key_map[key] for key in mp.create] + list(mp.update.values())
         if keys:
             written[mp.model] = keys
     for model, attname in plan.links.restores:

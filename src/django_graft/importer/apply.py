@@ -54,6 +54,8 @@ class Writer:
         self.deferred = defaultdict(list)
         self._generic_targets: dict[Any, type[Model] | None] = {}
         self._writers: dict[type[Model], TableWriter | None] = {}
+        # Models whose rows are all written.
+        self._written: set[type[Model]] = set()
         # {model: attnames other rows of the archive link to by to_field}
         self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)
         for mp in plan.order:
@@ -68,6 +70,7 @@ class Writer:
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
             self._write_model(model_plan)
+            self._written.add(model_plan.model)
             progress.advance(model_plan.spool.count)
         for (model, attname), rows in self.plan.links.restores.items():
             self.deferred[(model, attname)].extend(rows)
@@ -89,7 +92,7 @@ class Writer:
         report.created_needed += mp.created_needed
         key_map = self.result.key_map.setdefault(mp.label, {})
         key_map.update(mp.matched)
-        key_map.update((key, key) for key in mp.skip)
+        key_map.update(mp.skip)
         for chunk in mp.spool.records(CHUNK):
             keys = mp.spool.keys_of(chunk)
             created = [i for i, key in enumerate(keys) if key in mp.create]
@@ -140,10 +143,12 @@ class Writer:
             post_save(self._instances(mp, rows_of(columns, len(keys)), new_keys))
 
     def _overwrite(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
+        """Overwrite the existing rows the archive's rows collided with."""
         columns = mp.decoder.decode_columns(records)
         self._map_links(mp, keys, columns)
-        self._update(mp, list(zip(keys, rows_of(columns, len(keys)), strict=True)))
-        self.result.key_map[mp.label].update((key, key) for key in keys)
+        existing = [mp.update[key] for key in keys]
+        self._update(mp, list(zip(existing, rows_of(columns, len(keys)), strict=True)))
+        self.result.key_map[mp.label].update(zip(keys, existing, strict=True))
 
     def _map_links(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> list[Later]:
         """Point the rows' links at their targets' keys in the database.
@@ -156,12 +161,10 @@ class Writer:
         changes, pending = self.keys.changes, self.keys.pending
         later: list[Later] = []
         for link in links:
-            if not link.via_pk:
-                renamed = self.keys.values.get((link.target, link.target_attname))
-                if renamed:
-                    columns[link.attname] = [renamed.get(v, v) for v in columns[link.attname]]
-                continue
             if link.primary_key:
+                continue  # the key itself: _set_keys gives it
+            if not link.via_pk:
+                later.extend(self._map_named(mp, link, columns[link.attname]))
                 continue
             if link.enforced:
                 self._check_archived(mp, keys, link, columns[link.attname])
@@ -184,6 +187,31 @@ class Writer:
         for generic in generics:
             later.extend(self._map_generic(generic, columns))
         return later
+
+    def _map_named(self, mp: ModelPlan, link: Link, column: list[Any]) -> list[Later]:
+        """Point a link by ``to_field`` at the value its target was written with.
+
+        Where the target's rows are not all written yet and the policy may
+        change that value (``set_fields``, a ``pre_save`` hook), the link is
+        filled in at the end, as a link to a row written later is.
+        """
+        renamed = self.keys.values.get((link.target, link.target_attname), {})
+        unsettled = link.target not in self._written and self._renames(link.target)
+        later: list[Later] = []
+        for i, value in enumerate(column):
+            if value is None:
+                continue
+            if unsettled:
+                later.append((i, link.attname, link.target, value))
+                if link.nullable:
+                    column[i] = None
+            else:
+                column[i] = renamed.get(value, value)
+        return later
+
+    def _renames(self, model: type[Model]) -> bool:
+        """Whether the policy may give ``model``'s rows other values than the archive's."""
+        return bool(self.policy.overrides(model)) or self.policy.hook(model, "pre_save") is not None
 
     def _check_archived(
         self, mp: ModelPlan, keys: list[Any], link: Link, column: list[Any]
@@ -243,6 +271,10 @@ class Writer:
         else:
             assert mp.new_keys == PARENT
             parent = next(link for link in links_of(mp.model)[0] if link.primary_key)
+            if not parent.via_pk:  # a key by to_field: its target's value, as written
+                named = self.keys.values.get((parent.target, parent.target_attname), {})
+                columns[pk.attname] = [named.get(key, key) for key in keys]
+                return
             if self.keys.pending.get(parent.target, set()).intersection(keys):
                 raise ImportRefused(
                     f"{mp.label} rows are written before their parent rows; this is a bug "
@@ -390,6 +422,10 @@ class Writer:
                     cursor.execute(sql, params)
 
     def _final(self, field: Any, target: type[Model], target_key: Any) -> Any:
+        if field.remote_field is not None and not field.target_field.primary_key:
+            # A link by to_field: the value its target was written with.
+            named = self.keys.values.get((target, field.target_field.attname), {})
+            return named.get(target_key, target_key)
         new, pending = self.keys.map(target, target_key)
         assert not pending, "every row is written by now"
         if field.remote_field is None:  # a generic object id column

@@ -38,6 +38,8 @@ class Link:
     #: Whether the database holds the link to an existing row (a foreign key
     #: constraint); else it may name a row that is not there.
     enforced: bool = True
+    #: Whether it joins the rows of one multi-table-inheritance object.
+    parent_link: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def links_of(model: type[Model]) -> tuple[tuple[Link, ...], tuple[GenericLink, .
                     to_field.attname,
                     f.unique,
                     bool(getattr(f, "db_constraint", False)),
+                    bool(getattr(f.remote_field, "parent_link", False)),
                 )
             )
     links.extend(_foreign_object_links(model))

@@ -29,8 +29,9 @@ from .needed import NEW, NeededRows
 from .relink import LinkPlan, plan_links
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references
+from .settle import Settler
 from .source import ArchiveContents, ModelSpool
-from .unique import taken_values
+from .unique import taken_values, unique_sets
 
 #: Records decoded per step while planning.
 CHUNK = 2_000
@@ -47,8 +48,10 @@ class ModelPlan:
     #: How created rows get their keys: KEEP, RETURNING, DEFAULT or PARENT.
     new_keys: str
     create: set[Any] = field(default_factory=set)
-    update: set[Any] = field(default_factory=set)
-    skip: set[Any] = field(default_factory=set)
+    #: {archive key: key of the existing row it overwrites} (--on-conflict update)
+    update: dict[Any, Any] = field(default_factory=dict)
+    #: {archive key: key of the existing row that stands for it} (--on-conflict skip)
+    skip: dict[Any, Any] = field(default_factory=dict)
     #: {archive key: existing key} for needed rows found in the database.
     matched: dict[Any, Any] = field(default_factory=dict)
     #: Keys of created rows whose keys the database gives as they are written.
@@ -113,6 +116,7 @@ class Planner:
         match: Mapping[type[Model], Sequence[str]],
         drift: Drift,
         needed_in_place: bool = False,
+        signals: bool = False,
     ) -> None:
         self.contents = contents
         self.policy = policy
@@ -122,8 +126,12 @@ class Planner:
         self.match = match
         self.drift = drift
         self.needed_in_place = needed_in_place
+        #: Rows are saved one by one, sending signals: receivers must not see stand-ins.
+        self.signals = signals
         self.keys = KeyMaps(using)
         self.conflicts: list[Conflict] = []
+        #: Conflicts no existing row can settle by standing in for the archive's.
+        self.unresolved: list[Conflict] = []
         self.warnings: list[str] = []
 
     # -- entry point -----------------------------------------------------
@@ -139,6 +147,7 @@ class Planner:
             self.using,
             self.keys,
             remap=self.remap,
+            on_conflict=self.on_conflict,
             match=self.match,
             plans=plans,
             in_place=self.needed_in_place,
@@ -156,9 +165,7 @@ class Planner:
             if self.remap and plan.new_keys != KEEP:
                 self.keys.pending[model].update(plan.create)
             needed.match_model(plan)
-        needed.settle(self._collide)
-        needed.check_linked_keys(list(plans.values()), self._collide)
-        self.conflicts.extend(needed.conflicts)
+        Settler(needed, self._collide).settle(list(plans.values()))
         self._pending(needed, list(plans.values()))
         self._report_created(needed)
         self._check_unique_values(list(plans.values()))
@@ -180,6 +187,15 @@ class Planner:
                 f"{len(self.conflicts)} row(s) of the archive collide with rows in database "
                 f"'{self.using}':\n  {shown}\nNothing was written. {self._conflict_advice()}",
                 conflicts=self.conflicts,
+            )
+        if self.unresolved:
+            shown = "\n  ".join(str(c) for c in self.unresolved)
+            raise ConflictError(
+                f"{len(self.unresolved)} row(s) of the archive collide with rows in database "
+                f"'{self.using}' in a way --on-conflict {self.on_conflict} cannot settle:\n"
+                f"  {shown}\nNothing was written. Import with --on-conflict update, or "
+                "remove the existing rows.",
+                conflicts=self.unresolved,
             )
         self._check_cycles(list(plans.values()))
         for plan in plans.values():  # planning filled pending; writing starts from scratch
@@ -235,27 +251,56 @@ class Planner:
             else:
                 self._collide(plan, key)
 
-    def _collide(self, plan: ModelPlan, key: Any, taken: Any = None) -> None:
-        """A row whose key (``taken``, where it is not its archive key) is held by another row.
+    def _collide(self, plan: ModelPlan, key: Any, taken: Any = None, **why: Any) -> None:
+        """A row that collides with the existing row ``taken`` (its own key, by default).
 
-        A row keyed by a one-to-one whose key would be another than its
-        archive's cannot overwrite the row holding it: it is skipped.
+        Every conflict comes here, so ``--on-conflict`` treats each alike:
+        ``skip`` leaves the existing row alone and lets it stand for the
+        archive's row, ``update`` overwrites it with the archive's values.
+        ``why`` says what collides (the ``field`` and ``value`` of a
+        :class:`.report.Conflict`, or a ``reason``), where it is not the key
+        itself; ``unresolved=True`` where no existing row can stand in.
         """
-        if self.on_conflict == "update" and taken is None:
-            plan.update.add(key)
-        elif self.on_conflict != "fail":
-            plan.skip.add(key)
-        if taken is None:
+        existing = key if taken is None else taken
+        plan.create.discard(key)
+        plan.pending.discard(key)
+        if self.on_conflict == "update":
+            plan.update[key] = existing
+        elif self.on_conflict == "skip":
+            plan.skip[key] = existing
+        self.keys.pending.get(plan.model, set()).discard(key)
+        if self.on_conflict != "fail" and existing != key:
+            self.keys.changes[plan.model][key] = existing
+        if "reason" in why:
+            conflict = Conflict(plan.label, key, reason=why["reason"])
+            self.conflicts.append(conflict)
+            if why.get("unresolved"):
+                self.unresolved.append(conflict)
+            return
+        if taken is None and not why:
             self.conflicts.append(Conflict(plan.label, key))
             return
-        link: Any = plan.model._meta.pk
-        self.conflicts.append(Conflict(plan.label, key, link.name, taken, taken))
+        pk: Any = plan.model._meta.pk
+        field_name = why.get("field", pk.name)
+        value = why.get("value", existing)
+        self.conflicts.append(Conflict(plan.label, key, field_name, value, existing))
 
     def _pending(self, needed: NeededRows, plans: list[ModelPlan]) -> None:
         """The rows whose keys are known only once written: every other key is known now."""
         for plan in plans:
-            plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
+            if self.remap and plan.new_keys == KEEP and self._keys_renamed(plan.model):
+                # The policy may give the kept keys others: known once written.
+                plan.pending = set(plan.create)
+            else:
+                plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
             self.keys.pending[plan.model] = set(plan.pending)
+
+    def _keys_renamed(self, model: type[Model]) -> bool:
+        """Whether ``set_fields`` or a ``pre_save`` hook may change ``model``'s keys."""
+        pk: Any = model._meta.pk
+        attnames = {part.attname for part in getattr(pk, "fields", None) or [pk]}
+        renamed = attnames & set(self.policy.overrides(model))
+        return bool(renamed) or self.policy.hook(model, "pre_save") is not None
 
     def _report_created(self, needed: NeededRows) -> None:
         """Count the needed rows created anew, and say where match fields would help.
@@ -285,14 +330,20 @@ class Planner:
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
             taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
-            if plan.model._meta.auto_created:
-                # A many-to-many link the database already has is that link.
-                for conflict in taken:
+            for conflict in taken:
+                if plan.model._meta.auto_created:
+                    # A many-to-many link the database already has is that link.
                     plan.create.discard(conflict.pk)
                     plan.pending.discard(conflict.pk)
                     plan.matched[conflict.pk] = conflict.existing
-                continue
-            self.conflicts.extend(taken)
+                elif conflict.pk in plan.create:  # not already a conflict of its key
+                    self._collide(
+                        plan,
+                        conflict.pk,
+                        conflict.existing,
+                        field=conflict.field,
+                        value=conflict.value,
+                    )
 
     def _check_cycles(self, plans: list[ModelPlan]) -> None:
         """Refuse links to rows written later that no value can stand in for meanwhile.
@@ -306,16 +357,22 @@ class Planner:
         renumbered = {plan.model for plan in plans if plan.pending}
         blocked = []
         for i, plan in enumerate(plans):
+            # A stand-in must not take a unique value: a column unique on its own
+            # or with others (two rows could then hold the same).
+            unique = {f.attname for group in unique_sets(plan.model) for f in group}
             for link in links_of(plan.model)[0]:
                 later = position.get(link.target, -1) >= i
-                if not later or link.nullable or not link.unique or link.primary_key:
+                if not later or link.nullable or link.primary_key:
+                    continue
+                if not self.signals and not link.unique and link.attname not in unique:
                     continue
                 if link.target in renumbered:
                     blocked.append(f"{plan.label}.{link.name} -> {model_label(link.target)}")
         if blocked:
             shown = "\n  ".join(blocked)
             raise ImportRefused(
-                "These one-to-one links form a cycle with no nullable column to break it, so "
+                "These links form a cycle with no nullable column to break it, and stand-in "
+                "values could repeat a unique value (or be seen by signal receivers), so "
                 f"their rows cannot be written in any order:\n  {shown}\n"
                 "Import with --pks keep (the database checks the keys at commit), or make "
                 "one of the columns nullable."

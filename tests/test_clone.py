@@ -250,7 +250,7 @@ def test_a_cross_link_rolls_the_clone_back(world: World) -> None:
         return []  # a bug that leaves the notes on the original rows
 
     with (
-        mock.patch("django_graft.importer.apply.Writer._map_generic", leave_generic_links),
+        mock.patch("django_graft.importer.linkmap.LinkMapper._map_generic", leave_generic_links),
         pytest.raises(CrossLinkError, match=r"reaches the copy testapp\.note \d+") as info,
     ):
         clone(world.org, set_fields={"testapp.Organisation.name": "copy"})

@@ -346,6 +346,10 @@ class Policy:
         """``{attname: value or function of the row}`` for the rows clone and import create."""
         return self._resolved.overrides.get(concrete(model), {})
 
+    def changes_values(self, model: type[Model]) -> bool:
+        """Whether ``set_fields`` or a ``pre_save`` hook may change ``model``'s new rows."""
+        return bool(self.overrides(model)) or self.hook(model, "pre_save") is not None
+
     def overridden_edges(self) -> dict[Edge, Rule]:
         """Return the edges whose rule the policy sets explicitly."""
         return dict(self._resolved.rules)

@@ -27,17 +27,13 @@ from django_graft import progress
 from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
-from django_graft.labels import model_label
 
 from .decode import Columns, apply_overrides, columns_of, reason, rows_of
 from .insert import TableWriter, writer_for
-from .links import DEFAULT, KEEP, PARENT, RETURNING, GenericLink, KeyMaps, Link, links_of
+from .linkmap import LinkMapper
+from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from .plan import CHUNK, ModelPlan, Plan
 from .report import ImportResult
-
-#: A link written NULL for now: (row's index in its chunk, column attname,
-#: target model, target's archive key).
-Later = tuple[int, str, type[Model], Any]
 
 
 class Writer:
@@ -52,10 +48,8 @@ class Writer:
         # {(model, attname): [(row key, target model, target archive key), ...]}
         self.deferred: defaultdict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]
         self.deferred = defaultdict(list)
-        self._generic_targets: dict[Any, type[Model] | None] = {}
+        self.links = LinkMapper(plan.keys, plan.archived, policy)
         self._writers: dict[type[Model], TableWriter | None] = {}
-        # Models whose rows are all written.
-        self._written: set[type[Model]] = set()
         # {model: attnames other rows of the archive link to by to_field}
         self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)
         for mp in plan.order:
@@ -70,7 +64,7 @@ class Writer:
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
             self._write_model(model_plan)
-            self._written.add(model_plan.model)
+            self.links.written.add(model_plan.model)
             progress.advance(model_plan.spool.count)
         for (model, attname), rows in self.plan.links.restores.items():
             self.deferred[(model, attname)].extend(rows)
@@ -111,7 +105,7 @@ class Writer:
         # Values other rows name by to_field, as the archive has them (before
         # this row's own links are mapped: such a value may be a link itself).
         named = {a: list(columns[a]) for a in self._named_columns.get(model, ()) if a in columns}
-        later = self._map_links(mp, keys, columns)
+        later = self.links.map(mp.model, mp.label, keys, columns)
         self._set_keys(mp, keys, columns)
         overrides = self.policy.overrides(model)
         if overrides:
@@ -145,119 +139,10 @@ class Writer:
     def _overwrite(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
         """Overwrite the existing rows the archive's rows collided with."""
         columns = mp.decoder.decode_columns(records)
-        self._map_links(mp, keys, columns)
+        self.links.map(mp.model, mp.label, keys, columns)
         existing = [mp.update[key] for key in keys]
         self._update(mp, list(zip(existing, rows_of(columns, len(keys)), strict=True)))
         self.result.key_map[mp.label].update(zip(keys, existing, strict=True))
-
-    def _map_links(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> list[Later]:
-        """Point the rows' links at their targets' keys in the database.
-
-        A link to a row not written yet is written NULL (or, where the column
-        cannot be NULL, with the archive's value, which the database checks
-        only at the end); it is returned, to be filled in once every row is in.
-        """
-        links, generics = links_of(mp.model)
-        changes, pending = self.keys.changes, self.keys.pending
-        later: list[Later] = []
-        for link in links:
-            if link.primary_key:
-                continue  # the key itself: _set_keys gives it
-            if not link.via_pk:
-                later.extend(self._map_named(mp, link, columns[link.attname]))
-                continue
-            if link.enforced:
-                self._check_archived(mp, keys, link, columns[link.attname])
-            moved, waiting = changes.get(link.target), pending.get(link.target)
-            if not moved and not waiting:
-                continue  # keys stay as they are: nothing to do, row by row
-            column = columns[link.attname]
-            get = (moved or {}).get
-            if not waiting:
-                columns[link.attname] = [get(value, value) for value in column]
-                continue
-            # A column that cannot be NULL holds the archive's value meanwhile.
-            stand_in = not link.nullable
-            for i, value in enumerate(column):
-                if value in waiting:
-                    column[i] = value if stand_in else None
-                    later.append((i, link.attname, link.target, value))
-                elif value is not None:
-                    column[i] = get(value, value)
-        for generic in generics:
-            later.extend(self._map_generic(generic, columns))
-        return later
-
-    def _map_named(self, mp: ModelPlan, link: Link, column: list[Any]) -> list[Later]:
-        """Point a link by ``to_field`` at the value its target was written with.
-
-        Where the target's rows are not all written yet and the policy may
-        change that value (``set_fields``, a ``pre_save`` hook), the link is
-        filled in at the end, as a link to a row written later is.
-        """
-        renamed = self.keys.values.get((link.target, link.target_attname), {})
-        unsettled = link.target not in self._written and self._renames(link.target)
-        later: list[Later] = []
-        for i, value in enumerate(column):
-            if value is None:
-                continue
-            if unsettled:
-                later.append((i, link.attname, link.target, value))
-                if link.nullable:
-                    column[i] = None
-            else:
-                column[i] = renamed.get(value, value)
-        return later
-
-    def _renames(self, model: type[Model]) -> bool:
-        """Whether the policy may give ``model``'s rows other values than the archive's."""
-        return bool(self.policy.overrides(model)) or self.policy.hook(model, "pre_save") is not None
-
-    def _check_archived(
-        self, mp: ModelPlan, keys: list[Any], link: Link, column: list[Any]
-    ) -> None:
-        """Refuse a link to a row the archive does not carry.
-
-        The export writes every row a link points at (or clears the link), so
-        such a value means a damaged archive; in remap mode it would silently
-        point at whatever row has that key in this database.
-        """
-        archived = self.plan.archived.get(link.target, set())
-        stray = set(column).difference(archived)
-        stray.discard(None)
-        if stray:
-            key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)
-            raise ArchiveFormatError(
-                f"{mp.label} {key!r}: {link.name} points at {model_label(link.target)} "
-                f"{value!r}, which the archive does not carry. The archive is damaged: "
-                "export it again."
-            )
-
-    def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
-        later: list[Later] = []
-        object_ids = columns[generic.id_attname]
-        for i, (ct_id, object_id) in enumerate(
-            zip(columns[generic.ct_attname], object_ids, strict=True)
-        ):
-            target = None if ct_id is None or object_id is None else self._generic_target(ct_id)
-            if target is None:
-                continue
-            pk: Any = target._meta.pk
-            key = pk.to_python(object_id)
-            new, pending = self.keys.map(target, key)
-            if pending:
-                # An object id that cannot be NULL keeps the archive's meanwhile.
-                if generic.nullable:
-                    object_ids[i] = None
-                later.append((i, generic.id_attname, target, key))
-            elif new != key:
-                object_ids[i] = generic.id_field.to_python(new)
-        return later
-
-    def _generic_target(self, ct_id: Any) -> type[Model] | None:
-        if ct_id not in self._generic_targets:
-            self._generic_targets[ct_id] = self.keys.generic_target(ct_id)
-        return self._generic_targets[ct_id]
 
     def _set_keys(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> None:
         """Give the rows the keys they are written with (none where the database makes them)."""
@@ -396,7 +281,9 @@ class Writer:
             pairs = [
                 (
                     pk.get_db_prep_value(key, self.connection),
-                    field.get_db_prep_save(self._final(field, target, target_key), self.connection),
+                    field.get_db_prep_save(
+                        self.links.final(field, target, target_key), self.connection
+                    ),
                 )
                 for key, target, target_key in rows
             ]
@@ -420,17 +307,6 @@ class Writer:
                 params = [p for pair in batch for p in pair] + [key for key, _ in batch]
                 with self.connection.cursor() as cursor:
                     cursor.execute(sql, params)
-
-    def _final(self, field: Any, target: type[Model], target_key: Any) -> Any:
-        if field.remote_field is not None and not field.target_field.primary_key:
-            # A link by to_field: the value its target was written with.
-            named = self.keys.values.get((target, field.target_field.attname), {})
-            return named.get(target_key, target_key)
-        new, pending = self.keys.map(target, target_key)
-        assert not pending, "every row is written by now"
-        if field.remote_field is None:  # a generic object id column
-            return field.to_python(new)
-        return new
 
     def _reset_sequences(self) -> None:
         models = [mp.model for mp in self.plan.order if mp.create]

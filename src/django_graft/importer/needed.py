@@ -388,12 +388,8 @@ class NeededRows:
             return self.image(link.target, key)
         named = named_key_link(plan.model)
         if named is not None:  # the value its target is written with
-            return NEW if self.renames(named.target) else key
+            return NEW if self.policy.changes_values(named.target) else key
         return key if plan.new_keys == KEEP else NEW
-
-    def renames(self, model: type[Model]) -> bool:
-        """Whether the policy may give ``model``'s rows other values than the archive's."""
-        return bool(self.policy.overrides(model)) or self.policy.hook(model, "pre_save") is not None
 
     def read_existence(self, model: type[Model], keys: Sequence[Any]) -> dict[Any, bool]:
         """Whether a row of ``model`` exists at each of ``keys`` (read once per key)."""

@@ -1,0 +1,151 @@
+"""Point the links of rows about to be written at their targets as the database has them.
+
+Each link of a row names its target by the archive's key (or, by
+``to_field``, by a value). As the import writes model after model, the
+target's key in the database is known (:class:`.links.KeyMaps`), or not yet:
+a link to a row written later is written NULL, or where the column cannot
+be NULL with the archive's value standing in (the database checks foreign
+keys only at the end), and filled in once every row is in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Model
+
+from django_graft.exceptions import ArchiveFormatError
+from django_graft.labels import model_label
+from django_graft.policy import Policy
+
+from .decode import Columns
+from .links import GenericLink, KeyMaps, Link, links_of
+
+#: A link written NULL (or a stand-in) for now: (row's index in its chunk, column
+#: attname, target model, the target's archive key, or value for a link by to_field).
+Later = tuple[int, str, type[Model], Any]
+
+
+class LinkMapper:
+    """Map the links of the rows of an import, chunk by chunk."""
+
+    def __init__(
+        self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]], policy: Policy
+    ) -> None:
+        self.keys = keys
+        self.archived = archived
+        self.policy = policy
+        #: Models whose rows are all written.
+        self.written: set[type[Model]] = set()
+        self._generic_targets: dict[Any, type[Model] | None] = {}
+
+    def map(self, model: type[Model], label: str, keys: list[Any], columns: Columns) -> list[Later]:
+        """Point the links of rows (archive ``keys``) at their targets; return the rest."""
+        links, generics = links_of(model)
+        changes, pending = self.keys.changes, self.keys.pending
+        later: list[Later] = []
+        for link in links:
+            if link.primary_key:
+                continue  # the key itself, which the writer gives
+            if not link.via_pk:
+                later.extend(self._map_named(link, columns[link.attname]))
+                continue
+            if link.enforced:
+                self._check_archived(label, keys, link, columns[link.attname])
+            moved, waiting = changes.get(link.target), pending.get(link.target)
+            if not moved and not waiting:
+                continue  # keys stay as they are: nothing to do, row by row
+            column = columns[link.attname]
+            get = (moved or {}).get
+            if not waiting:
+                columns[link.attname] = [get(value, value) for value in column]
+                continue
+            # A column that cannot be NULL holds the archive's value meanwhile.
+            stand_in = not link.nullable
+            for i, value in enumerate(column):
+                if value in waiting:
+                    column[i] = value if stand_in else None
+                    later.append((i, link.attname, link.target, value))
+                elif value is not None:
+                    column[i] = get(value, value)
+        for generic in generics:
+            later.extend(self._map_generic(generic, columns))
+        return later
+
+    def _map_named(self, link: Link, column: list[Any]) -> list[Later]:
+        """Point a link by ``to_field`` at the value its target was written with.
+
+        Where the target's rows are not all written yet and the policy may
+        change that value (``set_fields``, a ``pre_save`` hook), the link is
+        filled in at the end, as a link to a row written later is.
+        """
+        renamed = self.keys.values.get((link.target, link.target_attname), {})
+        unsettled = link.target not in self.written and self.policy.changes_values(link.target)
+        later: list[Later] = []
+        for i, value in enumerate(column):
+            if value is None:
+                continue
+            if unsettled:
+                later.append((i, link.attname, link.target, value))
+                if link.nullable:
+                    column[i] = None
+            else:
+                column[i] = renamed.get(value, value)
+        return later
+
+    def _check_archived(self, label: str, keys: list[Any], link: Link, column: list[Any]) -> None:
+        """Refuse a link to a row the archive does not carry.
+
+        The export writes every row a link points at (or clears the link), so
+        such a value means a damaged archive; in remap mode it would silently
+        point at whatever row has that key in this database.
+        """
+        archived = self.archived.get(link.target, set())
+        stray = set(column).difference(archived)
+        stray.discard(None)
+        if stray:
+            key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)
+            raise ArchiveFormatError(
+                f"{label} {key!r}: {link.name} points at {model_label(link.target)} "
+                f"{value!r}, which the archive does not carry. The archive is damaged: "
+                "export it again."
+            )
+
+    def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
+        later: list[Later] = []
+        object_ids = columns[generic.id_attname]
+        for i, (ct_id, object_id) in enumerate(
+            zip(columns[generic.ct_attname], object_ids, strict=True)
+        ):
+            target = None if ct_id is None or object_id is None else self._generic_target(ct_id)
+            if target is None:
+                continue
+            pk: Any = target._meta.pk
+            key = pk.to_python(object_id)
+            new, pending = self.keys.map(target, key)
+            if pending:
+                # An object id that cannot be NULL keeps the archive's meanwhile.
+                if generic.nullable:
+                    object_ids[i] = None
+                later.append((i, generic.id_attname, target, key))
+            elif new != key:
+                object_ids[i] = generic.id_field.to_python(new)
+        return later
+
+    def _generic_target(self, ct_id: Any) -> type[Model] | None:
+        if ct_id not in self._generic_targets:
+            self._generic_targets[ct_id] = self.keys.generic_target(ct_id)
+        return self._generic_targets[ct_id]
+
+    def final(self, field: Any, target: type[Model], target_key: Any) -> Any:
+        """The value a link left for later takes, now that every row is written."""
+        if field.remote_field is not None and not field.target_field.primary_key:
+            # A link by to_field: the value its target was written with.
+            named = self.keys.values.get((target, field.target_field.attname), {})
+            return named.get(target_key, target_key)
+        new, pending = self.keys.map(target, target_key)
+        assert not pending, "every row is written by now"
+        if field.remote_field is None:  # a generic object id column
+            return field.to_python(new)
+        return new

@@ -6,10 +6,10 @@ when it is *matched*:
 * by match fields (``--match``, else the policy's): the existing row with
   the same values in them, links compared with their images;
 * else by natural key;
-* else by identity: the existing row at the same key holds the same value
-  in every column, links included, each link compared with the *image* of
-  the row it names (the existing row that row was matched to, or the one
-  created for it).
+* else by identity (:mod:`.identity`): the existing row at the same key
+  holds the same value in every column, links included, each link compared
+  with the *image* of the row it names (the existing row that row was
+  matched to, or the one created for it).
 
 A row that is not matched is created: in remap mode with a new key where
 its model makes keys, else with its archive key, which must then be free.
@@ -23,8 +23,7 @@ images of the rows its links name) is kept with it, and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
@@ -32,10 +31,10 @@ from django.db.models import Model
 from django_graft.exceptions import PolicyError
 from django_graft.fetch import rows_in
 from django_graft.labels import model_label
-from django_graft.policy import Policy, Rule
-from django_graft.relations import EdgeKind, edges_of
+from django_graft.policy import Policy
 
 from .decode import rows_of
+from .identity import match_identity
 from .links import KEEP, KeyMaps, Link, links_of
 from .matching import (
     as_tuple,
@@ -44,7 +43,7 @@ from .matching import (
     has_natural_key,
     natural_key_fields,
 )
-from .relink import linked_columns
+from .neededstate import NEW, Dependency, NeededModel, key_link, key_links, named_key_link
 from .source import ArchiveContents
 
 if TYPE_CHECKING:
@@ -52,47 +51,6 @@ if TYPE_CHECKING:
 
 #: Records decoded per step.
 CHUNK = 2_000
-
-
-class _New:
-    """The image of a row created with a key the database has not given yet."""
-
-    def __repr__(self) -> str:
-        return "<new key>"
-
-
-NEW: Any = _New()
-
-#: What a match rests on: (target model, the archive's target key, the key the
-#: match takes the target to have in the database).
-Dependency = tuple[type[Model], Any, Any]
-
-
-@dataclass
-class NeededModel:
-    """The needed rows of one model, and what has been decided about them."""
-
-    plan: ModelPlan
-    #: How its rows are matched: "fields", "natural" or "identity".
-    method: str
-    #: {archive key: existing key}, matched by fields or natural key (or as a part
-    #: of an object matched so).
-    strong: dict[Any, Any] = field(default_factory=dict)
-    #: {archive key: links}: identity matches, kept while every link agrees.
-    candidates: dict[Any, list[Dependency]] = field(default_factory=dict)
-    #: {archive key: links}: what a strong match's values held, kept while they agree.
-    strong_links: dict[Any, list[Dependency]] = field(default_factory=dict)
-    #: Keys of the rows to create.
-    absent: set[Any] = field(default_factory=set)
-    #: Keys at which the database holds a different row.
-    taken: set[Any] = field(default_factory=set)
-    #: {archive key: {attname: archive value}} of the parent links that are not
-    #: the key (a model with several multi-table parents).
-    parents: dict[Any, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def model(self) -> type[Model]:
-        return self.plan.model
 
 
 class NeededRows:
@@ -143,11 +101,11 @@ class NeededRows:
         elif method == "natural":
             self._match_natural(state)
         else:
-            self._match_identity(state)
+            match_identity(self, state)
         if plan.new_keys != KEEP:
             self.keys.pending[model].update(state.absent)
 
-    def _records(self, state: NeededModel) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def records(self, state: NeededModel) -> Iterator[tuple[Any, dict[str, Any]]]:
         """``(key, values)`` of the model's needed rows, as the archive has them."""
         plan = state.plan
         needed = set(plan.spool.needed)
@@ -199,10 +157,10 @@ class NeededRows:
                 label=model_label(model),
             )
         attnames = [local[name].attname for name in fields]
-        links = [link for link in _links(model) if link.attname in attnames]
+        links = [link for link in key_links(model) if link.attname in attnames]
         wanted: dict[Any, tuple[Any, ...]] = {}
         rests_on: dict[Any, list[Dependency]] = {}
-        for key, values in self._records(state):
+        for key, values in self.records(state):
             found = self._mapped(values, links)
             if found is None:
                 state.absent.add(key)
@@ -215,13 +173,13 @@ class NeededRows:
 
     def _match_natural(self, state: NeededModel) -> None:
         model = state.model
-        links = _links(model)
+        links = key_links(model)
         objs: dict[Any, Any] = {}
         rests_on: dict[Any, dict[str, Dependency]] = {}
         # {key: links that name rows to be created}: such a value matches nothing
         unknown: dict[Any, set[str]] = {}
         natural: dict[Any, Any] = {}
-        for key, values in self._records(state):
+        for key, values in self.records(state):
             # A natural key may not read every link: one to a row to be created reads None.
             found = self._mapped(values, links, strict=False)
             assert found is not None
@@ -260,82 +218,6 @@ class NeededRows:
         obj: Any = model(**values)
         obj._state.db = self.using  # a natural key spanning a relation reads the target
         return obj
-
-    def _match_identity(self, state: NeededModel) -> None:
-        """Candidates: rows whose key holds a row with the same plain values."""
-        model = state.model
-        records = dict(self._records(state))
-        cleared = self._cleared(model)
-        links = [link for link in _links(model) if link.attname not in cleared]
-        generics = links_of(model)[1]
-        linked = {link.attname for link in links}
-        linked.update(a for g in generics for a in (g.ct_attname, g.id_attname))
-        plain = [a for a in state.plan.decoder.attnames if a not in linked and a not in cleared]
-        if self.remap and not plain and not links and not generics:
-            # Nothing but a key to compare: any row at that key would do, so none does.
-            state.absent.update(records)
-            return
-        read = [*plain, *(link.attname for link in links)]
-        read += [a for g in generics for a in (g.ct_attname, g.id_attname)]
-        existing = {
-            row[0]: dict(zip(read, row[1:], strict=True))
-            for row in rows_in(model, model._meta.pk, list(records), ["pk", *read], self.using)
-        }
-        # A link a delete changed (and a link record puts back) differs for now.
-        restored = linked_columns(model, self.contents.links.get(model, []))
-        for key, values in records.items():
-            now = existing.get(key)
-            if now is None:
-                state.absent.add(key)
-                continue
-            skip = restored.get(key, set())
-            same = all(values[a] == now[a] or a in skip for a in plain)
-            dependencies = [
-                (link.target, values[link.attname], now[link.attname])
-                for link in links
-                if link.attname not in skip and values[link.attname] is not None
-            ]
-            same = same and all(
-                now[link.attname] is None
-                for link in links
-                if link.attname not in skip and values[link.attname] is None
-            )
-            for generic in generics:
-                found = self._generic_dependency(generic, values, now)
-                if found is None:
-                    same = False
-                else:
-                    dependencies.extend(found)
-            if same:
-                state.candidates[key] = dependencies
-            else:
-                state.absent.add(key)
-                state.taken.add(key)
-
-    def _cleared(self, model: type[Model]) -> set[str]:
-        """Links the policy skips: cleared on export, so they cannot tell rows apart."""
-        return {
-            edge.fk.attname
-            for edge in edges_of(model)
-            if edge.kind is EdgeKind.FORWARD
-            and edge.fk.concrete
-            and self.policy.rule(edge) is Rule.SKIP
-        }
-
-    def _generic_dependency(
-        self, generic: Any, values: dict[str, Any], now: dict[str, Any]
-    ) -> list[Dependency] | None:
-        """What a generic foreign key's agreement rests on (maybe nothing); None: it differs."""
-        ct, object_id = values[generic.ct_attname], values[generic.id_attname]
-        now_ct, now_id = now[generic.ct_attname], now[generic.id_attname]
-        mapped = None if ct is None else self.keys.changes.get(_content_type(), {}).get(ct, ct)
-        if mapped != now_ct:
-            return None
-        target = None if mapped is None else self.keys.generic_target(mapped)
-        if target is None or object_id is None or now_id is None:
-            return [] if object_id == now_id else None
-        to_python: Callable[[Any], Any] = target._meta.pk.to_python
-        return [(target, to_python(object_id), to_python(now_id))]
 
     # -- decisions, shared with .settle ------------------------------------------
 
@@ -399,28 +281,3 @@ class NeededRows:
             found = {row[0] for row in rows_in(model, model._meta.pk, unknown, ["pk"], self.using)}
             known.update((key, key in found) for key in unknown)
         return known
-
-
-def _links(model: type[Model]) -> list[Link]:
-    """The links of ``model`` that hold another row's key (its own key's aside)."""
-    return [link for link in links_of(model)[0] if link.via_pk and not link.primary_key]
-
-
-def key_link(model: type[Model]) -> Link | None:
-    """The link that is ``model``'s primary key and holds its target's key, if one is.
-
-    A key that links by ``to_field`` holds the target's value instead; it is
-    that value, as written (see ``Writer._set_keys``), not an image of a key.
-    """
-    return next((link for link in links_of(model)[0] if link.primary_key and link.via_pk), None)
-
-
-def named_key_link(model: type[Model]) -> Link | None:
-    """The link that is ``model``'s primary key by ``to_field``, if one is."""
-    return next((link for link in links_of(model)[0] if link.primary_key and not link.via_pk), None)
-
-
-def _content_type() -> type[Model]:
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType

@@ -25,7 +25,8 @@ from django_graft.policy import Policy
 from .decode import RowDecoder
 from .drift import Drift
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
-from .needed import NEW, NeededRows
+from .needed import NeededRows
+from .neededstate import NEW
 from .relink import LinkPlan, plan_links
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references

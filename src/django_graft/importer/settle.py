@@ -31,7 +31,8 @@ from django_graft.fetch import rows_in
 from django_graft.labels import model_label
 
 from .links import KEEP, links_of
-from .needed import NEW, NeededModel, NeededRows, key_link, named_key_link
+from .needed import NeededRows
+from .neededstate import NEW, NeededModel, key_link, named_key_link
 
 if TYPE_CHECKING:
     from .plan import ModelPlan

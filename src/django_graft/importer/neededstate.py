@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
@@ -54,11 +55,13 @@ class NeededModel:
         return self.plan.model
 
 
-def key_links(model: type[Model]) -> list[Link]:
+@cache
+def key_links(model: type[Model]) -> tuple[Link, ...]:
     """The links of ``model`` that hold another row's key (its own key's aside)."""
-    return [link for link in links_of(model)[0] if link.via_pk and not link.primary_key]
+    return tuple(link for link in links_of(model)[0] if link.via_pk and not link.primary_key)
 
 
+@cache
 def key_link(model: type[Model]) -> Link | None:
     """The link that is ``model``'s primary key and holds its target's key, if one is.
 
@@ -68,6 +71,7 @@ def key_link(model: type[Model]) -> Link | None:
     return next((link for link in links_of(model)[0] if link.primary_key and link.via_pk), None)
 
 
+@cache
 def named_key_link(model: type[Model]) -> Link | None:
     """The link that is ``model``'s primary key by ``to_field``, if one is."""
     return next((link for link in links_of(model)[0] if link.primary_key and not link.via_pk), None)

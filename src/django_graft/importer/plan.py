@@ -26,7 +26,7 @@ from .decode import RowDecoder
 from .drift import Drift
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from .needed import NeededRows
-from .neededstate import NEW
+from .neededstate import NEW, key_link, named_key_link
 from .relink import LinkPlan, plan_links
 from .report import Conflict
 from .resolve import generic_pairs, resolve_references
@@ -289,11 +289,21 @@ class Planner:
     def _pending(self, needed: NeededRows, plans: list[ModelPlan]) -> None:
         """The rows whose keys are known only once written: every other key is known now."""
         for plan in plans:
-            if self.remap and plan.new_keys == KEEP and self._keys_renamed(plan.model):
+            if key_link(plan.model) is not None:
+                # Keyed by the row it links to: known where that row's key is.
+                plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
+            elif plan.new_keys in (RETURNING, DEFAULT):
+                plan.pending = set(plan.create)
+            elif self.remap and self._keys_renamed(plan.model):
                 # The policy may give the kept keys others: known once written.
                 plan.pending = set(plan.create)
+            elif named_key_link(plan.model) is not None:
+                named = named_key_link(plan.model)
+                assert named is not None
+                changed = self.policy.changes_values(named.target)
+                plan.pending = set(plan.create) if changed else set()
             else:
-                plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
+                plan.pending = set()
             self.keys.pending[plan.model] = set(plan.pending)
 
     def _keys_renamed(self, model: type[Model]) -> bool:

@@ -170,6 +170,13 @@ def _settable_field(label: str) -> tuple[type[Model], str]:
     database, nor a default, nor the row it links to.
     """
     model, field = _model_field(label)
+    owner = getattr(field, "model", model)
+    if owner is not None and concrete(owner) is not concrete(model):
+        raise PolicyError(
+            f"'{label}' cannot be set: the field is {model_label(owner)}'s, a multi-table "
+            f"parent of {model_label(model)}. Set it there: '{owner._meta.label}.{field.name}'.",
+            label=label,
+        )
     made = field.primary_key and (
         field.is_relation or field.has_default() or getattr(field, "db_returning", False)
     )

@@ -30,7 +30,7 @@ from django_graft.exceptions import ArchiveFormatError, ImportRefused
 
 from .decode import Columns, apply_overrides, columns_of, reason, rows_of
 from .insert import TableWriter, writer_for
-from .linkmap import LinkMapper
+from .linkmap import Later, LinkMapper
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from .plan import CHUNK, ModelPlan, Plan
 from .report import ImportResult
@@ -107,15 +107,7 @@ class Writer:
         named = {a: list(columns[a]) for a in self._named_columns.get(model, ()) if a in columns}
         later = self.links.map(mp.model, mp.label, keys, columns)
         self._set_keys(mp, keys, columns)
-        overrides = self.policy.overrides(model)
-        if overrides:
-            apply_overrides(columns, overrides, len(keys))
-            later = [entry for entry in later if entry[1] not in overrides]
-        pre_save = self.policy.hook(model, "pre_save")
-        if pre_save is not None:
-            rows = rows_of(columns, len(keys))
-            pre_save(rows)
-            columns = columns_of(rows, list(columns))
+        columns, later = self._apply_policy(model, columns, len(keys), later)
         new_keys = self._insert(mp, columns, keys)
         for attname, before in named.items():
             # Links by to_field to these rows follow the values they were given.
@@ -137,12 +129,38 @@ class Writer:
             post_save(self._instances(mp, rows_of(columns, len(keys)), new_keys))
 
     def _overwrite(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
-        """Overwrite the existing rows the archive's rows collided with."""
+        """Overwrite the existing rows the archive's rows collided with.
+
+        The values are those a created row would get: links mapped (or filled
+        in at the end), the policy's ``set_fields`` and ``pre_save`` hook applied.
+        """
+        model = mp.model
         columns = mp.decoder.decode_columns(records)
-        self.links.map(mp.model, mp.label, keys, columns)
+        later = self.links.map(model, mp.label, keys, columns)
         existing = [mp.update[key] for key in keys]
+        columns, later = self._apply_policy(model, columns, len(keys), later)
         self._update(mp, list(zip(existing, rows_of(columns, len(keys)), strict=True)))
+        for i, attname, target, target_key in later:
+            self.deferred[(model, attname)].append((existing[i], target, target_key))
         self.result.key_map[mp.label].update(zip(keys, existing, strict=True))
+
+    def _apply_policy(
+        self, model: type[Model], columns: Columns, count: int, later: list[Later]
+    ) -> tuple[Columns, list[Later]]:
+        """The rows' values after the policy's ``set_fields`` and ``pre_save`` hook.
+
+        A link the policy sets is no longer left for later.
+        """
+        overrides = self.policy.overrides(model)
+        if overrides:
+            apply_overrides(columns, overrides, count)
+            later = [entry for entry in later if entry[1] not in overrides]
+        pre_save = self.policy.hook(model, "pre_save")
+        if pre_save is not None:
+            rows = rows_of(columns, count)
+            pre_save(rows)
+            columns = columns_of(rows, list(columns))
+        return columns, later
 
     def _set_keys(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> None:
         """Give the rows the keys they are written with (none where the database makes them)."""

@@ -82,6 +82,9 @@ class NeededRows:
         self.states: dict[type[Model], NeededModel] = {}
         # {model: {key: whether a row exists at key}}, as read
         self._exists: dict[type[Model], dict[Any, bool]] = defaultdict(dict)
+        # {(model, attname): {value: archive key}} and {(model, attname): {key: value}}
+        self._by_value: dict[tuple[type[Model], str], dict[Any, Any]] = {}
+        self._existing_values: dict[tuple[type[Model], str], dict[Any, Any]] = {}
 
     # -- one model, in dependency order ---------------------------------------
 
@@ -269,9 +272,62 @@ class NeededRows:
         if link is not None:  # keyed by the row it links to, whatever the mode
             return self.image(link.target, key)
         named = named_key_link(plan.model)
-        if named is not None:  # the value its target is written with
-            return NEW if self.policy.changes_values(named.target) else key
+        if named is not None:  # the value its target holds once written
+            return self.named_image(named.target, named.target_attname, key)
         return key if plan.new_keys == KEEP else NEW
+
+    def named_image(self, model: type[Model], attname: str, value: Any) -> Any:
+        """The value of ``attname`` the row of ``model`` the archive names by ``value`` will hold.
+
+        A row matched (or standing in for the archive's) holds its own; a row
+        created holds the archive's, unless the policy may change it (NEW:
+        known once written); a row outside the archive keeps its value.
+        """
+        key = self._keys_by_value(model, attname).get(value)
+        plan = self.plans.get(model)
+        if key is None or plan is None:
+            return value
+        if key in plan.create or key in (self.states[model].absent if model in self.states else ()):
+            return NEW if self.policy.changes_values(model) else value
+        image = self.image(model, key)
+        if image is NEW:
+            return NEW
+        return self._values_at(model, attname, image)
+
+    def named_values(self, model: type[Model], attname: str) -> dict[Any, Any]:
+        """``{archive value: value in the database}`` of the rows of ``model`` that exist."""
+        plan = self.plans[model]
+        found = {}
+        for value, key in self._keys_by_value(model, attname).items():
+            if key in plan.create:
+                continue
+            image = self.image(model, key)
+            if image is not NEW and (now := self._values_at(model, attname, image)) != value:
+                found[value] = now
+        return found
+
+    def _keys_by_value(self, model: type[Model], attname: str) -> dict[Any, Any]:
+        """``{value of attname: archive key}`` of the archive's rows of ``model``, read once."""
+        if (model, attname) not in self._by_value:
+            plan = self.plans.get(model)
+            found: dict[Any, Any] = {}
+            if plan is not None:
+                for chunk in plan.spool.records(CHUNK):
+                    column = plan.decoder.decode_columns(chunk)[attname]
+                    found.update(zip(column, plan.spool.keys_of(chunk), strict=True))
+            self._by_value[model, attname] = found
+        return self._by_value[model, attname]
+
+    def _values_at(self, model: type[Model], attname: str, key: Any) -> Any:
+        """The value of ``attname`` of the existing row ``key``, read with the others once."""
+        known = self._existing_values.setdefault((model, attname), {})
+        if key not in known:
+            plan = self.plans[model]
+            images = {self.image(model, k) for k in plan.spool.seen if k not in plan.create}
+            images = {i for i in images if i is not NEW and i not in known} | {key}
+            for row in rows_in(model, model._meta.pk, list(images), ["pk", attname], self.using):
+                known[row[0]] = row[1]
+        return known.get(key)
 
     def read_existence(self, model: type[Model], keys: Sequence[Any]) -> dict[Any, bool]:
         """Whether a row of ``model`` exists at each of ``keys`` (read once per key)."""

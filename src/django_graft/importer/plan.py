@@ -168,8 +168,9 @@ class Planner:
             needed.match_model(plan)
         Settler(needed, self._collide).settle(list(plans.values()))
         self._pending(needed, list(plans.values()))
-        self._report_created(needed)
         self._check_unique_values(list(plans.values()))
+        self._report_created(needed)
+        self._name_existing_rows(needed, list(plans.values()))
         archived = {plan.model: plan.spool.seen for plan in plans.values()}
         for model, refs in self.contents.references.items():
             archived.setdefault(model, set()).update(ref.pk for ref in refs)
@@ -305,6 +306,17 @@ class Planner:
             else:
                 plan.pending = set()
             self.keys.pending[plan.model] = set(plan.pending)
+
+    def _name_existing_rows(self, needed: NeededRows, plans: list[ModelPlan]) -> None:
+        """Links by ``to_field`` to rows that exist already follow the values those rows hold."""
+        named = {
+            (link.target, link.target_attname)
+            for plan in plans
+            for link in links_of(plan.model)[0]
+            if not link.via_pk and link.target in needed.plans
+        }
+        for model, attname in sorted(named, key=lambda pair: (model_label(pair[0]), pair[1])):
+            self.keys.values[model, attname].update(needed.named_values(model, attname))
 
     def _keys_renamed(self, model: type[Model]) -> bool:
         """Whether ``set_fields`` or a ``pre_save`` hook may change ``model``'s keys."""

@@ -21,17 +21,18 @@ anew), and so is a key two rows of the archive would take.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
+from django_graft.batching import sorted_keys
 from django_graft.fetch import rows_in
 from django_graft.labels import model_label
 
 from .links import KEEP, links_of
-from .needed import NeededRows
+from .needed import CHUNK, NeededRows
 from .neededstate import NEW, NeededModel, key_link, named_key_link
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class Settler:
         # {model: {existing key: {attname: value}}}: parent links of existing rows
         self._parent_values: defaultdict[type[Model], dict[Any, dict[str, Any]]]
         self._parent_values = defaultdict(dict)
+        #: (model, archive key) of the parts of objects whose parts matched apart
+        self.split: set[tuple[type[Model], Any]] = set()
+        # {model: {archive key: {attname: value}}}: parent links that are not the key
+        self._archived_parents: dict[type[Model], dict[Any, dict[str, Any]]] = {}
 
     def settle(self, plans: Sequence[ModelPlan]) -> None:
         for state in self.states.values():
@@ -78,6 +83,7 @@ class Settler:
             self._decide(state)
         for plan in plans:
             self._check_linked_keys(plan)
+            self._check_other_parents(plan)
 
     # -- links ---------------------------------------------------------------------
 
@@ -115,12 +121,13 @@ class Settler:
                     keys = [k for k in candidates if plan is None or k not in plan.spool.seen]
                     there = self.rows.read_existence(child, keys)
                     extended = {k for k in keys if there[k]}
-                elif plan is None:
-                    column = child._meta.get_field(link.name)
-                    found = rows_in(child, column, candidates, [link.attname], self.rows.using)
-                    extended = {row[0] for row in found}
                 else:
-                    continue  # the archive's own rows of that child decide
+                    # The archive's own rows of that child decide for the keys they name.
+                    named = {v[link.attname] for v in self._archive_parents(plan).values()}
+                    keys = [k for k in candidates if k not in named]
+                    column = child._meta.get_field(link.name)
+                    found = rows_in(child, column, keys, [link.attname], self.rows.using)
+                    extended = {row[0] for row in found}
                 for key in extended:
                     self.rows.unmatch(state, key, taken=True)
 
@@ -138,20 +145,19 @@ class Settler:
         rows, changed = self.rows, list[Row]()
         parent = self.states.get(target)
         for key, existing in list(state.strong.items()):
-            target_image = rows.image(target, key)
-            if target_image == existing:
+            if rows.image(target, key) == existing:
                 continue
             if part and parent is not None and key not in parent.strong:
                 # Matched by fields or natural key, the object brings its other parts.
-                rows.match_strongly(parent, key, existing)
-                changed.append((parent, key))
-            else:
+                changed += self._promote(parent, key, existing)
+            elif part:
+                changed += self._split(state, key)
+            else:  # keyed by another row than its target's image: not that row
                 rows.unmatch(state, key, taken=False)
                 changed.append((state, key))
         for key in list(state.candidates):
             if rows.image(target, key) != key:
-                rows.unmatch(state, key, taken=True)
-                changed.append((state, key))
+                changed += self._split(state, key) if part else self._unmatch(state, key)
         images = {key: rows.image(target, key) for key in state.absent}
         exists = rows.read_existence(state.model, [y for y in images.values() if y is not NEW])
         for key, target_image in images.items():
@@ -160,12 +166,10 @@ class Settler:
             here = exists[target_image]
             if key in parent.candidates and (here or part):
                 # Matched by identity, the object must match whole: it does not.
-                rows.unmatch(parent, key, taken=True)
-                changed.append((parent, key))
+                changed += self._split(parent, key) if part else self._unmatch(parent, key)
             elif part and here and key in parent.strong:
                 # The object matched by fields or natural key has this part.
-                rows.match_strongly(state, key, target_image)
-                changed.append((state, key))
+                changed += self._promote(state, key, target_image)
         return changed
 
     def _follow_other_parents(self, state: NeededModel) -> list[Row]:
@@ -182,20 +186,88 @@ class Settler:
             for key in list(state.absent):
                 value = state.parents.get(key, {}).get(link.attname)
                 if value in parent.candidates:
-                    rows.unmatch(parent, value, taken=True)
-                    changed.append((parent, value))
+                    changed += self._split(parent, value)
             for key, matched in list(state.strong.items()):
                 value = state.parents.get(key, {}).get(link.attname)
                 theirs = existing.get(matched, {}).get(link.attname)
                 if value is None or rows.image(link.target, value) == theirs:
                     continue
                 if value not in parent.strong:
-                    rows.match_strongly(parent, value, theirs)
-                    changed.append((parent, value))
+                    changed += self._promote(parent, value, theirs)
                 else:
-                    rows.unmatch(state, key, taken=False)
-                    changed.append((state, key))
+                    changed += self._split(state, key)
         return changed
+
+    def _promote(self, state: NeededModel, key: Any, existing: Any) -> list[Row]:
+        """Match a part to the object its other parts are matched to, unless they disagreed."""
+        if (state.model, key) in self.split:
+            return []
+        self.rows.match_strongly(state, key, existing)
+        return [(state, key)]
+
+    def _unmatch(self, state: NeededModel, key: Any) -> list[Row]:
+        self.rows.unmatch(state, key, taken=key in state.candidates)
+        return [(state, key)]
+
+    def _split(self, state: NeededModel, key: Any) -> list[Row]:
+        """The parts of an object do not match one object: none of them is matched, ever.
+
+        The whole object (its parents, its other parents, its children in the
+        archive) is then created anew, and never matched part by part again,
+        which is also what makes settling end.
+        """
+        parts = self._parts(state, key)
+        for part, part_key in parts:
+            self.split.add((part.model, part_key))
+            if part_key in part.strong or part_key in part.candidates:
+                self.rows.unmatch(part, part_key, taken=part_key in part.candidates)
+        return parts
+
+    def _parts(self, state: NeededModel, key: Any) -> list[Row]:
+        """The rows of the archive that make one multi-table object with ``key`` of ``state``."""
+        found: dict[tuple[type[Model], Any], Row] = {}
+        todo: list[Row] = [(state, key)]
+        while todo:
+            part, part_key = todo.pop()
+            if (part.model, part_key) in found:
+                continue
+            found[part.model, part_key] = (part, part_key)
+            for link in links_of(part.model)[0]:
+                if not link.parent_link or link.target not in self.states:
+                    continue
+                value = (
+                    part_key
+                    if link.primary_key
+                    else part.parents.get(part_key, {}).get(link.attname)
+                )
+                if value is not None:
+                    todo.append((self.states[link.target], value))
+            for child in self.states.values():
+                child_key = key_link(child.model)
+                holds = part_key in child.strong or part_key in child.candidates
+                holds = holds or part_key in child.absent
+                if child_key and child_key.parent_link and child_key.target is part.model and holds:
+                    todo.append((child, part_key))
+        return list(found.values())
+
+    def _archive_parents(self, plan: ModelPlan | None) -> dict[Any, dict[str, Any]]:
+        """``{key: {attname: value}}`` of the parent links that are not the key, per archive row."""
+        if plan is None:
+            return {}
+        if plan.model not in self._archived_parents:
+            names = [
+                p.attname for p in links_of(plan.model)[0] if p.parent_link and not p.primary_key
+            ]
+            found: dict[Any, dict[str, Any]] = {}
+            if names:
+                for chunk in plan.spool.records(CHUNK):
+                    columns = plan.decoder.decode_columns(chunk)
+                    for key, *values in zip(
+                        plan.spool.keys_of(chunk), *(columns[n] for n in names), strict=True
+                    ):
+                        found[key] = dict(zip(names, values, strict=True))
+            self._archived_parents[plan.model] = found
+        return self._archived_parents[plan.model]
 
     def _existing_parents(self, model: type[Model], keys: list[Any]) -> dict[Any, dict[str, Any]]:
         """``{key: {attname: value}}`` of the parent links of existing rows, read once."""
@@ -230,36 +302,60 @@ class Settler:
             else:
                 plan.create.add(key)
 
+    def _check_other_parents(self, plan: ModelPlan) -> None:
+        """A row joins its other parents (not the key's) only where they are ours too.
+
+        A parent row that collided is another's: under skip (or fail) a row of
+        ours cannot be made its child.
+        """
+        if not plan.create or self.rows.on_conflict == "update":
+            return
+        for link in links_of(plan.model)[0]:
+            target = self.rows.plans.get(link.target)
+            if not link.parent_link or link.primary_key or target is None:
+                continue
+            values = self._archive_parents(plan)
+            for key in sorted_keys(plan.create):
+                value = values.get(key, {}).get(link.attname)
+                if value is not None and _lost(target, value):
+                    reason = f"its {model_label(link.target)} part collides, so it cannot be added"
+                    self.collide(plan, key, reason=reason, unresolved=True)
+
     def _check_linked_keys(self, plan: ModelPlan) -> None:
         """Rows keyed by a one-to-one take the key of their target's image: it must be free.
 
         Each such row to create gets that key now where it is known (its
-        target matched, or kept), so links to it follow.
+        target matched, or kept), so links to it follow. A part of an object
+        whose other part collided cannot join the object there (but where
+        that part is overwritten); two rows cannot take one key; a key the
+        database holds already is a conflict.
         """
         link = key_link(plan.model) or named_key_link(plan.model)
         if link is None or not plan.create:
             return
         rows = self.rows
-        target = self.rows.plans.get(link.target)
+        target = rows.plans.get(link.target)
         images = {key: rows.created_image(plan, key) for key in plan.create}
-        known = {key: y for key, y in images.items() if y is not NEW}
-        exists = rows.read_existence(plan.model, list(known.values()))
-        given: dict[Any, Any] = {}
-        for key in sorted(known, key=repr):
-            y = known[key]
-            another = link.parent_link and target is not None and _lost(target, key)
-            if another and rows.on_conflict != "update":
+        if link.parent_link and target is not None and rows.on_conflict != "update":
+            lost = [key for key in images if _lost(target, key)]
+            for key in sorted_keys(lost):
                 # The object at that key is another's: no part of ours joins it.
                 reason = f"its {model_label(link.target)} part collides, so it cannot be added"
                 self.collide(plan, key, reason=reason, unresolved=True)
-                continue
-            if y in given:
-                reason = f"would take the key {y!r}, which {plan.label} {given[y]!r} takes"
-                self.collide(plan, key, y, reason=reason)
-                continue
-            given[y] = key
-            if key in plan.spool.owned and y == key and not rows.remap:
-                continue  # a key kept, checked with the other owned rows
+                del images[key]
+        known = {key: y for key, y in images.items() if y is not NEW}
+        for y, count in Counter(known.values()).items():
+            if count > 1:
+                first, *others = sorted_keys(key for key, image in known.items() if image == y)
+                for key in others:
+                    reason = f"would take the key {y!r}, which {plan.label} {first!r} takes"
+                    self.collide(plan, key, y, reason=reason)
+                    del known[key]
+        if not rows.remap:  # keys kept by owned rows are checked with the others
+            owned = set(plan.spool.owned)
+            known = {key: y for key, y in known.items() if y != key or key not in owned}
+        exists = rows.read_existence(plan.model, list(known.values()))
+        for key, y in known.items():
             if exists[y]:
                 self.collide(plan, key, None if y == key else y, field=link.name, value=y)
             elif y != key:

@@ -194,3 +194,23 @@ def imported_queries(root: Model) -> int:
 
 def test_matching_needed_rows_costs_no_query_per_row(world: World) -> None:
     assert imported_queries(catalogue_of(2)) == imported_queries(catalogue_of(40))
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["identical", "differing"])
+def test_a_diamond_is_matched_whole_key_only_part_included(world: World, same: bool) -> None:
+    # Ancestor has nothing but its key: it is matched with the object it is part of.
+    bottom = world.extra["bottom"]
+    bookmark = m.Bookmark.objects.create(owner=world.people[0], target=bottom)
+    m.Bottom.objects.using("other").create(
+        pk=bottom.pk, left_value=1, right_value=2, bottom_value=3 if same else 4
+    )
+    result = import_archive(io.BytesIO(archive_of(bookmark)), using="other", pks="remap")
+    images = {
+        label: result.key_map[f"testapp.{label}"][bottom.pk]
+        for label in ("ancestor", "left", "right", "bottom")
+    }
+    if same:
+        assert set(images.values()) == {bottom.pk}
+    else:
+        assert len(set(images.values())) == 1 and bottom.pk not in images.values()
+        assert m.Bottom.objects.using("other").get(pk=images["bottom"]).bottom_value == 3

@@ -22,7 +22,7 @@ from django_graft.policy import Policy, Rule
 from django_graft.relations import EdgeKind, edges_of
 
 from .links import KeyMaps, links_of
-from .neededstate import Dependency, NeededModel, key_links
+from .neededstate import Dependency, NeededModel, key_link, key_links
 from .relink import linked_columns
 
 if TYPE_CHECKING:
@@ -40,8 +40,13 @@ def match_identity(rows: NeededRows, state: NeededModel) -> None:
     linked.update(a for g in generics for a in (g.ct_attname, g.id_attname))
     plain = [a for a in state.plan.decoder.attnames if a not in linked and a not in cleared]
     if rows.remap and not plain and not links and not generics:
-        # Nothing but a key to compare: any row at that key would do, so none does.
-        state.absent.update(records)
+        # Nothing but a key to compare: any row at that key would do, so none
+        # does on its own. As the parent part of an object of the archive, it
+        # is that object's, matched or not with its other parts (.settle).
+        parts = _parent_parts(rows, model, set(records))
+        present = rows.read_existence(model, list(parts))
+        state.candidates.update((key, []) for key in parts if present[key])
+        state.absent.update(key for key in records if key not in state.candidates)
         return
     read = [*plain, *(link.attname for link in links)]
     read += [a for g in generics for a in (g.ct_attname, g.id_attname)]
@@ -104,3 +109,13 @@ def _generic_dependency(
         return [] if object_id == now_id else None
     to_python: Callable[[Any], Any] = target._meta.pk.to_python
     return [(target, to_python(object_id), to_python(now_id))]
+
+
+def _parent_parts(rows: NeededRows, model: type[Model], keys: set[Any]) -> set[Any]:
+    """The ``keys`` of ``model`` at which the archive has a multi-table child's row too."""
+    found: set[Any] = set()
+    for child, spool in rows.contents.spools.items():
+        link = key_link(child)
+        if link is not None and link.parent_link and link.target is model:
+            found |= keys & spool.seen
+    return found

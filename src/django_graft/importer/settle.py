@@ -11,7 +11,9 @@ Rows of one multi-table-inheritance object are one object. By identity it
 matches only whole: every part identical, and no part in the database
 that the archive's object lacks (a plain vehicle is not someone's car).
 Matched by fields or natural key, the other parts are that object's, and a
-part it lacks is created for it.
+part it lacks is created for it. Parts matched to different objects make a
+new object, created whole, whose parts are never matched again: as every
+other change only takes matches back, that is what makes settling end.
 
 A row whose primary key is a one-to-one takes its key from the image of the
 row it links to. A key taken there by another row is a conflict (but where
@@ -62,6 +64,7 @@ class Settler:
         self._archived_parents: dict[type[Model], dict[Any, dict[str, Any]]] = {}
 
     def settle(self, plans: Sequence[ModelPlan]) -> None:
+        """Settle every needed row, put the outcome in ``plans``, check the keys links give."""
         for state in self.states.values():
             for links in (state.candidates, state.strong_links):
                 for key, dependencies in links.items():

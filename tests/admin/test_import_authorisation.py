@@ -356,6 +356,18 @@ def test_link_records_need_change_on_the_rows_they_change(world: World, boss: Us
     assert audit.project_id == world.projects[0].pk
 
 
+def test_a_clerk_with_the_apps_permissions_imports_a_tree(world: World) -> None:
+    """Content types are looked up by every archive: no permission is asked for them."""
+    clerk = staff("clerk")
+    clerk.user_permissions.add(*Permission.objects.filter(content_type__app_label="testapp"))
+    data = deleted_org(world)
+    as_clerk = login(clerk)
+    review = upload(as_clerk, data, "org.jsonl")
+    assert (error(review), lacking(review)) == ("", [])
+    assert 'id="graft-done"' in confirm(as_clerk, review).content.decode()
+    assert m.Organisation.objects.filter(pk=world.org.pk).exists()
+
+
 def test_link_records_cannot_change_accounts(world: World) -> None:
     """A link record re-pointing a row of a membership table: only a superuser may."""
     clerk = staff("clerk", *[p.codename for p in Permission.objects.all()])

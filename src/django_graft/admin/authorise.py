@@ -3,8 +3,10 @@
 1. :func:`admit`, before anything is planned: the archive may hold at
    most ``GRAFT["ADMIN_MAX_ROWS"]`` records, and the user must be able to
    view (``view`` or ``change``) every model it names and every model
-   those point at. This step reads the archive and nothing else, so its
-   answer cannot tell whether a row exists in a model the user may not see.
+   those point at (content types excepted: they name the installed models,
+   which are no secret). This step reads the archive and nothing else, so
+   its answer cannot tell whether a row exists in a model the user may not
+   see.
 2. :class:`AdminAuthoriser`, the ``authorise`` hook of the import, once it
    is planned and before anything is written (the dry run and the real
    run alike): ``add`` on every model it creates rows of, ``change`` on
@@ -47,6 +49,9 @@ from .outline import outline
 
 #: The flags of the user model that make an account privileged.
 FLAGS = ("is_staff", "is_superuser")
+#: Models every staff user may see rows of: content types name the installed
+#: models, which the admin shows anyway; archives point at them all the time.
+OPEN_TO_READ = frozenset({"contenttypes.contenttype"})
 #: How many rows a message names before it counts the rest.
 _SHOWN = 10
 
@@ -75,7 +80,8 @@ def admit(user: Any, location: Destination) -> None:
             rows=found.rows,
             limit=limit,
         )
-    hidden = sorted((model for model in found.read() if not may_view(user, model)), key=model_label)
+    read = {model for model in found.read() if model_label(model) not in OPEN_TO_READ}
+    hidden = sorted((model for model in read if not may_view(user, model)), key=model_label)
     if hidden:
         lacking = sorted({permissions.permission(model, "view") for model in hidden})
         raise PermissionRefused(

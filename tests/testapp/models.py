@@ -73,10 +73,11 @@ class ProxyPerson(Person):
 
 
 class AccountProxy(User):
-    """Another name for the user model's table."""
+    """Another name for the user model's table (in its app: ``dumpdata testapp`` skips it)."""
 
     class Meta:
         proxy = True
+        app_label = "auth"
 
 
 class Profile(models.Model):

@@ -90,3 +90,21 @@ def test_the_import_page_cleans_up_too(uploads: Path) -> None:
     client.force_login(User.objects.create_superuser("boss"))
     assert client.get("/admin/django_graft/graftlog/import/").status_code == 200
     assert remaining(uploads) == sorted([FRESH, "notes.txt", "archive.jsonl"])
+
+
+def test_a_failing_storage_does_not_fail_the_page(
+    uploads: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django_graft.admin import archives
+
+    def broken(**options: Any) -> list[Any]:
+        raise RuntimeError("the bucket is gone")
+
+    monkeypatch.setattr(archives, "remove_expired_uploads", broken)
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss"))
+    assert client.get("/admin/django_graft/graftlog/import/").status_code == 200
+    assert (
+        "Could not remove the expired uploads from the storage 'graft' (RuntimeError: the "
+        "bucket is gone); manage.py graft_cleanup says more." in caplog.text
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -46,6 +47,8 @@ EXPORTS = f"{FOLDER}/exports"
 _UPLOADED = re.compile(rf"^{UPLOADS}/[0-9a-f]{{32}}-[\w.-]+$")
 _OWNED = re.compile(rf"^{UPLOADS}/[0-9a-f]{{32}}-(?P<owner>[uh][0-9A-Za-z]{{1,40}})-[\w.-]+$")
 _PLAIN_KEY = re.compile(r"^[0-9A-Za-z]{1,40}$")
+
+logger = logging.getLogger("django_graft.admin")
 
 
 def alias() -> str:
@@ -193,6 +196,20 @@ def remove_expired_uploads(*, dry_run: bool = False) -> list[Upload]:
             continue  # gone meanwhile, or not ours to remove: the next run tries again
         removed.append(upload)
     return removed
+
+
+def tidy_uploads() -> None:
+    """Remove expired uploads, as the import page does when opened: never failing the page."""
+    try:
+        remove_expired_uploads()
+    except Exception as exc:  # a storage's own errors: the page works without the clean-up
+        logger.warning(
+            "Could not remove the expired uploads from the storage '%s' (%s: %s); "
+            "manage.py graft_cleanup says more.",
+            alias(),
+            type(exc).__name__,
+            exc,
+        )
 
 
 # -- whether the storage is served publicly --------------------------------

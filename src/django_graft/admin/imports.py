@@ -146,7 +146,7 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         context["modes"] = (PK_MODES, CONFLICT_MODES)
         return TemplateResponse(request, "admin/django_graft/import.html", context)
     if request.method == "GET":
-        archives.remove_expired_uploads()
+        archives.tidy_uploads()
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     context["form"] = form
     if request.method == "POST" and form.is_valid():

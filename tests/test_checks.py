@@ -73,7 +73,10 @@ def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
         *(f"graft.E{n:03}" for n in range(1, 17)),
         "graft.E025",
+        *(f"graft.E{n:03}" for n in range(30, 33)),
         "graft.W001",
+        "graft.W030",
+        "graft.W031",
     ]
 
 

@@ -20,7 +20,7 @@ from django_graft.exceptions import ArchiveFormatError, unresolved
 from django_graft.labels import concrete, model_label
 
 from .links import KeyMaps
-from .matching import as_tuple, find_by_fields, find_by_natural_keys
+from .matching import as_tuple, find_by_fields, find_by_natural_keys, has_natural_key
 from .source import ArchiveContents, Reference
 
 
@@ -77,19 +77,28 @@ def check_match_fields(
     for model, refs in references.items():
         declared = set(match_fields(model))
         for ref in refs:
+            if ref.natural_key is not None and not has_natural_key(model):
+                label = model_label(model)
+                raise ArchiveFormatError(
+                    f"Line {ref.line}: the reference to {label} {ref.pk!r} is to be found by "
+                    f"natural key, but {label} has no natural_key() and get_by_natural_key(). "
+                    "Find it by the fields the import declares: --match "
+                    f"{model._meta.label}:FIELD[,FIELD...] (or the policy's match).",
+                    line=ref.line,
+                )
             if ref.by_key or ref.natural_key is not None or ref.match is None:
                 continue
             if set(ref.match) == declared:
                 continue
             label = model_label(model)
-            names = ", ".join(sorted(map(str, ref.match)))
+            names = sorted(map(str, ref.match))
             wanted = ", ".join(sorted(declared)) if declared else "none"
             raise ArchiveFormatError(
                 f"Line {ref.line}: the reference to {label} {ref.pk!r} is to be found by "
-                f"field(s) {names}, but this import declares {wanted} for {label}. A "
+                f"field(s) {', '.join(names)}, but this import declares {wanted} for {label}. A "
                 "reference is found by its natural key or by the fields the import "
                 "declares, never by fields the archive chooses. If those fields are the "
-                f"right ones, declare them: --match {model._meta.label}:{names.replace(' ', '')} "
+                f"right ones, declare them: --match {model._meta.label}:{','.join(names)} "
                 "(or the policy's match).",
                 line=ref.line,
             )

@@ -29,12 +29,19 @@ pytestmark = pytest.mark.django_db
 Items = list[dict[str, Any]]
 
 
-def not_carried(label: str, key: Any, link: str, target: str, value: Any) -> str:
+def not_carried(
+    label: str, key: Any, link: str, target: str, value: Any, constraint: bool = True
+) -> str:
+    fix = (
+        "The archive is damaged: export it again."
+        if constraint
+        else "The link has no foreign key constraint, so it may dangle where it was exported "
+        "from: point it at a row (or clear it) there, and export again."
+    )
     return (
         f"{label} {key!r}: {link} points at {target} {value!r}, which the archive does not "
         "carry (neither as a record nor as a reference). An import links only to rows the "
-        "archive vouches for, even where a row with that key exists here. The archive is "
-        "damaged: export it again."
+        f"archive vouches for, even where a row with that key exists here. {fix}"
     )
 
 
@@ -90,7 +97,12 @@ def case_foreign_object_column(world: World) -> tuple[bytes, Callable[[Items], s
         citation = first(items, "testapp.citation")
         citation["fields"]["entry_key"] = entries[1].pk
         return not_carried(
-            "testapp.citation", citation["pk"], "entry_key", "testapp.entry", entries[1].pk
+            "testapp.citation",
+            citation["pk"],
+            "entry_key",
+            "testapp.entry",
+            entries[1].pk,
+            constraint=False,
         )
 
     return data, edit
@@ -114,7 +126,7 @@ def case_generic_foreign_key(world: World) -> tuple[bytes, Callable[[Items], str
         )
         sticker["fields"]["object_id"] = theirs.pk
         return not_carried(
-            "testapp.sticker", sticker["pk"], "target", "testapp.catalogue", theirs.pk
+            "testapp.sticker", sticker["pk"], "target", "testapp.catalogue", theirs.pk, False
         )
 
     return data, edit

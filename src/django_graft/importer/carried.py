@@ -79,14 +79,25 @@ def named_values(
 
 
 def not_carried(
-    label: str, key: Any, link_name: str, target: type[Model], value: Any
+    label: str, key: Any, link_name: str, target: type[Model], value: Any, *, constraint: bool
 ) -> ArchiveFormatError:
-    """The error for a link of ``label`` ``key`` to a row the archive does not carry."""
+    """The error for a link of ``label`` ``key`` to a row the archive does not carry.
+
+    A link with no foreign key constraint (``db_constraint=False``, a
+    ``ForeignObject`` column, a generic foreign key) may dangle in the
+    database it was exported from, and the export carries it as it is.
+    """
+    if constraint:
+        fix = "The archive is damaged: export it again."
+    else:
+        fix = (
+            "The link has no foreign key constraint, so it may dangle where it was exported "
+            "from: point it at a row (or clear it) there, and export again."
+        )
     return ArchiveFormatError(
         f"{label} {key!r}: {link_name} points at {model_label(target)} {value!r}, which the "
         "archive does not carry (neither as a record nor as a reference). An import links "
-        "only to rows the archive vouches for, even where a row with that key exists "
-        "here. The archive is damaged: export it again."
+        f"only to rows the archive vouches for, even where a row with that key exists here. {fix}"
     )
 
 

@@ -119,7 +119,7 @@ class LinkMapper:
         stray.discard(None)
         if stray:
             key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)
-            raise not_carried(label, key, link.name, link.target, value)
+            raise not_carried(label, key, link.name, link.target, value, constraint=link.enforced)
 
     def _check_generic(
         self, label: str, keys: list[Any], generic: GenericLink, columns: Columns
@@ -141,7 +141,7 @@ class LinkMapper:
             except ValidationError:
                 key = object_id  # not a key of the target at all: no row carries it
             if key not in self.archived.get(target, ()):
-                raise not_carried(label, keys[i], generic.name, target, object_id)
+                raise not_carried(label, keys[i], generic.name, target, object_id, constraint=False)
 
     def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
         later: list[Later] = []

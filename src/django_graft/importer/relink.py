@@ -92,9 +92,11 @@ def plan_links(
         )
         return plan
     rows = archived if owned is None else owned
+    #: {foreign key: what its on_delete writes}, asked once per key (SET(f) calls f).
+    writes: dict[Any, tuple[bool, Any] | None] = {}
     values = owned_values or (lambda model, attname: set())
     for model, items in sorted(links.items(), key=lambda item: model_label(item[0])):
-        parsed = [link for number, item in items for link in _parse(model, number, item)]
+        parsed = [link for number, item in items for link in _parse(model, number, item, writes)]
         by_field: defaultdict[Any, list[_Link]] = defaultdict(list)
         for link in parsed:
             carried = carried_check(link.field, rows, values)
@@ -109,7 +111,7 @@ def plan_links(
                 )
             by_field[link.field].append(link)
         for fk, field_links in by_field.items():
-            _plan_field(plan, model, fk, field_links, using)
+            _plan_field(plan, model, fk, field_links, using, asks=writes[fk] is None)
     if plan.conflicts and on_conflict == "update":
         shown = "\n  ".join(str(c) for c in plan.conflicts)
         raise ConflictError(
@@ -142,7 +144,12 @@ def linked_columns(
     return found
 
 
-def _parse(model: type[Model], number: int, item: dict[str, Any]) -> list[_Link]:
+def _parse(
+    model: type[Model],
+    number: int,
+    item: dict[str, Any],
+    writes: dict[Any, tuple[bool, Any] | None],
+) -> list[_Link]:
     label = model_label(model)
     fields, after = item.get("fields"), item.get("after", {})
     if type(fields) is not dict or type(after) is not dict:
@@ -171,7 +178,9 @@ def _parse(model: type[Model], number: int, item: dict[str, Any]) -> list[_Link]
                 "shown to hold it still",
             )
         written = _value(fk, after[name], number)
-        expected = written_value(fk)
+        if fk not in writes:
+            writes[fk] = written_value(fk)
+        expected = writes[fk]
         if expected is not None:
             known, value_written = expected
             value_written = comparable(fk, value_written)
@@ -224,12 +233,15 @@ def _plan_field(
     fk: Any,
     links: list[_Link],
     using: str,
+    *,
+    asks: bool,
 ) -> None:
     label = model_label(model)
     now = _current(model, fk, [link.pk for link in links], using)
     target = concrete(fk.related_model)
     restores = plan.restores.setdefault((model, fk.attname), [])
-    asked = None if written_value(fk) is not None else asked_values(model, fk, list(now), using)
+    # An on_delete function of the schema's own is asked what it writes, row by row.
+    asked = asked_values(model, fk, list(now), using) if asks else None
     for link in links:
         if link.pk not in now or now[link.pk] == link.before:
             continue  # the row is gone, or already points there

@@ -74,6 +74,16 @@ def test_a_field_the_header_does_not_declare_is_refused(archive: bytes, name: st
     assert refused(edited) == undeclared(number, "testapp.tag", item["pk"], name)
 
 
+def test_the_key_as_a_field_is_refused_whatever_the_header_says(archive: bytes) -> None:
+    def key_as_field(header: Any, items: Items) -> Any:
+        header["models"]["testapp.tag"]["fields"]["id"].pop("pk")
+        return with_tag_field("id", 7)(header, items)
+
+    edited = rewrite(archive, key_as_field)
+    number, item = line_of(edited, "testapp.tag")
+    assert refused(edited) == undeclared(number, "testapp.tag", item["pk"], "id")
+
+
 def test_a_field_the_model_lacks_is_refused_whatever_the_fingerprint_says(
     archive: bytes,
 ) -> None:

@@ -213,7 +213,10 @@ class Sorter:
             pk: Any = model._meta.pk
             spool.integer_key = not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
             if self._described is not None:
-                spool.declared = declared_fields(self._described.get(model_label(model)))
+                declared = declared_fields(self._described.get(model_label(model)))
+                if declared is not None and not hasattr(pk, "fields"):
+                    declared -= {pk.name}  # the record's pk, whatever the header says of it
+                spool.declared = declared
             self.spools[model] = spool
         self._by_label[label] = spool  # another spelling of the label shares the spool
         return spool

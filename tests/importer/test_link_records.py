@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Model
 
 from django_graft import ArchiveFormatError, ConflictError, delete, import_archive
@@ -317,3 +318,16 @@ def test_a_row_changed_since_is_left_and_reported_with_skip(
         ("testapp.audit", audit.pk, "project")
     ]
     assert "testapp.audit" not in result.relinked
+
+
+def test_graft_import_refuses_by_name_too(
+    world: World, project_deleted: tuple[m.Project, m.Audit, bytes], tmp_path: Path
+) -> None:
+    _, audit, data = project_deleted
+    m.Audit.objects.filter(pk=audit.pk).update(project=world.projects[1])
+    path = tmp_path / "changed.jsonl"
+    path.write_bytes(data)
+    before = every_table()
+    with pytest.raises(CommandError, match=r"--on-conflict update does not put a link back"):
+        call_command("graft_import", str(path), "--on-conflict", "update", stdout=io.StringIO())
+    assert every_table() == before

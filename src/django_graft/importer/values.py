@@ -91,7 +91,7 @@ def _integers(low: int, high: int) -> ColumnCheck:
         if extremes is None or (low <= extremes[0] and extremes[1] <= high):
             return None
         return _first(column, lambda v: type(v) is int and not low <= v <= high), (
-            f"from {low} to {high}"
+            f"integers from {low} to {high}"
         )
 
     return check
@@ -112,20 +112,27 @@ def _text(longest: int) -> ColumnCheck:
     return check
 
 
-def _decimals(digits: int | None, places: int | None) -> ColumnCheck:
+#: The significant digits SQLite keeps of a decimal, which it stores as a
+#: floating point number: more would be rounded on the way in, and Django
+#: could then fail to read the row back (a rounded value may not fit the field).
+SQLITE_DIGITS = 15
+
+
+def _decimals(digits: int | None, places: int | None, vendor: str) -> ColumnCheck:
     """Decimals that fit ``max_digits`` and ``decimal_places`` without rounding.
 
     A value with more decimal places than the field has would be rounded on
-    the way in (SQLite would keep it, and Django could not read the column
-    back); one with more whole digits overflows the column.
+    the way in; one with more whole digits overflows the column; on SQLite,
+    one with more than 15 significant digits would be rounded too.
     """
     step = None if places is None else decimal.Decimal(1).scaleb(-places)
     whole = None if digits is None else digits - (places or 0)
     limit = None if whole is None else decimal.Decimal(10) ** whole
     context = decimal.Context(prec=max(digits or 0, 28) + 2, traps=[decimal.InvalidOperation])
+    sqlite = vendor == "sqlite"
     wanted = (
         "at most "
-        + ", ".join(
+        + " and ".join(
             part
             for part in (
                 None if whole is None else f"{whole} digit(s) before the point",
@@ -134,6 +141,7 @@ def _decimals(digits: int | None, places: int | None) -> ColumnCheck:
             if part
         )
         + f" (max_digits={digits}, decimal_places={places})"
+        + (f", and {SQLITE_DIGITS} significant digits on SQLite" if sqlite else "")
     )
 
     def fits(value: Any) -> bool:
@@ -145,7 +153,12 @@ def _decimals(digits: int | None, places: int | None) -> ColumnCheck:
             rounded = value if step is None else value.quantize(step, context=context)
         except decimal.InvalidOperation:
             return False
-        return rounded == value and (limit is None or abs(rounded) < limit)
+        if rounded != value or (limit is not None and rounded.copy_abs() >= limit):
+            return False
+        return (
+            not sqlite
+            or len("".join(map(str, value.as_tuple().digits)).strip("0")) <= SQLITE_DIGITS
+        )
 
     def check(column: Sequence[Any]) -> tuple[int, str] | None:
         if all(map(fits, column)):
@@ -162,7 +175,7 @@ def _durations(column: Sequence[Any]) -> tuple[int, str] | None:
     index = _first(
         column, lambda v: isinstance(v, datetime.timedelta) and not _SHORTEST <= v <= _LONGEST
     )
-    return index, "within ±292,471 years (a 64-bit count of microseconds)"
+    return index, f"durations within ±{_LONGEST.days:,} days (a 64-bit count of microseconds)"
 
 
 def column_check(field: Field[Any, Any], vendor: str, ops: Any) -> ColumnCheck | None:
@@ -175,7 +188,7 @@ def column_check(field: Field[Any, Any], vendor: str, ops: Any) -> ColumnCheck |
         target: Any = field
         while target.remote_field is not None and hasattr(target, "target_field"):
             target = target.target_field
-        return _decimals(target.max_digits, target.decimal_places)
+        return _decimals(target.max_digits, target.decimal_places, vendor)
     if kind == "DurationField":
         return _durations
     if kind in INTEGER_TYPES:

@@ -19,6 +19,7 @@ import pytest
 
 from django_graft import clone, import_archive
 from django_graft.exceptions import ImportRefused, ObjectNotFound
+from django_graft.exporter import write_graph
 from django_graft.importer import source
 from tests.importer.tables import archive_of
 from tests.snapshots import every_table
@@ -81,17 +82,14 @@ def test_a_full_temporary_directory_fails_a_clone(world: World, monkeypatch: Any
 
 
 def test_a_root_deleted_while_the_clone_runs_is_named(world: World, monkeypatch: Any) -> None:
-    from django_graft import cloner
-
     project = world.projects[1]
     before = every_table()
-    write_graph = cloner.write_graph
 
     def delete_then_write(graph: Any, writer: Any) -> Any:
         m.Project.objects.filter(pk=project.pk).delete()  # as another connection would
         return write_graph(graph, writer)
 
-    monkeypatch.setattr(cloner, "write_graph", delete_then_write)
+    monkeypatch.setattr("django_graft.cloner.write_graph", delete_then_write)
     with pytest.raises(ObjectNotFound) as error:
         clone(project)
     assert str(error.value) == (

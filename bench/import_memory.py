@@ -56,8 +56,8 @@ def measure(path: str, fmt: str) -> None:
     print(f"{rows} {before:.0f} {peak_mib():.0f} {seconds:.1f}")
 
 
-def make(rows: int, formats: list[str], work: Path) -> dict[str, Path]:
-    """Seed a tree of about ``rows`` rows and export it once per format."""
+def make(rows: int, formats: list[str], work: Path) -> None:
+    """Seed a tree of about ``rows`` rows and export it once per format; print the paths."""
     import django
 
     django.setup()
@@ -71,33 +71,42 @@ def make(rows: int, formats: list[str], work: Path) -> dict[str, Path]:
     call_command("migrate", verbosity=0, database="copy")
     seed(organisations=1, meetings_per_org=1, items_per_meeting=1)
     org = Organisation.objects.get(pk=seed_tree(rows=rows))
-    paths = {}
     for fmt in formats:
         path = work / f"org-{rows}-{fmt}{SUFFIXES[fmt]}"
         export(org, path, format=fmt)
-        paths[fmt] = path
-    return paths
+        print(fmt, path)
+
+
+def run(*argv: str) -> str:
+    # Every process that loads Django is started from this small one: a
+    # process's peak RSS counts the memory of the process it was forked from.
+    done = subprocess.run(
+        [sys.executable, __file__, *argv], capture_output=True, text=True, env=os.environ
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return done.stdout
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--measure"]:
         measure(argv[1], argv[2])
         return
+    if argv[:1] == ["--make"]:
+        make(int(argv[1]), argv[2].split(","), Path(argv[3]))
+        return
     rows = int(argv[0]) if argv else 1_000_000
     formats = argv[1].split(",") if len(argv) > 1 else ["graft"]
     work = Path(tempfile.mkdtemp())
     os.environ.setdefault("GRAFT_EXAMPLE_SQLITE", str(work / "bench.sqlite3"))
     os.environ.setdefault("GRAFT_EXAMPLE_COPY_SQLITE", str(work / "copy.sqlite3"))
-    paths = make(rows, formats, work)
+    made = run("--make", str(rows), ",".join(formats), str(work)).split("\n")
+    paths = dict(line.split(" ", 1) for line in made if line)
     print(f"N={rows:,}, dry-run import into an empty database")
     print(f"  {'format':<7} {'MB read':>8} {'rows':>9} {'RSS before':>11} {'peak RSS':>9} {'s':>6}")
     for fmt, path in paths.items():
-        run = subprocess.run(
-            [sys.executable, __file__, "--measure", str(path), fmt],
-            capture_output=True, text=True, check=True, env=os.environ,
-        )  # fmt: skip
-        found, before, peak, seconds = run.stdout.split()
-        size = path.stat().st_size / 2**20
+        found, before, peak, seconds = run("--measure", path, fmt).split()
+        size = Path(path).stat().st_size / 2**20
         print(
             f"  {fmt:<7} {size:>8.1f} {int(found):>9,} {before:>8} MiB {peak:>5} MiB {seconds:>6}",
             flush=True,

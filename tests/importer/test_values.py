@@ -169,6 +169,16 @@ def test_a_file_name_outside_the_storage_is_refused(world: World, name: str) -> 
     )
 
 
+def test_a_file_name_with_a_nul_character_is_refused(world: World) -> None:
+    data, key = with_value(archive_of(world.org), "testapp.sample", "attachment", "a\x00.pdf")
+    refused(
+        data,
+        f"testapp.sample {key}: field 'attachment' names the file 'a\\x00.pdf', which holds "
+        "a NUL character no storage accepts. Nothing was written. Correct the value in the "
+        "archive.",
+    )
+
+
 def test_a_datetime_django_cannot_read_is_refused(world: World) -> None:
     value = "2024-02-30T10:00:00+00:00"
     data, key = with_value(archive_of(world.org), "testapp.sample", "moment", value)

@@ -287,6 +287,12 @@ class RowDecoder:
         for record, value in zip(records, column, strict=True):
             if not value:
                 continue
+            if "\x00" in value:
+                raise ArchiveFormatError(
+                    f"{self.label} {record.get('pk')!r}: field '{name}' names the file "
+                    f"{shorten(value)}, which holds a NUL character no storage accepts. "
+                    "Nothing was written. Correct the value in the archive."
+                )
             try:
                 validate_file_name(value, allow_relative_path=True)
             except SuspiciousFileOperation:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,13 @@ def main(argv: list[str]) -> None:
     work = Path(tempfile.mkdtemp())
     os.environ.setdefault("GRAFT_EXAMPLE_SQLITE", str(work / "bench.sqlite3"))
     os.environ.setdefault("GRAFT_EXAMPLE_COPY_SQLITE", str(work / "copy.sqlite3"))
+    try:
+        report(rows, formats, work)
+    finally:
+        shutil.rmtree(work)
+
+
+def report(rows: int, formats: list[str], work: Path) -> None:
     made = run("--make", str(rows), ",".join(formats), str(work)).split("\n")
     paths = dict(line.split(" ", 1) for line in made if line)
     print(f"N={rows:,}, dry-run import into an empty database")

@@ -28,14 +28,16 @@ from django.db import transaction
 from django.db.models import Model
 
 from .collector import collect
-from .exceptions import ConflictError, CrossLinkError, check_row_limit
+from .exceptions import ConflictError, CrossLinkError, ObjectNotFound, check_row_limit
 from .exporter import write_graph
 from .fetch import rows_in
 from .gcpause import cyclic_gc_paused
 from .graph import Graph
 from .importer import ImportResult, ModelReport, import_contents
 from .importer.links import GenericLink, links_of
+from .importer.source import ArchiveContents
 from .importer.spooler import ArchiveSpooler
+from .importer.tempspace import temporary_space
 from .labels import concrete, model_label
 from .policy import HOOKS, Policy
 from .report import roots_text
@@ -122,10 +124,43 @@ def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
 
 def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
     spooler = ArchiveSpooler()
-    write_graph(graph, spooler)
+    with temporary_space("clone"):
+        write_graph(graph, spooler)
+        contents = spooler.contents()
+        _check_still_there(graph, contents)
+        return _import_copy(graph, contents, policy, dry_run=dry_run)
+
+
+def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
+    """Refuse a clone whose rows someone else deleted after they were collected.
+
+    The rows are read again to be copied: a row gone by then (the root, say,
+    deleted by another connection) is missing from what was read.
+    """
+    others = sorted({*graph.owned, *graph.needed} - set(graph.roots), key=model_label)
+    for model in [*graph.roots, *others]:
+        wanted = graph.owned.get(model, set()) | graph.needed.get(model, set())
+        spool = contents.spools.get(concrete(model))
+        if spool is not None and spool.count >= len(wanted):
+            continue
+        contents.close()
+        gone = sorted(wanted - (spool.seen if spool is not None else set()), key=repr)
+        shown = ", ".join(repr(key) for key in gone[:20]) + (" …" if len(gone) > 20 else "")
+        raise ObjectNotFound(
+            f"{model_label(model)} {shown} was deleted while the clone of "
+            f"{roots_text(graph)} ran (by another connection): {len(gone)} row(s) of the "
+            "tree are gone. Nothing was written. Run the clone again.",
+            model=model_label(model),
+            pks=gone,
+        )
+
+
+def _import_copy(
+    graph: Graph, contents: ArchiveContents, policy: Policy, *, dry_run: bool
+) -> ImportResult:
     try:
         return import_contents(
-            spooler.contents(),
+            contents,
             graph.using,
             "remap",
             policy=policy,

@@ -159,8 +159,8 @@ def key_is_null(data: bytes) -> bytes:
 CORPUS: list[tuple[Callable[[bytes], bytes], str]] = [
     (header_not_first, "Line 1 is not a django-graft header"),
     (other_format, "Line 1 is not a django-graft header .format 'other'"),
-    # Read as a JSON fixture, since it is not an archive.
-    (header_an_array, "The fixture is not valid JSON"),
+    # Read as a JSON fixture, since it is not an archive, an item at a time.
+    (header_an_array, "Object 1 of the fixture has no 'model': 1\\."),
     (version_a_string, "version '1' is not supported"),
     (trailer_without_hash, "does not match the content"),
     (end_not_true, "is neither a record, a reference nor a link"),

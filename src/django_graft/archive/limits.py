@@ -64,12 +64,22 @@ def limited_lines(stream: BinaryIO) -> Iterator[bytes]:
         yield raw
 
 
-def read_limited(stream: BinaryIO) -> bytes:
-    """All of ``stream`` (a document parsed whole), refused past ``MAX_ARCHIVE_BYTES``."""
+#: How much a whole-document read asks for at a time.
+READ_CHUNK = 1 << 20
+
+
+def read_limited(stream: BinaryIO) -> bytearray:
+    """All of ``stream`` (a document parsed whole), refused past ``MAX_ARCHIVE_BYTES``.
+
+    Read a chunk at a time, so that memory follows what the stream holds:
+    asking for the limit at once would allocate it (16 GiB by default).
+    """
     largest = graft_settings.MAX_ARCHIVE_BYTES
-    data = stream.read(largest + 1)
-    if len(data) > largest:
-        raise too_large(largest, 1)
+    data = bytearray()
+    while chunk := stream.read(min(READ_CHUNK, largest + 1 - len(data))):
+        data += chunk
+        if len(data) > largest:
+            raise too_large(largest, 1)
     return data
 
 

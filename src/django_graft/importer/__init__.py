@@ -28,6 +28,7 @@ from .intent import Authorise, ImportIntent, intent_of
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import ArchiveContents, load_archive
+from .tempspace import temporary_space
 
 PK_MODES = ("keep", "remap")
 CONFLICT_MODES = ("fail", "skip", "update")
@@ -90,7 +91,7 @@ def import_archive(
     using = using or DEFAULT_DB_ALIAS
     policy = policy or default_policy()
     match_fields = _match_fields(match)
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), temporary_space():
         with open_for_read(source) as stream:
             contents = _load(stream, source, using, format, ignore_missing_fields)
         return import_contents(

@@ -33,6 +33,7 @@ from .insert import TableWriter, writer_for
 from .intent import with_policy
 from .linkmap import Later, LinkMapper
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
+from .lockrows import check_updated, lock_overwritten_rows
 from .plan import CHUNK, ModelPlan, Plan
 from .report import ImportResult
 
@@ -59,6 +60,7 @@ class Writer:
                     self._named_columns[link.target].add(link.target_attname)
 
     def write(self) -> None:
+        lock_overwritten_rows(self.plan, self.plan.conflicts)
         for model_plan in self.plan.order:
             if model_plan.pending:
                 self.keys.pending[model_plan.model] = set(model_plan.pending)
@@ -273,7 +275,8 @@ class Writer:
         manager = model._base_manager.db_manager(self.using)
         if hasattr(pk, "fields"):  # bulk_update() takes no composite keys
             for key, values in rows:
-                manager.filter(pk=key).update(**{a: values[a] for a in attnames})
+                updated = manager.filter(pk=key).update(**{a: values[a] for a in attnames})
+                check_updated(mp.label, 1, updated, [key])
             return
         objs = []
         for key, values in rows:
@@ -281,7 +284,10 @@ class Writer:
             setattr(obj, pk.attname, key)
             objs.append(obj)
         names = [f.name for f in stored_fields(model) if f.attname in attnames]
-        manager.bulk_update(objs, names)
+        updated = manager.bulk_update(objs, names)
+        if updated != len(objs):  # a row deleted by someone else, where nothing locked it
+            gone = manager.filter(pk__in=[key for key, _ in rows]).values_list("pk", flat=True)
+            check_updated(mp.label, len(objs), updated, sorted({k for k, _ in rows} - set(gone)))
 
     # -- after every row is in -----------------------------------------------
 

@@ -9,7 +9,7 @@ Most columns take those as they are; the types the encoder wrote as strings
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import cache, partial
 from operator import itemgetter
 from typing import Any
@@ -17,12 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.utils import validate_file_name
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
 
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, converts_itself, stored_type
+
+from .values import ColumnCheck, column_check, shorten
 
 #: Internal types whose values are lists or objects in the archive.
 CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
@@ -161,7 +164,9 @@ class RowDecoder:
     written, so never decoded.
     """
 
-    def __init__(self, model: type[Model], archive_fields: set[str] | None) -> None:
+    def __init__(
+        self, model: type[Model], archive_fields: set[str] | None, using: str = DEFAULT_DB_ALIAS
+    ) -> None:
         self.model = model
         self.label = model._meta.label_lower
         composite = hasattr(model._meta.pk, "fields")
@@ -193,6 +198,18 @@ class RowDecoder:
             if allowed is not None
         ]
         self.files = [(f.name, f.attname) for f in present if stored_type(f) in _FILE_TYPES]
+        # Values the database would refuse, or store so that Django cannot
+        # read them back: checked here, alike on every database.
+        connection = connections[using]
+        vendor, ops = connection.vendor, connection.ops
+        self.limits: list[tuple[str, str, ColumnCheck]] = [
+            (f.name, f.attname, check)
+            for f in present
+            for check in (column_check(f, vendor, ops),)
+            if check is not None
+        ]
+        pk: Any = model._meta.pk
+        self.key_check = None if composite else column_check(pk, vendor, ops)
         pick = itemgetter(*self.names) if self.names else None
         if pick is None:
             self._pick: Callable[[dict[str, Any]], Any] = lambda values: ()
@@ -230,9 +247,34 @@ class RowDecoder:
                 raise self._wrong_type(records, name, column, allowed)
         for name, attname in self.files:
             self._check_file_names(records, name, columns[attname])
+        for name, attname, check in self.limits:
+            beyond = check(columns[attname])
+            if beyond is not None:
+                index, limit = beyond
+                key, value = records[index].get("pk"), columns[attname][index]
+                raise self._unstorable(key, name, value, limit)
         for attname, field in self.defaults.items():
             columns[attname] = [field.get_default() for _ in records]
         return columns
+
+    def check_keys(self, keys: Collection[Any]) -> None:
+        """Refuse primary keys the key column cannot store (kept ones are written as they are)."""
+        if self.key_check is None or not keys:
+            return
+        column = list(keys)
+        beyond = self.key_check(column)
+        if beyond is not None:
+            index, limit = beyond
+            pk: Any = self.model._meta.pk
+            raise self._unstorable(column[index], pk.name, column[index], limit)
+
+    def _unstorable(self, key: Any, name: str, value: Any, limit: str) -> ArchiveFormatError:
+        size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+        return ArchiveFormatError(
+            f"{self.label} {shorten(key)}: field '{name}' holds {shorten(value)}{size}, which "
+            f"the field cannot store: it takes {limit}. Nothing was written. Correct the "
+            "value in the archive."
+        )
 
     def _check_file_names(
         self, records: Sequence[dict[str, Any]], name: str, column: list[Any]
@@ -245,6 +287,12 @@ class RowDecoder:
         for record, value in zip(records, column, strict=True):
             if not value:
                 continue
+            if "\x00" in value:
+                raise ArchiveFormatError(
+                    f"{self.label} {record.get('pk')!r}: field '{name}' names the file "
+                    f"{shorten(value)}, which holds a NUL character no storage accepts. "
+                    "Nothing was written. Correct the value in the archive."
+                )
             try:
                 validate_file_name(value, allow_relative_path=True)
             except SuspiciousFileOperation:

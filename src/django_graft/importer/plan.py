@@ -163,9 +163,10 @@ class Planner:
                 model,
                 model_label(model),
                 spools[model],
-                RowDecoder(model, self.drift.fields.get(model)),
+                RowDecoder(model, self.drift.fields.get(model), self.using),
                 _new_keys(model, self.remap),
             )
+            plan.decoder.check_keys(plan.spool.seen)
             self._plan_owned(plan)
             plans[model] = plan
             if self.remap and plan.new_keys != KEEP:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         SchemaDriftError,
         SpecError,
         UnresolvedReference,
+        UntrustedArchive,
     )
     from .exporter import ExportResult, export
     from .graph import Graph, ModelCount, Role
@@ -68,6 +69,7 @@ _PUBLIC = {
     "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
     "UnresolvedReference": "exceptions",
+    "UntrustedArchive": "exceptions",
     "clone": "cloner",
     "collect": "collector",
     "delete": "deleter",
@@ -103,6 +105,7 @@ __all__ = [
     "SchemaDriftError",
     "SpecError",
     "UnresolvedReference",
+    "UntrustedArchive",
     "__version__",
     "clone",
     "collect",

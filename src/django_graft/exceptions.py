@@ -22,7 +22,9 @@ into a ``CommandError``; the Python API lets them propagate.
     │   ├── UnresolvedReference reference records match no row in the target
     │   ├── AmbiguousMatch     a match finds several existing rows for one record
     │   ├── ImportWriteError   the database refused a write; everything rolled back
-    │   └── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    │   ├── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    │   └── UntrustedArchive   an archive this installation did not sign asks for
+    │                          what only a signed one may do (carries ``signature``)
     └── DeleteRefused          a delete cannot go ahead; nothing was deleted
         └── DeleteBlocked      rows outside the tree forbid it (carries ``blockers``)
 """
@@ -199,6 +201,16 @@ class CrossLinkError(ImportRefused):
     def __init__(self, message: str, *, rows: list[str]) -> None:
         super().__init__(message)
         self.rows = rows
+
+
+class UntrustedArchive(ImportRefused):
+    """An archive this installation did not sign carries what only a signed one may."""
+
+    code = "untrusted_archive"
+
+    def __init__(self, message: str, *, signature: str) -> None:
+        super().__init__(message)
+        self.signature = signature
 
 
 class DeleteRefused(GraftError):

@@ -96,11 +96,15 @@ def run(job: Job) -> dict[str, Any]:
 def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
     """An import from the admin's page, checked again as the page checked it."""
     from django_graft import audit, permissions
+    from django_graft.admin import signature
     from django_graft.admin.elevation import elevated_accounts
     from django_graft.exceptions import GraftError
     from django_graft.importer import import_archive
 
     try:
+        verdict = signature.judge(user, location)
+        if verdict is not None and verdict.lacking:
+            return outcome("refused", verdict.lacking)
         planned = import_archive(
             location, using=database, pks=pks, on_conflict=on_conflict, dry_run=True
         )

@@ -31,6 +31,7 @@ from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 
+from . import signature
 from .elevation import elevated_accounts
 
 FOLDER = "graft"
@@ -103,6 +104,10 @@ def _dry_run(request: HttpRequest, name: str, pks: str, on_conflict: str) -> dic
     location = _location(name)
     context: dict[str, Any] = {"name": name, "pks": pks, "on_conflict": on_conflict}
     try:
+        verdict = signature.judge(request.user, location)
+        if verdict is not None and verdict.lacking:
+            context.update(signature=verdict.text, lacking=[verdict.lacking], allowed=False)
+            return context
         report = import_archive(location, pks=pks, on_conflict=on_conflict, dry_run=True)
         elevated = elevated_accounts(location)
     except ConflictError as exc:

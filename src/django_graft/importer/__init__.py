@@ -27,6 +27,7 @@ from .drift import check_drift
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import ArchiveContents, load_archive
+from .trust import check_link_records
 
 PK_MODES = ("keep", "remap")
 CONFLICT_MODES = ("fail", "skip", "update")
@@ -55,6 +56,7 @@ def import_archive(
     signals: bool = False,
     ignore_missing_fields: bool = False,
     format: str | None = None,
+    trust_unsigned: bool = False,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
 
@@ -71,6 +73,12 @@ def import_archive(
     (overwrite them). ``match`` maps model labels to the fields that find
     an existing row for a needed row, over the policy's. With ``dry_run``
     everything is planned and checked and nothing is written.
+
+    Link records (a delete's record of rows outside the archive it changed)
+    are applied only from an archive this installation signed; another is
+    refused with :class:`~django_graft.UntrustedArchive` unless
+    ``trust_unsigned``. Other unsigned archives import as signed ones do;
+    the result's ``signature`` says which it was.
     """
     from django_graft.policies import default_policy
 
@@ -96,6 +104,7 @@ def import_archive(
             policy=policy,
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
+            trust_unsigned=trust_unsigned,
         )
 
 
@@ -109,7 +118,9 @@ def _load(
     chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:
         return load_archive(stream)
-    return FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
+    contents = FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
+    contents.fixture = chosen
+    return contents
 
 
 def import_contents(
@@ -124,6 +135,7 @@ def import_contents(
     signals: bool = False,
     ignore_missing_fields: bool = False,
     needed_in_place: bool = False,
+    trust_unsigned: bool = False,
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
@@ -133,10 +145,18 @@ def import_contents(
     try:
         rows = sum(spool.count for spool in contents.spools.values())
         check_row_limit(rows, "The archive")
+        check_link_records(contents, trust_unsigned=trust_unsigned)
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )
-        result = ImportResult(using=using, pks=pks, dry_run=dry_run, sha256=contents.sha256)
+        result = ImportResult(
+            using=using,
+            pks=pks,
+            dry_run=dry_run,
+            sha256=contents.sha256,
+            signature=contents.signature,
+            fixture=contents.fixture,
+        )
         result.warnings.extend(drift.warnings)
         # Inside a caller's transaction, the deferred foreign keys would only be
         # checked at its commit, long after this function returned.

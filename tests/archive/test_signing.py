@@ -240,4 +240,4 @@ def test_inspect_says_a_fixture_is_not_signed(world: World, tmp_path: Any) -> No
     path = tmp_path / "org.json"
     export(world.org, path, format="json")
     out = inspect(path)
-    assert out[1] == "Signature: Not signed: a Django json fixture carries no signature."
+    assert out[-1] == "Signature: Not signed: a Django json fixture carries no signature."

@@ -97,8 +97,8 @@ class Command(GraftCommand):
             f"{path}: Django {fmt} fixture, {sum(counts.values())} objects; graft_import "
             "reads it, checking every object against the installed models."
         )
-        self.stdout.write(f"Signature: {describe(Signature.UNSIGNED, fmt)}")
         width = max([len("model"), *(len(label) for label in counts)])
         self.stdout.write(f"{'model':<{width}}  {'objects':>7}")
         for label, count in sorted(counts.items()):
             self.stdout.write(f"{label:<{width}}  {count:>7}")
+        self.stdout.write(f"Signature: {describe(Signature.UNSIGNED, fmt)}")

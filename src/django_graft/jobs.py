@@ -115,7 +115,13 @@ def _import(user: Any, database: str, location: str, pks: str, on_conflict: str)
             return outcome("refused", "; ".join(lacking))
         with audit.recorded("import", via="admin", database=database, roots=[], user=user) as entry:
             entry.location = location
-            result = import_archive(location, using=database, pks=pks, on_conflict=on_conflict)
+            result = import_archive(
+                location,
+                using=database,
+                pks=pks,
+                on_conflict=on_conflict,
+                require_signed=signature.required(user),
+            )
             entry.counts = {k: r.created + r.updated for k, r in result.models.items()}
             entry.sha256 = result.sha256
     except GraftError as exc:

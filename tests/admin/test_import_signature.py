@@ -200,3 +200,25 @@ def test_the_background_job_takes_a_signed_archive_from_staff(world: World, stor
     outcome = job(clerk(), storage, input_of(world, "signed"), "org.jsonl")
     assert outcome["outcome"] == "success"
     assert m.Organisation.objects.filter(pk=world.org.pk).exists()
+
+
+@pytest.mark.parametrize("kind", ["unsigned", "fixture"])
+def test_the_import_itself_requires_the_signature(
+    world: World, storage: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """An input that passed the check and then changed in the storage is refused all the same."""
+    from django_graft.admin import signature
+
+    monkeypatch.setattr(signature, "judge", lambda user, location: None)
+    data = input_of(world, kind)
+    staff = clerk()
+    client = client_for(staff)
+    before = every_table()
+    assert 'id="graft-confirm"' in upload(client, data, NAMES[kind])
+    done = html.unescape(confirm(client, storage).content.decode())
+    assert "Only an archive this installation signed may be imported here." in done
+    assert 'id="graft-done"' not in done
+    outcome = job(staff, storage, data, NAMES[kind])
+    assert outcome["outcome"] == "failure"
+    assert outcome["message"].startswith("Only an archive this installation signed may be")
+    assert every_table() == before

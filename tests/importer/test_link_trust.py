@@ -126,3 +126,44 @@ def test_a_fixture_is_reported_unsigned(world: World, tmp_path: Path) -> None:
     result = import_archive(path, using="other")
     assert (result.signature, result.fixture, result.signed) == (Signature.UNSIGNED, "json", False)
     assert result.signature_text == "Not signed: a Django json fixture carries no signature."
+
+
+def _untrusted_inputs(world: World, tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """An archive of each state but signed, and a fixture; with the sentence each gets."""
+    signed = tmp_path / "org.jsonl"
+    export(world.org, signed)
+    found = {}
+    for kind, change in UNTRUSTED.items():
+        path = tmp_path / f"{kind}.jsonl"
+        path.write_bytes(with_trailer(signed.read_bytes(), change))
+        found[kind] = (path, "archive")
+    fixture = tmp_path / "org.json"
+    export(world.org, fixture, format="json")
+    found["fixture"] = (fixture, "fixture")
+    return found
+
+
+STATES = {
+    "unsigned": "Not signed: written before archives were signed, or not by django-graft.",
+    "foreign": "Not signed by this installation: the signature was made with another key "
+    "(another installation's, or one retired here), or was altered.",
+    "fixture": "Not signed: a Django json fixture carries no signature.",
+}
+
+
+def test_require_signed_refuses_everything_not_signed_here(world: World, tmp_path: Path) -> None:
+    inputs = _untrusted_inputs(world, tmp_path)
+    before = every_table("other")
+    for kind, (path, what) in inputs.items():
+        for dry_run in (True, False):
+            with pytest.raises(UntrustedArchive) as info:
+                import_archive(path, using="other", require_signed=True, dry_run=dry_run)
+            assert info.value.message == (
+                f"Only an archive this installation signed may be imported here. {STATES[kind]} "
+                f"Nothing was written. A superuser can import this {what}, or graft_import on "
+                "the command line."
+            )
+            assert every_table("other") == before
+    result = import_archive(tmp_path / "org.jsonl", using="other", require_signed=True)
+    assert result.signed
+    assert m.Organisation.objects.using("other").filter(name="Acme").exists()

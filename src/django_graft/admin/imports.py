@@ -219,7 +219,12 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
             "import", via="admin", database="default", roots=[], user=request.user
         ) as entry:
             entry.location = location
-            result = import_archive(location, pks=pks, on_conflict=on_conflict)
+            result = import_archive(
+                location,
+                pks=pks,
+                on_conflict=on_conflict,
+                require_signed=signature.required(request.user),
+            )
             entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
             entry.sha256 = result.sha256
     except GraftError as exc:

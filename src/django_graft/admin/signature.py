@@ -5,7 +5,9 @@ superuser may import, from the import page or its background job, an
 archive this installation did not sign (unsigned, or signed with another
 key) or any Django fixture (fixtures are never signed). The rule is decided
 before the import is planned: a plan of an archive nobody here vouches for
-is not shown to a user who may not import it.
+is not shown to a user who may not import it. The import itself is then
+run with ``require_signed`` for such a user, so an archive changed in the
+storage between the check and the import is refused too.
 """
 
 from __future__ import annotations
@@ -41,12 +43,17 @@ def _state_of(location: str) -> tuple[Signature, str | None]:
         return read_archive(stream).signature_state, None
 
 
+def required(user: Any) -> bool:
+    """Whether ``user`` may import only what this installation signed."""
+    return graft_settings.ADMIN_IMPORT_REQUIRE_SIGNED and not getattr(user, "is_superuser", False)
+
+
 def judge(user: Any, location: str) -> Verdict | None:
     """Refuse a non-superuser an input this installation did not sign; None if the rule is off.
 
     Reads (and verifies) the whole input; a damaged one raises the reader's error.
     """
-    if not graft_settings.ADMIN_IMPORT_REQUIRE_SIGNED or getattr(user, "is_superuser", False):
+    if not required(user):
         return None
     state, fixture = _state_of(location)
     text = describe(state, fixture)

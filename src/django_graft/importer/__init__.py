@@ -27,7 +27,7 @@ from .drift import check_drift
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import ArchiveContents, load_archive
-from .trust import check_link_records
+from .trust import check_link_records, check_signed
 
 PK_MODES = ("keep", "remap")
 CONFLICT_MODES = ("fail", "skip", "update")
@@ -57,6 +57,7 @@ def import_archive(
     ignore_missing_fields: bool = False,
     format: str | None = None,
     trust_unsigned: bool = False,
+    require_signed: bool = False,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
 
@@ -78,7 +79,8 @@ def import_archive(
     are applied only from an archive this installation signed; another is
     refused with :class:`~django_graft.UntrustedArchive` unless
     ``trust_unsigned``. Other unsigned archives import as signed ones do;
-    the result's ``signature`` says which it was.
+    the result's ``signature`` says which it was. With ``require_signed``,
+    anything this installation did not sign (a fixture too) is refused.
     """
     from django_graft.policies import default_policy
 
@@ -105,6 +107,7 @@ def import_archive(
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
             trust_unsigned=trust_unsigned,
+            require_signed=require_signed,
         )
 
 
@@ -136,6 +139,7 @@ def import_contents(
     ignore_missing_fields: bool = False,
     needed_in_place: bool = False,
     trust_unsigned: bool = False,
+    require_signed: bool = False,
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
@@ -145,6 +149,7 @@ def import_contents(
     try:
         rows = sum(spool.count for spool in contents.spools.values())
         check_row_limit(rows, "The archive")
+        check_signed(contents, required=require_signed)
         check_link_records(contents, trust_unsigned=trust_unsigned)
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields

@@ -201,7 +201,7 @@ SETTINGS: dict[str, Setting] = {
             None,
             "The secret archives are signed with (an HMAC of their sha256). None: SECRET_KEY. "
             "Keep it as secret as SECRET_KEY.",
-            "graft.E030",
+            "graft.E040",
             _signing_key,
         ),
         Setting(
@@ -209,7 +209,7 @@ SETTINGS: dict[str, Setting] = {
             [],
             "Older signing secrets whose signatures are still accepted, as "
             "SECRET_KEY_FALLBACKS (which are accepted too while SIGNING_KEY is None).",
-            "graft.E031",
+            "graft.E041",
             _signing_key_fallbacks,
         ),
         Setting(
@@ -217,7 +217,7 @@ SETTINGS: dict[str, Setting] = {
             True,
             "Only superusers may import, from the admin, an archive this installation did "
             "not sign, or a fixture.",
-            "graft.E032",
+            "graft.E042",
             _boolean,
         ),
     )

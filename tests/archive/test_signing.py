@@ -195,10 +195,10 @@ def test_an_empty_secret_key_is_a_named_error(world: World) -> None:
 def test_bad_signing_settings_are_reported(
     settings: Any, name: str, value: Any, message: str
 ) -> None:
-    ids = {"SIGNING_KEY": "graft.E030", "SIGNING_KEY_FALLBACKS": "graft.E031"}
+    ids = {"SIGNING_KEY": "graft.E040", "SIGNING_KEY_FALLBACKS": "graft.E041"}
     settings.GRAFT = {name: value}
     (error,) = check_settings()
-    assert (error.id, error.msg) == (ids.get(name, "graft.E032"), message)
+    assert (error.id, error.msg) == (ids.get(name, "graft.E042"), message)
     assert "a secret" not in error.msg  # a secret is never repeated
 
 

@@ -72,8 +72,11 @@ def test_contenttypes_must_be_installed(settings: Any) -> None:
 def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
         *(f"graft.E{n:03}" for n in range(1, 17)),
+        *(f"graft.E{n:03}" for n in range(30, 33)),
         *(f"graft.E{n:03}" for n in range(40, 43)),
         "graft.W001",
+        "graft.W030",
+        "graft.W031",
     ]
 
 

@@ -11,10 +11,9 @@ from django.apps import apps
 from django.db.models import Model
 
 from django_graft import Policy, clone, collect
-from django_graft.archive.schema import stored_fields
 from django_graft.exceptions import ConflictError, CrossLinkError, PolicyError
 from django_graft.labels import model_label
-from tests.importer.tables import table
+from tests.importer.tables import own_columns, table
 from tests.queries import count_queries
 from tests.roots import ROOT_NAMES, roots_of
 from tests.snapshots import counts, every_table
@@ -47,10 +46,10 @@ def _renamed(field: Any, renamed: dict[str, Any]) -> bool:
 
 def expected_copy(model: type[Model], keys: set[Any], key_map: Any, renamed: dict[str, Any]) -> Any:
     """The original rows as their copies should read: keys mapped, renamed columns suffixed."""
-    attnames = [f.attname for f in stored_fields(model)]
+    attnames = [f.attname for f in own_columns(model)]
     suffixed = {
         attnames.index(f.attname)
-        for f in stored_fields(model)
+        for f in own_columns(model)
         if _renamed(f, renamed) and not f.primary_key  # a key is mapped already
     }
     return {

@@ -3,7 +3,9 @@
 Errors (``graft.E001``...) stop ``manage.py`` commands before they run, so
 a bad setting is reported once, with its fix, rather than half way through
 an export. The warning ``graft.W001`` names each relation whose treatment
-comes from a guess rather than from ``on_delete`` or the policy.
+comes from a guess rather than from ``on_delete`` or the policy;
+``graft.W030`` and ``graft.W031`` say when the archives the admin writes
+would land in a storage not its own, or in one served publicly.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ E_NOT_A_DICT = "graft.E001"
 E_UNKNOWN_SETTING = "graft.E002"
 E_CONTENTTYPES = "graft.E010"
 W_UNCLASSIFIED = "graft.W001"
+W_SHARED_ADMIN_STORAGE = "graft.W030"
+W_PUBLIC_ADMIN_STORAGE = "graft.W031"
 
 #: Every check id, with what it reports (for the reference documentation).
 CHECK_IDS: dict[str, str] = {
@@ -30,6 +34,9 @@ CHECK_IDS: dict[str, str] = {
     **{s.check_id: f"GRAFT['{s.name}'] has an invalid value." for s in SETTINGS.values()},
     E_CONTENTTYPES: "django.contrib.contenttypes is not in INSTALLED_APPS.",
     W_UNCLASSIFIED: "A relation that the policy does not classify is left out of every tree.",
+    W_SHARED_ADMIN_STORAGE: "The admin's archives go to GRAFT['STORAGE']: no storage of their "
+    "own (GRAFT['ADMIN_STORAGE'], or a STORAGES alias 'graft').",
+    W_PUBLIC_ADMIN_STORAGE: "The admin's archives would land in a storage that is served publicly.",
 }
 
 
@@ -126,4 +133,47 @@ def check_relations(
                         id=W_UNCLASSIFIED,
                     )
                 )
+    return warnings
+
+
+@checks.register()
+def check_admin_storage(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Warn when the archives the admin writes would land where others can read them."""
+    from django.core.files.storage import InvalidStorageError
+
+    if check_settings() or not apps.is_installed("django.contrib.admin"):
+        return []  # a storage setting itself is wrong (reported above), or no admin
+
+    from django_graft.admin import archives
+
+    warnings: list[CheckMessage] = []
+    alias = archives.alias()
+    if not archives.dedicated():
+        warnings.append(
+            checks.Warning(
+                f"The archives the admin writes and its uploads go to GRAFT['STORAGE'] "
+                f"('{alias}'), which has no room of its own for them.",
+                hint="Add a STORAGES alias 'graft' (or name one in GRAFT['ADMIN_STORAGE']) "
+                "whose files the web server does not serve.",
+                id=W_SHARED_ADMIN_STORAGE,
+            )
+        )
+    try:
+        reason = archives.served_publicly(archives.storage())
+    except InvalidStorageError:
+        return warnings
+    if reason:
+        warnings.append(
+            checks.Warning(
+                f"The archives the admin writes (password hashes and all) would land in the "
+                f"storage '{alias}', which looks served publicly: {reason}.",
+                hint="Give GRAFT['ADMIN_STORAGE'] a storage outside MEDIA_ROOT and STATIC_ROOT, "
+                "with no base URL (or signed URLs).",
+                id=W_PUBLIC_ADMIN_STORAGE,
+            )
+        )
     return warnings

@@ -61,6 +61,10 @@ def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
 
 
+def _optional_storage(value: Any) -> str | None:
+    return None if value is None else _storage(value)
+
+
 def _secret(value: Any) -> bool:
     return isinstance(value, str | bytes) and len(value) > 0
 
@@ -197,6 +201,34 @@ SETTINGS: dict[str, Setting] = {
             _optional_positive_int,
         ),
         Setting(
+            "ADMIN_EXPORT_SECRETS",
+            False,
+            "Let exports made from the admin carry password hashes and the fields the policy "
+            "marks secret_fields; by default they are left out (commands and the Python API "
+            "always carry them).",
+            "graft.E030",
+            _boolean,
+        ),
+        Setting(
+            "ADMIN_STORAGE",
+            None,
+            "The STORAGES alias the admin writes archives to (delete's archive, exports run "
+            "in the background) and its import page reads from: one not served publicly. "
+            "None: the alias 'graft' when STORAGES has it, else GRAFT['STORAGE'] (with a "
+            "warning, graft.W030).",
+            "graft.E031",
+            _optional_storage,
+        ),
+        Setting(
+            "UPLOAD_TTL",
+            24 * 60 * 60,
+            "Seconds an archive uploaded to the admin's import page is kept when its import "
+            "is never confirmed; manage.py graft_cleanup (and the import page) removes older "
+            "ones.",
+            "graft.E032",
+            _positive_int,
+        ),
+        Setting(
             "SIGNING_KEY",
             None,
             "The secret archives are signed with (an HMAC of their sha256). None: SECRET_KEY. "
@@ -292,6 +324,19 @@ class GraftSettings:
     def MAX_ROWS(self) -> int | None:
         value = self._get("MAX_ROWS")
         return None if value is None else int(value)
+
+    @property
+    def ADMIN_EXPORT_SECRETS(self) -> bool:
+        return self._get("ADMIN_EXPORT_SECRETS") is True
+
+    @property
+    def ADMIN_STORAGE(self) -> str | None:
+        value = self._get("ADMIN_STORAGE")
+        return None if value is None else str(value)
+
+    @property
+    def UPLOAD_TTL(self) -> int:
+        return int(self._get("UPLOAD_TTL"))
 
     @property
     def SIGNING_KEY(self) -> str | bytes | None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import django
 from django.db import connections
+from django.db.models import Model
 
 from . import __version__, progress
 from .archive.schema import describe_model
@@ -65,8 +66,15 @@ def _header(graph: Graph) -> dict[str, Any]:
             for model, keys in graph.roots.items()
             for pk in keys
         ],
-        "models": {model_label(m): describe_model(m) for m in models},
+        "models": {model_label(m): _described(m, graph.policy) for m in models},
     }
+
+
+def _described(model: type[Model], policy: Policy) -> dict[str, Any]:
+    """The model's description, naming the stored fields the policy left out of its records."""
+    description = describe_model(model)
+    left_out = sorted(policy.excluded_fields(model) & set(description["fields"]))
+    return {**description, "left_out": left_out} if left_out else description
 
 
 #: ``(model label, key, {field: value before}, {field: value after})`` of a link record

@@ -9,7 +9,9 @@ override any edge or model by label:
   the rows are a dependency) or ``skip`` (don't follow);
 * per model: ``reference`` (never copied, only pointed at and resolved by
   natural key), ``match`` (fields that find an existing row),
-  ``exclude_fields`` and ``mask`` (applied on export);
+  ``exclude_fields`` and ``mask`` (applied on export), and ``secret_fields``
+  (credentials, tokens: exported by the commands and the Python API, left
+  out of exports made from the admin unless the settings let them through);
 * field overrides for the rows a clone or an import creates: ``set_fields``
   (a value, or a function of the row, per ``app_label.Model.field``, applied
   before the ``pre_save`` hook) and ``clear`` (a nullable foreign key or a
@@ -82,6 +84,7 @@ class _Resolved:
     mask: dict[type[Model], dict[str, Callable[[Any], Any]]]
     hooks: dict[type[Model], dict[str, Callable[..., Any]]]
     overrides: dict[type[Model], dict[str, Any]]
+    secret: dict[type[Model], frozenset[str]]
 
 
 def _parse_rule(label: str, value: str | Rule) -> Rule:
@@ -213,8 +216,10 @@ class Policy:
         set_fields: Mapping[str, Any] | None = None,
         clear: Iterable[str] = (),
         default_references: bool = True,
+        secret_fields: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self._edges = dict(edges or {})
+        self._secret = {k: tuple(v) for k, v in (secret_fields or {}).items()}
         self._set_fields = dict(set_fields or {})
         self._clear = tuple(clear)
         self._hooks = {k: dict(v) for k, v in (hooks or {}).items()}
@@ -233,17 +238,21 @@ class Policy:
         reference: Iterable[str] = (),
         hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
         set_fields: Mapping[str, Any] | None = None,
+        exclude_fields: Mapping[str, Iterable[str]] | None = None,
     ) -> Policy:
-        """Return a copy of this policy with more edge rules, references and overrides.
+        """Return a copy of this policy with more edge rules, references, overrides and exclusions.
 
         A model given ``hooks`` here gets exactly those, in place of its old ones.
         """
+        excluded = {label: list(names) for label, names in self._exclude.items()}
+        for label, names in (exclude_fields or {}).items():
+            excluded[label] = [*excluded.get(label, []), *names]
         replaced = {concrete(resolve_model(label)) for label in hooks or {}}
         return Policy(
             edges={**self._edges, **(edges or {})},
             reference=(*self._reference, *reference),
             match=self._match,
-            exclude_fields=self._exclude,
+            exclude_fields=excluded,
             mask=self._mask,
             hooks={
                 **{
@@ -256,6 +265,7 @@ class Policy:
             set_fields={**self._set_fields, **(set_fields or {})},
             clear=self._clear,
             default_references=self._default_references,
+            secret_fields=self._secret,
         )
 
     @cached_property
@@ -276,10 +286,11 @@ class Policy:
             concrete(resolve_model(label)): self._fields_of(label, names)
             for label, names in self._match.items()
         }
-        exclude = {
-            concrete(resolve_model(label)): frozenset(self._fields_of(label, names))
-            for label, names in self._exclude.items()
-        }
+        exclude: dict[type[Model], frozenset[str]] = {}
+        for label, names in self._exclude.items():
+            # Two spellings of one label add up rather than replace each other.
+            model = concrete(resolve_model(label))
+            exclude[model] = exclude.get(model, frozenset()) | set(self._fields_of(label, names))
         for model in references:
             if not hasattr(model, "natural_key") and model not in match:
                 raise PolicyError(
@@ -288,6 +299,10 @@ class Policy:
                     f"match fields, e.g. match={{'{model_label(model)}': ['name']}}.",
                     label=model_label(model),
                 )
+        secret = {
+            concrete(resolve_model(label)): frozenset(self._fields_of(label, names))
+            for label, names in self._secret.items()
+        }
         mask: dict[type[Model], dict[str, Callable[[Any], Any]]] = {}
         for label, function in self._mask.items():
             model, name = _split_field_label(label)
@@ -306,7 +321,9 @@ class Policy:
         for label, value in self._set_fields.items():
             model, attname = _settable_field(label)
             overrides.setdefault(concrete(model), {})[attname] = value
-        return _Resolved(rules, frozenset(references), match, exclude, mask, hooks, overrides)
+        return _Resolved(
+            rules, frozenset(references), match, exclude, mask, hooks, overrides, secret
+        )
 
     @staticmethod
     def _fields_of(model_label_: str, names: Iterable[str]) -> tuple[str, ...]:
@@ -341,6 +358,10 @@ class Policy:
 
     def excluded_fields(self, model: type[Model]) -> frozenset[str]:
         return self._resolved.exclude.get(concrete(model), frozenset())
+
+    def secret_fields(self, model: type[Model]) -> frozenset[str]:
+        """The fields of ``model`` the policy marks secret (left out of admin exports)."""
+        return self._resolved.secret.get(concrete(model), frozenset())
 
     def masks(self, model: type[Model]) -> dict[str, Callable[[Any], Any]]:
         return self._resolved.mask.get(concrete(model), {})

@@ -107,7 +107,7 @@ def test_delete_shows_outside_changes_then_archives_and_deletes(
     (archive,) = (tmp_path / "graft").iterdir()
     assert archive.name.startswith("testapp-organisation-") and archive.name.endswith(".jsonl.gz")
     entry = GraftLog.objects.get()
-    assert entry.operation == "delete" and entry.location.startswith("storage:///graft/")
+    assert entry.operation == "delete" and entry.location.startswith("storage://archives/graft/")
 
 
 def test_missing_permissions_are_listed_and_refused(world: World) -> None:

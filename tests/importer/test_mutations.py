@@ -1,21 +1,47 @@
-"""Property: any mutation of a valid archive imports cleanly or fails with our own error."""
+"""Property: any mutation of a valid archive imports cleanly, or is refused with nothing written.
+
+A refusal must be one of django-graft's own errors *and* leave every table
+of the target exactly as it was (a snapshot of every row, taken with the
+ORM, compared after). Each example runs in a savepoint rolled back at its
+end, so no example sees what an earlier one wrote.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
+from collections.abc import Callable
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from django_graft import import_archive
 from django_graft.exceptions import GraftError
 from tests.importer.tables import archive_of
+from tests.snapshots import every_table
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+TARGET = "other"
+
+
+def imports_or_refuses_cleanly(load: Callable[[], object]) -> None:
+    """Run ``load`` alone; if it refuses, every table of the target must be unchanged."""
+    with transaction.atomic(using=TARGET):
+        before = every_table(TARGET)
+        try:
+            load()
+        except GraftError:
+            assert every_table(TARGET) == before
+        # Whatever happened, the next example starts from the same database.
+        transaction.set_rollback(True, using=TARGET)
+
+
+def _examples(default: int) -> int:
+    return int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", str(default)))
 
 
 @st.composite
@@ -48,15 +74,16 @@ def test_mutated_archives_import_or_fail_by_name(world: World) -> None:
     data = archive_of(world.tags[0])
 
     @settings(
-        max_examples=int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", "60")),
+        max_examples=_examples(60),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,
     )
-    @given(mutations(data))
-    def check(mutated: bytes) -> None:
-        with contextlib.suppress(GraftError):
-            import_archive(io.BytesIO(mutated), using="other", pks="remap")
+    @given(mutations(data), st.sampled_from(["keep", "remap"]))
+    def check(mutated: bytes, pks: str) -> None:
+        imports_or_refuses_cleanly(
+            lambda: import_archive(io.BytesIO(mutated), using=TARGET, pks=pks)
+        )
 
     check()
 
@@ -82,7 +109,7 @@ def test_sealed_archives_with_any_values_import_or_fail_by_name(world: World) ->
     count = len(data.splitlines()) - 2
 
     @settings(
-        max_examples=int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", "80")),
+        max_examples=_examples(80),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,
@@ -96,7 +123,29 @@ def test_sealed_archives_with_any_values_import_or_fail_by_name(world: World) ->
             target[keys[len(name) % len(keys)] if name else "pk"] = value
             return header, items
 
-        with contextlib.suppress(GraftError):
-            import_archive(io.BytesIO(rewrite(data, change)), using="other", pks="remap")
+        rewritten = rewrite(data, change)
+        imports_or_refuses_cleanly(
+            lambda: import_archive(io.BytesIO(rewritten), using=TARGET, pks="remap")
+        )
+
+    check()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "xml", "yaml"])
+def test_mutated_fixtures_import_or_are_refused_cleanly(world: World, fmt: str) -> None:
+    """Fixtures have no hash to check: any mutation reaches the parser and the planner."""
+    data = archive_of(world.org, format=fmt)
+
+    @settings(
+        max_examples=_examples(40),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,
+    )
+    @given(mutations(data), st.sampled_from(["keep", "remap"]))
+    def check(mutated: bytes, pks: str) -> None:
+        imports_or_refuses_cleanly(
+            lambda: import_archive(io.BytesIO(mutated), using=TARGET, pks=pks, format=fmt)
+        )
 
     check()

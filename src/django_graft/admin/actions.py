@@ -31,6 +31,7 @@ from django_graft.exceptions import GraftError
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.labels import model_label
 
+from . import archives
 from .operations import perform, recorded
 from .preview import Preview, build_preview
 
@@ -162,7 +163,7 @@ def export_with_related(
     if extension is None:
         raise PermissionDenied(f"Unknown export format {chosen!r}.")
     if jobs.should_enqueue(preview.graph.total_rows):
-        location = f"storage:///graft/exports/{_file_name(preview, extension)}"
+        location = archives.new_location(archives.EXPORTS, _file_name(preview, ""), extension)
         return _in_background(
             modeladmin, request, preview, {"location": location, "format": chosen}
         )
@@ -201,7 +202,7 @@ def delete_with_related(
 ) -> HttpResponseBase | None:
     archive = None
     if request.POST.get("archive"):
-        archive = f"storage:///graft/{_file_name(preview, '.jsonl.gz')}"
+        archive = archives.new_location(archives.FOLDER, _file_name(preview, ""), ".jsonl.gz")
     if jobs.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {"archive": archive})
     result = _perform(modeladmin, request, preview, {"archive": archive})

@@ -2,8 +2,10 @@
 
 1. The form takes an uploaded archive or fixture (refused unread when the
    request is larger than ``GRAFT["MAX_UPLOAD_BYTES"]``), or one already in
-   the configured storage under ``graft/``; an upload is kept there, under
-   ``graft/uploads/``, until the import is done.
+   the admin's storage under ``graft/`` that the user may read (see
+   :mod:`.archives`); an upload is kept there, in the user's folder under
+   ``graft/uploads/``, until the import is done or ``GRAFT["UPLOAD_TTL"]``
+   has passed.
 2. The archive is imported with ``dry_run``: the page shows per model what
    would be created, matched, updated or conflict, the schema drift, the
    permissions the user lacks, and any staff or superuser account the
@@ -14,42 +16,32 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.text import get_valid_filename
 
 from django_graft import audit, jobs, permissions
 from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 
-from . import signature
+from . import archives, signature
 from .elevation import elevated_accounts
 
-FOLDER = "graft"
-UPLOADS = f"{FOLDER}/uploads"
-_UPLOADED = re.compile(rf"^{UPLOADS}/[0-9a-f]{{32}}-[\w.-]+$")
+FOLDER = archives.FOLDER
 
 
 def _storage() -> Any:
-    return storages[graft_settings.STORAGE]
+    return archives.storage()
 
 
-def stored_archives() -> list[str]:
-    """The archives in the configured storage's ``graft/`` folder (not the uploads)."""
-    try:
-        _, files = _storage().listdir(FOLDER)
-    except (OSError, NotImplementedError):
-        return []
-    return sorted(f"{FOLDER}/{name}" for name in files)
+def stored_archives(user: Any) -> list[str]:
+    """The archives in the admin storage's ``graft/`` folder that ``user`` may read."""
+    return archives.readable_archives(user)
 
 
 class ImportForm(forms.Form):
@@ -71,9 +63,9 @@ class ImportForm(forms.Form):
         help_text="fail: write nothing; skip: leave them; update: overwrite them.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", "—"), *((name, name) for name in stored_archives())]
+        choices = [("", "—"), *((name, name) for name in stored_archives(user))]
         self.fields["stored"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
@@ -83,18 +75,13 @@ class ImportForm(forms.Form):
         return data
 
 
-def _keep_upload(upload: Any) -> str:
-    name = f"{UPLOADS}/{uuid.uuid4().hex}-{get_valid_filename(upload.name)[:100]}"
-    return str(_storage().save(name, upload))
-
-
 def _location(name: str) -> str:
-    return f"storage://{graft_settings.STORAGE}/{name}"
+    return archives.location(name)
 
 
-def _checked_name(name: str) -> str:
-    """A storage name posted back by the page: an upload of ours, or a listed archive."""
-    if _UPLOADED.match(name) or name in stored_archives():
+def _checked_name(name: str, user: Any) -> str:
+    """A storage name posted back by the page: one it offered ``user`` (their upload, say)."""
+    if archives.may_read(user, name):
         return name
     raise PermissionDenied(f"{name!r} is not an archive this page offered.")
 
@@ -145,7 +132,7 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         "opts": modeladmin.model._meta,
     }
     if request.method == "POST" and _too_large(request):
-        context["form"] = ImportForm()
+        context["form"] = ImportForm(user=request.user)
         context["error"] = (
             f"The upload is larger than GRAFT['MAX_UPLOAD_BYTES'] "
             f"({graft_settings.MAX_UPLOAD_BYTES} bytes) and was not read. Put the archive "
@@ -157,16 +144,19 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         return _confirm(modeladmin, request, context)
     if request.method == "POST" and request.POST.get("step") == "recheck":
         # The same archive, planned again with other options.
-        name = _checked_name(request.POST.get("name", ""))
+        name = _checked_name(request.POST.get("name", ""), request.user)
         pks, on_conflict = _options(request)
         context.update(_dry_run(request, name, pks, on_conflict), step="review")
         context["modes"] = (PK_MODES, CONFLICT_MODES)
         return TemplateResponse(request, "admin/django_graft/import.html", context)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "GET":
+        archives.tidy_uploads()
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        name = _keep_upload(data["archive"]) if data["archive"] else data["stored"]
+        upload = data["archive"]
+        name = archives.keep_upload(upload, request.user) if upload else data["stored"]
         context.update(_dry_run(request, name, data["pks"], data["on_conflict"]))
         context["step"] = "review"
         context["modes"] = (PK_MODES, CONFLICT_MODES)
@@ -202,7 +192,7 @@ def _options(request: HttpRequest) -> tuple[str, str]:
 
 
 def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    name = _checked_name(request.POST.get("name", ""))
+    name = _checked_name(request.POST.get("name", ""), request.user)
     pks, on_conflict = _options(request)
     checked = _dry_run(request, name, pks, on_conflict)
     if not checked["allowed"]:
@@ -230,7 +220,7 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
     except GraftError as exc:
         context.update(checked, step="review", error=exc.message, allowed=False)
         return TemplateResponse(request, "admin/django_graft/import.html", context)
-    if _UPLOADED.match(name):
+    if archives.is_upload(name):
         _storage().delete(name)
     context.update(
         step="done",

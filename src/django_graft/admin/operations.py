@@ -18,6 +18,7 @@ from django_graft.labels import model_label
 from django_graft.policies import default_policy
 
 from .preview import Preview
+from .secrets import export_policy
 
 
 def roots_of(preview: Preview) -> list[str]:
@@ -44,7 +45,11 @@ def perform(preview: Preview, options: dict[str, Any], entry: audit.Entry) -> An
     using = preview.graph.using
     if preview.operation == "export":
         exported = export(
-            preview.objects, options["location"], using=using, format=options["format"]
+            preview.objects,
+            options["location"],
+            policy=export_policy(default_policy()),
+            using=using,
+            format=options["format"],
         )
         entry.counts, entry.sha256 = exported.counts, exported.sha256
         entry.location = options.get("recorded_as", exported.destination)

@@ -21,6 +21,8 @@ from django_graft.policies import default_policy
 from django_graft.report import why
 from django_graft.svg import to_svg
 
+from .secrets import withheld
+
 OPERATIONS = ("export", "clone", "delete")
 
 
@@ -42,6 +44,8 @@ class Preview:
     blockers: list[Blocker] = field(default_factory=list)
     updates: list[OutsideUpdate] = field(default_factory=list)
     lacking: list[str] = field(default_factory=list)
+    #: ``app_label.model.field`` of each secret an export leaves out.
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -83,6 +87,7 @@ def build_preview(operation: str, queryset: QuerySet[Any], user: Any) -> Preview
     preview = Preview(operation, objects, graph)
     if operation == "export":
         needed = permissions.for_export(graph)
+        preview.withheld = withheld(graph)
     elif operation == "clone":
         needed = permissions.for_clone(graph)
     else:

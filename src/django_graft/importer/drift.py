@@ -28,6 +28,12 @@ def _has_default(model: type[Model], name: str) -> bool:
     return bool(f.null or f.default is not NOT_PROVIDED or db_default is not NOT_PROVIDED)
 
 
+def _takes_a_default(model: type[Model], name: str) -> bool:
+    """Whether a field left out of the archive can be filled in: a default, or ``""``."""
+    f: Any = model._meta.get_field(name)
+    return _has_default(model, name) or bool(f.empty_strings_allowed)
+
+
 def check_drift(
     header: dict[str, Any], models: list[type[Model]], *, ignore_missing_fields: bool
 ) -> Drift:
@@ -36,7 +42,10 @@ def check_drift(
     * a field the archive has and the model lost is an error, unless
       ``ignore_missing_fields`` (then its values are dropped);
     * a field the model gained takes its default, and is an error when it has none;
-    * a field whose type changed is reported, and its values are read by the new type.
+    * a field whose type changed is reported, and its values are read by the new type;
+    * a field the export left out (``left_out``: excluded by its policy, or a secret
+      an admin export withholds) takes its default, or ``""`` for text; it is an
+      error when it can take neither.
     """
     described: dict[str, Any] = header.get("models") or {}
     drift = Drift()
@@ -50,7 +59,18 @@ def check_drift(
             continue
         theirs: dict[str, Any] = archived["fields"]
         ours: dict[str, Any] = installed["fields"]
-        drift.fields[model] = {name for name in theirs if name in ours}
+        left_out = archived.get("left_out") or []
+        if not isinstance(left_out, list) or not all(name in theirs for name in left_out):
+            errors.append(f"{label}: the archive header's left_out names fields it does not have")
+            continue
+        drift.fields[model] = {name for name in theirs if name in ours and name not in left_out}
+        for name in sorted(set(left_out) & set(ours)):
+            if _takes_a_default(model, name):
+                drift.warnings.append(
+                    f"{label}.{name} was left out of the archive; it takes its default"
+                )
+            else:
+                errors.append(f"{label}.{name} was left out of the archive and has no default")
         if archived.get("fingerprint") == installed["fingerprint"]:
             continue
         for name in sorted(set(theirs) - set(ours)):

@@ -72,6 +72,7 @@ def test_contenttypes_must_be_installed(settings: Any) -> None:
 def test_every_check_id_is_listed() -> None:
     assert sorted(CHECK_IDS) == [
         *(f"graft.E{n:03}" for n in range(1, 17)),
+        "graft.E025",
         *(f"graft.E{n:03}" for n in range(30, 33)),
         *(f"graft.E{n:03}" for n in range(40, 43)),
         "graft.W001",

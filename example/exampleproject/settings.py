@@ -128,6 +128,16 @@ STATIC_URL = "static/"
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
-# django-graft: its three actions on every model of the admin. Archives the
-# admin writes before a delete go to the default storage, under media/graft/.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # The archives the admin writes (a delete's "archive first", uploads to
+    # the import page) hold whole trees: a folder the web server never serves.
+    "graft": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": BASE_DIR / "archives", "base_url": None},
+    },
+}
+
+# django-graft: its three actions on every model of the admin.
 GRAFT = {"ADMIN_ACTIONS": True}

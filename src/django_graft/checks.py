@@ -136,7 +136,9 @@ def check_relations(
     return warnings
 
 
-@checks.register()
+# A deploy check, as Django's own security warnings are: a fresh project has no
+# storage of its own for archives, and saying so on every command is noise.
+@checks.register(checks.Tags.security, deploy=True)
 def check_admin_storage(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,

@@ -193,6 +193,15 @@ SETTINGS: dict[str, Setting] = {
             _positive_int,
         ),
         Setting(
+            "ADMIN_MAX_ROWS",
+            1_000_000,
+            "The most records (rows, references, link records) an archive or fixture may "
+            "hold for the admin's import page; a larger one is refused from a first read, "
+            "before anything is planned.",
+            "graft.E025",
+            _positive_int,
+        ),
+        Setting(
             "MAX_ROWS",
             None,
             "Refuse to export, import, clone or delete more rows than this in one operation. "
@@ -319,6 +328,10 @@ class GraftSettings:
     @property
     def MAX_DEPTH(self) -> int:
         return int(self._get("MAX_DEPTH"))
+
+    @property
+    def ADMIN_MAX_ROWS(self) -> int:
+        return int(self._get("ADMIN_MAX_ROWS"))
 
     @property
     def MAX_ROWS(self) -> int | None:

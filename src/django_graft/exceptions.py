@@ -22,6 +22,8 @@ into a ``CommandError``; the Python API lets them propagate.
     │   ├── UnresolvedReference reference records match no row in the target
     │   ├── AmbiguousMatch     a match finds several existing rows for one record
     │   ├── ImportWriteError   the database refused a write; everything rolled back
+    │   ├── PermissionRefused  the import's user may not write or read what it would
+    │   │                      (carries ``lacking``)
     │   ├── CrossLinkError     a clone would link copies and originals (carries ``rows``)
     │   └── UntrustedArchive   an archive this installation did not sign asks for
     │                          what only a signed one may do (carries ``signature``)
@@ -191,6 +193,16 @@ class ImportWriteError(ImportRefused):
     """The database refused a write; the whole import was rolled back."""
 
     code = "write_failed"
+
+
+class PermissionRefused(ImportRefused):
+    """The import would write or read rows its user is not allowed to; nothing was written."""
+
+    code = "permission_refused"
+
+    def __init__(self, message: str, *, lacking: list[str]) -> None:
+        super().__init__(message)
+        self.lacking = lacking
 
 
 class CrossLinkError(ImportRefused):

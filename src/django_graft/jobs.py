@@ -95,24 +95,31 @@ def run(job: Job) -> dict[str, Any]:
 
 def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
     """An import from the admin's page, checked again as the page checked it."""
-    from django_graft import audit, permissions
+    from django_graft import audit
     from django_graft.admin import signature
-    from django_graft.admin.elevation import elevated_accounts
-    from django_graft.exceptions import GraftError
+    from django_graft.admin.authorise import AdminAuthoriser, admit
+    from django_graft.exceptions import GraftError, PermissionRefused
     from django_graft.importer import import_archive
 
+    authorise = AdminAuthoriser(user)
     try:
         verdict = signature.judge(user, location)
         if verdict is not None and verdict.lacking:
             return outcome("refused", verdict.lacking)
-        planned = import_archive(
-            location, using=database, pks=pks, on_conflict=on_conflict, dry_run=True
+        admit(user, location)
+        import_archive(
+            location,
+            using=database,
+            pks=pks,
+            on_conflict=on_conflict,
+            dry_run=True,
+            authorise=authorise,
         )
-        lacking = permissions.lacking(user, permissions.for_import(planned))
-        if elevated_accounts(location) and not user.is_superuser:
-            lacking.append("superuser status, for the staff or superuser accounts it holds")
-        if lacking:
-            return outcome("refused", "; ".join(lacking))
+    except PermissionRefused as exc:
+        return outcome("refused", "; ".join(exc.lacking))
+    except GraftError as exc:
+        return outcome("failure", exc.message)
+    try:
         with audit.recorded("import", via="admin", database=database, roots=[], user=user) as entry:
             entry.location = location
             result = import_archive(
@@ -120,6 +127,7 @@ def _import(user: Any, database: str, location: str, pks: str, on_conflict: str)
                 using=database,
                 pks=pks,
                 on_conflict=on_conflict,
+                authorise=authorise,
                 require_signed=signature.required(user),
             )
             entry.counts = {k: r.created + r.updated for k, r in result.models.items()}

@@ -73,19 +73,3 @@ def for_delete(graph: Graph, changed: Iterable[type[Model]] = ()) -> list[str]:
 def lacking(user: Any, permissions: Iterable[str]) -> list[str]:
     """Those of ``permissions`` that ``user`` does not have."""
     return [name for name in permissions if not user.has_perm(name)]
-
-
-def for_import(report: Any) -> list[str]:
-    """From an import's dry-run report (:class:`~django_graft.importer.ImportResult`)."""
-    from django_graft.labels import resolve_model
-
-    pairs = []
-    for label, counts in report.models.items():
-        model = resolve_model(label)
-        if counts.created:
-            pairs.append((model, "add"))
-        if counts.updated:
-            pairs.append((model, "change"))
-        if counts.matched or counts.skipped:
-            pairs.append((model, "view"))
-    return needed(pairs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 
 from django_graft.checks import check_admin_storage, check_settings
@@ -111,6 +113,17 @@ def test_no_storage_of_its_own_warns(settings: Any, tmp_path: Path) -> None:
             "('archives'), which has no room of its own for them.",
         )
     ]
+
+
+def test_the_storage_checks_run_with_deploy_only(settings: Any, tmp_path: Path) -> None:
+    """Security warnings, as Django's own: not printed before every command."""
+    add_storage(settings, "archives", tmp_path)
+    settings.GRAFT = {"STORAGE": "archives"}
+    quiet, deploy = io.StringIO(), io.StringIO()
+    call_command("check", databases=[], stdout=quiet, stderr=quiet)
+    call_command("check", deploy=True, databases=[], stdout=deploy, stderr=deploy)
+    assert "graft.W03" not in quiet.getvalue()
+    assert "graft.W030" in deploy.getvalue()
 
 
 def test_a_private_storage_of_its_own_is_quiet(private: Path) -> None:

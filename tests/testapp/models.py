@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 import django
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -69,6 +70,14 @@ class Person(models.Model):
 class ProxyPerson(Person):
     class Meta:
         proxy = True
+
+
+class AccountProxy(User):
+    """Another name for the user model's table (in its app: ``dumpdata testapp`` skips it)."""
+
+    class Meta:
+        proxy = True
+        app_label = "auth"
 
 
 class Profile(models.Model):

@@ -6,10 +6,12 @@
    :mod:`.archives`); an upload is kept there, in the user's folder under
    ``graft/uploads/``, until the import is done or ``GRAFT["UPLOAD_TTL"]``
    has passed.
-2. The archive is imported with ``dry_run``: the page shows per model what
-   would be created, matched, updated or conflict, the schema drift, the
-   permissions the user lacks, and any staff or superuser account the
-   archive holds (which only a superuser may import).
+2. The user must be able to view every model the archive names, and the
+   archive must be small enough (:func:`.authorise.admit`, from the
+   archive alone); it is then imported with ``dry_run``: the page shows
+   per model what would be created, matched, updated or conflict, the
+   schema drift, and the permissions the user lacks
+   (:class:`.authorise.AdminAuthoriser`).
 3. Confirmed, it is imported for real, recorded in the audit log, and the
    result shown.
 """
@@ -24,13 +26,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from django_graft import audit, jobs, permissions
+from django_graft import audit, jobs
 from django_graft.conf import graft_settings
-from django_graft.exceptions import ConflictError, GraftError
+from django_graft.exceptions import ConflictError, GraftError, PermissionRefused
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 
 from . import archives, signature
-from .elevation import elevated_accounts
+from .authorise import AdminAuthoriser, admit
 
 FOLDER = archives.FOLDER
 
@@ -95,26 +97,28 @@ def _dry_run(request: HttpRequest, name: str, pks: str, on_conflict: str) -> dic
         if verdict is not None and verdict.lacking:
             context.update(signature=verdict.text, lacking=[verdict.lacking], allowed=False)
             return context
-        report = import_archive(location, pks=pks, on_conflict=on_conflict, dry_run=True)
-        elevated = elevated_accounts(location)
+        admit(request.user, location)
+        report = import_archive(
+            location,
+            pks=pks,
+            on_conflict=on_conflict,
+            dry_run=True,
+            authorise=AdminAuthoriser(request.user),
+        )
+    except PermissionRefused as exc:
+        context.update(error=exc.message, lacking=exc.lacking, allowed=False)
+        return context
     except ConflictError as exc:
         context.update(error=exc.message.splitlines()[0], conflicts=exc.conflicts, allowed=False)
         return context
     except GraftError as exc:
         context.update(error=exc.message, allowed=False)
         return context
-    lacking = permissions.lacking(request.user, permissions.for_import(report))
-    if elevated and not getattr(request.user, "is_superuser", False):
-        lacking.append(
-            f"superuser status, to import {len(elevated)} staff or superuser account(s): "
-            + ", ".join(elevated)
-        )
     refused = report.conflicts and on_conflict == "fail"
     context.update(
         report=report,
         rows=sorted(report.models.values(), key=lambda r: r.label),
-        lacking=lacking,
-        allowed=not lacking and not refused,
+        allowed=not refused,
     )
     return context
 
@@ -213,6 +217,7 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
                 location,
                 pks=pks,
                 on_conflict=on_conflict,
+                authorise=AdminAuthoriser(request.user),
                 require_signed=signature.required(request.user),
             )
             entry.counts = {label: r.created + r.updated for label, r in result.models.items()}

@@ -21,6 +21,8 @@ from django_graft.conf import graft_settings
 from django_graft.fixtures import GRAFT, sniff
 from django_graft.storage import open_for_read
 
+from .authorise import is_superuser
+
 SETTING = "GRAFT['ADMIN_IMPORT_REQUIRE_SIGNED']"
 _FIXTURE = "a fixture: fixtures are not signed"
 _UNSIGNED = "an archive this installation did not sign"
@@ -45,7 +47,7 @@ def _state_of(location: str) -> tuple[Signature, str | None]:
 
 def required(user: Any) -> bool:
     """Whether ``user`` may import only what this installation signed."""
-    return graft_settings.ADMIN_IMPORT_REQUIRE_SIGNED and not getattr(user, "is_superuser", False)
+    return graft_settings.ADMIN_IMPORT_REQUIRE_SIGNED and not is_superuser(user)
 
 
 def judge(user: Any, location: str) -> Verdict | None:

@@ -24,6 +24,7 @@ from django_graft.storage import Destination, describe, open_for_read
 
 from .apply import Writer
 from .drift import check_drift
+from .intent import Authorise, ImportIntent, intent_of
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import ArchiveContents, load_archive
@@ -56,6 +57,7 @@ def import_archive(
     signals: bool = False,
     ignore_missing_fields: bool = False,
     format: str | None = None,
+    authorise: Authorise | None = None,
     trust_unsigned: bool = False,
     require_signed: bool = False,
 ) -> ImportResult:
@@ -74,6 +76,11 @@ def import_archive(
     (overwrite them). ``match`` maps model labels to the fields that find
     an existing row for a needed row, over the policy's. With ``dry_run``
     everything is planned and checked and nothing is written.
+
+    ``authorise``, if given, is called with the :class:`~.intent.ImportIntent`
+    once the import is planned and before anything is written, in a dry run
+    as in a real one; it raises a :class:`~django_graft.exceptions.GraftError`
+    to refuse the import.
 
     Link records (a delete's record of rows outside the archive it changed)
     are applied only from an archive this installation signed; another is
@@ -106,6 +113,7 @@ def import_archive(
             policy=policy,
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
+            authorise=authorise,
             trust_unsigned=trust_unsigned,
             require_signed=require_signed,
         )
@@ -138,13 +146,15 @@ def import_contents(
     signals: bool = False,
     ignore_missing_fields: bool = False,
     needed_in_place: bool = False,
+    authorise: Authorise | None = None,
     trust_unsigned: bool = False,
     require_signed: bool = False,
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
     With ``needed_in_place`` the archive was read from ``using`` itself (a
-    clone): its needed rows are the very rows at their keys.
+    clone): its needed rows are the very rows at their keys. ``authorise``:
+    as for :func:`import_archive`.
     """
     try:
         rows = sum(spool.count for spool in contents.spools.values())
@@ -184,6 +194,8 @@ def import_contents(
                 result.conflicts = plan.conflicts
                 for conflict in plan.conflicts:
                     result.report(conflict.label).conflicts += 1
+                if authorise is not None:
+                    authorise(intent_of(plan, policy))
                 if dry_run:
                     _report_plan(plan, result)
                     return result
@@ -239,4 +251,4 @@ def _report_plan(plan: Plan, result: ImportResult) -> None:
         report.skipped += len(mp.skip)
 
 
-__all__ = ["Conflict", "ImportResult", "ModelReport", "import_archive"]
+__all__ = ["Conflict", "ImportIntent", "ImportResult", "ModelReport", "import_archive"]

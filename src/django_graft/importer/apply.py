@@ -28,8 +28,9 @@ from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 
-from .decode import Columns, apply_overrides, columns_of, reason, rows_of
+from .decode import Columns, reason, rows_of
 from .insert import TableWriter, writer_for
+from .intent import with_policy
 from .linkmap import Later, LinkMapper
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from .plan import CHUNK, ModelPlan, Plan
@@ -153,14 +154,8 @@ class Writer:
         """
         overrides = self.policy.overrides(model)
         if overrides:
-            apply_overrides(columns, overrides, count)
             later = [entry for entry in later if entry[1] not in overrides]
-        pre_save = self.policy.hook(model, "pre_save")
-        if pre_save is not None:
-            rows = rows_of(columns, count)
-            pre_save(rows)
-            columns = columns_of(rows, list(columns))
-        return columns, later
+        return with_policy(self.policy, model, columns, count), later
 
     def _set_keys(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> None:
         """Give the rows the keys they are written with (none where the database makes them)."""

@@ -82,6 +82,11 @@ def cluster(databases: list[str]) -> Iterator[dict[str, str]]:
             )  # fmt: skip
         yield {"MARIADB_SOCKET": str(socket)}
     finally:
+        if process is not None and process.poll() is not None and log.exists():
+            # The server died under the tests: its log says why (a crash
+            # prints the query it was running).
+            tail = log.read_text(errors="replace").splitlines()[-60:]
+            print("MariaDB stopped during the run; its log ends:", *tail, sep="\n", file=sys.stderr)
         if process is not None:
             process.terminate()
             try:

@@ -129,6 +129,8 @@ def delete(
             check_row_limit(graph.total_rows, f"The delete of {roots_text(graph)}")
             if outside.blockers:
                 raise DeleteBlocked(_blocked_message(outside.blockers), blockers=outside.blockers)
+            for update in outside.updates:
+                update.settle()  # one value, for the rows and the archive alike
             if archive is not None:
                 result.archive = write_verified(graph, outside, archive)
             result.deleted = _run(graph, outside, order, nested=nested)

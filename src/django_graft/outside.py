@@ -96,6 +96,20 @@ class OutsideUpdate:
             return value() if callable(value) else value
         return None
 
+    def settle(self) -> None:
+        """Take the value the delete writes once, so the archive records the value written.
+
+        A function (``SET(f)``, a default that is a function) may give another
+        value each time it is called: called once, the rows get, and the
+        archive's link records say, the same one.
+        """
+        if self.by_database or self.value is not models.NOT_PROVIDED:
+            return
+        value = self.new_value()
+        if isinstance(value, Model):  # SET(instance): the column holds its key
+            value = getattr(value, self.field.target_field.attname)
+        self.value = value
+
     def written_value(self) -> tuple[bool, Any]:
         """``(known, value)``: what the rows hold after the delete, when it can be known."""
         if self.action in ("SET_NULL", "DB_SET_NULL"):

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from django_graft import delete, export, import_archive
-from django_graft.exceptions import SchemaDriftError
+from django_graft.exceptions import ArchiveFormatError, SchemaDriftError
 from django_graft.policies import gdpr
 from tests.importer.tables import rewrite
 from tests.snapshots import every_table
@@ -80,3 +80,12 @@ def test_a_left_out_text_field_takes_an_empty_value(world: World) -> None:
         m.Milestone.objects.filter(project__organisation=world.org).values_list("title", flat=True)
     )
     assert titles == {""}
+
+
+def test_a_record_holding_a_field_left_out_is_refused(world: World) -> None:
+    """The header says the export withheld it: a value for it was put there since."""
+    data = rewrite(org_archive(world), leave_out("title", from_records=False))
+    before = every_table("default")
+    with pytest.raises(ArchiveFormatError, match=r"holds a value for field .title., which the "):
+        import_archive(io.BytesIO(data))
+    assert every_table("default") == before

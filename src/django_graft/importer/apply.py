@@ -49,7 +49,7 @@ class Writer:
         # {(model, attname): [(row key, target model, target archive key), ...]}
         self.deferred: defaultdict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]
         self.deferred = defaultdict(list)
-        self.links = LinkMapper(plan.keys, plan.archived, policy)
+        self.links = LinkMapper(plan.keys, plan.archived, policy, plan.named)
         self._writers: dict[type[Model], TableWriter | None] = {}
         # {model: attnames other rows of the archive link to by to_field}
         self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)

@@ -71,8 +71,9 @@ def check_drift(
                 )
             else:
                 errors.append(f"{label}.{name} was left out of the archive and has no default")
-        if archived.get("fingerprint") == installed["fingerprint"]:
-            continue
+        # The fields are compared even where the fingerprints agree: the
+        # fingerprint is the archive's own word, and a field it hides would
+        # have its values dropped unread.
         for name in sorted(set(theirs) - set(ours)):
             message = f"{label}.{name} is in the archive but no longer on the model"
             if ignore_missing_fields:
@@ -86,7 +87,8 @@ def check_drift(
             else:
                 errors.append(message + " and has no default")
         for name in sorted(set(ours) & set(theirs)):
-            before, after = theirs[name].get("type"), ours[name].get("type")
+            about = theirs[name] if isinstance(theirs[name], dict) else {}
+            before, after = about.get("type"), ours[name].get("type")
             if before != after:
                 drift.warnings.append(
                     f"{label}.{name} changed type from {before} to {after}; values are "

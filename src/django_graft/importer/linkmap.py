@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 
-from django_graft.exceptions import ArchiveFormatError
-from django_graft.labels import model_label
 from django_graft.policy import Policy
 
+from .carried import NamedValues, not_carried
 from .decode import Columns
 from .links import GenericLink, KeyMaps, Link, links_of
 
@@ -31,11 +31,17 @@ class LinkMapper:
     """Map the links of the rows of an import, chunk by chunk."""
 
     def __init__(
-        self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]], policy: Policy
+        self,
+        keys: KeyMaps,
+        archived: Mapping[type[Model], set[Any]],
+        policy: Policy,
+        named: NamedValues | None = None,
     ) -> None:
         self.keys = keys
         self.archived = archived
         self.policy = policy
+        #: The carried values of the columns links by ``to_field`` name.
+        self.named = named or {}
         #: Models whose rows are all written.
         self.written: set[type[Model]] = set()
         self._generic_targets: dict[Any, type[Model] | None] = {}
@@ -47,12 +53,14 @@ class LinkMapper:
         later: list[Later] = []
         for link in links:
             if link.primary_key:
-                continue  # the key itself, which the writer gives
+                # The key itself, which the writer gives: a parent pointer must
+                # name a parent the archive carries, as any other link must.
+                self._check_carried(label, keys, link, keys)
+                continue
+            self._check_carried(label, keys, link, columns[link.attname])
             if not link.via_pk:
                 later.extend(self._map_named(link, columns[link.attname]))
                 continue
-            if link.enforced:
-                self._check_archived(label, keys, link, columns[link.attname])
             moved, waiting = changes.get(link.target), pending.get(link.target)
             if not moved and not waiting:
                 continue  # keys stay as they are: nothing to do, row by row
@@ -70,6 +78,7 @@ class LinkMapper:
                 elif value is not None:
                     column[i] = get(value, value)
         for generic in generics:
+            self._check_generic(label, keys, generic, columns)
             later.extend(self._map_generic(generic, columns))
         return later
 
@@ -94,23 +103,45 @@ class LinkMapper:
                 column[i] = renamed.get(value, value)
         return later
 
-    def _check_archived(self, label: str, keys: list[Any], link: Link, column: list[Any]) -> None:
-        """Refuse a link to a row the archive does not carry.
+    def _check_carried(self, label: str, keys: list[Any], link: Link, column: list[Any]) -> None:
+        """Refuse a link to a row the archive does not carry (see :mod:`.carried`).
 
         The export writes every row a link points at (or clears the link), so
         such a value means a damaged archive; in remap mode it would silently
-        point at whatever row has that key in this database.
+        point at whatever row has that key in this database, and in keep mode
+        at someone else's row that shares it.
         """
-        archived = self.archived.get(link.target, set())
-        stray = set(column).difference(archived)
+        if link.via_pk:
+            carried = self.archived.get(link.target, set())
+        else:
+            carried = self.named.get((link.target, link.target_attname), set())
+        stray = set(column).difference(carried)
         stray.discard(None)
         if stray:
             key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)
-            raise ArchiveFormatError(
-                f"{label} {key!r}: {link.name} points at {model_label(link.target)} "
-                f"{value!r}, which the archive does not carry. The archive is damaged: "
-                "export it again."
-            )
+            raise not_carried(label, key, link.name, link.target, value, constraint=link.enforced)
+
+    def _check_generic(
+        self, label: str, keys: list[Any], generic: GenericLink, columns: Columns
+    ) -> None:
+        """Refuse a generic foreign key to a row the archive does not carry.
+
+        The content type column is mapped already: it names a model of this
+        database, whose archive keys the object ids are.
+        """
+        for i, (ct_id, object_id) in enumerate(
+            zip(columns[generic.ct_attname], columns[generic.id_attname], strict=True)
+        ):
+            target = None if ct_id is None or object_id is None else self._generic_target(ct_id)
+            if target is None:
+                continue
+            pk: Any = target._meta.pk
+            try:
+                key = pk.to_python(object_id)
+            except ValidationError:
+                key = object_id  # not a key of the target at all: no row carries it
+            if key not in self.archived.get(target, ()):
+                raise not_carried(label, keys[i], generic.name, target, object_id, constraint=False)
 
     def _map_generic(self, generic: GenericLink, columns: Columns) -> list[Later]:
         later: list[Later] = []

@@ -22,6 +22,7 @@ from django_graft.labels import model_label
 from django_graft.ordering import dependency_order
 from django_graft.policy import Policy
 
+from .carried import NamedValues, named_values, owned_values
 from .decode import RowDecoder
 from .drift import Drift
 from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
@@ -73,6 +74,8 @@ class Plan:
     archived: dict[type[Model], set[Any]]
     #: Foreign keys of rows outside the archive to put back (link records).
     links: LinkPlan = field(default_factory=LinkPlan)
+    #: The carried values of the columns that links by ``to_field`` name.
+    named: NamedValues = field(default_factory=dict)
 
 
 def _new_keys(model: type[Model], remap: bool) -> str:
@@ -138,7 +141,9 @@ class Planner:
     # -- entry point -----------------------------------------------------
 
     def plan(self) -> Plan:
-        resolve_references(self.contents.references, self.keys, self.using)
+        resolve_references(
+            self.contents.references, self.keys, self.using, match_fields=self._match_fields
+        )
         spools = self.contents.spools
         order = dependency_order(spools, self.policy, generic_pairs(self.contents))
         plans: dict[type[Model], ModelPlan] = {}
@@ -174,12 +179,17 @@ class Planner:
         archived = {plan.model: plan.spool.seen for plan in plans.values()}
         for model, refs in self.contents.references.items():
             archived.setdefault(model, set()).update(ref.pk for ref in refs)
+        references = self.contents.references
+        referenced = {model: [ref.pk for ref in refs] for model, refs in references.items()}
+        named = named_values(plans, referenced, self.keys, self.using)
         links = plan_links(
             self.contents.links,
             self.using,
             remap=self.remap,
             on_conflict=self.on_conflict,
             archived=archived,
+            owned={plan.model: set(plan.spool.owned) for plan in plans.values()},
+            owned_values=owned_values(plans),
         )
         self.conflicts.extend(links.conflicts)
         self.warnings.extend(links.warnings)
@@ -211,7 +221,12 @@ class Planner:
             self.warnings,
             archived,
             links,
+            named,
         )
+
+    def _match_fields(self, model: type[Model]) -> Sequence[str]:
+        """The fields the import declares to find ``model``'s rows by (--match, else policy)."""
+        return self.match.get(model) or self.policy.match_fields(model)
 
     def _conflict_advice(self) -> str:
         if any(c.field == "pk" for c in self.conflicts):

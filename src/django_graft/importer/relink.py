@@ -3,27 +3,40 @@
 A delete that archives first writes, for each row outside the tree whose
 foreign key it sets (``SET_NULL`` and the like), the value before and the
 value it writes. Importing the archive with the keys kept puts the value
-back where the row still holds what the delete wrote. A row that holds
-something else was changed since: that is a conflict (``--on-conflict
-skip`` leaves it, ``update`` puts the value back anyway). A row that is gone
-is left gone. With new keys (``--pks remap``) the records are not used: the
-rows they name belong to the database the archive came from.
+back where the row still holds what the delete wrote. A record is applied
+only if it is what a delete can have written (:mod:`.linkrules`); else the
+import is refused by name. A row that holds something else than what the
+delete wrote was changed since: that is a conflict, which ``--on-conflict
+skip`` leaves as it is (and reports); ``fail`` and ``update`` refuse the
+import, as no option puts a link back over a later change. A row that is
+gone is left gone. With new keys (``--pks remap``) the records are not used:
+the rows they name belong to the database the archive came from.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model
 
-from django_graft.exceptions import ArchiveFormatError
+from django_graft.exceptions import ArchiveFormatError, ConflictError
 from django_graft.fetch import rows_in
 from django_graft.labels import concrete, model_label
+from django_graft.outside import action_name
 
 from .decode import key_decoder
+from .linkrules import (
+    asked_values,
+    carried_check,
+    comparable,
+    refused,
+    restorable_key,
+    written_value,
+)
 from .report import Conflict
 
 #: {(model, attname): [(row key, target model, target's archive key), ...]}
@@ -46,6 +59,8 @@ class _Link:
     before: Any
     #: ``(known, value)``: what the delete wrote
     after: tuple[bool, Any]
+    #: The record's line in the archive.
+    line: int = 0
 
 
 def plan_links(
@@ -55,8 +70,16 @@ def plan_links(
     remap: bool,
     on_conflict: str,
     archived: dict[type[Model], set[Any]],
+    owned: dict[type[Model], set[Any]] | None = None,
+    owned_values: Callable[[type[Model], str], set[Any]] | None = None,
 ) -> LinkPlan:
-    """Decide which link records to put back, and which collide with later changes."""
+    """Decide which link records to put back, and which collide with later changes.
+
+    ``owned`` holds the keys of the archive's own records (``role`` own) per
+    model, ``owned_values(model, attname)`` the values of a column of them:
+    a link is put back only to such a row (``archived``, the keys of every
+    record and reference, where ``owned`` is not given).
+    """
     plan = LinkPlan()
     total = sum(len(items) for items in links.values())
     if not total:
@@ -68,13 +91,37 @@ def plan_links(
             "those links back."
         )
         return plan
+    rows = archived if owned is None else owned
+    #: {foreign key: what its on_delete writes}, asked once per key (SET(f) calls f).
+    writes: dict[Any, tuple[bool, Any] | None] = {}
+    values = owned_values or (lambda model, attname: set())
     for model, items in sorted(links.items(), key=lambda item: model_label(item[0])):
-        parsed = [link for number, item in items for link in _parse(model, number, item, archived)]
+        parsed = [link for number, item in items for link in _parse(model, number, item, writes)]
         by_field: defaultdict[Any, list[_Link]] = defaultdict(list)
         for link in parsed:
+            carried = carried_check(link.field, rows, values)
+            if not carried(link.before):
+                target = model_label(concrete(link.field.related_model))
+                raise ArchiveFormatError(
+                    f"Line {link.line}: the link of {model_label(model)} {link.pk!r} "
+                    f"({link.field.name}) names {target} {link.before!r}, which the archive "
+                    "does not carry. A link record may only put back a link to a row of the "
+                    "archive's trees; nothing was written. The archive is damaged.",
+                    line=link.line,
+                )
             by_field[link.field].append(link)
         for fk, field_links in by_field.items():
-            _plan_field(plan, model, fk, field_links, using, on_conflict)
+            _plan_field(plan, model, fk, field_links, using, asks=writes[fk] is None)
+    if plan.conflicts and on_conflict == "update":
+        shown = "\n  ".join(str(c) for c in plan.conflicts)
+        raise ConflictError(
+            f"{len(plan.conflicts)} row(s) outside the archive were changed since the delete "
+            f"that cleared their links:\n  {shown}\nNothing was written. --on-conflict update "
+            "does not put a link back over a later change: import with --on-conflict skip to "
+            "leave those rows as they are (the other links are put back), or point them "
+            "back by hand.",
+            conflicts=plan.conflicts,
+        )
     return plan
 
 
@@ -98,7 +145,10 @@ def linked_columns(
 
 
 def _parse(
-    model: type[Model], number: int, item: dict[str, Any], archived: dict[type[Model], set[Any]]
+    model: type[Model],
+    number: int,
+    item: dict[str, Any],
+    writes: dict[Any, tuple[bool, Any] | None],
 ) -> list[_Link]:
     label = model_label(model)
     fields, after = item.get("fields"), item.get("after", {})
@@ -114,18 +164,40 @@ def _parse(
         ) from None
     found = []
     for name, value in fields.items():
-        fk = _foreign_key(model, name, number)
-        target = concrete(fk.related_model)
+        fk = restorable_key(model, name, number, pk)
         before = _value(fk, value, number)
-        if fk.target_field.primary_key and before not in archived.get(target, ()):
-            raise ArchiveFormatError(
-                f"Line {number}: the link of {label} {pk!r} ({name}) names "
-                f"{model_label(target)} {value!r}, which the archive does not carry. The "
-                "archive is damaged.",
-                line=number,
+        if before is None:
+            raise refused(number, label, pk, name, "it names no row to put back")
+        if name not in after:
+            raise refused(
+                number,
+                label,
+                pk,
+                name,
+                "it does not say what the delete wrote ('after'), so the row cannot be "
+                "shown to hold it still",
             )
-        known = name in after
-        found.append(_Link(pk, fk, before, (known, _value(fk, after.get(name), number))))
+        written = _value(fk, after[name], number)
+        if fk not in writes:
+            writes[fk] = written_value(fk)
+        expected = writes[fk]
+        if expected is not None:
+            known, value_written = expected
+            value_written = comparable(fk, value_written)
+            if not known or written != value_written:
+                action = action_name(fk.remote_field.on_delete)
+                gives = repr(value_written) if known else "a value no one can know beforehand"
+                raise refused(
+                    number,
+                    label,
+                    pk,
+                    name,
+                    f"it says the delete wrote {written!r}, but on_delete={action} writes {gives}",
+                )
+        found.append(_Link(pk, fk, before, (True, written), number))
+    if set(after) - set(fields):
+        extra = sorted(set(after) - set(fields), key=str)[0]
+        raise refused(number, label, pk, extra, "'after' names a field 'fields' does not")
     return found
 
 
@@ -161,17 +233,31 @@ def _plan_field(
     fk: Any,
     links: list[_Link],
     using: str,
-    on_conflict: str,
+    *,
+    asks: bool,
 ) -> None:
     label = model_label(model)
     now = _current(model, fk, [link.pk for link in links], using)
     target = concrete(fk.related_model)
     restores = plan.restores.setdefault((model, fk.attname), [])
+    # An on_delete function of the schema's own is asked what it writes, row by row.
+    asked = asked_values(model, fk, list(now), using) if asks else None
     for link in links:
         if link.pk not in now or now[link.pk] == link.before:
             continue  # the row is gone, or already points there
-        known, after = link.after
-        if known and now[link.pk] != after:
+        _, after = link.after
+        if asked is not None:
+            sets, value = asked[link.pk]
+            if not sets or comparable(fk, value) != after:
+                action = action_name(fk.remote_field.on_delete)
+                raise refused(
+                    link.line,
+                    label,
+                    link.pk,
+                    fk.name,
+                    f"its on_delete={action}, asked now, does not write {after!r} to it",
+                )
+        if now[link.pk] != after:
             plan.conflicts.append(
                 Conflict(
                     label,
@@ -184,8 +270,7 @@ def _plan_field(
                     ),
                 )
             )
-            if on_conflict != "update":
-                continue
+            continue
         restores.append((link.pk, target, link.before))
         plan.counts[label] = plan.counts.get(label, 0) + 1
 

@@ -9,24 +9,36 @@ needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
-from django_graft.exceptions import unresolved
+from django_graft.exceptions import ArchiveFormatError, unresolved
 from django_graft.labels import concrete, model_label
 
 from .links import KeyMaps
-from .matching import as_tuple, find_by_fields, find_by_natural_keys
+from .matching import as_tuple, find_by_fields, find_by_natural_keys, has_natural_key
 from .source import ArchiveContents, Reference
 
 
 def resolve_references(
-    references: dict[type[Model], list[Reference]], keys: KeyMaps, using: str
+    references: dict[type[Model], list[Reference]],
+    keys: KeyMaps,
+    using: str,
+    *,
+    match_fields: Callable[[type[Model]], Sequence[str]],
 ) -> None:
-    """Map every reference record to its row in ``using``, or list the missing ones."""
+    """Map every reference record to its row in ``using``, or list the missing ones.
+
+    ``match_fields(model)`` names the fields the import declares to find
+    ``model``'s rows by (``--match``, else the policy's): a reference found
+    by fields is held to exactly those, never to fields of the archive's
+    choosing, which would let an archive ask whether any row holds any value.
+    """
+    check_match_fields(references, match_fields)
     missing: list[tuple[str, Any]] = []
     for model, refs in references.items():
         label = model_label(model)
@@ -55,6 +67,41 @@ def resolve_references(
             "Create them first (for content types and permissions: run migrate), or export "
             "with a policy that copies them.",
         )
+
+
+def check_match_fields(
+    references: dict[type[Model], list[Reference]],
+    match_fields: Callable[[type[Model]], Sequence[str]],
+) -> None:
+    """Refuse a reference found by fields other than those the import declares."""
+    for model, refs in references.items():
+        declared = set(match_fields(model))
+        for ref in refs:
+            if ref.natural_key is not None and not has_natural_key(model):
+                label = model_label(model)
+                raise ArchiveFormatError(
+                    f"Line {ref.line}: the reference to {label} {ref.pk!r} is to be found by "
+                    f"natural key, but {label} has no natural_key() and get_by_natural_key(). "
+                    "Find it by the fields the import declares: --match "
+                    f"{model._meta.label}:FIELD[,FIELD...] (or the policy's match).",
+                    line=ref.line,
+                )
+            if ref.by_key or ref.natural_key is not None or ref.match is None:
+                continue
+            if set(ref.match) == declared:
+                continue
+            label = model_label(model)
+            names = sorted(map(str, ref.match))
+            wanted = ", ".join(sorted(declared)) if declared else "none"
+            raise ArchiveFormatError(
+                f"Line {ref.line}: the reference to {label} {ref.pk!r} is to be found by "
+                f"field(s) {', '.join(names)}, but this import declares {wanted} for {label}. A "
+                "reference is found by its natural key or by the fields the import "
+                "declares, never by fields the archive chooses. If those fields are the "
+                f"right ones, declare them: --match {model._meta.label}:{','.join(names)} "
+                "(or the policy's match).",
+                line=ref.line,
+            )
 
 
 def generic_pairs(contents: ArchiveContents) -> list[tuple[type[Model], type[Model]]]:

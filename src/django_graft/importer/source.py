@@ -22,7 +22,7 @@ from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature
 from django_graft.exceptions import ArchiveFormatError, GraftError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
-from django_graft.labels import concrete, resolve_model
+from django_graft.labels import concrete, model_label, resolve_model
 
 from .decode import key_decoder
 from .links import links_of
@@ -46,6 +46,10 @@ class ModelSpool:
     #: {content type field name: the values its records hold}, for each
     #: generic foreign key of the model: which models the rows point at.
     generic_targets: dict[str, set[Any]] = field(default_factory=dict, repr=False)
+    #: The field names the archive's header declares for the records (a
+    #: single-column key is the record's ``pk``, never one of its fields);
+    #: None where there is no header to hold them to.
+    declared: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def count(self) -> int:
@@ -71,6 +75,9 @@ class Reference:
     natural_key: list[Any] | None
     match: dict[str, Any] | None
     line: int
+    #: Found by its key alone: a fixture's link to a row outside it, as
+    #: ``loaddata`` reads one. Never set from an archive.
+    by_key: bool = False
 
 
 @dataclass
@@ -114,6 +121,13 @@ class Sorter:
         self.links: dict[type[Model], list[tuple[int, dict[str, Any]]]] = {}
         self._by_label: dict[str, ModelSpool] = {}
         self._models: dict[str, type[Model]] = {}
+        #: The header's ``models`` entries, once it is read (archives only).
+        self._described: dict[str, Any] | None = None
+
+    def header(self, header: dict[str, Any]) -> None:
+        """Keep the header's model descriptions, which every record is held to."""
+        described = header.get("models")
+        self._described = described if isinstance(described, dict) else {}
 
     def _model(self, label: Any, number: int) -> type[Model]:
         if type(label) is not str:
@@ -179,6 +193,9 @@ class Sorter:
         pk = item.get("pk")
         if type(pk) is not int or not spool.integer_key:
             pk = self._key(spool.model, pk, number)
+        declared = spool.declared
+        if declared is not None and not declared.issuperset(fields):
+            raise undeclared_field(number, label, pk, fields, declared)
         seen = spool.seen
         if pk in seen:
             raise ArchiveFormatError(
@@ -200,6 +217,11 @@ class Sorter:
             spool.generic_targets = {link.ct_name: set() for link in links_of(model)[1]}
             pk: Any = model._meta.pk
             spool.integer_key = not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
+            if self._described is not None:
+                declared = declared_fields(self._described.get(model_label(model)))
+                if declared is not None and not hasattr(pk, "fields"):
+                    declared -= {pk.name}  # the record's pk, whatever the header says of it
+                spool.declared = declared
             self.spools[model] = spool
         self._by_label[label] = spool  # another spelling of the label shares the spool
         return spool
@@ -216,11 +238,45 @@ class Sorter:
             ) from None
 
 
+def declared_fields(described: Any) -> frozenset[str] | None:
+    """The field names a header's model entry lets records hold; None: no usable entry.
+
+    A model the header does not describe is refused by the schema check,
+    which names it; here it only means there is nothing to hold records to.
+    """
+    if not isinstance(described, dict) or not isinstance(described.get("fields"), dict):
+        return None
+    composite = "pk" in described
+    # A field the export left out has no values: a record holding one was altered.
+    left_out = described.get("left_out")
+    withheld = {n for n in left_out if isinstance(n, str)} if isinstance(left_out, list) else set()
+    return frozenset(
+        name
+        for name, about in described["fields"].items()
+        if name not in withheld
+        and (composite or not (isinstance(about, dict) and about.get("pk") is True))
+    )
+
+
+def undeclared_field(
+    number: int, label: str, pk: Any, fields: dict[str, Any], declared: frozenset[str]
+) -> ArchiveFormatError:
+    """The error for a record holding a field its header does not declare."""
+    name = sorted(set(fields) - declared, key=str)[0]
+    return ArchiveFormatError(
+        f"Line {number}: {label} {pk!r} holds a value for field {name!r}, which the "
+        f"archive's header does not declare for {label} (a record holds the fields its "
+        "header lists, the primary key excepted). Nothing of the archive is dropped "
+        "unread: the archive was altered; export it again.",
+        line=number,
+    )
+
+
 def load_archive(stream: BinaryIO) -> ArchiveContents:
     """Verify ``stream`` and sort its records per model; raise on any damage."""
     sorter = Sorter()
     try:
-        summary = read_archive(stream, visit=sorter.visit)
+        summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header)
     except BaseException:
         for spool in sorter.spools.values():
             spool.file.close()

@@ -33,8 +33,12 @@ class ArchiveSpooler:
         # Through JSON and back, as the importer would read it from a file.
         self._header = loads(dumps(header))
 
-    def reference(self, label: str, pk: Any, key: dict[str, Any]) -> None:
-        self._sorter.visit(0, b"", loads(dumps({"ref": label, "pk": pk, **key})))
+    def reference(self, label: str, pk: Any, key: dict[str, Any], *, by_key: bool = False) -> None:
+        """File a reference; ``by_key``: a fixture's link by key to a row outside it."""
+        sorter = self._sorter
+        sorter.visit(0, b"", loads(dumps({"ref": label, "pk": pk, **key})))
+        if by_key:
+            sorter.references[sorter._model(label, 0)][-1].by_key = True
 
     def records(
         self, label: str, records: Sequence[dict[str, Any]], *, naive_utc: bool = False

@@ -74,6 +74,7 @@ def test_every_check_id_is_listed() -> None:
         *(f"graft.E{n:03}" for n in range(1, 17)),
         "graft.E025",
         *(f"graft.E{n:03}" for n in range(30, 33)),
+        *(f"graft.E{n:03}" for n in range(40, 43)),
         "graft.W001",
         "graft.W030",
         "graft.W031",

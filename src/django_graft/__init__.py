@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SchemaDriftError,
         SpecError,
         UnresolvedReference,
+        UntrustedArchive,
     )
     from .exporter import ExportResult, export
     from .graph import Graph, ModelCount, Role
@@ -70,6 +71,7 @@ _PUBLIC = {
     "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
     "UnresolvedReference": "exceptions",
+    "UntrustedArchive": "exceptions",
     "clone": "cloner",
     "collect": "collector",
     "delete": "deleter",
@@ -106,6 +108,7 @@ __all__ = [
     "SchemaDriftError",
     "SpecError",
     "UnresolvedReference",
+    "UntrustedArchive",
     "__version__",
     "clone",
     "collect",

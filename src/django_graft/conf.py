@@ -65,6 +65,25 @@ def _optional_storage(value: Any) -> str | None:
     return None if value is None else _storage(value)
 
 
+def _secret(value: Any) -> bool:
+    return isinstance(value, str | bytes) and len(value) > 0
+
+
+def _signing_key(value: Any) -> str | None:
+    # The value itself is never repeated: it is a secret.
+    if value is None or _secret(value):
+        return None
+    if isinstance(value, str | bytes):
+        return "must not be empty (None signs with SECRET_KEY)"
+    return f"must be None or a string (or bytes), not {type(value).__name__}"
+
+
+def _signing_key_fallbacks(value: Any) -> str | None:
+    if isinstance(value, list | tuple) and all(map(_secret, value)):
+        return None
+    return "must be a list of non-empty strings (or bytes)"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One key of ``settings.GRAFT``."""
@@ -218,6 +237,30 @@ SETTINGS: dict[str, Setting] = {
             "graft.E032",
             _positive_int,
         ),
+        Setting(
+            "SIGNING_KEY",
+            None,
+            "The secret archives are signed with (an HMAC of their sha256). None: SECRET_KEY. "
+            "Keep it as secret as SECRET_KEY.",
+            "graft.E040",
+            _signing_key,
+        ),
+        Setting(
+            "SIGNING_KEY_FALLBACKS",
+            [],
+            "Older signing secrets whose signatures are still accepted, as "
+            "SECRET_KEY_FALLBACKS (which are accepted too while SIGNING_KEY is None).",
+            "graft.E041",
+            _signing_key_fallbacks,
+        ),
+        Setting(
+            "ADMIN_IMPORT_REQUIRE_SIGNED",
+            True,
+            "Only superusers may import, from the admin, an archive this installation did "
+            "not sign, or a fixture.",
+            "graft.E042",
+            _boolean,
+        ),
     )
 }
 
@@ -307,6 +350,20 @@ class GraftSettings:
     @property
     def UPLOAD_TTL(self) -> int:
         return int(self._get("UPLOAD_TTL"))
+
+    @property
+    def SIGNING_KEY(self) -> str | bytes | None:
+        value: str | bytes | None = self._get("SIGNING_KEY")
+        return value
+
+    @property
+    def SIGNING_KEY_FALLBACKS(self) -> list[str | bytes]:
+        return list(self._get("SIGNING_KEY_FALLBACKS"))
+
+    @property
+    def ADMIN_IMPORT_REQUIRE_SIGNED(self) -> bool:
+        # Anything but an explicit False keeps the safe side.
+        return self._get("ADMIN_IMPORT_REQUIRE_SIGNED") is not False
 
 
 graft_settings = GraftSettings()

@@ -24,7 +24,9 @@ into a ``CommandError``; the Python API lets them propagate.
     │   ├── ImportWriteError   the database refused a write; everything rolled back
     │   ├── PermissionRefused  the import's user may not write or read what it would
     │   │                      (carries ``lacking``)
-    │   └── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    │   ├── CrossLinkError     a clone would link copies and originals (carries ``rows``)
+    │   └── UntrustedArchive   an archive this installation did not sign asks for
+    │                          what only a signed one may do (carries ``signature``)
     └── DeleteRefused          a delete cannot go ahead; nothing was deleted
         └── DeleteBlocked      rows outside the tree forbid it (carries ``blockers``)
 """
@@ -211,6 +213,16 @@ class CrossLinkError(ImportRefused):
     def __init__(self, message: str, *, rows: list[str]) -> None:
         super().__init__(message)
         self.rows = rows
+
+
+class UntrustedArchive(ImportRefused):
+    """An archive this installation did not sign carries what only a signed one may."""
+
+    code = "untrusted_archive"
+
+    def __init__(self, message: str, *, signature: str) -> None:
+        super().__init__(message)
+        self.signature = signature
 
 
 class DeleteRefused(GraftError):

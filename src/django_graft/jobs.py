@@ -96,12 +96,16 @@ def run(job: Job) -> dict[str, Any]:
 def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
     """An import from the admin's page, checked again as the page checked it."""
     from django_graft import audit
+    from django_graft.admin import signature
     from django_graft.admin.authorise import AdminAuthoriser, admit
     from django_graft.exceptions import GraftError, PermissionRefused
     from django_graft.importer import import_archive
 
     authorise = AdminAuthoriser(user)
     try:
+        verdict = signature.judge(user, location)
+        if verdict is not None and verdict.lacking:
+            return outcome("refused", verdict.lacking)
         admit(user, location)
         import_archive(
             location,
@@ -119,7 +123,12 @@ def _import(user: Any, database: str, location: str, pks: str, on_conflict: str)
         with audit.recorded("import", via="admin", database=database, roots=[], user=user) as entry:
             entry.location = location
             result = import_archive(
-                location, using=database, pks=pks, on_conflict=on_conflict, authorise=authorise
+                location,
+                using=database,
+                pks=pks,
+                on_conflict=on_conflict,
+                authorise=authorise,
+                require_signed=signature.required(user),
             )
             entry.counts = {k: r.created + r.updated for k, r in result.models.items()}
             entry.sha256 = result.sha256

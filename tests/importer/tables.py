@@ -132,10 +132,15 @@ def new_keys(model: type[Model], keys: set[Any], key_map: KeyMap) -> set[Any]:
 
 
 def rewrite(data: bytes, change: Any) -> bytes:
-    """Apply ``change(header, items) -> (header, items)`` and re-seal the archive."""
+    """Apply ``change(header, items) -> (header, items)`` and re-seal the archive.
+
+    The new trailer is signed with the test settings' SECRET_KEY, as this
+    installation would sign it.
+    """
     import hashlib
 
     from django_graft.archive.jsonenc import dumps, loads
+    from tests.archive.signatures import signature_of
 
     lines = [loads(line) for line in data.splitlines()]
     header, items = change(lines[0], lines[1:-1])
@@ -151,4 +156,5 @@ def rewrite(data: bytes, change: Any) -> bytes:
     trailer = {"end": True, "counts": counts, "references": references, "sha256": digest}
     if links:
         trailer["links"] = links
+    trailer["signature"] = signature_of(digest)
     return b"".join(body) + dumps(trailer) + b"\n"

@@ -31,7 +31,7 @@ from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError, PermissionRefused
 from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
 
-from . import archives
+from . import archives, signature
 from .authorise import AdminAuthoriser, admit
 
 FOLDER = archives.FOLDER
@@ -93,6 +93,10 @@ def _dry_run(request: HttpRequest, name: str, pks: str, on_conflict: str) -> dic
     location = _location(name)
     context: dict[str, Any] = {"name": name, "pks": pks, "on_conflict": on_conflict}
     try:
+        verdict = signature.judge(request.user, location)
+        if verdict is not None and verdict.lacking:
+            context.update(signature=verdict.text, lacking=[verdict.lacking], allowed=False)
+            return context
         admit(request.user, location)
         report = import_archive(
             location,
@@ -210,7 +214,11 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
         ) as entry:
             entry.location = location
             result = import_archive(
-                location, pks=pks, on_conflict=on_conflict, authorise=AdminAuthoriser(request.user)
+                location,
+                pks=pks,
+                on_conflict=on_conflict,
+                authorise=AdminAuthoriser(request.user),
+                require_signed=signature.required(request.user),
             )
             entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
             entry.sha256 = result.sha256

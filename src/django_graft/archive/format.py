@@ -8,7 +8,8 @@ An archive is JSON Lines in UTF-8::
                            {"link": "app.audit", "pk": 7, "fields": {"meeting": 1},
                             "after": {"meeting": null}}
     line n        trailer  {"end": true, "counts": {...}, "references": {...},
-                            "links": {...}, "sha256": "<hex digest of every byte before this line>"}
+                            "links": {...}, "sha256": "<hex digest of every byte before this line>",
+                            "signature": "hmac-sha256:<hex>"}
 
 Reference records come first, then object records, models parents first,
 then link records. A link record names a row *outside* the archive whose
@@ -16,6 +17,10 @@ foreign keys point into it and which a delete changes (``SET_NULL`` and the
 like): ``fields`` holds the values before the delete, ``after`` what the
 delete writes where that is known. Only archives written by a delete carry
 them, and the trailer's ``links`` only appears when there are some.
+
+The trailer's ``signature`` signs its ``sha256`` with the writing
+installation's key (:mod:`.signing`); it is not part of what the hash
+covers. Archives written before signing have none, and still read.
 """
 
 from __future__ import annotations

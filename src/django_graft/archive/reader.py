@@ -13,6 +13,7 @@ from django_graft.exceptions import ArchiveFormatError
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import loads
 from .limits import SizeCheck, lines_of
+from .signing import Signature, state_of
 
 
 @dataclass
@@ -27,6 +28,13 @@ class ArchiveSummary:
     records: list[dict[str, Any]] = field(default_factory=list, repr=False)
     #: {model label: link records}, rows outside the archive a delete changed
     links: dict[str, int] = field(default_factory=dict)
+    #: The trailer's ``signature``, as it is (None in an unsigned archive).
+    signature: Any = field(default=None, repr=False)
+
+    @property
+    def signature_state(self) -> Signature:
+        """Whether this installation signed the archive (read from the settings now)."""
+        return state_of(self.sha256, self.signature)
 
 
 #: Called with ``(line number, raw line, parsed item)`` for every record and
@@ -119,7 +127,14 @@ def read_archive(
                     f"Data follows the trailer on line {number}.", line=number + 1
                 )
             return ArchiveSummary(
-                header, counts, references, item["sha256"], number, records, links
+                header,
+                counts,
+                references,
+                item["sha256"],
+                number,
+                records,
+                links,
+                signature=item.get("signature"),
             )
         update(raw)
         if "ref" in item:

@@ -1,4 +1,4 @@
-"""Write archive v1 to a binary stream, hashing every line as it goes."""
+"""Write archive v1 to a binary stream, hashing every line as it goes, and sign the hash."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django_graft.exceptions import ArchiveError
 
 from .format import FORMAT_NAME, FORMAT_VERSION
 from .jsonenc import dumps, utc_dumps
+from .signing import sign
 
 
 def encode_records(records: Sequence[dict[str, Any]], encode: Callable[[Any], bytes]) -> bytearray:
@@ -107,7 +108,7 @@ class ArchiveWriter:
             self.counts[label] += len(records)
 
     def finish(self) -> str:
-        """Write the trailer and return the archive's sha256."""
+        """Write the trailer, with the sha256 and its signature; return the sha256."""
         assert self._started and not self._finished
         self._finished = True
         digest = self._hash.hexdigest()
@@ -117,6 +118,8 @@ class ArchiveWriter:
             "references": dict(sorted(self.references.items())),
             **({"links": dict(sorted(self.links.items()))} if self.links else {}),
             "sha256": digest,
+            # Outside what the sha256 covers: it signs the sha256 itself.
+            "signature": sign(digest),
         }
         self._stream.write(dumps(trailer) + b"\n")
         return digest

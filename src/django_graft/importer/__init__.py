@@ -29,6 +29,7 @@ from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
 from .source import ArchiveContents, load_archive
 from .tempspace import temporary_space
+from .trust import check_link_records, check_signed
 
 PK_MODES = ("keep", "remap")
 CONFLICT_MODES = ("fail", "skip", "update")
@@ -58,6 +59,8 @@ def import_archive(
     ignore_missing_fields: bool = False,
     format: str | None = None,
     authorise: Authorise | None = None,
+    trust_unsigned: bool = False,
+    require_signed: bool = False,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
 
@@ -79,6 +82,13 @@ def import_archive(
     once the import is planned and before anything is written, in a dry run
     as in a real one; it raises a :class:`~django_graft.exceptions.GraftError`
     to refuse the import.
+
+    Link records (a delete's record of rows outside the archive it changed)
+    are applied only from an archive this installation signed; another is
+    refused with :class:`~django_graft.UntrustedArchive` unless
+    ``trust_unsigned``. Other unsigned archives import as signed ones do;
+    the result's ``signature`` says which it was. With ``require_signed``,
+    anything this installation did not sign (a fixture too) is refused.
     """
     from django_graft.policies import default_policy
 
@@ -105,6 +115,8 @@ def import_archive(
             signals=signals,
             ignore_missing_fields=ignore_missing_fields,
             authorise=authorise,
+            trust_unsigned=trust_unsigned,
+            require_signed=require_signed,
         )
 
 
@@ -118,7 +130,9 @@ def _load(
     chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:
         return load_archive(stream)
-    return FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
+    contents = FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
+    contents.fixture = chosen
+    return contents
 
 
 def import_contents(
@@ -134,6 +148,8 @@ def import_contents(
     ignore_missing_fields: bool = False,
     needed_in_place: bool = False,
     authorise: Authorise | None = None,
+    trust_unsigned: bool = False,
+    require_signed: bool = False,
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
@@ -144,10 +160,19 @@ def import_contents(
     try:
         rows = sum(spool.count for spool in contents.spools.values())
         check_row_limit(rows, "The archive")
+        check_signed(contents, required=require_signed)
+        check_link_records(contents, trust_unsigned=trust_unsigned)
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )
-        result = ImportResult(using=using, pks=pks, dry_run=dry_run, sha256=contents.sha256)
+        result = ImportResult(
+            using=using,
+            pks=pks,
+            dry_run=dry_run,
+            sha256=contents.sha256,
+            signature=contents.signature,
+            fixture=contents.fixture,
+        )
         result.warnings.extend(drift.warnings)
         # Inside a caller's transaction, the deferred foreign keys would only be
         # checked at its commit, long after this function returned.

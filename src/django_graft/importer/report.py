@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django_graft.archive.signing import Signature, describe
+
 
 @dataclass
 class ModelReport:
@@ -64,6 +66,20 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     #: {model label: foreign keys put back on rows outside the archive} (link records)
     relinked: dict[str, int] = field(default_factory=dict)
+    #: Whether this installation signed the archive (a fixture is never signed).
+    signature: Signature = Signature.UNSIGNED
+    #: The format of the Django fixture imported, or None for an archive.
+    fixture: str | None = None
+
+    @property
+    def signed(self) -> bool:
+        """Whether the archive was signed by this installation."""
+        return self.signature is Signature.SIGNED
+
+    @property
+    def signature_text(self) -> str:
+        """The one line every report gives on who signed the input."""
+        return describe(self.signature, self.fixture)
 
     def report(self, label: str) -> ModelReport:
         return self.models.setdefault(label, ModelReport(label))

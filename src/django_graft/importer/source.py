@@ -19,6 +19,7 @@ from django.db.models import Model
 
 from django_graft.archive.jsonenc import loads
 from django_graft.archive.reader import read_archive
+from django_graft.archive.signing import Signature
 from django_graft.exceptions import ArchiveFormatError, GraftError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import concrete, model_label, resolve_model
@@ -90,6 +91,10 @@ class ArchiveContents:
     #: {model: [(line number, link record), ...]}: rows outside the archive
     #: whose foreign keys a delete changed.
     links: dict[type[Model], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    #: Whether this installation signed the archive.
+    signature: Signature = Signature.UNSIGNED
+    #: The format of a Django fixture read into this (it is never signed), or None.
+    fixture: str | None = None
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -277,5 +282,10 @@ def load_archive(stream: BinaryIO) -> ArchiveContents:
             spool.file.close()
         raise
     return ArchiveContents(
-        summary.header, summary.sha256, sorter.references, sorter.spools, sorter.links
+        summary.header,
+        summary.sha256,
+        sorter.references,
+        sorter.spools,
+        sorter.links,
+        signature=summary.signature_state,
     )

@@ -81,6 +81,13 @@ class Command(GraftCommand):
             help="Drop the values of fields (in an archive or a fixture) the models no "
             "longer have.",
         )
+        parser.add_argument(
+            "--trust-unsigned",
+            action="store_true",
+            help="Apply the link records of an archive this installation did not sign "
+            "(they change rows outside the archive): only for an archive whose origin you "
+            "trust.",
+        )
         self.add_policy_argument(parser)
         self.add_database_argument(parser, purpose="write to")
 
@@ -101,12 +108,14 @@ class Command(GraftCommand):
                 signals=options["signals"],
                 ignore_missing_fields=options["ignore_missing_fields"],
                 format=options["format"],
+                trust_unsigned=options["trust_unsigned"],
             )
             entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
             entry.sha256 = result.sha256
         self.warn(result.warnings, options["verbosity"])
         if options["verbosity"] >= 1:
             self.stdout.write(result.table())
+            self.stdout.write(f"Signature: {result.signature_text}")
             for conflict in result.conflicts:
                 self.stdout.write(f"  {conflict}")
             verb = "Would import" if result.dry_run else "Imported"

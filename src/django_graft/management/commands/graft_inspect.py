@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, BinaryIO
 
 from django_graft.archive.reader import read_archive
+from django_graft.archive.signing import Signature, describe
 from django_graft.collector import collect
 from django_graft.fixtures import GRAFT, sniff
 from django_graft.fixtures.parse import fixture_objects
@@ -70,6 +71,7 @@ class Command(GraftCommand):
             f"Written {header.get('created_at')} by {header.get('generator')} "
             f"(Django {header.get('django')}, {header.get('vendor')}); roots: {roots}."
         )
+        self.stdout.write(f"Signature: {describe(summary.signature_state)}")
         labels = sorted({*summary.counts, *summary.references})
         width = max([len("model"), *(len(label) for label in labels)])
         self.stdout.write(f"{'model':<{width}}  {'rows':>7}  {'refs':>7}")
@@ -99,3 +101,4 @@ class Command(GraftCommand):
         self.stdout.write(f"{'model':<{width}}  {'objects':>7}")
         for label, count in sorted(counts.items()):
             self.stdout.write(f"{label:<{width}}  {count:>7}")
+        self.stdout.write(f"Signature: {describe(Signature.UNSIGNED, fmt)}")

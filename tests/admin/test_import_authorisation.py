@@ -522,3 +522,49 @@ def test_the_background_job_checks_again(clerk: User, storage: Path) -> None:
     result = jobs.run(job)
     assert (result["outcome"], result["message"]) == ("refused", CREATE_STAFF)
     assert every_table() == before
+
+
+# -- records of what happened, and what names permissions ----------------------
+
+
+def test_the_audit_log_is_never_written_from_the_admin(boss: User) -> None:
+    """Its own admin page is read-only; an import must not rewrite history either."""
+    from django_graft.models import GraftLog
+
+    entry = GraftLog.objects.create(operation="delete", message="deleted org 1", user=boss)
+    record = {
+        "model": "django_graft.graftlog",
+        "pk": entry.pk,
+        "fields": {"operation": "delete", "message": "nothing happened", "via": "admin"},
+    }
+    before = list(GraftLog.objects.values_list())
+    as_boss = login(boss)
+    review = upload(as_boss, json.dumps([record]).encode(), "log.json", on_conflict="update")
+    assert lacking(review) == [
+        "an archive without rows of django_graft.graftlog: a record of what happened, which "
+        "no import from the admin writes, whoever runs it (manage.py graft_import does)"
+    ]
+    assert confirm(as_boss, review, on_conflict="update").status_code == 403
+    assert list(GraftLog.objects.values_list()) == before
+
+
+def test_content_types_need_a_superuser(world: World) -> None:
+    """Renaming a content type renames every permission on its model."""
+    from django.contrib.contenttypes.models import ContentType
+
+    tag = ContentType.objects.get_for_model(m.Tag)
+    clerk = staff("clerk", *CLERK_PERMISSIONS, "change_contenttype", "view_contenttype")
+    record = {
+        "model": "contenttypes.contenttype",
+        "pk": tag.pk,
+        "fields": {"app_label": "auth", "model": "tag"},
+    }
+    as_clerk = login(clerk)
+    before = every_table()
+    review = upload(as_clerk, json.dumps([record]).encode(), "ct.json", on_conflict="update")
+    assert lacking(review) == [
+        "superuser status, to write 1 row(s) of contenttypes.contenttype, which name every "
+        "permission"
+    ]
+    assert confirm(as_clerk, review, on_conflict="update").status_code == 403
+    assert every_table() == before

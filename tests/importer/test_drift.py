@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from django_graft import import_archive
-from django_graft.exceptions import SchemaDriftError
+from django_graft.exceptions import ArchiveFormatError, SchemaDriftError
 from tests.importer.tables import archive_of, rewrite
+from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
 
@@ -92,3 +93,34 @@ def test_a_model_the_header_does_not_describe_is_an_error(world: World) -> None:
     data = rewrite(archive_of(world.org), undescribe)
     with pytest.raises(SchemaDriftError, match=r"testapp\.tag: the archive header does not"):
         import_archive(io.BytesIO(data), using="other")
+
+
+@pytest.mark.parametrize("models", [["testapp.tag"], "app.model", 3])
+def test_a_header_whose_models_is_not_an_object_is_refused(world: World, models: Any) -> None:
+    data = archive_of(world.tags[0])
+
+    def change(header: dict[str, Any], items: list[Any]) -> Any:
+        return {**header, "models": models}, items
+
+    before = every_table("other")
+    with pytest.raises(ArchiveFormatError) as info:
+        import_archive(io.BytesIO(rewrite(data, change)), using="other")
+    assert info.value.message == (
+        "The archive header's 'models' is not an object mapping model labels to their "
+        "fields: the archive was not written by django-graft, or was altered."
+    )
+    assert every_table("other") == before
+
+
+@pytest.mark.parametrize("left_out", [[["name"]], [{"a": 1}], "name"])
+def test_a_left_out_that_is_not_a_list_of_names_is_refused(world: World, left_out: Any) -> None:
+    data = archive_of(world.tags[0])
+
+    def change(header: dict[str, Any], items: list[Any]) -> Any:
+        header["models"]["testapp.tag"]["left_out"] = left_out
+        return header, items
+
+    before = every_table("other")
+    with pytest.raises(SchemaDriftError, match="left_out names fields it does not have"):
+        import_archive(io.BytesIO(rewrite(data, change)), using="other")
+    assert every_table("other") == before

@@ -331,3 +331,22 @@ def test_graft_import_refuses_by_name_too(
     with pytest.raises(CommandError, match=r"--on-conflict update does not put a link back"):
         call_command("graft_import", str(path), "--on-conflict", "update", stdout=io.StringIO())
     assert every_table() == before
+
+
+def test_no_link_is_put_back_to_a_row_skipped_for_its_taken_key(
+    world: World, project_deleted: tuple[m.Project, m.Audit, bytes]
+) -> None:
+    """Another tenant's project took the freed key: skip leaves it, and the link with it."""
+    project, audit, data = project_deleted
+    other = m.Project.objects.create(
+        pk=project.pk, organisation=world.other_org, name="someone else's", lead=world.people[0]
+    )
+    result = import_archive(io.BytesIO(data), on_conflict="skip")
+    audit.refresh_from_db()
+    assert audit.project_id is None
+    assert m.Project.objects.get(pk=other.pk).name == "someone else's"
+    assert "testapp.audit" not in result.relinked
+    assert (
+        f"The link of testapp.audit {audit.pk} (project) was not put back: testapp.project "
+        f"{project.pk} was skipped, its key taken by another row." in result.warnings
+    )

@@ -24,7 +24,11 @@
      of the tables that give users groups and permissions and groups
      permissions (the through tables of the user model's ``groups`` and
      ``user_permissions`` and of ``Group.permissions``);
-   - to change any of these rows, accounts included, through link records.
+   - to change any of these rows, accounts included, through link records;
+   - to write content types (they name every permission) or sessions.
+
+   Rows of the audit log and of Django's admin log are written by no
+   import from the admin, whoever runs it: records of what happened.
 
 Proxies and every spelling of a label resolve to the concrete model first:
 the rule is the table's, not the name's.
@@ -93,11 +97,39 @@ def admit(user: Any, location: Destination) -> None:
         )
 
 
+#: Tables no import from the admin writes, whoever asks: records of what
+#: happened, which their own admin pages keep read-only (an import page that
+#: wrote them would let anyone holding their add permission rewrite history,
+#: and the audit log says whose archives each user may read).
+RECORDS = ("django_graft.graftlog", "admin.logentry")
+#: Tables besides groups and permissions whose rows confer power: content
+#: types name every permission (renaming one renames them all); a session
+#: row is someone's login.
+POWERFUL = ("contenttypes.contenttype", "sessions.session")
+#: Why a row of one of :data:`POWERFUL` needs a superuser, in its message.
+_POWER = {
+    "contenttypes.contenttype": "which name every permission",
+    "sessions.session": "which are logins",
+}
+
+
+def _installed(labels: Iterable[str]) -> set[type[Model]]:
+    from django.apps import apps
+
+    found = set()
+    for label in labels:
+        try:
+            found.add(apps.get_model(label))
+        except LookupError:
+            continue  # the app is not installed
+    return found
+
+
 def _privileged_tables() -> set[type[Model]]:
     """Groups, permissions and the tables that hand them out (users have their own rule)."""
     from django.contrib.auth.models import Group, Permission
 
-    tables: set[type[Model]] = {Group, Permission}
+    tables: set[type[Model]] = {Group, Permission, *_installed(POWERFUL)}
     fields: list[Any] = [Group._meta.get_field("permissions")]
     for name in ("groups", "user_permissions"):
         found = next((f for f in get_user_model()._meta.get_fields() if f.name == name), None)
@@ -142,9 +174,25 @@ class AdminAuthoriser:
                 pairs.append((model, "view"))
         pairs.extend((model, "change") for model in intent.relinked)
         needed = permissions.lacking(self.user, permissions.needed(pairs))
+        never = self._never(intent)
         if is_superuser(self.user):
-            return needed
-        return [*self._superuser_only(intent), *needed]
+            return [*never, *needed]
+        return [*never, *self._superuser_only(intent), *needed]
+
+    def _never(self, intent: ImportIntent) -> list[str]:
+        """Rows of records that no admin import writes, whoever runs it."""
+        records = _installed(RECORDS)
+        written = [
+            planned.label
+            for model, planned in intent.models.items()
+            if model in records and planned.writes
+        ]
+        changed = [model_label(model) for model in intent.relinked if model in records]
+        return [
+            f"an archive without rows of {label}: a record of what happened, which no "
+            "import from the admin writes, whoever runs it (manage.py graft_import does)"
+            for label in sorted({*written, *changed})
+        ]
 
     def _superuser_only(self, intent: ImportIntent) -> list[str]:
         """What the import would do that only a superuser may."""
@@ -169,7 +217,7 @@ class AdminAuthoriser:
                 rows = len(planned.created) + len(planned.updated)
                 reasons.append(
                     f"superuser status, to write {rows} row(s) of {planned.label}, "
-                    "which grant groups or permissions"
+                    + _POWER.get(planned.label, "which grant groups or permissions")
                 )
         for model, keys in sorted(intent.relinked.items(), key=lambda i: model_label(i[0])):
             if model is user_model or model in tables:

@@ -24,6 +24,7 @@ from django_graft.storage import Destination, describe, open_for_read
 
 from .apply import Writer
 from .drift import check_drift
+from .dryrun import check_links_carried
 from .intent import Authorise, ImportIntent, intent_of
 from .plan import Plan, Planner
 from .report import Conflict, ImportResult, ModelReport
@@ -198,6 +199,7 @@ def import_contents(
                 if authorise is not None:
                     authorise(intent_of(plan, policy))
                 if dry_run:
+                    check_links_carried(plan, policy)
                     _report_plan(plan, result)
                     return result
                 tables = _written_tables(plan)

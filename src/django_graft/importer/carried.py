@@ -102,7 +102,8 @@ def not_carried(
 
 
 def owned_values(plans: Mapping[type[Model], ModelPlan]) -> Callable[[type[Model], str], set[Any]]:
-    """``values(model, attname)``: the values of a column of the archive's own records.
+    """``values(model, attname)``: the values of a column of the archive's own records
+    that the import writes (a row skipped for a taken key is another row's now).
 
     Read from the spools when first asked, while planning.
     """
@@ -113,7 +114,7 @@ def owned_values(plans: Mapping[type[Model], ModelPlan]) -> Callable[[type[Model
             gathered: set[Any] = set()
             plan = plans.get(model)
             if plan is not None:
-                owned = set(plan.spool.owned)
+                owned = set(plan.spool.owned).difference(plan.skip)
                 for chunk in plan.spool.records(_CHUNK):
                     column = plan.decoder.decode_columns(chunk).get(attname, [])
                     keys = plan.spool.keys_of(chunk)

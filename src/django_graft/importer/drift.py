@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import NOT_PROVIDED, Model
 
 from django_graft.archive.schema import describe_model
-from django_graft.exceptions import SchemaDriftError
+from django_graft.exceptions import ArchiveFormatError, SchemaDriftError
 from django_graft.labels import model_label
 
 
@@ -47,7 +47,13 @@ def check_drift(
       an admin export withholds) takes its default, or ``""`` for text; it is an
       error when it can take neither.
     """
-    described: dict[str, Any] = header.get("models") or {}
+    described: Any = header.get("models") or {}
+    if not isinstance(described, dict):
+        raise ArchiveFormatError(
+            "The archive header's 'models' is not an object mapping model labels to their "
+            "fields: the archive was not written by django-graft, or was altered.",
+            line=1,
+        )
     drift = Drift()
     errors: list[str] = []
     for model in models:
@@ -60,7 +66,9 @@ def check_drift(
         theirs: dict[str, Any] = archived["fields"]
         ours: dict[str, Any] = installed["fields"]
         left_out = archived.get("left_out") or []
-        if not isinstance(left_out, list) or not all(name in theirs for name in left_out):
+        if not isinstance(left_out, list) or not all(
+            isinstance(name, str) and name in theirs for name in left_out
+        ):
             errors.append(f"{label}: the archive header's left_out names fields it does not have")
             continue
         drift.fields[model] = {name for name in theirs if name in ours and name not in left_out}

@@ -189,8 +189,13 @@ class Planner:
             remap=self.remap,
             on_conflict=self.on_conflict,
             archived=archived,
-            owned={plan.model: set(plan.spool.owned) for plan in plans.values()},
+            # A row skipped for a taken key is not written: the key names
+            # another row now, which no link may be put back to.
+            owned={
+                plan.model: set(plan.spool.owned).difference(plan.skip) for plan in plans.values()
+            },
             owned_values=owned_values(plans),
+            skipped={plan.model: set(plan.skip) for plan in plans.values() if plan.skip},
         )
         self.conflicts.extend(links.conflicts)
         self.warnings.extend(links.warnings)

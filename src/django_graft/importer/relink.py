@@ -72,13 +72,16 @@ def plan_links(
     archived: dict[type[Model], set[Any]],
     owned: dict[type[Model], set[Any]] | None = None,
     owned_values: Callable[[type[Model], str], set[Any]] | None = None,
+    skipped: dict[type[Model], set[Any]] | None = None,
 ) -> LinkPlan:
     """Decide which link records to put back, and which collide with later changes.
 
     ``owned`` holds the keys of the archive's own records (``role`` own) per
     model, ``owned_values(model, attname)`` the values of a column of them:
     a link is put back only to such a row (``archived``, the keys of every
-    record and reference, where ``owned`` is not given).
+    record and reference, where ``owned`` is not given). A link to a key in
+    ``skipped`` (rows ``--on-conflict skip`` left to the row holding their
+    key) is left as it is, with a warning.
     """
     plan = LinkPlan()
     total = sum(len(items) for items in links.values())
@@ -99,6 +102,16 @@ def plan_links(
         parsed = [link for number, item in items for link in _parse(model, number, item, writes)]
         by_field: defaultdict[Any, list[_Link]] = defaultdict(list)
         for link in parsed:
+            target_model = concrete(link.field.related_model)
+            if link.before in (skipped or {}).get(target_model, ()):
+                # --on-conflict skip left the row at that key alone: it is
+                # another row, which the link must not be put back to.
+                plan.warnings.append(
+                    f"The link of {model_label(model)} {link.pk!r} ({link.field.name}) was "
+                    f"not put back: {model_label(target_model)} {link.before!r} was skipped, "
+                    "its key taken by another row."
+                )
+                continue
             carried = carried_check(link.field, rows, values)
             if not carried(link.before):
                 target = model_label(concrete(link.field.related_model))

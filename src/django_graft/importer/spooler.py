@@ -16,6 +16,7 @@ from typing import Any
 
 from django_graft.archive.jsonenc import dumps, loads, utc_dumps
 from django_graft.archive.writer import encode_records
+from django_graft.exceptions import ArchiveFormatError
 
 from .decode import key_decoder
 from .source import ArchiveContents, Sorter
@@ -36,7 +37,13 @@ class ArchiveSpooler:
     def reference(self, label: str, pk: Any, key: dict[str, Any], *, by_key: bool = False) -> None:
         """File a reference; ``by_key``: a fixture's link by key to a row outside it."""
         sorter = self._sorter
-        sorter.visit(0, b"", loads(dumps({"ref": label, "pk": pk, **key})))
+        try:
+            encoded = dumps({"ref": label, "pk": pk, **key})
+        except TypeError:
+            raise ArchiveFormatError(
+                f"{label} {pk!r}: a key an archive cannot hold (integers have at most 64 bits)."
+            ) from None
+        sorter.visit(0, b"", loads(encoded))
         if by_key:
             sorter.references[sorter._model(label, 0)][-1].by_key = True
 
@@ -67,6 +74,11 @@ class ArchiveSpooler:
 
     def finish(self) -> str:
         return ""
+
+    def close(self) -> None:
+        """Remove what was spooled: the fixture was refused."""
+        for spool in self._sorter.spools.values():
+            spool.file.close()
 
     def contents(self) -> ArchiveContents:
         """The spooled archive, for :func:`~django_graft.importer.import_contents`."""

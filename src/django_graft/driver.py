@@ -1,26 +1,40 @@
-"""Statements sent past Django's cursor wrapper, logged and error-wrapped as Django does.
+"""Statements sent past Django's cursor, seen by Django's hooks as Django's own are.
 
 Django's SQLite cursor rewrites every ``%s`` placeholder to ``?`` with a
 regular expression before each statement. On the statements bulk work sends
 (an ``IN`` list or a multi-row ``INSERT`` of thousands of values) that
 rewrite costs more than SQLite spends running them, so such statements go to
-the driver in its own ``?`` style. They still appear in ``connection.queries``
-and raise Django's database exceptions, like every other query.
+the driver in its own ``?`` style; on PostgreSQL, rows are written with
+``COPY``, which Django's cursor has no method for. Every such statement
+still runs as Django runs one: through each of ``connection.execute_wrappers``
+(so debug toolbars, APMs and any ``execute_wrapper`` see it), inside
+Django's database error translation, and, when queries are logged, into
+``connection.queries`` and the ``django.db.backends`` logger with Django's
+message and ``extra``: ``assertNumQueries`` and ``CaptureQueriesContext``
+count it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+
+#: The logger Django's debug cursor writes every query to.
+logger = logging.getLogger("django.db.backends")
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def logged(connection: BaseDatabaseWrapper, sql: str) -> Iterator[None]:
-    """Log a statement sent past Django's cursor, as Django logs the queries it runs."""
+def logged(connection: BaseDatabaseWrapper, sql: str, params: Any = None) -> Iterator[None]:
+    """Log a statement sent past Django's cursor, as Django's debug cursor logs its own."""
     if not connection.queries_logged:
         yield
         return
@@ -28,8 +42,42 @@ def logged(connection: BaseDatabaseWrapper, sql: str) -> Iterator[None]:
     try:
         yield
     finally:
-        elapsed = time.monotonic() - started
-        connection.queries_log.append({"sql": sql, "time": f"{elapsed:.3f}"})
+        duration = time.monotonic() - started
+        connection.queries_log.append({"sql": sql, "time": f"{duration:.3f}"})
+        logger.debug(
+            "(%.3f) %s; args=%s; alias=%s",
+            duration,
+            sql,
+            params,
+            connection.alias,
+            extra={"duration": duration, "sql": sql, "params": params, "alias": connection.alias},
+        )
+
+
+def through_hooks(
+    connection: BaseDatabaseWrapper,
+    cursor: Any,
+    sql: str,
+    params: Any,
+    run: Callable[[str, Any], T],
+) -> T:
+    """Run ``run(sql, params)`` as Django's cursor runs a statement.
+
+    Logged around everything; then every execute wrapper of the connection,
+    outermost first, each free to change ``sql`` and ``params`` or to refuse;
+    then ``run`` inside Django's error translation. ``cursor`` is the
+    ``context["cursor"]`` the wrappers see.
+    """
+
+    def execute(sql: str, params: Any, many: bool, context: dict[str, Any]) -> T:
+        with connection.wrap_database_errors:
+            return run(sql, params)
+
+    executor: Callable[..., T] = execute
+    for wrapper in reversed(connection.execute_wrappers):
+        executor = functools.partial(wrapper, executor)
+    with logged(connection, sql, params):
+        return executor(sql, params, False, {"connection": connection, "cursor": cursor})
 
 
 def qmark(sql: str) -> str | None:
@@ -44,8 +92,8 @@ def sqlite_execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[A
     """Run ``sql`` (``?`` placeholders) on the SQLite driver; return the driver's cursor."""
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
-    with logged(connection, sql), connection.wrap_database_errors:
-        return connection.connection.execute(sql, params)
+    raw = connection.connection.cursor()
+    return through_hooks(connection, CursorWrapper(raw, connection), sql, params, raw.execute)
 
 
 def run_statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:

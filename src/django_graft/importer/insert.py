@@ -31,7 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
 from django_graft.batching import chunked, key_batch_size
-from django_graft.driver import logged, sqlite_execute
+from django_graft.driver import sqlite_execute, through_hooks
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.labels import model_label
@@ -178,13 +178,13 @@ class TableWriter:
                 keys = self._known_keys(columns)
             names = ", ".join(self.quote(f.column) for f in fields)
             sql = f"COPY {self.table} ({names}) FROM STDIN"
-            with (
-                logged(self.connection, sql),
-                self.connection.wrap_database_errors,
-                cursor.cursor.copy(sql) as copy,
-            ):
-                for row in params:
-                    copy.write_row(row)
+
+            def copy_rows(sql: str, rows: list[tuple[Any, ...]]) -> None:
+                with cursor.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+            through_hooks(self.connection, cursor, sql, params, copy_rows)
         return keys
 
     def _draw_keys(self, cursor: Any, count: int) -> list[Any]:

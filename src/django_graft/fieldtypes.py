@@ -103,3 +103,21 @@ def archived_key(model: Any, key: Any) -> Any:
     if hasattr(pk, "fields"):
         return list(key)
     return as_text(pk)(key) if converts_itself(pk) else key
+
+
+#: Internal types whose values are text (a ``TextField``'s ``max_length`` is
+#: only for forms; the others' bounds the column).
+TEXT_TYPES = frozenset(
+    {
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+        "FilePathField",
+        "FileField",
+        "ImageField",
+        "GenericIPAddressField",
+        "IPAddressField",
+    }
+)

@@ -40,8 +40,15 @@ def imports_or_refuses_cleanly(load: Callable[[], object]) -> None:
         transaction.set_rollback(True, using=TARGET)
 
 
-def _examples(default: int) -> int:
-    return int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", str(default)))
+def examples(default: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Hypothesis settings: ``default`` examples (or GRAFT_HYPOTHESIS_EXAMPLES), no
+    deadline, nothing remembered between runs."""
+    return settings(
+        max_examples=int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", str(default))),
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,
+    )
 
 
 @st.composite
@@ -73,12 +80,7 @@ def mutations(draw: st.DrawFn, data: bytes) -> bytes:
 def test_mutated_archives_import_or_fail_by_name(world: World) -> None:
     data = archive_of(world.tags[0])
 
-    @settings(
-        max_examples=_examples(60),
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        database=None,
-    )
+    @examples(60)
     @given(mutations(data), st.sampled_from(["keep", "remap"]))
     def check(mutated: bytes, pks: str) -> None:
         imports_or_refuses_cleanly(
@@ -108,12 +110,7 @@ def test_sealed_archives_with_any_values_import_or_fail_by_name(world: World) ->
     data = archive_of(world.org)
     count = len(data.splitlines()) - 2
 
-    @settings(
-        max_examples=_examples(80),
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        database=None,
-    )
+    @examples(80)
     @given(st.integers(0, count - 1), st.text(max_size=12), JSON_VALUES)
     def check(index: int, name: str, value: object) -> None:
         def change(header: dict, items: list) -> tuple:  # type: ignore[type-arg]
@@ -136,12 +133,7 @@ def test_mutated_fixtures_import_or_are_refused_cleanly(world: World, fmt: str) 
     """Fixtures have no hash to check: any mutation reaches the parser and the planner."""
     data = archive_of(world.org, format=fmt)
 
-    @settings(
-        max_examples=_examples(40),
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        database=None,
-    )
+    @examples(40)
     @given(mutations(data), st.sampled_from(["keep", "remap"]))
     def check(mutated: bytes, pks: str) -> None:
         imports_or_refuses_cleanly(

@@ -23,7 +23,7 @@ from django.db.models import Field, Model
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fieldtypes import INTEGER_TYPES, converts_itself, stored_type
+from django_graft.fieldtypes import INTEGER_TYPES, TEXT_TYPES, converts_itself, stored_type
 
 from .values import ColumnCheck, column_check, shorten
 
@@ -31,20 +31,7 @@ from .values import ColumnCheck, column_check, shorten
 CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
 
 _NONE = type(None)
-_STRING_TYPES = frozenset(
-    {
-        "CharField",
-        "TextField",
-        "SlugField",
-        "EmailField",
-        "URLField",
-        "FilePathField",
-        "FileField",
-        "ImageField",
-        "GenericIPAddressField",
-        "IPAddressField",
-    }
-)
+_STRING_TYPES = TEXT_TYPES
 
 
 #: Internal types whose value is a file name in a storage.

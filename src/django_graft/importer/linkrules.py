@@ -58,17 +58,24 @@ def refused(number: int, label: str, pk: Any, name: Any, why: str) -> ArchiveFor
     )
 
 
-def restorable_key(model: type[Model], name: Any, number: int, pk: Any) -> Any:
-    """The foreign key ``name`` of ``model``, if a link record may put it back; else refuse."""
-    label = model_label(model)
+def foreign_key_named(model: type[Model], name: Any, number: int) -> Any:
+    """The concrete foreign key (or one-to-one) ``name`` of ``model``; else refuse."""
     try:
         fk: Any = model._meta.get_field(str(name))
     except FieldDoesNotExist:
         fk = None
     if fk is None or not fk.concrete or not (fk.many_to_one or fk.one_to_one):
         raise ArchiveFormatError(
-            f"Line {number}: {label} has no foreign key {name!r} to put back.", line=number
+            f"Line {number}: {model_label(model)} has no foreign key {name!r} to put back.",
+            line=number,
         )
+    return fk
+
+
+def restorable_key(model: type[Model], name: Any, number: int, pk: Any) -> Any:
+    """The foreign key ``name`` of ``model``, if a link record may put it back; else refuse."""
+    label = model_label(model)
+    fk = foreign_key_named(model, name, number)
     if fk.primary_key or getattr(fk.remote_field, "parent_link", False):
         raise refused(
             number,

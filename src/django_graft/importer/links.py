@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Field, ForeignObject, Model
+from django.db.models import NOT_PROVIDED, Field, ForeignObject, Model, Value
 
 from django_graft.archive.schema import stored_fields
 from django_graft.labels import concrete
@@ -149,3 +149,33 @@ class KeyMaps:
         """The model a content type id of the target database names."""
         model = ContentType.objects.db_manager(self.using).get_for_id(ct_id).model_class()
         return None if model is None else concrete(model)
+
+
+def new_keys_of(model: type[Model], remap: bool) -> str:
+    """How created rows of ``model`` get keys.
+
+    A row keyed by a one-to-one (a multi-table-inheritance child, say)
+    always takes the key of the row it links to. In remap mode a model that
+    can make keys (the database, a default) makes them for every row it
+    creates; one that cannot keeps the archive's keys, which must be free.
+    """
+    pk: Any = model._meta.pk
+    if hasattr(pk, "fields"):  # composite keys follow their parts
+        return KEEP
+    if pk.is_relation:
+        return PARENT
+    if not remap:
+        return KEEP
+    if getattr(pk, "db_returning", False) and not _constant_default(pk):
+        return RETURNING
+    if pk.has_default() and callable(pk.default):  # a constant gives every row one key
+        return DEFAULT
+    return KEEP
+
+
+def _constant_default(field: Any) -> bool:
+    """Whether ``field``'s database default is one value for every row (it cannot make keys)."""
+    default = getattr(field, "db_default", NOT_PROVIDED)
+    if default is NOT_PROVIDED:
+        return False
+    return isinstance(default, Value) or not hasattr(default, "resolve_expression")

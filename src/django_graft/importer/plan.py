@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import NOT_PROVIDED, Model, Value
+from django.db.models import Model
 
 from django_graft.exceptions import ConflictError, ImportRefused
 from django_graft.fetch import rows_in
@@ -25,7 +25,7 @@ from django_graft.policy import Policy
 from .carried import NamedValues, named_values, owned_values
 from .decode import RowDecoder
 from .drift import Drift
-from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
+from .links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
 from .needed import NeededRows
 from .neededstate import NEW, key_link, named_key_link
 from .relink import LinkPlan, plan_links
@@ -76,36 +76,6 @@ class Plan:
     links: LinkPlan = field(default_factory=LinkPlan)
     #: The carried values of the columns that links by ``to_field`` name.
     named: NamedValues = field(default_factory=dict)
-
-
-def _new_keys(model: type[Model], remap: bool) -> str:
-    """How created rows of ``model`` get keys.
-
-    A row keyed by a one-to-one (a multi-table-inheritance child, say)
-    always takes the key of the row it links to. In remap mode a model that
-    can make keys (the database, a default) makes them for every row it
-    creates; one that cannot keeps the archive's keys, which must be free.
-    """
-    pk: Any = model._meta.pk
-    if hasattr(pk, "fields"):  # composite keys follow their parts
-        return KEEP
-    if pk.is_relation:
-        return PARENT
-    if not remap:
-        return KEEP
-    if getattr(pk, "db_returning", False) and not _constant_default(pk):
-        return RETURNING
-    if pk.has_default() and callable(pk.default):  # a constant gives every row one key
-        return DEFAULT
-    return KEEP
-
-
-def _constant_default(field: Any) -> bool:
-    """Whether ``field``'s database default is one value for every row (it cannot make keys)."""
-    default = getattr(field, "db_default", NOT_PROVIDED)
-    if default is NOT_PROVIDED:
-        return False
-    return isinstance(default, Value) or not hasattr(default, "resolve_expression")
 
 
 class Planner:
@@ -164,7 +134,7 @@ class Planner:
                 model_label(model),
                 spools[model],
                 RowDecoder(model, self.drift.fields.get(model), self.using),
-                _new_keys(model, self.remap),
+                new_keys_of(model, self.remap),
             )
             plan.decoder.check_keys(plan.spool.seen)
             self._plan_owned(plan)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from django_graft.exceptions import ArchiveFormatError, ConflictError
@@ -33,6 +33,7 @@ from .linkrules import (
     asked_values,
     carried_check,
     comparable,
+    foreign_key_named,
     refused,
     restorable_key,
     written_value,
@@ -150,7 +151,9 @@ def linked_columns(
     for number, item in items:
         try:
             key = decode(item.get("pk"))
-            names = {_foreign_key(model, name, number).attname for name in item.get("fields", {})}
+            names = {
+                foreign_key_named(model, name, number).attname for name in item.get("fields", {})
+            }
         except (TypeError, ValueError, AttributeError, ArchiveFormatError):
             continue
         found.setdefault(key, set()).update(names)
@@ -212,19 +215,6 @@ def _parse(
         extra = sorted(set(after) - set(fields), key=str)[0]
         raise refused(number, label, pk, extra, "'after' names a field 'fields' does not")
     return found
-
-
-def _foreign_key(model: type[Model], name: Any, number: int) -> Any:
-    try:
-        fk: Any = model._meta.get_field(str(name))
-    except FieldDoesNotExist:
-        fk = None
-    if fk is None or not fk.concrete or not (fk.many_to_one or fk.one_to_one):
-        raise ArchiveFormatError(
-            f"Line {number}: {model_label(model)} has no foreign key {name!r} to put back.",
-            line=number,
-        )
-    return fk
 
 
 def _value(fk: Any, value: Any, number: int) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field
 
-from django_graft.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.fieldtypes import INTEGER_TYPES, TEXT_TYPES, stored_type
 
 #: A column checker: the index of the first value the field cannot store and
 #: what limit it breaks, or None when every value fits.
@@ -36,19 +36,7 @@ _SHORTEST = -_LONGEST
 
 #: Text columns whose ``max_length`` the database enforces (SQLite: none,
 #: refused everywhere for consistency). A ``TextField``'s is only for forms.
-_BOUNDED_TEXT = frozenset(
-    {
-        "CharField",
-        "SlugField",
-        "EmailField",
-        "URLField",
-        "FilePathField",
-        "FileField",
-        "ImageField",
-        "GenericIPAddressField",
-        "IPAddressField",
-    }
-)
+_BOUNDED_TEXT = TEXT_TYPES - {"TextField"}
 
 
 def _first(column: Sequence[Any], wrong: Callable[[Any], bool]) -> int:

@@ -105,6 +105,9 @@ def archived_key(model: Any, key: Any) -> Any:
     return as_text(pk)(key) if converts_itself(pk) else key
 
 
+#: Internal types whose values are lists or objects in an archive or fixture.
+CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
+
 #: Internal types whose values are text (a ``TextField``'s ``max_length`` is
 #: only for forms; the others' bounds the column).
 TEXT_TYPES = frozenset(

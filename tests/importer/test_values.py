@@ -226,3 +226,26 @@ def test_a_fixture_value_is_checked_as_an_archive_value(tmp_path: Any) -> None:
         "Correct the value in the archive."
     )
     assert every_table(OTHER) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("blob", [], "str"),
+        ("blob", 7, "str"),
+        ("blob", {"a": "AA=="}, "str"),
+        ("decimal", ["1.5"], "bool or float or int or str"),
+        ("ident", {"hex": "0" * 32}, "bool or float or int or str"),
+    ],
+    ids=["binary list", "binary number", "binary object", "decimal list", "uuid object"],
+)
+def test_a_list_or_object_where_the_field_takes_text_is_refused(
+    world: World, field: str, value: Any, expected: str
+) -> None:
+    """``BinaryField.to_python`` hands anything but text through to the database."""
+    data, key = with_value(archive_of(world.org), "testapp.sample", field, value)
+    refused(
+        data,
+        f"testapp.sample {key}: {value!r} is not a valid value for field '{field}' "
+        f"(expected {expected}, within a 64-bit range for integers).",
+    )

@@ -23,16 +23,22 @@ from django.db.models import Field, Model
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fieldtypes import INTEGER_TYPES, TEXT_TYPES, converts_itself, stored_type
+from django_graft.fieldtypes import (
+    CONTAINER_TYPES,
+    INTEGER_TYPES,
+    TEXT_TYPES,
+    converts_itself,
+    stored_type,
+)
 
 from .values import ColumnCheck, column_check, shorten
-
-#: Internal types whose values are lists or objects in the archive.
-CONTAINER_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
 
 _NONE = type(None)
 _STRING_TYPES = TEXT_TYPES
 
+
+#: The JSON values that are not lists or objects.
+_SCALAR_TYPES: frozenset[type] = frozenset({str, int, float, bool, _NONE})
 
 #: Internal types whose value is a file name in a storage.
 _FILE_TYPES = frozenset({"FileField", "ImageField"})
@@ -50,7 +56,17 @@ def _json_types(kind: str) -> frozenset[type] | None:
         return frozenset({int, float, _NONE})
     if kind in CONTAINER_TYPES:
         return None
-    return frozenset({str, int, float, bool, _NONE})  # any scalar
+    return _SCALAR_TYPES
+
+
+def _parsed_input_types(kind: str) -> frozenset[type]:
+    """The JSON value types a parsed column of internal type ``kind`` may hold.
+
+    What the encoder wrote is text (or a number); a list or an object would
+    reach the database as it is where ``to_python`` lets it through, as a
+    ``BinaryField``'s does with anything but text.
+    """
+    return frozenset({str, _NONE}) if kind == "BinaryField" else _SCALAR_TYPES
 
 
 #: The range of a 64-bit integer column, the widest a database has.
@@ -169,6 +185,11 @@ class RowDecoder:
         ]
         self.defaults = {f.attname: f for f in fields if f not in present}
         parsed = {attname for _, attname, _ in self.parsers}
+        self.parsed_input = [
+            (f.name, f.attname, _parsed_input_types(stored_type(f)), False)
+            for f in present
+            if f.attname in parsed
+        ]
         # Columns taken as they are must hold values of the column's JSON
         # type: anything else is a damaged archive, not a value for the
         # database to choke on.
@@ -218,6 +239,7 @@ class RowDecoder:
         columns: Columns = {attname: [] for attname in self.attnames}
         # No rows: the empty columns above stay.
         columns.update(zip(self.attnames, map(list, zip(*picked, strict=True)), strict=False))
+        self._check_types(records, columns, self.parsed_input)
         for name, attname, parse in self.parsers:
             column = columns[attname]
             try:
@@ -227,11 +249,7 @@ class RowDecoder:
         for name, attname in self.nested:
             for record, value in zip(records, columns[attname], strict=True):
                 check_depth(value, f"{self.label} {record.get('pk')!r}, field '{name}'")
-        for name, attname, allowed, integer in self.checked:
-            column = columns[attname]
-            kinds = set(map(type, column))
-            if not allowed.issuperset(kinds) or (integer and _out_of_range(column, kinds)):
-                raise self._wrong_type(records, name, column, allowed)
+        self._check_types(records, columns, self.checked)
         for name, attname in self.files:
             self._check_file_names(records, name, columns[attname])
         for name, attname, check in self.limits:
@@ -243,6 +261,19 @@ class RowDecoder:
         for attname, field in self.defaults.items():
             columns[attname] = [field.get_default() for _ in records]
         return columns
+
+    def _check_types(
+        self,
+        records: Sequence[dict[str, Any]],
+        columns: Columns,
+        checks: list[tuple[str, str, frozenset[type], bool]],
+    ) -> None:
+        """Refuse a column holding a JSON type its field does not take."""
+        for name, attname, allowed, integer in checks:
+            column = columns[attname]
+            kinds = set(map(type, column))
+            if not allowed.issuperset(kinds) or (integer and _out_of_range(column, kinds)):
+                raise self._wrong_type(records, name, column, allowed)
 
     def check_keys(self, keys: Collection[Any]) -> None:
         """Refuse primary keys the key column cannot store (kept ones are written as they are)."""

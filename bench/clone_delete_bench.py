@@ -43,9 +43,9 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import export_bench, import_bench
 from django_graft import clone, collect, delete, export, import_archive
-from django_graft.batching import chunked, key_batch_size, sorted_keys
-from django_graft.graph import Graph
-from django_graft.ordering import dependency_order
+from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.tree.graph import Graph
+from django_graft.tree.ordering import dependency_order
 from tenants.models import Organisation
 from tenants.seed import seed, seed_tree
 

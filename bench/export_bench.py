@@ -49,8 +49,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from django_graft import collect, export  # noqa: E402
 from django_graft.archive.schema import stored_fields  # noqa: E402
-from django_graft.batching import chunked, key_batch_size, sorted_keys  # noqa: E402
-from django_graft.graph import Graph  # noqa: E402
+from django_graft.db.batching import chunked, key_batch_size, sorted_keys  # noqa: E402
+from django_graft.tree.graph import Graph  # noqa: E402
 from tenants.models import Organisation  # noqa: E402
 from tenants.seed import seed, seed_tree  # noqa: E402
 

@@ -49,8 +49,8 @@ warnings.filterwarnings("ignore", "Limit for query logging exceeded")
 
 from django_graft import collect, export, import_archive  # noqa: E402
 from django_graft.archive.schema import stored_fields  # noqa: E402
-from django_graft.graph import Graph  # noqa: E402
-from django_graft.ordering import dependency_order  # noqa: E402
+from django_graft.tree.graph import Graph  # noqa: E402
+from django_graft.tree.ordering import dependency_order  # noqa: E402
 from tenants.models import Organisation  # noqa: E402
 from tenants.seed import seed, seed_tree  # noqa: E402
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.apps import apps
 
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 
 
 def counts() -> dict[str, int]:

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from django_graft import LimitExceeded, clone, delete, export, import_archive
 from django_graft.checks import CHECK_IDS, check_relations, check_settings
-from django_graft.policy import Policy
+from django_graft.policy.rules import Policy
 from tests.testapp.world import World
 
 

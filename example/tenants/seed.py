@@ -29,7 +29,7 @@ from django.db import connections, models, transaction
 from django.db.models.fields.files import FileField
 from django.utils.text import slugify
 
-from django_graft.gcpause import cyclic_gc_paused
+from django_graft.db.gcpause import cyclic_gc_paused
 
 from .models import (
     AgendaItem,

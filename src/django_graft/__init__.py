@@ -12,10 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .cloner import CloneResult, clone
-    from .collector import collect
-    from .deleter import DeleteResult, delete
-    from .exceptions import (
+    from django_graft.exceptions import (
         AmbiguousMatch,
         ArchiveError,
         ArchiveFormatError,
@@ -37,46 +34,49 @@ if TYPE_CHECKING:
         UnresolvedReference,
         UntrustedArchive,
     )
-    from .exporter import ExportResult, export
-    from .graph import Graph, ModelCount, Role
-    from .importer import ImportResult, import_archive
-    from .policy import Policy, Rule
+    from django_graft.importer.run import ImportResult, import_archive
+    from django_graft.operations.clone import CloneResult, clone
+    from django_graft.operations.delete import DeleteResult, delete
+    from django_graft.operations.export import ExportResult, export
+    from django_graft.policy.rules import Policy, Rule
+    from django_graft.tree.graph import Graph, ModelCount, Role
+    from django_graft.tree.walk import collect
 
 _PUBLIC = {
     "AmbiguousMatch": "exceptions",
     "ArchiveError": "exceptions",
     "ArchiveFormatError": "exceptions",
-    "CloneResult": "cloner",
+    "CloneResult": "operations.clone",
     "ConflictError": "exceptions",
     "CrossLinkError": "exceptions",
     "DeleteBlocked": "exceptions",
     "DeleteRefused": "exceptions",
-    "DeleteResult": "deleter",
+    "DeleteResult": "operations.delete",
     "DestinationError": "exceptions",
-    "ExportResult": "exporter",
-    "Graph": "graph",
+    "ExportResult": "operations.export",
+    "Graph": "tree.graph",
     "GraftError": "exceptions",
     "ImportRefused": "exceptions",
-    "ImportResult": "importer",
+    "ImportResult": "importer.run",
     "ImportWriteError": "exceptions",
     "LimitExceeded": "exceptions",
     "MissingDependency": "exceptions",
-    "ModelCount": "graph",
+    "ModelCount": "tree.graph",
     "ObjectNotFound": "exceptions",
     "PermissionRefused": "exceptions",
-    "Policy": "policy",
+    "Policy": "policy.rules",
     "PolicyError": "exceptions",
-    "Role": "graph",
-    "Rule": "policy",
+    "Role": "tree.graph",
+    "Rule": "policy.rules",
     "SchemaDriftError": "exceptions",
     "SpecError": "exceptions",
     "UnresolvedReference": "exceptions",
     "UntrustedArchive": "exceptions",
-    "clone": "cloner",
-    "collect": "collector",
-    "delete": "deleter",
-    "export": "exporter",
-    "import_archive": "importer",
+    "clone": "operations.clone",
+    "collect": "tree.walk",
+    "delete": "operations.delete",
+    "export": "operations.export",
+    "import_archive": "importer.run",
 }
 
 __all__ = [

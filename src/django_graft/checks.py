@@ -97,9 +97,9 @@ def check_relations(
 ) -> list[CheckMessage]:
     """Warn about each reverse relation left out only because nothing says otherwise."""
     from django_graft.exceptions import GraftError
-    from django_graft.policies import default_policy
-    from django_graft.policy import Rule, default_rule
-    from django_graft.relations import EdgeKind, edges_of
+    from django_graft.policy.loading import default_policy
+    from django_graft.policy.rules import Rule, default_rule
+    from django_graft.schema.edges import EdgeKind, edges_of
 
     if check_settings():
         return []  # the policy setting itself is wrong: reported above

@@ -28,7 +28,7 @@ def _optional_positive_int(value: Any) -> str | None:
 
 def _policy(value: Any) -> str | None:
     from django_graft.exceptions import PolicyError
-    from django_graft.policies import default_policy
+    from django_graft.policy.loading import default_policy
 
     try:
         default_policy()

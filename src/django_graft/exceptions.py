@@ -42,7 +42,7 @@ class GraftError(Exception):
     code = "graft_error"
 
     def __init__(self, message: str) -> None:
-        from .redact import redact
+        from django_graft.render.redact import redact
 
         message = redact(message)
         super().__init__(message)

@@ -1,21 +1,11 @@
-"""The ``django.tasks`` task that runs admin operations in the background (Django 6.0+).
+"""The dotted path of the background task as queued by earlier versions.
 
-Imported only when :func:`django_graft.jobs.available` says a backend is
-configured, since ``django.tasks`` does not exist before Django 6.0. A
-backend finds a task by its dotted path, which must name the task itself:
-hence a function of its own here, handing the job to
-:func:`~django_graft.jobs.run`.
+A task backend finds a queued task by the path it was enqueued under:
+``django_graft.tasks.graft_operation`` must keep naming it for jobs queued
+before the task moved to :mod:`django_graft.admin.tasks`. Imported only by a
+backend, on Django 6.0+ (``django.tasks`` does not exist before).
 """
 
-from __future__ import annotations
+from django_graft.admin.tasks import graft_operation
 
-from typing import Any
-
-from django.tasks import task
-
-from django_graft.jobs import Job, run
-
-
-@task
-def graft_operation(job: Job) -> dict[str, Any]:
-    return run(job)
+__all__ = ["graft_operation"]

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from django_graft import Policy, export
-from django_graft.policies import gdpr
+from django_graft.policy.presets import gdpr
 from tests.testapp import models as m
 from tests.testapp.world import World
 

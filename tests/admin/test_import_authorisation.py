@@ -25,11 +25,12 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from django_graft import Policy, delete, export, jobs
+from django_graft import Policy, delete, export
+from django_graft.admin import background
 from django_graft.admin.authorise import AdminAuthoriser
 from django_graft.checks import check_settings
 from django_graft.exceptions import PermissionRefused
-from django_graft.importer import ImportIntent
+from django_graft.importer.intent import ImportIntent
 from tests.archive.signatures import signature_of, with_trailer
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -507,7 +508,7 @@ def test_the_background_job_checks_again(clerk: User, storage: Path) -> None:
     (storage / "graft").mkdir()
     (storage / "graft" / name).write_bytes(data)
     before = every_table()
-    job: jobs.Job = {
+    job: background.Job = {
         "operation": "import",
         "label": "",
         "pks": [],
@@ -519,7 +520,7 @@ def test_the_background_job_checks_again(clerk: User, storage: Path) -> None:
             "on_conflict": "fail",
         },
     }
-    result = jobs.run(job)
+    result = background.run(job)
     assert (result["outcome"], result["message"]) == ("refused", CREATE_STAFF)
     assert every_table() == before
 

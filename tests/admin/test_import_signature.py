@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from django_graft import delete, export
-from django_graft.jobs import run
+from django_graft.admin.background import run
 from tests.archive.signatures import signature_of, with_trailer
 from tests.snapshots import every_table
 from tests.testapp import models as m

@@ -16,7 +16,7 @@ from django_graft import Policy, export
 from django_graft.archive.reader import read_archive
 from django_graft.archive.schema import describe_model
 from django_graft.exceptions import ArchiveError, ArchiveFormatError
-from django_graft.labels import resolve_model
+from django_graft.schema.labels import resolve_model
 from tests.queries import count_queries
 from tests.testapp import models as m
 from tests.testapp.world import World, sample_values
@@ -152,7 +152,7 @@ def test_failure_leaves_no_file(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sys.modules["django_graft.exporter"], "iter_records", broken)
+    monkeypatch.setattr(sys.modules["django_graft.operations.export"], "iter_records", broken)
     with pytest.raises(RuntimeError):
         export(world.org, tmp_path / "org.jsonl")
     assert list(tmp_path.iterdir()) == []

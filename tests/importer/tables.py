@@ -11,7 +11,7 @@ from django.db.models import ForeignObject, Model
 
 from django_graft import export
 from django_graft.archive.jsonenc import loads
-from django_graft.labels import model_label, resolve_model
+from django_graft.schema.labels import model_label, resolve_model
 
 KeyMap = dict[str, dict[Any, Any]]
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 
 from django_graft import Policy, delete, export, import_archive
 from django_graft.exceptions import PermissionRefused
-from django_graft.importer import ImportIntent
+from django_graft.importer.intent import ImportIntent
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from django_graft import import_archive
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 from tests.importer.tables import archive_of, rewrite
 from tests.testapp import models as m
 from tests.testapp.world import World

@@ -9,7 +9,7 @@ from django.db.models import Model
 
 from django_graft import Policy, import_archive
 from django_graft.exceptions import ConflictError, UnresolvedReference
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 from tests.importer.tables import archive_of, archived_keys, new_keys, table
 from tests.queries import count_queries
 from tests.roots import ROOT_NAMES, roots_of
@@ -70,7 +70,7 @@ def _renamed(rows: list[dict[str, Any]]) -> None:
 
 def _records(data: bytes, role: str) -> dict[type[Model], set[Any]]:
     from django_graft.archive.reader import read_archive
-    from django_graft.labels import resolve_model
+    from django_graft.schema.labels import resolve_model
 
     found: dict[type[Model], set[Any]] = {}
     for record in read_archive(io.BytesIO(data), keep_records=True).records:

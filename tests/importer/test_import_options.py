@@ -16,7 +16,7 @@ from django_graft.exceptions import (
     ConflictError,
     SchemaDriftError,
 )
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 from tests.importer.tables import archive_of, archived_keys, new_keys, rewrite, table
 from tests.queries import count_queries
 from tests.testapp import models as m

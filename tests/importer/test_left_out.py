@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from django_graft import delete, export, import_archive
 from django_graft.exceptions import ArchiveFormatError, SchemaDriftError
-from django_graft.policies import gdpr
+from django_graft.policy.presets import gdpr
 from tests.importer.tables import rewrite
 from tests.snapshots import every_table
 from tests.testapp.world import World

@@ -22,7 +22,7 @@ from django.db.models import Model
 
 from django_graft import clone, import_archive
 from django_graft.exceptions import ConflictError, GraftError, ImportRefused, PolicyError
-from django_graft.policy import Policy
+from django_graft.policy.rules import Policy
 from tests.importer.test_import_options import every_table
 from tests.importer.test_needed_rows import archive_of as exported
 from tests.importer.test_needed_rows import entry_needing

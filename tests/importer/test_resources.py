@@ -19,8 +19,8 @@ import pytest
 
 from django_graft import clone, import_archive
 from django_graft.exceptions import ImportRefused, ObjectNotFound
-from django_graft.exporter import write_graph
 from django_graft.importer import source
+from django_graft.operations.export import write_graph
 from tests.importer.tables import archive_of
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -89,7 +89,7 @@ def test_a_root_deleted_while_the_clone_runs_is_named(world: World, monkeypatch:
         m.Project.objects.filter(pk=project.pk).delete()  # as another connection would
         return write_graph(graph, writer)
 
-    monkeypatch.setattr("django_graft.cloner.write_graph", delete_then_write)
+    monkeypatch.setattr("django_graft.operations.clone.write_graph", delete_then_write)
     with pytest.raises(ObjectNotFound) as error:
         clone(project)
     assert str(error.value) == (

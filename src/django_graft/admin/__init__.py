@@ -15,11 +15,15 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import URLPattern, path
 
+from django_graft.admin.actions import (
+    GRAFT_ACTIONS,
+    clone_with_related,
+    delete_with_related,
+    export_with_related,
+)
+from django_graft.admin.imports import import_view
+from django_graft.admin.jobpage import job_view
 from django_graft.models import GraftLog
-
-from .actions import GRAFT_ACTIONS, clone_with_related, delete_with_related, export_with_related
-from .imports import import_view
-from .jobs import job_view
 
 if TYPE_CHECKING:
     ModelAdminBase = admin.ModelAdmin[Any]

@@ -26,14 +26,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from django_graft import jobs
+from django_graft.admin import archives, background
+from django_graft.admin.operations import perform, recorded
+from django_graft.admin.preview import Preview, build_preview
 from django_graft.exceptions import GraftError
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
-from django_graft.labels import model_label
-
-from . import archives
-from .operations import perform, recorded
-from .preview import Preview, build_preview
+from django_graft.schema.labels import model_label
 
 #: Export formats offered on the page: (value, label, file extension).
 EXPORT_FORMATS = [
@@ -87,7 +85,7 @@ def _render(
         "opts": opts,
         "app_label": opts.app_label,
         "preview": preview,
-        "picture": mark_safe(preview.picture),  # built by django_graft.svg, text escaped
+        "picture": mark_safe(preview.picture),  # built by django_graft.render.svg, text escaped
         "queryset": preview.objects,
         "action_name": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -129,7 +127,7 @@ def _in_background(
     options: dict[str, Any],
 ) -> HttpResponseBase | None:
     """Enqueue the operation; show its job page, or its outcome if it already ran."""
-    from django_graft.tasks import graft_operation
+    from django_graft.admin.tasks import graft_operation
 
     job = graft_operation.enqueue(
         {
@@ -143,7 +141,7 @@ def _in_background(
     )
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)
-    jobs.announce(request, job, "Done in the background")
+    background.announce(request, job, "Done in the background")
     return None
 
 
@@ -162,7 +160,7 @@ def export_with_related(
     extension = next((ext for fmt, _, ext in EXPORT_FORMATS if fmt == chosen), None)
     if extension is None:
         raise PermissionDenied(f"Unknown export format {chosen!r}.")
-    if jobs.should_enqueue(preview.graph.total_rows):
+    if background.should_enqueue(preview.graph.total_rows):
         location = archives.new_location(archives.EXPORTS, _file_name(preview, ""), extension)
         return _in_background(
             modeladmin, request, preview, {"location": location, "format": chosen}
@@ -184,7 +182,7 @@ def export_with_related(
 def clone_with_related(
     modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
 ) -> HttpResponseBase | None:
-    if jobs.should_enqueue(preview.graph.total_rows):
+    if background.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {})
     result = _perform(modeladmin, request, preview, {})
     if result is None:
@@ -203,7 +201,7 @@ def delete_with_related(
     archive = None
     if request.POST.get("archive"):
         archive = archives.new_location(archives.FOLDER, _file_name(preview, ""), ".jsonl.gz")
-    if jobs.should_enqueue(preview.graph.total_rows):
+    if background.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {"archive": archive})
     result = _perform(modeladmin, request, preview, {"archive": archive})
     if result is None:

@@ -42,14 +42,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import ManyToManyField, Model
 
-from django_graft import permissions
+from django_graft.admin import permissions
+from django_graft.admin.outline import outline
 from django_graft.conf import graft_settings
 from django_graft.exceptions import LimitExceeded, PermissionRefused
 from django_graft.importer.intent import ImportIntent, ModelIntent
-from django_graft.labels import concrete, model_label
+from django_graft.schema.labels import concrete, model_label
 from django_graft.storage import Destination
-
-from .outline import outline
 
 #: The flags of the user model that make an account privileged.
 FLAGS = ("is_staff", "is_superuser")

@@ -26,13 +26,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from django_graft import audit, jobs
+from django_graft.admin import archives, background, signature
+from django_graft.admin.authorise import AdminAuthoriser, admit
 from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError, PermissionRefused
-from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
-
-from . import archives, signature
-from .authorise import AdminAuthoriser, admit
+from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
+from django_graft.operations import audit
 
 FOLDER = archives.FOLDER
 
@@ -168,7 +167,7 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
 
 
 def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) -> HttpResponse:
-    from django_graft.tasks import graft_operation
+    from django_graft.admin.tasks import graft_operation
 
     options = {"location": location, "pks": pks, "on_conflict": on_conflict}
     job = graft_operation.enqueue(
@@ -184,7 +183,7 @@ def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) ->
     if not job.is_finished:
         return redirect("admin:django_graft_graftlog_job", job_id=job.id)
     # A backend that runs tasks at once (and keeps no results) has the outcome now.
-    jobs.announce(request, job, "Imported in the background")
+    background.announce(request, job, "Imported in the background")
     return redirect("admin:django_graft_graftlog_changelist")
 
 
@@ -206,7 +205,7 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
         return TemplateResponse(request, "admin/django_graft/import.html", context)
     location = _location(name)
     rows = sum(r.total + r.conflicts for r in checked["report"].models.values())
-    if jobs.should_enqueue(rows):
+    if background.should_enqueue(rows):
         return _enqueue(request, location, pks, on_conflict)
     try:
         with audit.recorded(

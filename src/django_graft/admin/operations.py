@@ -10,15 +10,14 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
-from django_graft import audit
-from django_graft.cloner import clone
-from django_graft.deleter import delete
-from django_graft.exporter import export
-from django_graft.labels import model_label
-from django_graft.policies import default_policy
-
-from .preview import Preview
-from .secrets import export_policy
+from django_graft.admin.preview import Preview
+from django_graft.admin.secrets import export_policy
+from django_graft.operations import audit
+from django_graft.operations.clone import clone
+from django_graft.operations.delete import delete
+from django_graft.operations.export import export
+from django_graft.policy.loading import default_policy
+from django_graft.schema.labels import model_label
 
 
 def roots_of(preview: Preview) -> list[str]:

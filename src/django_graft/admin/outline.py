@@ -27,7 +27,7 @@ from django_graft.archive.reader import read_archive
 from django_graft.exceptions import GraftError
 from django_graft.fixtures import GRAFT, sniff
 from django_graft.fixtures.parse import fixture_objects
-from django_graft.labels import concrete, resolve_model
+from django_graft.schema.labels import concrete, resolve_model
 from django_graft.storage import Destination, describe, open_for_read
 
 #: The keys of an archive line that name a model.

@@ -13,15 +13,14 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from django_graft import permissions
-from django_graft.collector import collect
-from django_graft.graph import Graph
-from django_graft.outside import Blocker, OutsideUpdate, scan_outside
-from django_graft.policies import default_policy
-from django_graft.report import why
-from django_graft.svg import to_svg
-
-from .secrets import withheld
+from django_graft.admin import permissions
+from django_graft.admin.secrets import withheld
+from django_graft.policy.loading import default_policy
+from django_graft.render.svg import to_svg
+from django_graft.render.text import why
+from django_graft.tree.graph import Graph
+from django_graft.tree.outside import Blocker, OutsideUpdate, scan_outside
+from django_graft.tree.walk import collect
 
 OPERATIONS = ("export", "clone", "delete")
 

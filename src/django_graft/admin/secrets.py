@@ -15,9 +15,9 @@ from django.apps import apps
 from django.db.models import Model
 
 from django_graft.conf import graft_settings
-from django_graft.graph import Graph
-from django_graft.labels import model_label
-from django_graft.policy import Policy
+from django_graft.policy.rules import Policy
+from django_graft.schema.labels import model_label
+from django_graft.tree.graph import Graph
 
 #: The field of a user model (anything built on AbstractBaseUser) that holds the hash.
 PASSWORD = "password"

@@ -15,13 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django_graft.admin.authorise import is_superuser
 from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature, describe
 from django_graft.conf import graft_settings
 from django_graft.fixtures import GRAFT, sniff
 from django_graft.storage import open_for_read
-
-from .authorise import is_superuser
 
 SETTING = "GRAFT['ADMIN_IMPORT_REQUIRE_SIGNED']"
 _FIXTURE = "a fixture: fixtures are not signed"

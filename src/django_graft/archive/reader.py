@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from django_graft import progress
+from django_graft.archive.format import FORMAT_NAME, FORMAT_VERSION
+from django_graft.archive.jsonenc import loads
+from django_graft.archive.limits import SizeCheck, lines_of
+from django_graft.archive.signing import Signature, state_of
 from django_graft.exceptions import ArchiveFormatError
-
-from .format import FORMAT_NAME, FORMAT_VERSION
-from .jsonenc import loads
-from .limits import SizeCheck, lines_of
-from .signing import Signature, state_of
+from django_graft.render import progress
 
 
 @dataclass

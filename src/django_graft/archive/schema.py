@@ -7,9 +7,8 @@ from typing import Any
 
 from django.db.models import Field, Model
 
-from django_graft.labels import model_label
-
-from .jsonenc import canonical
+from django_graft.archive.jsonenc import canonical
+from django_graft.schema.labels import model_label
 
 
 def stored_fields(model: type[Model]) -> list[Field[Any, Any]]:

@@ -7,11 +7,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
+from django_graft.archive.format import FORMAT_NAME, FORMAT_VERSION
+from django_graft.archive.jsonenc import dumps, utc_dumps
+from django_graft.archive.signing import sign
 from django_graft.exceptions import ArchiveError
-
-from .format import FORMAT_NAME, FORMAT_VERSION
-from .jsonenc import dumps, utc_dumps
-from .signing import sign
 
 
 def encode_records(records: Sequence[dict[str, Any]], encode: Callable[[Any], bytes]) -> bytearray:

@@ -23,19 +23,18 @@ from django.core.management.color import no_style
 from django.db import connections
 from django.db.models import NOT_PROVIDED, Model
 
-from django_graft import progress
 from django_graft.archive.schema import stored_fields, written_fields
-from django_graft.batching import chunked, key_batch_size
+from django_graft.db.batching import chunked, key_batch_size
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
-
-from .decode import Columns, reason, rows_of
-from .insert import TableWriter, writer_for
-from .intent import with_policy
-from .linkmap import Later, LinkMapper
-from .links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
-from .lockrows import check_updated, lock_overwritten_rows
-from .plan import CHUNK, ModelPlan, Plan
-from .report import ImportResult
+from django_graft.importer.decode import Columns, reason, rows_of
+from django_graft.importer.insert import TableWriter, writer_for
+from django_graft.importer.intent import with_policy
+from django_graft.importer.linkmap import Later, LinkMapper
+from django_graft.importer.links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
+from django_graft.importer.lockrows import check_updated, lock_overwritten_rows
+from django_graft.importer.plan import CHUNK, ModelPlan, Plan
+from django_graft.importer.result import ImportResult
+from django_graft.render import progress
 
 
 class Writer:

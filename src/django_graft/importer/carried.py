@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
+from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fetch import rows_in
-from django_graft.labels import model_label
-
-from .links import KeyMaps, links_of
+from django_graft.importer.links import KeyMaps, links_of
+from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from .plan import ModelPlan
+    from django_graft.importer.plan import ModelPlan
 
 #: {(model, attname): values of that column of the rows the archive carries}
 NamedValues = dict[tuple[type[Model], str], set[Any]]

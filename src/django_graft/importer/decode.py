@@ -23,15 +23,14 @@ from django.db.models import Field, Model
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fieldtypes import (
+from django_graft.importer.values import ColumnCheck, column_check, shorten
+from django_graft.schema.fieldtypes import (
     CONTAINER_TYPES,
     INTEGER_TYPES,
     TEXT_TYPES,
     converts_itself,
     stored_type,
 )
-
-from .values import ColumnCheck, column_check, shorten
 
 _NONE = type(None)
 _STRING_TYPES = TEXT_TYPES

@@ -9,7 +9,7 @@ from django.db.models import NOT_PROVIDED, Model
 
 from django_graft.archive.schema import describe_model
 from django_graft.exceptions import ArchiveFormatError, SchemaDriftError
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 
 
 @dataclass

@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
-from django_graft.fetch import rows_in
-from django_graft.policy import Policy, Rule
-from django_graft.relations import EdgeKind, edges_of
-
-from .links import KeyMaps, links_of
-from .neededstate import Dependency, NeededModel, key_link, key_links
-from .relink import linked_columns
+from django_graft.db.fetch import rows_in
+from django_graft.importer.links import KeyMaps, links_of
+from django_graft.importer.neededstate import Dependency, NeededModel, key_link, key_links
+from django_graft.importer.relink import linked_columns
+from django_graft.policy.rules import Policy, Rule
+from django_graft.schema.edges import EdgeKind, edges_of
 
 if TYPE_CHECKING:
-    from .needed import NeededRows
+    from django_graft.importer.needed import NeededRows
 
 
 def match_identity(rows: NeededRows, state: NeededModel) -> None:

@@ -30,14 +30,13 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
-from django_graft.batching import chunked, key_batch_size
-from django_graft.driver import sqlite_execute, through_hooks
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.driver import sqlite_execute, through_hooks
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.fieldtypes import INTEGER_TYPES, stored_type
-from django_graft.labels import model_label
-
-from .decode import Columns, reason
-from .prepare import preparer
+from django_graft.importer.decode import Columns, reason
+from django_graft.importer.prepare import preparer
+from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.schema.labels import model_label
 
 #: Column types PostgreSQL's COPY takes from psycopg's adapters exactly as an
 #: INSERT does. Others (arrays, ranges, network addresses, third-party

@@ -1,6 +1,6 @@
 """What a planned import would do, row by row, for a hook to authorise before any write.
 
-:func:`~django_graft.importer.import_archive` takes an ``authorise``
+:func:`~django_graft.importer.run.import_archive` takes an ``authorise``
 callable; once the import is planned, and before the first write (in a dry
 run too, so that both give the same answer), it is called with an
 :class:`ImportIntent`: per concrete model, the rows the import would create
@@ -27,8 +27,8 @@ from typing import Any
 
 from django.db.models import Model
 
-from .decode import Columns, apply_overrides, columns_of, rows_of
-from .plan import CHUNK, ModelPlan, Plan
+from django_graft.importer.decode import Columns, apply_overrides, columns_of, rows_of
+from django_graft.importer.plan import CHUNK, ModelPlan, Plan
 
 
 def with_policy(policy: Any, model: type[Model], columns: Columns, count: int) -> Columns:

@@ -16,11 +16,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
-from django_graft.policy import Policy
-
-from .carried import NamedValues, not_carried
-from .decode import Columns
-from .links import GenericLink, KeyMaps, Link, links_of
+from django_graft.importer.carried import NamedValues, not_carried
+from django_graft.importer.decode import Columns
+from django_graft.importer.links import GenericLink, KeyMaps, Link, links_of
+from django_graft.policy.rules import Policy
 
 #: A link written NULL (or a stand-in) for now: (row's index in its chunk, column
 #: attname, target model, the target's archive key, or value for a link by to_field).

@@ -33,13 +33,12 @@ from django.db import connections, models
 from django.db.models import Model
 from django.db.models.deletion import Collector as DjangoCollector
 
-from django_graft.batching import chunked, key_batch_size
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.keyfilter import filter_in
-from django_graft.labels import concrete, model_label
-from django_graft.outside import action_name
-
-from .decode import key_decoder
+from django_graft.importer.decode import key_decoder
+from django_graft.schema.labels import concrete, model_label
+from django_graft.tree.outside import action_name
 
 #: The actions that write NULL.
 _NULL_ACTIONS = frozenset({"SET_NULL", "DB_SET_NULL"})
@@ -126,7 +125,7 @@ def asked_values(
 ) -> dict[Any, tuple[bool, Any]]:
     """``{key: (sets fk, value)}``: what ``fk``'s own ``on_delete`` function does to the rows.
 
-    The function is called as a delete calls it (as :mod:`django_graft.outside`
+    The function is called as a delete calls it (as :mod:`django_graft.tree.outside`
     does), with a collector of Django's and the rows; a row it would not
     update, or update otherwise, is not one a delete of it cleared.
     """

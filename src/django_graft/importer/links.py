@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import NOT_PROVIDED, Field, ForeignObject, Model, Value
 
 from django_graft.archive.schema import stored_fields
-from django_graft.labels import concrete
+from django_graft.schema.labels import concrete
 
 #: How a model's created rows get their keys: the archive's, the database's
 #: (returned by the insert), the primary key's default, or the key of the

@@ -20,13 +20,12 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import Model
 
-from django_graft.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ImportRefused
-from django_graft.keyfilter import filter_in
-
-from .plan import ModelPlan, Plan
-from .report import Conflict
-from .values import shorten
+from django_graft.importer.plan import ModelPlan, Plan
+from django_graft.importer.result import Conflict
+from django_graft.importer.values import shorten
 
 
 def gone_error(label: str, gone: list[Any]) -> ImportRefused:

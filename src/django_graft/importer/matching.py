@@ -9,10 +9,10 @@ from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.db import connections
 from django.db.models import Model, UniqueConstraint
 
-from django_graft.batching import chunked, key_batch_size
-from django_graft.collation import Pairing
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.collation import Pairing
 from django_graft.exceptions import AmbiguousMatch
-from django_graft.labels import model_label
+from django_graft.schema.labels import model_label
 
 
 def as_tuple(value: Any) -> Any:

@@ -28,26 +28,32 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
+from django_graft.db.fetch import rows_in
 from django_graft.exceptions import PolicyError
-from django_graft.fetch import rows_in
-from django_graft.labels import model_label
-from django_graft.policy import Policy
-
-from .decode import rows_of
-from .identity import match_identity
-from .links import KEEP, KeyMaps, Link, links_of
-from .matching import (
+from django_graft.importer.decode import rows_of
+from django_graft.importer.identity import match_identity
+from django_graft.importer.links import KEEP, KeyMaps, Link, links_of
+from django_graft.importer.matching import (
     as_tuple,
     find_by_fields,
     find_by_natural_keys,
     has_natural_key,
     natural_key_fields,
 )
-from .neededstate import NEW, Dependency, NeededModel, key_link, key_links, named_key_link
-from .source import ArchiveContents
+from django_graft.importer.neededstate import (
+    NEW,
+    Dependency,
+    NeededModel,
+    key_link,
+    key_links,
+    named_key_link,
+)
+from django_graft.importer.source import ArchiveContents
+from django_graft.policy.rules import Policy
+from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from .plan import ModelPlan
+    from django_graft.importer.plan import ModelPlan
 
 #: Records decoded per step.
 CHUNK = 2_000

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from .links import Link, links_of
+from django_graft.importer.links import Link, links_of
 
 if TYPE_CHECKING:
-    from .plan import ModelPlan
+    from django_graft.importer.plan import ModelPlan
 
 
 class _New:

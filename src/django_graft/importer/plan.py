@@ -16,24 +16,23 @@ from typing import Any
 
 from django.db.models import Model
 
+from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ConflictError, ImportRefused
-from django_graft.fetch import rows_in
-from django_graft.labels import model_label
-from django_graft.ordering import dependency_order
-from django_graft.policy import Policy
-
-from .carried import NamedValues, named_values, owned_values
-from .decode import RowDecoder
-from .drift import Drift
-from .links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
-from .needed import NeededRows
-from .neededstate import NEW, key_link, named_key_link
-from .relink import LinkPlan, plan_links
-from .report import Conflict
-from .resolve import generic_pairs, resolve_references
-from .settle import Settler
-from .source import ArchiveContents, ModelSpool
-from .unique import taken_values, unique_sets
+from django_graft.importer.carried import NamedValues, named_values, owned_values
+from django_graft.importer.decode import RowDecoder
+from django_graft.importer.drift import Drift
+from django_graft.importer.links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
+from django_graft.importer.needed import NeededRows
+from django_graft.importer.neededstate import NEW, key_link, named_key_link
+from django_graft.importer.relink import LinkPlan, plan_links
+from django_graft.importer.resolve import generic_pairs, resolve_references
+from django_graft.importer.result import Conflict
+from django_graft.importer.settle import Settler
+from django_graft.importer.source import ArchiveContents, ModelSpool
+from django_graft.importer.unique import taken_values, unique_sets
+from django_graft.policy.rules import Policy
+from django_graft.schema.labels import model_label
+from django_graft.tree.ordering import dependency_order
 
 #: Records decoded per step while planning.
 CHUNK = 2_000

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_graft.fieldtypes import column_field
+from django_graft.schema.fieldtypes import column_field
 
 #: Prepare one value for the database.
 Preparer = Callable[[Any], Any]

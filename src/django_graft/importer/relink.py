@@ -23,13 +23,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
+from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ArchiveFormatError, ConflictError
-from django_graft.fetch import rows_in
-from django_graft.labels import concrete, model_label
-from django_graft.outside import action_name
-
-from .decode import key_decoder
-from .linkrules import (
+from django_graft.importer.decode import key_decoder
+from django_graft.importer.linkrules import (
     asked_values,
     carried_check,
     comparable,
@@ -38,7 +35,9 @@ from .linkrules import (
     restorable_key,
     written_value,
 )
-from .report import Conflict
+from django_graft.importer.result import Conflict
+from django_graft.schema.labels import concrete, model_label
+from django_graft.tree.outside import action_name
 
 #: {(model, attname): [(row key, target model, target's archive key), ...]}
 Restores = dict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]

@@ -17,11 +17,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
 from django_graft.exceptions import ArchiveFormatError, unresolved
-from django_graft.labels import concrete, model_label
-
-from .links import KeyMaps
-from .matching import as_tuple, find_by_fields, find_by_natural_keys, has_natural_key
-from .source import ArchiveContents, Reference
+from django_graft.importer.links import KeyMaps
+from django_graft.importer.matching import (
+    as_tuple,
+    find_by_fields,
+    find_by_natural_keys,
+    has_natural_key,
+)
+from django_graft.importer.source import ArchiveContents, Reference
+from django_graft.schema.labels import concrete, model_label
 
 
 def resolve_references(

@@ -29,16 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from django_graft.batching import sorted_keys
-from django_graft.fetch import rows_in
-from django_graft.labels import model_label
-
-from .links import KEEP, links_of
-from .needed import CHUNK, NeededRows
-from .neededstate import NEW, NeededModel, key_link, named_key_link
+from django_graft.db.batching import sorted_keys
+from django_graft.db.fetch import rows_in
+from django_graft.importer.links import KEEP, links_of
+from django_graft.importer.needed import CHUNK, NeededRows
+from django_graft.importer.neededstate import NEW, NeededModel, key_link, named_key_link
+from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from .plan import ModelPlan
+    from django_graft.importer.plan import ModelPlan
 
 #: Report a row that collides: ``collide(plan, key, taken=None, **why)`` (see Planner._collide).
 Collide = Callable[..., None]

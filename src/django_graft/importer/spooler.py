@@ -17,9 +17,8 @@ from typing import Any
 from django_graft.archive.jsonenc import dumps, loads, utc_dumps
 from django_graft.archive.writer import encode_records
 from django_graft.exceptions import ArchiveFormatError
-
-from .decode import key_decoder
-from .source import ArchiveContents, Sorter
+from django_graft.importer.decode import key_decoder
+from django_graft.importer.source import ArchiveContents, Sorter
 
 
 class ArchiveSpooler:
@@ -81,6 +80,6 @@ class ArchiveSpooler:
             spool.file.close()
 
     def contents(self) -> ArchiveContents:
-        """The spooled archive, for :func:`~django_graft.importer.import_contents`."""
+        """The spooled archive, for :func:`~django_graft.importer.run.import_contents`."""
         sorter = self._sorter
         return ArchiveContents(self._header, "", sorter.references, sorter.spools, sorter.links)

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from django_graft.archive.signing import Signature, describe
 from django_graft.exceptions import UntrustedArchive
-from django_graft.labels import model_label
-
-from .source import ArchiveContents
+from django_graft.importer.source import ArchiveContents
+from django_graft.schema.labels import model_label
 
 
 def check_link_records(contents: ArchiveContents, *, trust_unsigned: bool) -> None:

@@ -16,15 +16,14 @@ from typing import Any
 from django.db import connections
 from django.db.models import Model, UniqueConstraint
 
-from django_graft.batching import chunked, key_batch_size
-from django_graft.collation import Pairing
-from django_graft.fieldtypes import INTEGER_TYPES, stored_type
-from django_graft.labels import concrete
-from django_graft.policy import Policy
-
-from .decode import Columns, apply_overrides, columns_of, rows_of
-from .links import KeyMaps
-from .report import Conflict
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.collation import Pairing
+from django_graft.importer.decode import Columns, apply_overrides, columns_of, rows_of
+from django_graft.importer.links import KeyMaps
+from django_graft.importer.result import Conflict
+from django_graft.policy.rules import Policy
+from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.schema.labels import concrete
 
 #: Records read per step.
 CHUNK = 2_000

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field
 
-from django_graft.fieldtypes import INTEGER_TYPES, TEXT_TYPES, stored_type
+from django_graft.schema.fieldtypes import INTEGER_TYPES, TEXT_TYPES, stored_type
 
 #: A column checker: the index of the first value the field cannot store and
 #: what limit it breaks, or None when every value fits.

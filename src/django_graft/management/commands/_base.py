@@ -11,12 +11,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from django_graft import audit, progress
 from django_graft.conf import graft_settings
 from django_graft.exceptions import GraftError
-from django_graft.policies import default_policy, load_policy
-from django_graft.policy import Policy
-from django_graft.redact import redact
+from django_graft.operations import audit
+from django_graft.policy.loading import default_policy, load_policy
+from django_graft.policy.rules import Policy
+from django_graft.render import progress
+from django_graft.render.redact import redact
 from django_graft.storage.failures import summary
 
 #: What every archive argument accepts, for the commands' help.

@@ -9,8 +9,7 @@ from django.apps import apps
 from django.core.management.base import CommandError
 
 from django_graft.conf import graft_settings
-
-from ._base import GraftCommand
+from django_graft.management.commands._base import GraftCommand
 
 
 class Command(GraftCommand):

@@ -8,12 +8,11 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.management.base import CommandError
 
-from django_graft.cloner import clone
 from django_graft.exceptions import GraftError
-from django_graft.labels import model_label, resolve_model
-from django_graft.specs import parse_specs
-
-from ._base import GraftCommand
+from django_graft.management.commands._base import GraftCommand
+from django_graft.operations.clone import clone
+from django_graft.schema.labels import model_label, resolve_model
+from django_graft.tree.roots import parse_specs
 
 
 def set_option(text: str) -> tuple[str, Any]:

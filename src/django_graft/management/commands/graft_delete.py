@@ -5,11 +5,10 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django_graft.deleter import DeleteResult, delete
 from django_graft.exceptions import DeleteBlocked
-from django_graft.specs import parse_specs
-
-from ._base import SEEKABLE_LOCATIONS, GraftCommand
+from django_graft.management.commands._base import SEEKABLE_LOCATIONS, GraftCommand
+from django_graft.operations.delete import DeleteResult, delete
+from django_graft.tree.roots import parse_specs
 
 
 class Command(GraftCommand):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django_graft.collector import collect
-from django_graft.exporter import export
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
-from django_graft.report import plan_table, roots_text
-from django_graft.specs import parse_specs
-
-from ._base import LOCATIONS, GraftCommand
+from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.operations.export import export
+from django_graft.render.text import plan_table, roots_text
+from django_graft.tree.roots import parse_specs
+from django_graft.tree.walk import collect
 
 
 class Command(GraftCommand):

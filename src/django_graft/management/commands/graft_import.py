@@ -8,10 +8,9 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
-from django_graft.importer import CONFLICT_MODES, PK_MODES, import_archive
-from django_graft.policies import default_policy, load_policy
-
-from ._base import LOCATIONS, GraftCommand
+from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
+from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.policy.loading import default_policy, load_policy
 
 
 def _match_option(value: str) -> tuple[str, list[str]]:

@@ -8,15 +8,14 @@ from typing import Any, BinaryIO
 
 from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature, describe
-from django_graft.collector import collect
 from django_graft.fixtures import GRAFT, sniff
 from django_graft.fixtures.parse import fixture_objects
-from django_graft.picture import write_picture
-from django_graft.report import plan_table, roots_text
-from django_graft.specs import parse_specs
+from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.render.picture import write_picture
+from django_graft.render.text import plan_table, roots_text
 from django_graft.storage import is_location, open_for_read
-
-from ._base import LOCATIONS, GraftCommand
+from django_graft.tree.roots import parse_specs
+from django_graft.tree.walk import collect
 
 
 class Command(GraftCommand):

@@ -1,0 +1,35 @@
+"""The page of an operation running in the background: its status, then its outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+
+def job_view(modeladmin: Any, request: HttpRequest, job_id: str) -> HttpResponse:
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    from django_graft.admin.tasks import graft_operation
+
+    try:
+        job = graft_operation.get_result(job_id)
+    except (TaskResultDoesNotExist, NotImplementedError):
+        raise Http404(f"No background operation {job_id!r} (or the backend keeps none).") from None
+    (task,) = job.args  # a django_graft.admin.background.Job
+    if task["user"] != request.user.pk and not getattr(request.user, "is_superuser", False):
+        raise PermissionDenied("This is another user's operation.")
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Background {task['operation']}",
+        "opts": modeladmin.model._meta,
+        "job": job,
+        "operation": task["operation"],
+        "roots": [f"{task['label']}:{pk}" for pk in task["pks"]],
+        "database": task["database"],
+        "outcome": job.return_value if job.is_finished and job.status == "SUCCESSFUL" else None,
+        "errors": [error.traceback.splitlines()[-1] for error in job.errors],
+    }
+    return TemplateResponse(request, "admin/django_graft/job.html", context)

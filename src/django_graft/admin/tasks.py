@@ -1,0 +1,21 @@
+"""The ``django.tasks`` task that runs admin operations in the background (Django 6.0+).
+
+Imported only when :func:`django_graft.admin.background.available` says a backend is
+configured, since ``django.tasks`` does not exist before Django 6.0. A
+backend finds a task by its dotted path, which must name the task itself:
+hence a function of its own here, handing the job to
+:func:`~django_graft.admin.background.run`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.tasks import task
+
+from django_graft.admin.background import Job, run
+
+
+@task
+def graft_operation(job: Job) -> dict[str, Any]:
+    return run(job)

@@ -1,0 +1,310 @@
+"""Clone: copy the tree of some roots inside their own database.
+
+A clone is an export and an import in one transaction: the roots are
+collected, their rows written as an archive would hold them (straight into
+the import's per-model spools, see :mod:`.importer.spooler`), and imported
+into the same database with ``pks="remap"``. The owned rows are
+created again with new keys and every link between them follows; the
+needed rows and references are found again (they are the very rows of this
+database) and pointed at, not copied. So a clone takes the same graph walk
+and the same bulk insert path as export and import, and their guarantees:
+every conflict (a unique value the copies would repeat) is listed before
+anything is written.
+
+Afterwards, in the same transaction, the originals' tree is collected again
+and must not reach a copy, and the links of the copied rows are read: none
+may name an owned original. A clone that would cross-link them is rolled
+back with the rows named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Model
+
+from django_graft.db.fetch import rows_in
+from django_graft.db.gcpause import cyclic_gc_paused
+from django_graft.exceptions import ConflictError, CrossLinkError, ObjectNotFound, check_row_limit
+from django_graft.importer.links import GenericLink, links_of
+from django_graft.importer.run import ImportResult, ModelReport, import_contents
+from django_graft.importer.source import ArchiveContents
+from django_graft.importer.spooler import ArchiveSpooler
+from django_graft.importer.tempspace import temporary_space
+from django_graft.operations.export import write_graph
+from django_graft.policy.rules import HOOKS, Policy
+from django_graft.render.text import roots_text
+from django_graft.schema.labels import concrete, model_label
+from django_graft.tree.graph import Graph
+from django_graft.tree.walk import collect
+
+
+@dataclass
+class CloneResult:
+    """What a clone created, and which copy belongs to which original."""
+
+    using: str
+    dry_run: bool
+    #: The import that made the copies: rows created and matched per model.
+    report: ImportResult
+    #: {model label: {original key: copy key}} for every copied row (empty on a dry run)
+    copies: dict[str, dict[Any, Any]]
+    #: the copies of the roots, in the order the roots were given (empty on a dry run)
+    roots: list[Model] = field(default_factory=list)
+
+    @property
+    def models(self) -> dict[str, ModelReport]:
+        return self.report.models
+
+    @property
+    def created(self) -> int:
+        return self.report.created
+
+    def copy_of(self, obj: Model) -> Model:
+        """The copy of the original ``obj`` (raises ``KeyError`` for a row not copied)."""
+        model = concrete(type(obj))
+        key = self.copies[model_label(model)][obj.pk]
+        copy: Model = model._base_manager.using(self.using).get(pk=key)
+        return copy
+
+    def original(self, obj: Model) -> Model:
+        """The original the copy ``obj`` was made from (``KeyError`` for a row not a copy)."""
+        model = concrete(type(obj))
+        originals = {copy: original for original, copy in self.copies[model_label(model)].items()}
+        found: Model = model._base_manager.using(self.using).get(pk=originals[obj.pk])
+        return found
+
+
+def clone(
+    roots: Any,
+    *,
+    policy: Policy | None = None,
+    using: str | None = None,
+    set_fields: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+) -> CloneResult:
+    """Copy ``roots`` and everything they own; return the copies and the key map.
+
+    ``set_fields`` gives the copies values, over the policy's own: a value,
+    or a function of the row (``{attname: value}``), per
+    ``"app_label.Model.field"``. With ``dry_run`` the clone is planned and
+    checked and nothing is written.
+    """
+    from django_graft.policy.loading import default_policy
+    from django_graft.tree.roots import normalize_roots
+
+    base = policy or default_policy()
+    by_model, db = normalize_roots(roots, using)
+    with cyclic_gc_paused(), transaction.atomic(using=db):
+        graph = collect(by_model, policy=base, using=db)
+        check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
+        copying = base.extend(set_fields={**_fresh_defaults(base, graph), **(set_fields or {})})
+        imported = _copy(graph, copying, dry_run=dry_run)
+        copies = {
+            label: {original: imported.key_map[label][original] for original in keys}
+            for label, keys in ({} if dry_run else _owned_keys(graph)).items()
+        }
+        result = CloneResult(graph.using, dry_run, imported, copies)
+        if not dry_run:
+            for model, keys in graph.roots.items():
+                made = [copies[model_label(model)][key] for key in keys]
+                found = model._base_manager.using(graph.using).in_bulk(made)
+                result.roots.extend(found[key] for key in made)
+            _check_no_cross_links(graph, result, base)
+    return result
+
+
+def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
+    return {model_label(model): keys for model, keys in graph.owned.items() if keys}
+
+
+def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
+    spooler = ArchiveSpooler()
+    with temporary_space("clone"):
+        write_graph(graph, spooler)
+        contents = spooler.contents()
+        _check_still_there(graph, contents)
+        return _import_copy(graph, contents, policy, dry_run=dry_run)
+
+
+def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
+    """Refuse a clone whose rows someone else deleted after they were collected.
+
+    The rows are read again to be copied: a row gone by then (the root, say,
+    deleted by another connection) is missing from what was read.
+    """
+    others = sorted({*graph.owned, *graph.needed} - set(graph.roots), key=model_label)
+    for model in [*graph.roots, *others]:
+        wanted = graph.owned.get(model, set()) | graph.needed.get(model, set())
+        spool = contents.spools.get(concrete(model))
+        if spool is not None and spool.count >= len(wanted):
+            continue
+        contents.close()
+        gone = sorted(wanted - (spool.seen if spool is not None else set()), key=repr)
+        shown = ", ".join(repr(key) for key in gone[:20]) + (" …" if len(gone) > 20 else "")
+        raise ObjectNotFound(
+            f"{model_label(model)} {shown} was deleted while the clone of "
+            f"{roots_text(graph)} ran (by another connection): {len(gone)} row(s) of the "
+            "tree are gone. Nothing was written. Run the clone again.",
+            model=model_label(model),
+            pks=gone,
+        )
+
+
+def _import_copy(
+    graph: Graph, contents: ArchiveContents, policy: Policy, *, dry_run: bool
+) -> ImportResult:
+    try:
+        return import_contents(
+            contents,
+            graph.using,
+            "remap",
+            policy=policy,
+            dry_run=dry_run,
+            needed_in_place=True,
+        )
+    except ConflictError as exc:
+        shown = "\n  ".join(str(c) for c in exc.conflicts)
+        raise ConflictError(
+            f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
+            f"existing rows:\n  {shown}\nNothing was written. Give the copies other "
+            "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
+            "pre_save hook on the policy.",
+            conflicts=exc.conflicts,
+        ) from None
+
+
+def _fresh_defaults(policy: Policy, graph: Graph) -> dict[str, Callable[[Any], Any]]:
+    """A fresh default for every unique field of the copies whose default is a function.
+
+    Such a field (a ``uuid4`` reference, a generated slug) could only collide
+    if the copy kept the value; the policy's own ``set_fields`` win.
+    """
+    return {
+        f"{model_label(model)}.{f.name}": _default_of(f)
+        for model in graph.owned
+        for f in model._meta.local_concrete_fields
+        if f.unique
+        and not f.primary_key
+        and f.has_default()
+        and callable(f.default)
+        and f.attname not in policy.overrides(model)
+    }
+
+
+def _default_of(field: Any) -> Callable[[Any], Any]:
+    def default(row: Any) -> Any:
+        return field.get_default()
+
+    return default
+
+
+def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> None:
+    """Roll back a clone that links copies and originals, naming the rows.
+
+    The originals' tree is collected again and must not reach a copy; and no
+    copied row may point at an owned original (the copy's tree may still
+    reach one through a shared row, such as a project's current milestone
+    seen from a copied milestone: that link was there before).
+    """
+    originals = {concrete(m): set(keys) for m, keys in graph.owned.items() if keys}
+    copies = {model: set(result.copies.get(model_label(model), {}).values()) for model in originals}
+    found = []
+    walked = collect(graph.roots, policy=policy, using=graph.using)
+    for model, keys in (*walked.owned.items(), *walked.needed.items()):
+        for key in sorted(keys & copies.get(concrete(model), set()), key=repr):
+            found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
+    found.extend(_links_to_originals(copies, originals, policy, graph.using))
+    if found:
+        shown = "\n  ".join(found[:50])
+        raise CrossLinkError(
+            f"The clone would link the copy and the original ({len(found)} row(s)):\n"
+            f"  {shown}\nNothing was written. A copied row that points at an owned "
+            "original (or the reverse) usually comes from a link by a field other than "
+            "the key (to_field) or a policy rule: mark that relation 'own' so it is copied "
+            "too, or 'skip' it.",
+            rows=found,
+        )
+
+
+def _links_to_originals(
+    copies: dict[type[Model], set[Any]],
+    originals: dict[type[Model], set[Any]],
+    policy: Policy,
+    using: str,
+) -> list[str]:
+    """Copied rows whose links name an owned original, one query per link and batch.
+
+    The import points every link by key at the copy of its target, and
+    refuses a link to a row the archive lacks; so only links it does not map
+    are read back: links by another field (``to_field``), columns the policy
+    sets, and, where the policy has hooks (which can change anything), all.
+    """
+    found: list[str] = []
+    hooked = any(policy.hook(model, name) for model in copies for name in HOOKS)
+    for model, keys in copies.items():
+        all_links, all_generics = links_of(model)
+        links, generics = list(all_links), list(all_generics)
+        overridden = policy.overrides(model)
+        if not hooked:
+            links = [link for link in links if not link.via_pk or link.attname in overridden]
+            generics = [g for g in generics if overridden.keys() & {g.ct_attname, g.id_attname}]
+        for link in links:
+            if link.primary_key or link.target not in originals:
+                continue
+            column: Any = model._meta.get_field(link.name)
+            to_field = column.target_field.attname
+            named = (
+                originals[link.target]
+                if link.via_pk
+                else _values(link.target, originals[link.target], to_field, using)
+            )
+            found.extend(
+                f"the copy {model_label(model)} {key!r} ({link.name}) points at the original "
+                f"{model_label(link.target)} {to_field}={value!r}"
+                for key, value in _rows(model, keys, [link.attname], using)
+                if value in named
+            )
+        for generic in generics:
+            found.extend(_generic_links(model, keys, generic, originals, using))
+    return found
+
+
+def _rows(model: type[Model], keys: set[Any], attnames: list[str], using: str) -> Iterator[Any]:
+    """``(key, *values)`` of the rows of ``model`` with ``keys``, in batches."""
+    return rows_in(model, model._meta.pk, keys, ["pk", *attnames], using)
+
+
+def _values(model: type[Model], keys: set[Any], attname: str, using: str) -> set[Any]:
+    return {value for _, value in _rows(model, keys, [attname], using)}
+
+
+def _generic_links(
+    model: type[Model],
+    keys: set[Any],
+    generic: GenericLink,
+    originals: dict[type[Model], set[Any]],
+    using: str,
+) -> list[str]:
+    found: list[str] = []
+    types = ContentType.objects.db_manager(using)
+    for key, ct_id, object_id in _rows(
+        model, keys, [generic.ct_attname, generic.id_attname], using
+    ):
+        if ct_id is None or object_id is None:
+            continue
+        target_class = types.get_for_id(ct_id).model_class()
+        target = None if target_class is None else concrete(target_class)
+        if target is None or target not in originals:
+            continue
+        pk: Any = target._meta.pk
+        if pk.to_python(object_id) in originals[target]:
+            found.append(
+                f"the copy {model_label(model)} {key!r} ({generic.name}) points at the "
+                f"original {model_label(target)} {object_id!r}"
+            )
+    return found

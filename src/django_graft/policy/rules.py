@@ -1,0 +1,383 @@
+"""Policy: how each relation edge and model is treated in a graph.
+
+A policy starts from defaults derived from model metadata and lets a user
+override any edge or model by label:
+
+* an edge rule, per ``app_label.Model.name`` where ``name`` is a field of the
+  model (forward) or the name of a relation pointing at it (reverse):
+  ``own`` (follow, the rows join the owned set), ``need`` (follow forward,
+  the rows are a dependency) or ``skip`` (don't follow);
+* per model: ``reference`` (never copied, only pointed at and resolved by
+  natural key), ``match`` (fields that find an existing row),
+  ``exclude_fields`` and ``mask`` (applied on export), and ``secret_fields``
+  (credentials, tokens: exported by the commands and the Python API, left
+  out of exports made from the admin unless the settings let them through);
+* field overrides for the rows a clone or an import creates: ``set_fields``
+  (a value, or a function of the row, per ``app_label.Model.field``, applied
+  before the ``pre_save`` hook) and ``clear`` (a nullable foreign key or a
+  many-to-many field, left empty; it is a ``skip`` rule, so an export under
+  the policy leaves it out too).
+
+Defaults, which match what ``Model.delete()`` removes: a reverse foreign key
+with ``on_delete=CASCADE`` (or ``DB_CASCADE``) is owned, as are the other rows
+of a multi-table-inheritance object and the rows of a ``GenericRelation``;
+forward foreign keys and generic foreign keys are needed; every other
+reverse relation is skipped. ``contenttypes.ContentType`` and
+``auth.Permission`` are references.
+
+Labels are case-insensitive. A label that names nothing, or a rule a relation
+cannot take, raises ``PolicyError`` as soon as the policy is built (or, for a
+policy built before the app registry is ready, when it is first used).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Model
+
+from django_graft.exceptions import PolicyError
+from django_graft.schema.edges import Edge, EdgeKind, edge_by_name, edges_of
+from django_graft.schema.labels import concrete, model_label, resolve_model
+
+DEFAULT_REFERENCES = ("contenttypes.contenttype", "auth.permission")
+
+_CASCADES = tuple(
+    handler
+    for handler in (models.CASCADE, getattr(models, "DB_CASCADE", None))
+    if handler is not None
+)
+
+
+class Rule(str, enum.Enum):
+    OWN = "own"
+    NEED = "need"
+    SKIP = "skip"
+
+
+def default_rule(edge: Edge) -> Rule:
+    """Return the rule an edge gets when the policy says nothing about it."""
+    if edge.kind is EdgeKind.GENERIC_REVERSE:
+        return Rule.OWN
+    if edge.kind is EdgeKind.GENERIC_FORWARD:
+        return Rule.NEED
+    if edge.parent_link:
+        return Rule.OWN
+    if edge.kind is EdgeKind.FORWARD:
+        return Rule.NEED
+    return Rule.OWN if edge.on_delete in _CASCADES else Rule.SKIP
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    rules: dict[Edge, Rule]
+    references: frozenset[type[Model]]
+    match: dict[type[Model], tuple[str, ...]]
+    exclude: dict[type[Model], frozenset[str]]
+    mask: dict[type[Model], dict[str, Callable[[Any], Any]]]
+    hooks: dict[type[Model], dict[str, Callable[..., Any]]]
+    overrides: dict[type[Model], dict[str, Any]]
+    secret: dict[type[Model], frozenset[str]]
+
+
+def _parse_rule(label: str, value: str | Rule) -> Rule:
+    try:
+        return Rule(str(getattr(value, "value", value)).lower())
+    except ValueError:
+        raise PolicyError(
+            f"Unknown rule '{value}' for '{label}': use one of 'own', 'need', 'skip'.",
+            label=label,
+        ) from None
+
+
+def _split_field_label(label: str) -> tuple[type[Model], str]:
+    parts = label.strip().split(".")
+    if len(parts) != 3 or not all(parts):
+        raise PolicyError(
+            f"Invalid label '{label}': expected 'app_label.Model.field', e.g. 'auth.User.groups'.",
+            label=label,
+        )
+    return resolve_model(f"{parts[0]}.{parts[1]}"), parts[2]
+
+
+def _resolve_edge(label: str) -> Edge:
+    model, name = _split_field_label(label)
+    edge = edge_by_name(model, name)
+    if edge is None:
+        known = ", ".join(sorted(e.name for e in edges_of(model))) or "none"
+        raise PolicyError(
+            f"Unknown relation '{label}': {model_label(model)} has no relation named "
+            f"'{name}'. Its relations are: {known}.",
+            label=label,
+        )
+    return edge
+
+
+def _check_rule(label: str, edge: Edge, rule: Rule) -> None:
+    if rule is Rule.NEED and not edge.is_forward:
+        raise PolicyError(
+            f"'{label}' is a reverse relation and cannot be 'need': a reverse "
+            "relation is either owned ('own') or not followed ('skip').",
+            label=label,
+        )
+    if rule is Rule.SKIP and edge.kind is EdgeKind.FORWARD and not edge.nullable:
+        target = model_label(edge.target) if edge.target else "its target"
+        raise PolicyError(
+            f"'{label}' cannot be skipped: the field is not nullable, so every row "
+            f"needs its {target}. Mark {target} as a reference instead.",
+            label=label,
+        )
+
+
+def _model_field(label: str) -> tuple[type[Model], Any]:
+    model, name = _split_field_label(label)
+    try:
+        return model, model._meta.get_field(name)
+    except FieldDoesNotExist:
+        known = ", ".join(sorted(f.name for f in model._meta.get_fields()))
+        raise PolicyError(
+            f"Unknown field '{label}': {model_label(model)} has the fields {known}.",
+            label=label,
+        ) from None
+
+
+def _clearable_edge(label: str) -> Edge:
+    """The edge that ``clear`` skips: a nullable foreign key or a many-to-many field."""
+    model, field = _model_field(label)
+    if not field.is_relation or field.auto_created or getattr(field, "private_only", False):
+        raise PolicyError(
+            f"'{label}' cannot be cleared: it is not a foreign key or many-to-many field of "
+            f"{model_label(model)}. Give it a value with set_fields instead.",
+            label=label,
+        )
+    if not field.many_to_many and not field.null:
+        raise PolicyError(
+            f"'{label}' cannot be cleared: the foreign key is not nullable. Give it "
+            "another target with set_fields instead.",
+            label=label,
+        )
+    return _resolve_edge(label)
+
+
+def _settable_field(label: str) -> tuple[type[Model], str]:
+    """``(model, attname)`` of a field ``set_fields`` may give a value.
+
+    A primary key can be given only where nothing else makes it: not the
+    database, nor a default, nor the row it links to.
+    """
+    model, field = _model_field(label)
+    owner = getattr(field, "model", model)
+    if owner is not None and concrete(owner) is not concrete(model):
+        raise PolicyError(
+            f"'{label}' cannot be set: the field is {model_label(owner)}'s, a multi-table "
+            f"parent of {model_label(model)}. Set it there: '{owner._meta.label}.{field.name}'.",
+            label=label,
+        )
+    made = field.primary_key and (
+        field.is_relation or field.has_default() or getattr(field, "db_returning", False)
+    )
+    if not getattr(field, "concrete", False) or field.many_to_many or made:
+        raise PolicyError(
+            f"'{label}' cannot be set: only a stored column can, and a primary key only "
+            "where neither the database nor a default makes it. Use clear for a "
+            "many-to-many field.",
+            label=label,
+        )
+    return model, str(field.attname)
+
+
+#: Hooks a policy can register per model, run by import (and clone):
+#: ``pre_save(rows)`` gets each batch of rows about to be created, as a list
+#: of ``{attname: value}`` dicts it may change in place; ``post_save(objects)``
+#: gets the model instances created (raising aborts and rolls back
+#: everything); ``pre_commit()`` runs once, after every row is written.
+HOOKS = ("pre_save", "post_save", "pre_commit")
+
+
+class Policy:
+    """Rules for walking, exporting and rebuilding object graphs."""
+
+    def __init__(
+        self,
+        *,
+        edges: Mapping[str, str | Rule] | None = None,
+        reference: Iterable[str] = (),
+        match: Mapping[str, Iterable[str]] | None = None,
+        exclude_fields: Mapping[str, Iterable[str]] | None = None,
+        mask: Mapping[str, Callable[[Any], Any]] | None = None,
+        hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
+        set_fields: Mapping[str, Any] | None = None,
+        clear: Iterable[str] = (),
+        default_references: bool = True,
+        secret_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self._edges = dict(edges or {})
+        self._secret = {k: tuple(v) for k, v in (secret_fields or {}).items()}
+        self._set_fields = dict(set_fields or {})
+        self._clear = tuple(clear)
+        self._hooks = {k: dict(v) for k, v in (hooks or {}).items()}
+        self._reference = tuple(reference)
+        self._match = {k: tuple(v) for k, v in (match or {}).items()}
+        self._exclude = {k: tuple(v) for k, v in (exclude_fields or {}).items()}
+        self._mask = dict(mask or {})
+        self._default_references = default_references
+        if apps.ready:
+            self._resolved  # noqa: B018 - validate labels now, while the caller is on the stack
+
+    def extend(
+        self,
+        *,
+        edges: Mapping[str, str | Rule] | None = None,
+        reference: Iterable[str] = (),
+        hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
+        set_fields: Mapping[str, Any] | None = None,
+        exclude_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> Policy:
+        """Return a copy of this policy with more edge rules, references, overrides and exclusions.
+
+        A model given ``hooks`` here gets exactly those, in place of its old ones.
+        """
+        excluded = {label: list(names) for label, names in self._exclude.items()}
+        for label, names in (exclude_fields or {}).items():
+            excluded[label] = [*excluded.get(label, []), *names]
+        replaced = {concrete(resolve_model(label)) for label in hooks or {}}
+        return Policy(
+            edges={**self._edges, **(edges or {})},
+            reference=(*self._reference, *reference),
+            match=self._match,
+            exclude_fields=excluded,
+            mask=self._mask,
+            hooks={
+                **{
+                    label: functions
+                    for label, functions in self._hooks.items()
+                    if concrete(resolve_model(label)) not in replaced
+                },
+                **(hooks or {}),
+            },
+            set_fields={**self._set_fields, **(set_fields or {})},
+            clear=self._clear,
+            default_references=self._default_references,
+            secret_fields=self._secret,
+        )
+
+    @cached_property
+    def _resolved(self) -> _Resolved:
+        references = {resolve_model(label) for label in self._reference}
+        if self._default_references:
+            references |= {m for m in apps.get_models() if model_label(m) in DEFAULT_REFERENCES}
+        references = {concrete(m) for m in references}
+        rules: dict[Edge, Rule] = {}
+        for label, value in self._edges.items():
+            edge = _resolve_edge(label)
+            rule = _parse_rule(label, value)
+            _check_rule(label, edge, rule)
+            rules[edge] = rule
+        for label in self._clear:
+            rules[_clearable_edge(label)] = Rule.SKIP
+        match = {
+            concrete(resolve_model(label)): self._fields_of(label, names)
+            for label, names in self._match.items()
+        }
+        exclude: dict[type[Model], frozenset[str]] = {}
+        for label, names in self._exclude.items():
+            # Two spellings of one label add up rather than replace each other.
+            model = concrete(resolve_model(label))
+            exclude[model] = exclude.get(model, frozenset()) | set(self._fields_of(label, names))
+        for model in references:
+            if not hasattr(model, "natural_key") and model not in match:
+                raise PolicyError(
+                    f"{model_label(model)} is a reference but has no natural_key() method and "
+                    "no match fields, so it could not be found again on import. Give it "
+                    f"match fields, e.g. match={{'{model_label(model)}': ['name']}}.",
+                    label=model_label(model),
+                )
+        secret = {
+            concrete(resolve_model(label)): frozenset(self._fields_of(label, names))
+            for label, names in self._secret.items()
+        }
+        mask: dict[type[Model], dict[str, Callable[[Any], Any]]] = {}
+        for label, function in self._mask.items():
+            model, name = _split_field_label(label)
+            (field_name,) = self._fields_of(label.rsplit(".", 1)[0], [name])
+            mask.setdefault(concrete(model), {})[field_name] = function
+        hooks: dict[type[Model], dict[str, Callable[..., Any]]] = {}
+        for label, functions in self._hooks.items():
+            unknown = sorted(set(functions) - set(HOOKS))
+            if unknown:
+                raise PolicyError(
+                    f"Unknown hook '{unknown[0]}' for {label}: the hooks are {', '.join(HOOKS)}.",
+                    label=label,
+                )
+            hooks[concrete(resolve_model(label))] = functions
+        overrides: dict[type[Model], dict[str, Any]] = {}
+        for label, value in self._set_fields.items():
+            model, attname = _settable_field(label)
+            overrides.setdefault(concrete(model), {})[attname] = value
+        return _Resolved(
+            rules, frozenset(references), match, exclude, mask, hooks, overrides, secret
+        )
+
+    @staticmethod
+    def _fields_of(model_label_: str, names: Iterable[str]) -> tuple[str, ...]:
+        model = resolve_model(model_label_)
+        known = {f.name.lower(): f.name for f in model._meta.concrete_fields}
+        resolved = []
+        for name in names:
+            if name.lower() not in known:
+                raise PolicyError(
+                    f"Unknown field '{name}' on {model_label(model)}: its fields are "
+                    f"{', '.join(sorted(known.values()))}.",
+                    label=f"{model_label_}.{name}",
+                )
+            resolved.append(known[name.lower()])
+        return tuple(resolved)
+
+    # -- queries used by the operations ---------------------------------
+
+    def rule(self, edge: Edge) -> Rule:
+        """Return how ``edge`` is treated."""
+        return self._resolved.rules.get(edge) or default_rule(edge)
+
+    def decides(self, edge: Edge) -> bool:
+        """Whether the policy names a rule for ``edge`` (rather than leaving it to the default)."""
+        return edge in self._resolved.rules
+
+    def is_reference(self, model: type[Model]) -> bool:
+        return concrete(model) in self._resolved.references
+
+    def match_fields(self, model: type[Model]) -> tuple[str, ...]:
+        return self._resolved.match.get(concrete(model), ())
+
+    def excluded_fields(self, model: type[Model]) -> frozenset[str]:
+        return self._resolved.exclude.get(concrete(model), frozenset())
+
+    def secret_fields(self, model: type[Model]) -> frozenset[str]:
+        """The fields of ``model`` the policy marks secret (left out of admin exports)."""
+        return self._resolved.secret.get(concrete(model), frozenset())
+
+    def masks(self, model: type[Model]) -> dict[str, Callable[[Any], Any]]:
+        return self._resolved.mask.get(concrete(model), {})
+
+    def hook(self, model: type[Model], name: str) -> Callable[..., Any] | None:
+        """The policy's ``name`` hook for ``model`` (one of :data:`HOOKS`), if any."""
+        return self._resolved.hooks.get(concrete(model), {}).get(name)
+
+    def overrides(self, model: type[Model]) -> dict[str, Any]:
+        """``{attname: value or function of the row}`` for the rows clone and import create."""
+        return self._resolved.overrides.get(concrete(model), {})
+
+    def changes_values(self, model: type[Model]) -> bool:
+        """Whether ``set_fields`` or a ``pre_save`` hook may change ``model``'s new rows."""
+        return bool(self.overrides(model)) or self.hook(model, "pre_save") is not None
+
+    def overridden_edges(self) -> dict[Edge, Rule]:
+        """Return the edges whose rule the policy sets explicitly."""
+        return dict(self._resolved.rules)

@@ -1,0 +1,115 @@
+"""Graph: the result of a walk, as key sets per model and role.
+
+A graph holds keys, never rows: memory grows with the number of objects,
+not with their size. Rows are read again, in batches, by whatever consumes
+the graph (the archive writer, later the importer and the deleter).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django_graft.schema.labels import model_label
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+    from django_graft.policy.rules import Policy
+    from django_graft.schema.edges import Edge
+
+
+class Role(str, enum.Enum):
+    OWN = "own"
+    NEED = "need"
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a model is in the graph: the edge that first reached it, from where."""
+
+    role: Role
+    edge: Edge | None  # None for the models of the roots
+
+
+@dataclass(frozen=True)
+class ModelCount:
+    model: type[Model]
+    owned: int
+    needed: int
+    referenced: int
+
+    @property
+    def label(self) -> str:
+        return model_label(self.model)
+
+    @property
+    def total(self) -> int:
+        return self.owned + self.needed + self.referenced
+
+
+@dataclass
+class Graph:
+    """Key sets of one walk. Every mapping is keyed by concrete model."""
+
+    using: str
+    policy: Policy
+    # {model: [root pk, ...]} in the order the user gave them
+    roots: dict[type[Model], list[Any]] = field(default_factory=dict)
+    # {model: {pk, ...}} per role; a key is in at most one of the three
+    owned: dict[type[Model], set[Any]] = field(default_factory=dict)
+    needed: dict[type[Model], set[Any]] = field(default_factory=dict)
+    referenced: dict[type[Model], set[Any]] = field(default_factory=dict)
+    # {model: Reason} for the first edge that reached each model
+    reasons: dict[type[Model], Reason] = field(default_factory=dict)
+    # {(edge, target model): number of target keys it yielded}, for the picture;
+    # a generic foreign key has one entry per model it reached
+    edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def models(self) -> list[type[Model]]:
+        """Every model with keys in any role, in a stable order."""
+        seen = {**self.owned, **self.needed, **self.referenced}
+        return sorted(seen, key=model_label)
+
+    def role_of(self, model: type[Model], pk: Any) -> Role | None:
+        if pk in self.owned.get(model, ()):
+            return Role.OWN
+        if pk in self.needed.get(model, ()):
+            return Role.NEED
+        if pk in self.referenced.get(model, ()):
+            return Role.REFERENCE
+        return None
+
+    def counts(self) -> list[ModelCount]:
+        """Per model, how many rows are owned, needed and referenced."""
+        return [
+            ModelCount(
+                model,
+                len(self.owned.get(model, ())),
+                len(self.needed.get(model, ())),
+                len(self.referenced.get(model, ())),
+            )
+            for model in self.models()
+        ]
+
+    def path_to(self, model: type[Model]) -> list[Edge]:
+        """The chain of edges from a root model to ``model`` (empty for roots)."""
+        path: list[Edge] = []
+        current: type[Model] | None = model
+        while current is not None:
+            reason = self.reasons.get(current)
+            if reason is None or reason.edge is None:
+                break
+            path.append(reason.edge)
+            current = reason.edge.source
+            if len(path) > len(self.reasons):  # defensive: a cycle in reasons
+                break
+        path.reverse()
+        return path
+
+    @property
+    def total_rows(self) -> int:
+        return sum(len(keys) for keys in (*self.owned.values(), *self.needed.values()))

@@ -1,0 +1,104 @@
+"""Parse the root specifications users type: ``app.Model:PK[,PK...]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+
+from django_graft.exceptions import PolicyError, SpecError
+from django_graft.schema.labels import concrete, resolve_model
+
+SPEC_FORM = "'app_label.Model:PK[,PK...]', e.g. 'tenants.Organisation:1'"
+
+
+def _key(model: type[Model], raw: str, spec: str) -> Any:
+    pk = model._meta.pk
+    if hasattr(pk, "fields"):  # a CompositePrimaryKey: 'a|b'
+        parts = raw.split("|")
+        if len(parts) != len(pk.fields):
+            raise SpecError(
+                f"'{spec}': {model._meta.label} has a composite primary key of "
+                f"{len(pk.fields)} fields; write each key as its values joined by '|', "
+                "e.g. '1|2'.",
+                spec=spec,
+            )
+        return tuple(_to_python(f, p, model, spec) for f, p in zip(pk.fields, parts, strict=True))
+    assert pk is not None
+    return _to_python(pk, raw, model, spec)
+
+
+def _to_python(field: Any, raw: str, model: type[Model], spec: str) -> Any:
+    target = field
+    while target.remote_field is not None:  # a primary key that is a foreign key (MTI)
+        target = target.target_field
+    try:
+        return target.to_python(raw)
+    except ValidationError:
+        raise SpecError(
+            f"'{spec}': '{raw}' is not a valid primary key for {model._meta.label} "
+            f"({target.get_internal_type()}).",
+            spec=spec,
+        ) from None
+
+
+def parse_spec(spec: str) -> tuple[type[Model], list[Any]]:
+    """Return the concrete model and primary keys named by one specification."""
+    label, sep, raw_keys = spec.partition(":")
+    if not sep or not raw_keys.strip():
+        raise SpecError(
+            f"'{spec}' names no primary key: expected {SPEC_FORM}.",
+            spec=spec,
+        )
+    try:
+        model = resolve_model(label)
+    except PolicyError as exc:
+        raise SpecError(f"'{spec}': {exc.message} Expected {SPEC_FORM}.", spec=spec) from None
+    keys = [_key(model, part.strip(), spec) for part in raw_keys.split(",") if part.strip()]
+    if not keys:
+        raise SpecError(f"'{spec}' names no primary key: expected {SPEC_FORM}.", spec=spec)
+    return concrete(model), keys
+
+
+def parse_specs(specs: list[str]) -> dict[type[Model], list[Any]]:
+    """Parse several specifications, merging keys of the same model."""
+    roots: dict[type[Model], list[Any]] = {}
+    for spec in specs:
+        model, keys = parse_spec(spec)
+        roots.setdefault(model, []).extend(keys)
+    return roots
+
+
+def normalize_roots(roots: Any, using: str | None) -> tuple[dict[type[Model], list[Any]], str]:
+    """Turn what the API accepts as roots into ``({Model: [pk, ...]}, database alias)``.
+
+    Accepted: a mapping ``{Model: [pk, ...]}``, a queryset, one model
+    instance or specification string, or an iterable of instances and
+    specification strings (``"app.Model:1,2"``).
+    """
+    from django.db import DEFAULT_DB_ALIAS
+    from django.db.models import QuerySet
+
+    if isinstance(roots, QuerySet):
+        pks = list(roots.values_list("pk", flat=True))
+        return {concrete(roots.model): pks}, using or roots.db
+    if isinstance(roots, dict):
+        return {concrete(m): list(keys) for m, keys in roots.items()}, using or DEFAULT_DB_ALIAS
+    if isinstance(roots, Model | str):
+        roots = [roots]
+    by_model: dict[type[Model], list[Any]] = {}
+    db = using
+    for item in roots:
+        if isinstance(item, str):
+            model, keys = parse_spec(item)
+            by_model.setdefault(model, []).extend(keys)
+        elif isinstance(item, Model):
+            by_model.setdefault(concrete(type(item)), []).append(item.pk)
+            db = db or item._state.db
+        else:
+            raise SpecError(
+                f"Cannot use {item!r} as a root: give model instances, a queryset, "
+                f"or specifications of the form {SPEC_FORM}."
+            )
+    return by_model, db or DEFAULT_DB_ALIAS

@@ -56,7 +56,7 @@ def _unsafe(node: ast.AST, where: Path) -> list[str]:
     name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
     if name in ("import_string", "import_module") and where.as_posix() not in IMPORTERS_ALLOWED:
         return [f"{where}:{node.lineno}: imports a dotted path"]
-    # The loader given is a safe one: tests/fixtures/test_reader.py feeds it
+    # The loader given is a safe one: tests/fixtures/test_load.py feeds it
     # python tags.
     yaml_load = name == "load" and "yaml" in ast.unparse(node.func)
     if yaml_load and not any(k.arg == "Loader" for k in node.keywords):

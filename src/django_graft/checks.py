@@ -17,8 +17,13 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.core import checks
 from django.core.checks import CheckMessage
+from django.core.files.storage import InvalidStorageError
 
 from django_graft.conf import SETTINGS, user_settings
+from django_graft.exceptions import GraftError, PolicyError
+from django_graft.policy.loading import default_policy
+from django_graft.policy.rules import Rule, default_rule
+from django_graft.schema.edges import EdgeKind, edges_of
 
 E_NOT_A_DICT = "graft.E001"
 E_UNKNOWN_SETTING = "graft.E002"
@@ -78,6 +83,17 @@ def check_settings(
                     id=setting.check_id,
                 )
             )
+    if "POLICY" in given and not any(e.id == SETTINGS["POLICY"].check_id for e in errors):
+        try:
+            default_policy()
+        except PolicyError as exc:
+            errors.append(
+                checks.Error(
+                    f"GRAFT['POLICY'] {exc.message}",
+                    hint=SETTINGS["POLICY"].help,
+                    id=SETTINGS["POLICY"].check_id,
+                )
+            )
     if not apps.is_installed("django.contrib.contenttypes"):
         errors.append(
             checks.Error(
@@ -96,11 +112,6 @@ def check_relations(
     **kwargs: Any,
 ) -> list[CheckMessage]:
     """Warn about each reverse relation left out only because nothing says otherwise."""
-    from django_graft.exceptions import GraftError
-    from django_graft.policy.loading import default_policy
-    from django_graft.policy.rules import Rule, default_rule
-    from django_graft.schema.edges import EdgeKind, edges_of
-
     if check_settings():
         return []  # the policy setting itself is wrong: reported above
     try:
@@ -145,11 +156,10 @@ def check_admin_storage(
     **kwargs: Any,
 ) -> list[CheckMessage]:
     """Warn when the archives the admin writes would land where others can read them."""
-    from django.core.files.storage import InvalidStorageError
-
     if check_settings() or not apps.is_installed("django.contrib.admin"):
         return []  # a storage setting itself is wrong (reported above), or no admin
 
+    # The admin package loads django.contrib.admin: only once it is known installed.
     from django_graft.admin import archives
 
     warnings: list[CheckMessage] = []

@@ -35,6 +35,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_graft.conf import graft_settings
+from django_graft.render.redact import redact
+
 
 class GraftError(Exception):
     """Base class of every error raised by django-graft."""
@@ -42,8 +45,6 @@ class GraftError(Exception):
     code = "graft_error"
 
     def __init__(self, message: str) -> None:
-        from django_graft.render.redact import redact
-
         message = redact(message)
         super().__init__(message)
         self.message = message
@@ -82,8 +83,6 @@ class LimitExceeded(GraftError):
 
 def check_row_limit(rows: int, what: str) -> None:
     """Raise :class:`LimitExceeded` when ``rows`` is over ``GRAFT["MAX_ROWS"]``."""
-    from django_graft.conf import graft_settings
-
     limit = graft_settings.MAX_ROWS
     if limit is not None and rows > limit:
         raise LimitExceeded(

@@ -2,10 +2,10 @@
 
 A task backend finds a queued task by the path it was enqueued under:
 ``django_graft.tasks.graft_operation`` must keep naming it for jobs queued
-before the task moved to :mod:`django_graft.admin.tasks`. Imported only by a
+before the task moved to :mod:`django_graft.admin.task`. Imported only by a
 backend, on Django 6.0+ (``django.tasks`` does not exist before).
 """
 
-from django_graft.admin.tasks import graft_operation
+from django_graft.admin.task import graft_operation
 
 __all__ = ["graft_operation"]

@@ -380,7 +380,7 @@ def test_a_receiver_that_refuses_is_named_with_its_row(world: World, signal: Any
         signal.disconnect(refuse_entries, sender=m.Entry)
     which = "pre_delete" if signal is signals.pre_delete else "post_delete"
     assert str(info.value) == (
-        f"The {which} receiver tests.test_delete.refuse_entries refused the delete of "
+        f"The {which} receiver tests.operations.test_delete.refuse_entries refused the delete of "
         f"testapp.entry {first.pk} (ProtectedError: entries are kept for the auditors). "
         "Nothing was deleted."
     )

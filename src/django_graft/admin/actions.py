@@ -127,7 +127,8 @@ def _in_background(
     options: dict[str, Any],
 ) -> HttpResponseBase | None:
     """Enqueue the operation; show its job page, or its outcome if it already ran."""
-    from django_graft.admin.tasks import graft_operation
+    # django.tasks exists from Django 6.0; reached only when a task backend is configured.
+    from django_graft.admin.task import graft_operation
 
     job = graft_operation.enqueue(
         {

@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from django_graft.conf import graft_settings
+from django_graft.models import GraftLog
 from django_graft.storage.aliases import PREFIX, split
 
 #: The alias used when GRAFT["ADMIN_STORAGE"] is not set and STORAGES has it.
@@ -103,8 +104,6 @@ def keep_upload(upload: Any, user: Any) -> str:
 
 def written_by(user: Any) -> set[str]:
     """The names, in the admin's storage, of archives the audit log says ``user`` wrote."""
-    from django_graft.models import GraftLog
-
     here = alias()
     entries = GraftLog.objects.filter(
         user__pk=user.pk, operation__in=("export", "delete"), location__startswith=PREFIX
@@ -227,8 +226,6 @@ def served_publicly(where: Storage) -> str | None:
     own. Any other storage: when it has a non-empty ``base_url``, or its URLs
     are not signed (django-storages' ``querystring_auth = False``).
     """
-    from django.core.files.storage import FileSystemStorage
-
     if isinstance(where, FileSystemStorage):
         folder = Path(where.location).resolve()
         for root in ("MEDIA_ROOT", "STATIC_ROOT"):

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import ManyToManyField, Model
 
@@ -113,8 +114,6 @@ _POWER = {
 
 
 def _installed(labels: Iterable[str]) -> set[type[Model]]:
-    from django.apps import apps
-
     found = set()
     for label in labels:
         try:
@@ -126,6 +125,7 @@ def _installed(labels: Iterable[str]) -> set[type[Model]]:
 
 def _privileged_tables() -> set[type[Model]]:
     """Groups, permissions and the tables that hand them out (users have their own rule)."""
+    # contrib.auth's models load only where it is installed (and its registry ready).
     from django.contrib.auth.models import Group, Permission
 
     tables: set[type[Model]] = {Group, Permission, *_installed(POWERFUL)}

@@ -14,8 +14,18 @@ from typing import Any, TypedDict
 
 import django
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 
+from django_graft.admin import signature
+from django_graft.admin.authorise import AdminAuthoriser, admit
+from django_graft.admin.operations import perform, recorded
+from django_graft.admin.preview import build_preview
 from django_graft.conf import graft_settings
+from django_graft.exceptions import GraftError, PermissionRefused
+from django_graft.importer.run import import_archive
+from django_graft.operations import audit
+from django_graft.schema.labels import resolve_model
 
 
 def available() -> bool:
@@ -41,8 +51,6 @@ def outcome(kind: str, message: str = "", entry: Any = None) -> dict[str, Any]:
 
 def announce(request: Any, job: Any, done: str) -> None:
     """Tell the user how a job that already ran ended (backends that run tasks at once)."""
-    from django.contrib import messages
-
     result = job.return_value or {}
     level = messages.SUCCESS if result.get("outcome") == "success" else messages.ERROR
     messages.add_message(
@@ -65,13 +73,6 @@ class Job(TypedDict):
 
 def run(job: Job) -> dict[str, Any]:
     """Run one admin operation for its user; what its job page shows."""
-    from django.contrib.auth import get_user_model
-
-    from django_graft.admin.operations import perform, recorded
-    from django_graft.admin.preview import build_preview
-    from django_graft.exceptions import GraftError
-    from django_graft.schema.labels import resolve_model
-
     user = get_user_model()._default_manager.get(pk=job["user"])
     operation, database, options = job["operation"], job["database"], job["options"]
     if operation == "import":
@@ -95,12 +96,6 @@ def run(job: Job) -> dict[str, Any]:
 
 def _import(user: Any, database: str, location: str, pks: str, on_conflict: str) -> dict[str, Any]:
     """An import from the admin's page, checked again as the page checked it."""
-    from django_graft.admin import signature
-    from django_graft.admin.authorise import AdminAuthoriser, admit
-    from django_graft.exceptions import GraftError, PermissionRefused
-    from django_graft.importer.run import import_archive
-    from django_graft.operations import audit
-
     authorise = AdminAuthoriser(user)
     try:
         verdict = signature.judge(user, location)

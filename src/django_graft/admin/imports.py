@@ -167,7 +167,8 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
 
 
 def _enqueue(request: HttpRequest, location: str, pks: str, on_conflict: str) -> HttpResponse:
-    from django_graft.admin.tasks import graft_operation
+    # django.tasks exists from Django 6.0; reached only when a task backend is configured.
+    from django_graft.admin.task import graft_operation
 
     options = {"location": location, "pks": pks, "on_conflict": on_conflict}
     job = graft_operation.enqueue(

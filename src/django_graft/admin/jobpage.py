@@ -10,9 +10,10 @@ from django.template.response import TemplateResponse
 
 
 def job_view(modeladmin: Any, request: HttpRequest, job_id: str) -> HttpResponse:
+    # django.tasks exists from Django 6.0; reached only when a task backend is configured.
     from django.tasks.exceptions import TaskResultDoesNotExist
 
-    from django_graft.admin.tasks import graft_operation
+    from django_graft.admin.task import graft_operation
 
     try:
         job = graft_operation.get_result(job_id)

@@ -25,6 +25,7 @@ PASSWORD = "password"
 
 def password_fields(model: type[Model]) -> frozenset[str]:
     """``{"password"}`` for a model built on ``AbstractBaseUser`` that stores it, else nothing."""
+    # contrib.auth's models load only where it is installed (and its registry ready).
     from django.contrib.auth.base_user import AbstractBaseUser
 
     if not issubclass(model, AbstractBaseUser):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from django_graft.conf import graft_settings
 from django_graft.exceptions import ArchiveError
 
 ALGORITHM = "hmac-sha256"
@@ -42,8 +43,6 @@ class Signature(str, Enum):
 
 def _secrets() -> list[str | bytes]:
     """The secrets this installation signs with (the first) and accepts (all of them)."""
-    from django_graft.conf import graft_settings
-
     key = graft_settings.SIGNING_KEY
     fallbacks: list[str | bytes] = list(graft_settings.SIGNING_KEY_FALLBACKS)
     if key is None:

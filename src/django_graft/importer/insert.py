@@ -82,6 +82,7 @@ class TableWriter:
         self.copy = connection.vendor == "postgresql" and self._can_copy()
 
     def _can_copy(self) -> bool:
+        # The PostgreSQL backend's module imports psycopg: on PostgreSQL only.
         from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
         if not is_psycopg3 or any(stored_type(f) not in _COPY_TYPES for f in self.fields):

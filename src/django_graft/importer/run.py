@@ -13,6 +13,8 @@ from django.db.models import Model
 from django_graft.db.constraints import check_links, checked_at_end
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
+from django_graft.fixtures import GRAFT, sniff
+from django_graft.fixtures.load import FixtureLoader
 from django_graft.importer.apply import Writer
 from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
@@ -22,6 +24,7 @@ from django_graft.importer.result import Conflict, ImportResult, ModelReport
 from django_graft.importer.source import ArchiveContents, load_archive
 from django_graft.importer.tempspace import temporary_space
 from django_graft.importer.trust import check_link_records, check_signed
+from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete, resolve_model
 from django_graft.storage import Destination, describe, open_for_read
@@ -85,8 +88,6 @@ def import_archive(
     the result's ``signature`` says which it was. With ``require_signed``,
     anything this installation did not sign (a fixture too) is refused.
     """
-    from django_graft.policy.loading import default_policy
-
     if pks not in PK_MODES:
         raise PolicyError(f"pks must be one of {', '.join(PK_MODES)}, not {pks!r}.")
     if on_conflict not in CONFLICT_MODES:
@@ -118,9 +119,6 @@ def import_archive(
 def _load(
     stream: BinaryIO, source: Destination, using: str, fmt: str | None, ignore_missing: bool
 ) -> ArchiveContents:
-    from django_graft.fixtures import GRAFT, sniff
-    from django_graft.fixtures.reader import FixtureLoader
-
     name = describe(source) if isinstance(source, str | os.PathLike) else None
     chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:

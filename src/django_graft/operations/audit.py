@@ -21,6 +21,7 @@ from typing import Any
 from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
+from django_graft.models import GraftLog
 from django_graft.render.redact import redact
 
 logger = logging.getLogger("django_graft.operations.audit")
@@ -64,8 +65,6 @@ def recorded(
     ``user`` is who ran it from the admin; ``username`` names whoever ran it
     otherwise (the system login, for a command).
     """
-    from django_graft.models import GraftLog
-
     started = timezone.now()
     entry = Entry()
     outcome = "success"

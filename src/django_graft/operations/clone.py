@@ -36,10 +36,12 @@ from django_graft.importer.source import ArchiveContents
 from django_graft.importer.spooler import ArchiveSpooler
 from django_graft.importer.tempspace import temporary_space
 from django_graft.operations.export import write_graph
+from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import HOOKS, Policy
 from django_graft.render.text import roots_text
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.graph import Graph
+from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walk import collect
 
 
@@ -94,9 +96,6 @@ def clone(
     ``"app_label.Model.field"``. With ``dry_run`` the clone is planned and
     checked and nothing is written.
     """
-    from django_graft.policy.loading import default_policy
-    from django_graft.tree.roots import normalize_roots
-
     base = policy or default_policy()
     by_model, db = normalize_roots(roots, using)
     with cyclic_gc_paused(), transaction.atomic(using=db):

@@ -29,6 +29,7 @@ from django_graft.db.keyfilter import filter_in, integer_where
 from django_graft.exceptions import DeleteBlocked, DeleteRefused, GraftError, check_row_limit
 from django_graft.operations.deletearchive import write_verified
 from django_graft.operations.export import ExportResult
+from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.render import progress
 from django_graft.render.text import roots_text
@@ -38,6 +39,7 @@ from django_graft.storage import Destination
 from django_graft.tree.graph import Graph
 from django_graft.tree.ordering import dependency_order
 from django_graft.tree.outside import Blocker, Outside, OutsideUpdate, action_name, scan_outside
+from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walk import collect
 
 _SIGNALS = (signals.pre_delete, signals.post_delete)
@@ -106,9 +108,6 @@ def delete(
     back before anything is deleted; ``graft_import`` of it restores the
     rows. With ``dry_run`` nothing is written and the blockers are returned.
     """
-    from django_graft.policy.loading import default_policy
-    from django_graft.tree.roots import normalize_roots
-
     by_model, db = normalize_roots(roots, using)
     nested = connections[db].in_atomic_block
     try:

@@ -20,7 +20,7 @@ from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.db.snapshot import consistent_snapshot
 from django_graft.exceptions import check_row_limit
 from django_graft.fixtures import GRAFT, export_format
-from django_graft.fixtures.writer import write_fixture
+from django_graft.fixtures.dump import write_fixture
 from django_graft.operations.exportrows import iter_records
 from django_graft.operations.references import reference_keys
 from django_graft.policy.rules import Policy

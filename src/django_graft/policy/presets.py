@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from django_graft.policy.rules import Policy
 
 
@@ -18,8 +20,6 @@ def gdpr(**options: Any) -> Policy:
     Use it with ``GRAFT = {"POLICY": "django_graft.policy.presets.gdpr"}``, or
     build one with more exclusions and masks: ``gdpr(mask={...})``.
     """
-    from django.contrib.auth import get_user_model
-
     user = get_user_model()._meta.label
     excluded = {key: list(names) for key, names in options.pop("exclude_fields", {}).items()}
     excluded[user] = ["password", *excluded.get(user, [])]

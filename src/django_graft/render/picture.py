@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django_graft.exceptions import GraftError
 from django_graft.schema.labels import model_label
+from django_graft.storage import open_for_write
 from django_graft.tree.graph import Graph, ModelCount, Role
 
 
@@ -81,13 +83,9 @@ FORMATS = {".dot": to_dot, ".gv": to_dot, ".mmd": to_mermaid}
 
 
 def write_picture(graph: Graph, path: str) -> None:
-    from django_graft.storage import open_for_write
-
     """Write the picture in the format the file name's suffix names."""
     render = FORMATS.get(Path(path).suffix.lower())
     if render is None:
-        from django_graft.exceptions import GraftError
-
         raise GraftError(
             f"Cannot draw '{path}': use a file name ending in .dot (Graphviz) or .mmd (Mermaid)."
         )

@@ -7,6 +7,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import models
 from django.utils.encoding import is_protected_type
 
 #: Internal types of integer columns.
@@ -34,8 +35,6 @@ def stored_type(field: Any) -> str:
 
 def column_field(field: Any) -> Any:
     """The field whose values a column holds: a plain foreign key's target field."""
-    from django.db import models
-
     while type(field) in (models.ForeignKey, models.OneToOneField):
         field = field.target_field
     return field
@@ -49,7 +48,6 @@ def _native_classes() -> frozenset[type]:
     :mod:`django_graft.importer.decode` reads back; the container types of
     PostgreSQL hold JSON values themselves.
     """
-    from django.db import models
     from django.db.models.fields.proxy import OrderWrt
 
     classes = {

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from django.core.exceptions import SuspiciousOperation
 from django.core.files import File
+from django.core.files.storage import InvalidStorageError, storages
 
 from django_graft.conf import graft_settings
 from django_graft.exceptions import ArchiveError, DestinationError
@@ -35,8 +36,6 @@ def split(url: str) -> tuple[str, str]:
 
 def _storage(url: str, *, writing: bool) -> tuple[str, str, Any]:
     """The alias, the file name and the storage ``url`` names."""
-    from django.core.files.storage import InvalidStorageError, storages
-
     alias, name = split(url)
     if not name or name.endswith("/"):
         raise failure(

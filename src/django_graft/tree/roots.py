@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Model, QuerySet
 
 from django_graft.exceptions import PolicyError, SpecError
 from django_graft.schema.labels import concrete, resolve_model
@@ -77,9 +78,6 @@ def normalize_roots(roots: Any, using: str | None) -> tuple[dict[type[Model], li
     instance or specification string, or an iterable of instances and
     specification strings (``"app.Model:1,2"``).
     """
-    from django.db import DEFAULT_DB_ALIAS
-    from django.db.models import QuerySet
-
     if isinstance(roots, QuerySet):
         pks = list(roots.values_list("pk", flat=True))
         return {concrete(roots.model): pks}, using or roots.db

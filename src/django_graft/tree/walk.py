@@ -33,11 +33,13 @@ from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.fetch import fetch_keys, keys_where
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ObjectNotFound, SpecError
+from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy, Rule
 from django_graft.render import progress
 from django_graft.schema.edges import Edge, EdgeKind, edges_of, generic_columns
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.graph import Graph, Reason, Role
+from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walkrows import Rows, link_values, row_names
 
 #: {model: {key, ...}}
@@ -370,9 +372,6 @@ def collect(roots: Any, *, policy: Policy | None = None, using: str | None = Non
     a specification ``"app.Model:PK[,PK...]"``, or an iterable of instances
     and specifications.
     """
-    from django_graft.policy.loading import default_policy
-    from django_graft.tree.roots import normalize_roots
-
     by_model, db = normalize_roots(roots, using)
     if not any(by_model.values()):
         raise SpecError("Nothing to collect: give at least one root object.")

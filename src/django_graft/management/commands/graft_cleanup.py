@@ -31,6 +31,7 @@ class Command(GraftCommand):
                 "There is nothing to clean: uploads come from the admin's import page, and "
                 "django.contrib.admin is not in INSTALLED_APPS."
             )
+        # The admin package loads django.contrib.admin: only once it is known installed.
         from django_graft.admin import archives
 
         dry_run = bool(options["dry_run"])

@@ -42,12 +42,18 @@ def imports_or_refuses_cleanly(load: Callable[[], object]) -> None:
 
 def examples(default: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Hypothesis settings: ``default`` examples (or GRAFT_HYPOTHESIS_EXAMPLES), no
-    deadline, nothing remembered between runs."""
+    deadline, nothing remembered between runs.
+
+    The test command draws the same examples every run, so that a run fails
+    only on a change; GRAFT_HYPOTHESIS_RANDOM=1 draws new ones each time, to
+    search further.
+    """
     return settings(
         max_examples=int(os.environ.get("GRAFT_HYPOTHESIS_EXAMPLES", str(default))),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,
+        derandomize=os.environ.get("GRAFT_HYPOTHESIS_RANDOM") != "1",
     )
 
 

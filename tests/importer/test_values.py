@@ -9,6 +9,7 @@ the row, the field, the value and the limit.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from django_graft import import_archive
 from django_graft.exceptions import ArchiveFormatError
@@ -249,3 +251,16 @@ def test_a_list_or_object_where_the_field_takes_text_is_refused(
         f"testapp.sample {key}: {value!r} is not a valid value for field '{field}' "
         f"(expected {expected}, within a 64-bit range for integers).",
     )
+
+
+def test_a_date_given_for_a_time_is_midnight_in_the_default_time_zone(
+    world: World, settings: Any
+) -> None:
+    """As Django reads one, without the warning it gives per row."""
+    settings.TIME_ZONE = "Europe/Paris"
+    data, key = with_value(archive_of(world.org), "testapp.sample", "moment", "2024-02-02")
+    import_archive(io.BytesIO(data), using=OTHER)
+    stored = m.Sample.objects.using(OTHER).get(pk=key).moment
+    zone = timezone.get_default_timezone()
+    assert stored == datetime.datetime(2024, 2, 2, tzinfo=zone)
+    assert stored.astimezone(datetime.timezone.utc).hour == 23  # the day before, in UTC

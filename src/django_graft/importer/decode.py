@@ -19,6 +19,7 @@ from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.utils import validate_file_name
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
+from django.utils import timezone
 
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
@@ -110,18 +111,34 @@ def _iso_parser(
     included, is the field's own business.
     """
     fromisoformat = kind.fromisoformat
+    slow = partial(_aware, to_python) if aware else to_python
 
     def parse(value: Any) -> Any:
         if type(value) is str:
             try:
                 parsed = fromisoformat(value)
             except ValueError:
-                return to_python(value)
+                return slow(value)
             if getattr(parsed, "tzinfo", None) is not None or not aware:
                 return parsed
-        return to_python(value)
+        return slow(value)
 
     return parse
+
+
+def _aware(to_python: Callable[[Any], Any], value: Any) -> Any:
+    return as_aware(to_python(value))
+
+
+def as_aware(value: Any) -> Any:
+    """A naive datetime read where times are aware, in the default time zone.
+
+    What Django itself does with one (a date, or a time without an offset)
+    when it saves it, minus the warning it gives per row.
+    """
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return timezone.make_aware(value, timezone.get_default_timezone())
+    return value
 
 
 @cache

@@ -151,7 +151,9 @@ def _model_field(label: str) -> tuple[type[Model], Any]:
 def _clearable_edge(label: str) -> Edge:
     """The edge that ``clear`` skips: a nullable foreign key or a many-to-many field."""
     model, field = _model_field(label)
-    if not field.is_relation or field.auto_created or getattr(field, "private_only", False):
+    # A generic foreign key is a relation without a column of its own.
+    key = (field.many_to_one or field.one_to_one) and field.concrete
+    if not (key or field.many_to_many) or field.auto_created:
         raise PolicyError(
             f"'{label}' cannot be cleared: it is not a foreign key or many-to-many field of "
             f"{model_label(model)}. Give it a value with set_fields instead.",

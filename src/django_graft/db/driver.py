@@ -106,3 +106,34 @@ def run_statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[An
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def can_copy(connection: BaseDatabaseWrapper) -> bool:
+    """Whether ``connection`` is PostgreSQL through psycopg 3, whose cursors have ``copy()``."""
+    if connection.vendor != "postgresql":
+        return False
+    # The PostgreSQL backend's module imports psycopg: on PostgreSQL only. It
+    # says which psycopg Django runs on (undocumented, used by Django itself).
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return bool(is_psycopg3)
+
+
+def copy_rows(
+    connection: BaseDatabaseWrapper,
+    cursor: CursorWrapper,
+    sql: str,
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Run ``COPY … FROM STDIN`` with ``rows`` on psycopg 3, through Django's hooks.
+
+    ``cursor.cursor`` is the driver's cursor Django's wraps (undocumented); its
+    ``copy()`` is psycopg's.
+    """
+
+    def send(sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    through_hooks(connection, cursor, sql, rows, send)

@@ -131,6 +131,9 @@ def fetch_rows(
         # Meta.ordering would only cost a sort (and can loop on its relations).
         queryset = queryset.order_by()
     connection = connections[queryset.db]
+    # The compiler is Django's own, undocumented: as_sql() gives the statement,
+    # select[:col_count] the selected expressions, get_converters() the
+    # backend's and fields' converters by column (tests/db/test_fetch.py).
     compiler: Any = queryset.query.get_compiler(using=queryset.db)
     try:
         sql, params = compiler.as_sql()

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Lookup, Model, QuerySet, Value
+from django.db.models.sql.compiler import SQLCompiler
 
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 
@@ -69,6 +71,26 @@ def _in_list_where(columns: list[str], keys: Sequence[Any]) -> tuple[str, list[A
     return f"{target} IN ({', '.join([mark] * len(keys))})", params
 
 
+class KeysIn(Lookup):
+    """A condition written here in SQL, added to the ``WHERE`` clause as it is.
+
+    ``filter()`` takes a lookup object as a condition of its own (public since
+    Django 4.0); any other expression, ``RawSQL`` included, it compares with
+    ``TRUE``, which MariaDB cannot answer from an index. The SQL and its
+    parameters are the lookup's right-hand side; its left-hand side is unused.
+    """
+
+    lookup_name = "graft_keys_in"
+    prepare_rhs = False
+
+    def __init__(self, sql: str, params: Sequence[Any]) -> None:
+        super().__init__(Value(True), (sql, tuple(params)))
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, Any]:
+        sql, params = self.rhs
+        return sql, list(params)
+
+
 def filter_in(queryset: Q, field: Any, keys: Sequence[Any]) -> Q:
     """Return ``queryset`` restricted to rows whose ``field`` is in ``keys``.
 
@@ -84,7 +106,7 @@ def filter_in(queryset: Q, field: Any, keys: Sequence[Any]) -> Q:
         return cast(Q, queryset.none())
     sql = integer_where(queryset.model, field, keys, queryset.db)
     if sql is not None:
-        restricted: Any = queryset.extra(where=[sql[0]], params=sql[1])
+        restricted: Any = queryset.filter(KeysIn(*sql))
     else:
         name = field.attname if field.column else field.name
         restricted = queryset.filter(**{f"{name}__in": keys})

@@ -19,12 +19,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.color import no_style
 from django.db import connections
 from django.db.models import NOT_PROVIDED, Model
 
 from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.queryset import insert_rows
+from django_graft.db.sequences import reset_sequences
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
@@ -239,11 +240,9 @@ class Writer:
         model = mp.model
         pk: Any = model._meta.pk
         if returning:
-            returned = manager._insert(
-                objs, fields=fields, returning_fields=[pk], raw=True, using=self.using
-            )
+            returned = insert_rows(manager, objs, fields, self.using, returning=[pk])
             return [row[0] for row in returned]
-        manager._insert(objs, fields=fields, raw=True, using=self.using)
+        insert_rows(manager, objs, fields, self.using)
         return [_key_of(model, vars(obj)) for obj in objs]
 
     def _save(self, model: type[Model], values: dict[str, Any]) -> Any:
@@ -328,11 +327,7 @@ class Writer:
 
     def _reset_sequences(self) -> None:
         models = [mp.model for mp in self.plan.order if mp.create]
-        statements = self.connection.ops.sequence_reset_sql(no_style(), models)
-        if statements:
-            with self.connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute(sql)
+        reset_sequences(self.connection, models)
 
 
 def _database_default(field: Any) -> bool:

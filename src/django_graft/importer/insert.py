@@ -31,7 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
 from django_graft.db.batching import chunked, key_batch_size
-from django_graft.db.driver import sqlite_execute, through_hooks
+from django_graft.db.driver import can_copy, copy_rows, sqlite_execute
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.decode import Columns, reason
 from django_graft.importer.prepare import preparer
@@ -79,13 +79,12 @@ class TableWriter:
         self.pk: Any = model._meta.pk
         self.prepare = [preparer(f, connection) for f in self.fields]
         self.sequence: str | None = None
-        self.copy = connection.vendor == "postgresql" and self._can_copy()
+        self.copy = self._can_copy()
 
     def _can_copy(self) -> bool:
-        # The PostgreSQL backend's module imports psycopg: on PostgreSQL only.
-        from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-        if not is_psycopg3 or any(stored_type(f) not in _COPY_TYPES for f in self.fields):
+        if not can_copy(self.connection) or any(
+            stored_type(f) not in _COPY_TYPES for f in self.fields
+        ):
             return False
         if not self.returning:
             return True
@@ -177,14 +176,7 @@ class TableWriter:
             else:
                 keys = self._known_keys(columns)
             names = ", ".join(self.quote(f.column) for f in fields)
-            sql = f"COPY {self.table} ({names}) FROM STDIN"
-
-            def copy_rows(sql: str, rows: list[tuple[Any, ...]]) -> None:
-                with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-
-            through_hooks(self.connection, cursor, sql, params, copy_rows)
+            copy_rows(self.connection, cursor, f"COPY {self.table} ({names}) FROM STDIN", params)
         return keys
 
     def _draw_keys(self, cursor: Any, count: int) -> list[Any]:

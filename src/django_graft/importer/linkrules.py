@@ -29,11 +29,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import connections, models
+from django.db import connections
 from django.db.models import Model
-from django.db.models.deletion import Collector as DjangoCollector
 
 from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.deletion import ask_on_delete, constant_db_default
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.decode import key_decoder
@@ -112,8 +112,8 @@ def written_value(fk: Any) -> tuple[bool, Any] | None:
     if action == "SET_DEFAULT":
         return True, fk.get_default()
     if action == "DB_SET_DEFAULT":
-        default = getattr(getattr(fk, "db_default", None), "value", models.NOT_PROVIDED)
-        return (False, None) if default is models.NOT_PROVIDED else (True, default)
+        known, default = constant_db_default(fk)
+        return (True, default) if known else (False, None)
     if action.startswith("SET("):
         value = on_delete.deconstruct()[1][0]
         return True, value() if callable(value) else value
@@ -133,19 +133,13 @@ def asked_values(
     manager = model._base_manager.using(using)
     size = key_batch_size(connections[using])
     for batch in chunked(sorted(keys, key=repr), size):
-        collector = DjangoCollector(using=using)
         try:
-            rows = filter_in(manager, model._meta.pk, batch)
-            fk.remote_field.on_delete(collector, fk, rows, using)
+            answer = ask_on_delete(fk, filter_in(manager, model._meta.pk, batch), using)
         except Exception:  # a refusal (ProtectedError) or any failure: it sets nothing
             continue
-        for (changed, value), groups in collector.field_updates.items():
-            if changed is not fk:
-                continue
-            group: Any
-            for group in groups:
-                for obj in group:
-                    found[obj.pk] = (True, value)
+        for (changed, value), changed_keys in answer.updates.items():
+            if changed is fk:
+                found.update(dict.fromkeys(changed_keys, (True, value)))
     return found
 
 

@@ -19,9 +19,9 @@ import decimal
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field
 
+from django_graft.db.integers import integer_range
 from django_graft.schema.fieldtypes import INTEGER_TYPES, TEXT_TYPES, stored_type
 
 #: A column checker: the index of the first value the field cannot store and
@@ -41,24 +41,6 @@ _BOUNDED_TEXT = TEXT_TYPES - {"TextField"}
 
 def _first(column: Sequence[Any], wrong: Callable[[Any], bool]) -> int:
     return next(i for i, value in enumerate(column) if value is not None and wrong(value))
-
-
-def integer_range(internal_type: str, vendor: str, ops: Any) -> tuple[int, int] | None:
-    """The values an integer column of ``internal_type`` holds on the database of ``ops``.
-
-    The database's own range, as Django's validators use it; on SQLite, which
-    stores any 64-bit integer in any integer column, the range the field's
-    type has on the other databases, so that an archive SQLite takes imports
-    everywhere.
-    """
-    generic = BaseDatabaseOperations.integer_field_ranges.get(internal_type)
-    if vendor == "sqlite":
-        return generic
-    try:
-        found = ops.integer_field_range(internal_type)
-    except KeyError:
-        return generic
-    return None if found is None else (int(found[0]), int(found[1]))
 
 
 def _extremes(column: Sequence[Any], kind: type) -> tuple[Any, Any] | None:

@@ -23,9 +23,11 @@ from django.db.models import Model, signals
 
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.constraints import checked_at_end, checks_each_row
+from django_graft.db.deletion import receiver_that_raised
 from django_graft.db.driver import run_statement
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.db.keyfilter import filter_in, integer_where
+from django_graft.db.queryset import raw_delete
 from django_graft.exceptions import DeleteBlocked, DeleteRefused, GraftError, check_row_limit
 from django_graft.operations.deletearchive import write_verified
 from django_graft.operations.export import ExportResult
@@ -253,25 +255,10 @@ def _send(signal: Any, model: type[Model], obj: Model, using: str, origin: Any) 
         first = exc.args[0] if exc.args else ""
         detail = first if isinstance(first, str) and first else str(exc)
         raise DeleteRefused(
-            f"The {which} receiver {_receiver_of(exc)} refused the delete of "
+            f"The {which} receiver {receiver_that_raised(exc)} refused the delete of "
             f"{model_label(model)} {obj.pk!r} ({type(exc).__name__}: {detail}). Nothing was "
             "deleted."
         ) from exc
-
-
-def _receiver_of(exc: BaseException) -> str:
-    """The function a signal called that raised ``exc``: the frame after the dispatcher's."""
-    dispatcher = signals.pre_delete.send.__code__.co_filename
-    frame = exc.__traceback__
-    dispatching = False
-    while frame is not None:
-        code = frame.tb_frame.f_code
-        if dispatching and code.co_filename != dispatcher:
-            module = frame.tb_frame.f_globals.get("__name__", "?")
-            return f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
-        dispatching = dispatching or code.co_filename == dispatcher
-        frame = frame.tb_next
-    return "(unknown)"
 
 
 def _signalled(graph: Graph, order: list[type[Model]]) -> dict[type[Model], list[Model]]:
@@ -333,7 +320,7 @@ def _delete_rows(model: type[Model], keys: set[Any], using: str) -> int:
     for batch in _batches(model, keys, using):
         where = integer_where(model, pk, batch, using)
         if where is None:
-            count += filter_in(manager, pk, batch)._raw_delete(using)
+            count += raw_delete(filter_in(manager, pk, batch), using)
         else:
             count += run_statement(connection, f"DELETE FROM {table} WHERE {where[0]}", where[1])
     return count

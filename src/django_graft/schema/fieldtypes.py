@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
 from django.utils.encoding import is_protected_type
+
+from django_graft.db.fieldclasses import django_field_classes
 
 #: Internal types of integer columns.
 INTEGER_TYPES = frozenset(
@@ -40,31 +41,6 @@ def column_field(field: Any) -> Any:
     return field
 
 
-@cache
-def _native_classes() -> frozenset[type]:
-    """Django's own field classes, whose values an archive holds as they come.
-
-    Their values are what :mod:`django_graft.archive.jsonenc` encodes and
-    :mod:`django_graft.importer.decode` reads back; the container types of
-    PostgreSQL hold JSON values themselves.
-    """
-    from django.db.models.fields.proxy import OrderWrt
-
-    classes = {
-        value
-        for value in vars(models).values()
-        if isinstance(value, type) and issubclass(value, models.Field)
-    }
-    classes.add(OrderWrt)  # order_with_respect_to's column, an integer
-    try:
-        from django.contrib.postgres import fields as postgres
-    except ImportError:  # pragma: no cover - psycopg not installed
-        pass
-    else:
-        classes.update({postgres.ArrayField, postgres.HStoreField})
-    return frozenset(classes)
-
-
 def converts_itself(field: Any) -> bool:
     """Whether ``field``'s values go through its own conversions, as Django's serializers do.
 
@@ -73,7 +49,7 @@ def converts_itself(field: Any) -> bool:
     written with ``value_to_string()`` and read back with ``to_python()``.
     Django's own classes are written as they come from the database.
     """
-    return type(column_field(field)) not in _native_classes()
+    return type(column_field(field)) not in django_field_classes()
 
 
 def as_text(field: Any) -> Callable[[Any], Any]:

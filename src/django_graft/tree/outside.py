@@ -31,9 +31,9 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models import Model, ProtectedError, RestrictedError
-from django.db.models.deletion import Collector as DjangoCollector
 
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.deletion import ask_on_delete, constant_db_default
 from django_graft.db.fetch import rows_in, rows_where
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import DeleteRefused, GraftError
@@ -117,9 +117,7 @@ class OutsideUpdate:
         if self.value is not models.NOT_PROVIDED:
             return True, self.value
         if self.action == "DB_SET_DEFAULT":
-            default = getattr(self.field, "db_default", None)
-            value = getattr(default, "value", models.NOT_PROVIDED)
-            return value is not models.NOT_PROVIDED, value
+            return constant_db_default(self.field)
         callable_default = self.action == "SET_DEFAULT" and callable(self.field.default)
         if callable_default or self.action.startswith("SET("):
             return False, None  # a function may give every batch another value
@@ -250,11 +248,8 @@ def _ask_handler(
     manager = source._base_manager.using(graph.using)
     updates: dict[Any, OutsideUpdate] = {}
     for batch in chunked(sorted_keys(values), key_batch_size(connections[graph.using])):
-        collector = DjangoCollector(using=graph.using)
         try:
-            fk.remote_field.on_delete(
-                collector, fk, filter_in(manager, source._meta.pk, batch), graph.using
-            )
+            answer = ask_on_delete(fk, filter_in(manager, source._meta.pk, batch), graph.using)
         except (ProtectedError, RestrictedError) as exc:
             refused: Any = getattr(exc, "protected_objects", None) or getattr(
                 exc, "restricted_objects", ()
@@ -271,8 +266,8 @@ def _ask_handler(
                 f"The on_delete function {name} of {label}.{fk.name} failed on rows pointing "
                 f"at {target} ({type(exc).__name__}: {exc}). Nothing was deleted."
             ) from exc
-        for (changed, value), groups in collector.field_updates.items():
-            for obj_pk in _keys_of(groups):
+        for (changed, value), keys in answer.updates.items():
+            for obj_pk in keys:
                 if obj_pk in owned:
                     continue
                 if changed is not fk:
@@ -285,8 +280,8 @@ def _ask_handler(
                     value, OutsideUpdate(source, fk, name, by_database=False, value=value)
                 )
                 update.rows.append((obj_pk, values.get(obj_pk)))
-        for model, objs in _collected(collector):
-            for obj_pk in _keys_of([objs]):
+        for model, keys in answer.collected:
+            for obj_pk in keys:
                 if obj_pk not in graph.owned.get(concrete(model), set()):
                     why = (
                         f"on_delete={name} would delete or restrict it, which the tree does not own"
@@ -298,20 +293,6 @@ def _ask_handler(
     for update in updates.values():
         update.rows.sort(key=lambda row: repr(row[0]))
         outside.updates.append(update)
-
-
-def _collected(collector: Any) -> list[tuple[type[Model], Any]]:
-    """What a Django collector was asked to delete or holds as restricted."""
-    found: list[tuple[type[Model], Any]] = list(collector.data.items())
-    found.extend((qs.model, qs) for qs in collector.fast_deletes)
-    for model, by_field in collector.restricted_objects.items():
-        found.extend((model, objs) for objs in by_field.values())
-    return found
-
-
-def _keys_of(groups: Any) -> list[Any]:
-    """The keys of the rows in a list of querysets and collections of instances."""
-    return [obj.pk for group in groups for obj in group]
 
 
 def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, Any]]:

@@ -167,3 +167,13 @@ def test_no_two_modules_share_a_name() -> None:
         if path.stem != "__init__" and "migrations" not in path.parts
     )
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_every_folder_is_described_in_the_code_guide() -> None:
+    guide = (PACKAGE.parent.parent / "docs" / "code.md").read_text()
+    folders = {
+        path.parent.name
+        for path in PACKAGE.glob("*/__init__.py")
+        if path.parent.name != "migrations"
+    }
+    assert sorted(f for f in folders if f"`{f}/`" not in guide) == []

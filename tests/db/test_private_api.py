@@ -32,6 +32,7 @@ PRIVATE = {
     r"\binteger_field_ranges?\b": "DatabaseOperations.integer_field_range(s)",
     r"\.extra\(": "QuerySet.extra",
     r"\bcursor\.cursor\b": "CursorWrapper.cursor",
+    r"\bconnection\.connection\b": "BaseDatabaseWrapper.connection (the driver's)",
     r"\bexecute_wrappers\b": "BaseDatabaseWrapper.execute_wrappers",
     r"\bwrap_database_errors\b": "BaseDatabaseWrapper.wrap_database_errors",
     r"\bqueries_log\b": "BaseDatabaseWrapper.queries_log",

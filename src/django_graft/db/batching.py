@@ -30,6 +30,11 @@ _HEADROOM = 16
 
 
 def _sqlite_limit(connection: BaseDatabaseWrapper) -> int:
+    """The most parameters SQLite takes, asked of the driver's connection.
+
+    ``connection.connection`` is the DB-API connection Django opened
+    (undocumented); its ``getlimit()`` is the ``sqlite3`` module's.
+    """
     connection.ensure_connection()
     raw = connection.connection
     getlimit = getattr(raw, "getlimit", None)  # Python 3.11+

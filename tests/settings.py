@@ -113,7 +113,3 @@ if os.environ.get("GRAFT_TEST_ON_TEST_DATABASES"):
     for database in DATABASES.values():
         database["NAME"] = database["TEST"]["NAME"]
 MEDIA_ROOT = str(BASE_DIR / "media")
-
-# The zoo leaves its SET_NULL, PROTECT and RESTRICT relations to the default
-# rule on purpose; tests/test_checks.py checks the warning itself.
-SILENCED_SYSTEM_CHECKS = ["graft.W001"]

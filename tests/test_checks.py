@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 
 from django_graft import LimitExceeded, clone, delete, export, import_archive
@@ -118,3 +119,31 @@ def test_max_rows_refuses_every_writing_operation(world: World, settings: Any) -
         with pytest.raises(LimitExceeded, match=r"more than GRAFT\['MAX_ROWS'\] = 5 allows"):
             operation()
     assert delete(world.org, dry_run=True).dry_run  # a preview is not limited
+
+
+def test_unclassified_relations_are_left_to_the_deploy_checks() -> None:
+    """Leaving them out is the documented default: no warning on every command."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", stdout=out, stderr=err)
+    assert "graft.W001" not in out.getvalue() + err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=err)
+    assert "graft.W001" in err.getvalue()
+
+
+def test_graft_inspect_check_lists_them_with_their_fix() -> None:
+    out = io.StringIO()
+    call_command("graft_inspect", "--check", stdout=out)
+    text = out.getvalue()
+    assert "graft.W001 testapp.project.audits: rows of testapp.audit" in text
+    assert "HINT: Decide in the policy: edges={'testapp.project.audits': 'own'}" in text
+    count = text.count("graft.W001 ")
+    assert text.rstrip().endswith(
+        f"{count} relation(s) left to the default rule: their rows stay out of every tree. "
+        "Name them in the policy to make that a decision."
+    )
+
+
+def test_graft_inspect_without_a_target_says_what_it_takes() -> None:
+    with pytest.raises(CommandError, match="or ask for --check"):
+        call_command("graft_inspect", stdout=io.StringIO())

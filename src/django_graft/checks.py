@@ -2,8 +2,9 @@
 
 Errors (``graft.E001``...) stop ``manage.py`` commands before they run, so
 a bad setting is reported once, with its fix, rather than half way through
-an export. The warning ``graft.W001`` names each relation whose treatment
-comes from a guess rather than from ``on_delete`` or the policy;
+an export. The warning ``graft.W001`` (with ``check --deploy`` or
+``graft_inspect --check``) names each relation whose treatment comes from
+the default rule rather than from ``on_delete`` or the policy;
 ``graft.W030`` and ``graft.W031`` say when the archives the admin writes
 would land in a storage not its own, or in one served publicly.
 """
@@ -105,7 +106,10 @@ def check_settings(
     return errors
 
 
-@checks.register()
+# A deploy check too: leaving SET_NULL / PROTECT rows out of a tree is the
+# documented default, not a mistake to repeat on every manage.py command.
+# graft_inspect --check asks for it by itself.
+@checks.register(deploy=True)
 def check_relations(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,

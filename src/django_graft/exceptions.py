@@ -125,9 +125,11 @@ class DestinationError(ArchiveError):
 
     code = "destination"
 
-    def __init__(self, message: str, *, path: str) -> None:
+    def __init__(self, message: str, *, path: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        #: What is wrong with the destination, without the advice that follows.
+        self.reason = reason
 
 
 class ArchiveFormatError(ArchiveError):

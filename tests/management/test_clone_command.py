@@ -62,6 +62,10 @@ def test_dry_run_writes_nothing(world: World) -> None:
         (["--set", "testapp.Project.colour=red"], "Project has no field 'colour'"),
         (["--set", "testapp.Sample.integer=many"], "'many' is not a value for"),
         ([], r"testapp\.organisation \d+: name='Acme' is already taken"),
+        (
+            ["--set", "testapp.Project.name=null", "--dry-run"],
+            "'testapp.Project.name' cannot be set to None: the column is NOT NULL",
+        ),
     ],
 )
 def test_bad_input_is_named(world: World, args: list[str], message: str) -> None:

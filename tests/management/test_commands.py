@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -216,4 +217,67 @@ def test_commands_exit_non_zero_without_traceback(world: World, tmp_path: Path) 
     assert completed.stderr.strip() == (
         "CommandError: 'testapp.Project' names no primary key: expected "
         "'app_label.Model:PK[,PK...]', e.g. 'tenants.Organisation:1'."
+    )
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_an_interruption_is_one_line_and_exit_status_130(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C: no traceback, a word on what was left, the status of a SIGINT."""
+    from django.core.management import load_command_class
+
+    path = tmp_path / "acme.jsonl"
+    args = ["graft_export", f"testapp.Organisation:{world.org.pk}", "-o", str(path)]
+    with mock.patch(
+        "django_graft.management.commands.graft_export.export", side_effect=KeyboardInterrupt
+    ):
+        with pytest.raises(CommandError) as info:
+            call_command(*args)
+        assert str(info.value) == f"Interrupted: no archive was written to {path}."
+        assert info.value.returncode == 130
+        command = load_command_class("django_graft", "graft_export")
+        with pytest.raises(SystemExit) as exited:
+            command.run_from_argv(
+                [
+                    "manage.py",
+                    "graft_export",
+                    f"testapp.Organisation:{world.org.pk}",
+                    "-o",
+                    str(path),
+                ]
+            )
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == f"Interrupted: no archive was written to {path}.\n"
+    assert not path.exists()
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_verbosity_0_prints_nothing_when_all_is_well(world: World, tmp_path: Path) -> None:
+    """Export, import, clone and delete alike: silence, then the data is there."""
+    from tests.testapp import models as m
+
+    org = f"testapp.Organisation:{world.org.pk}"
+    path = tmp_path / "acme.jsonl"
+    runs = [
+        ["graft_export", org, "-o", str(path)],
+        ["graft_import", str(path), "--database", "other"],
+        ["graft_clone", f"testapp.Project:{world.projects[0].pk}"],
+        ["graft_delete", org, "--no-input"],
+    ]
+    for args in runs:
+        out, err = io.StringIO(), io.StringIO()
+        call_command(*args, "-v", "0", stdout=out, stderr=err)
+        assert (args[0], out.getvalue(), err.getvalue()) == (args[0], "", "")
+    assert m.Organisation.objects.using("other").filter(name=world.org.name).count() == 1
+    assert not m.Organisation.objects.filter(pk=world.org.pk).exists()
+
+
+def test_inspecting_a_missing_file_says_it_is_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.jsonl"
+    with pytest.raises(CommandError) as info:
+        call_command("graft_inspect", str(missing), stdout=io.StringIO())
+    assert str(info.value) == (
+        f"No file '{missing}': there is no archive or fixture at that path. Check it, or "
+        "name roots as app.Model:PK."
     )

@@ -57,13 +57,48 @@ def test_dry_run_only_previews(world: World) -> None:
     assert every_table() == before
 
 
-def test_blockers_are_listed_and_fail_the_command(world: World) -> None:
+def test_blockers_are_named_by_the_error_itself(world: World) -> None:
+    """Output may be discarded: the error alone says what forbids the delete."""
     contract = m.Contract.objects.create(project=world.projects[0])
     before = every_table()
     out = io.StringIO()
-    with pytest.raises(CommandError, match=r"the 1 row\(s\) listed above forbid it"):
+    with pytest.raises(CommandError) as info:
         call_command("graft_delete", org_spec(world), "--no-input", stdout=out)
-    assert f"testapp.contract {contract.pk}: project -> testapp.project" in out.getvalue()
+    message = str(info.value)
+    assert message.startswith("Cannot delete: 1 row(s) forbid it:\n")
+    assert f"  testapp.contract {contract.pk}: project -> testapp.project" in message
+    assert "Nothing was deleted." in message
+    assert out.getvalue() == ""
+    assert every_table() == before
+
+
+def test_many_blockers_are_listed_twenty_at_most_unless_asked(world: World) -> None:
+    contracts = m.Contract.objects.bulk_create(
+        [m.Contract(project=world.projects[0]) for _ in range(25)]
+    )
+    with pytest.raises(CommandError) as info:
+        call_command("graft_delete", org_spec(world), "--no-input", stdout=io.StringIO())
+    message = str(info.value)
+    shown = [int(line.split()[1].rstrip(":")) for line in message.splitlines()[1:21]]
+    assert shown == sorted(c.pk for c in contracts)[:20]  # as numbers: 9 before 10
+    assert "  ... and 5 more\n" in message
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("graft_delete", org_spec(world), "--no-input", "-v", "2", stdout=out)
+    assert all(f"testapp.contract {c.pk}: " in out.getvalue() for c in contracts)
+
+
+def test_standard_input_ending_at_the_question_deletes_nothing(world: World) -> None:
+    before = every_table()
+    with (
+        mock.patch("builtins.input", side_effect=EOFError),
+        pytest.raises(CommandError) as info,
+    ):
+        call_command("graft_delete", org_spec(world), stdout=io.StringIO())
+    assert str(info.value) == (
+        "No answer to the confirmation: standard input ended. Nothing was deleted. "
+        "Pass --no-input to delete without asking."
+    )
     assert every_table() == before
 
 
@@ -94,4 +129,20 @@ def test_bad_input_is_a_clear_error(world: World, args: list[str], message: str)
     before = every_table()
     with pytest.raises(CommandError, match=message):
         call_command("graft_delete", *args, "--no-input", stdout=io.StringIO())
+    assert every_table() == before
+
+
+def test_an_archive_that_cannot_be_written_deletes_nothing(world: World, tmp_path: Path) -> None:
+    """Standard output is no fix for a delete's archive, which is read back."""
+    before = every_table()
+    target = tmp_path / "missing" / "acme.jsonl"
+    with pytest.raises(CommandError) as info:
+        call_command(
+            "graft_delete", org_spec(world), "--archive", str(target), "--no-input",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    assert str(info.value) == (
+        f"Cannot write the archive to '{target}': directory '{target.parent}' does not exist. "
+        "Nothing was deleted. Give a path in an existing, writable directory."
+    )
     assert every_table() == before

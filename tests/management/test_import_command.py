@@ -78,3 +78,27 @@ def test_bad_options_are_named(archive: Path, args: list[str], message: str) -> 
 def test_a_missing_archive_is_named(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"Cannot read archive '.*nothing\.jsonl': No such file"):
         run("graft_import", str(tmp_path / "nothing.jsonl"))
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_a_fixture_format_guessed_from_its_content_is_said_to_be(
+    world: World, tmp_path: Path
+) -> None:
+    from django_graft import export, import_archive
+
+    buffer = io.BytesIO()
+    export(world.tags[0], buffer, format="json")
+    unnamed = import_archive(io.BytesIO(buffer.getvalue()), using="other", dry_run=True)
+    assert unnamed.fixture == "json"
+    assert any("a format guessed from its content" in w for w in unnamed.warnings)
+    named = tmp_path / "tags.json"
+    named.write_bytes(buffer.getvalue())
+    named_result = import_archive(named, using="other", dry_run=True)
+    assert not any("guessed" in w for w in named_result.warnings)
+    odd = tmp_path / "tags.data"
+    odd.write_bytes(buffer.getvalue())
+    out = io.StringIO()
+    call_command("graft_inspect", str(odd), stdout=out)
+    assert out.getvalue().startswith(
+        f"{odd}: Django json fixture (the format guessed from its content), "
+    )

@@ -23,3 +23,13 @@ def test_a_generic_foreign_key_cannot_be_cleared(label: str) -> None:
 
 def test_a_nullable_foreign_key_and_a_many_to_many_field_can_be_cleared() -> None:
     Policy(clear=["testapp.bookmark.content_type", "testapp.project.tags"])
+
+
+def test_none_for_a_not_null_column_is_refused_before_anything_runs() -> None:
+    with pytest.raises(PolicyError) as info:
+        Policy(set_fields={"testapp.project.name": None})
+    assert info.value.message == (
+        "'testapp.project.name' cannot be set to None: the column is NOT NULL. Give it a "
+        "value, or a function that returns one."
+    )
+    Policy(set_fields={"testapp.task.assignee": None})  # nullable: fine

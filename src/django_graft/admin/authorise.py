@@ -46,6 +46,7 @@ from django.db.models import ManyToManyField, Model
 from django_graft.admin import permissions
 from django_graft.admin.outline import outline
 from django_graft.conf import graft_settings
+from django_graft.db.batching import key_order
 from django_graft.exceptions import LimitExceeded, PermissionRefused
 from django_graft.importer.intent import ImportIntent, ModelIntent
 from django_graft.schema.labels import concrete, model_label
@@ -139,7 +140,7 @@ def _privileged_tables() -> set[type[Model]]:
 
 
 def _shown(label: str, keys: Iterable[Any]) -> str:
-    ordered = sorted(keys, key=repr)
+    ordered = sorted(keys, key=key_order)
     named = ", ".join(f"{label} {key!r}" for key in ordered[:_SHOWN])
     more = len(ordered) - _SHOWN
     return named + (f" and {more} more" if more > 0 else "")

@@ -9,10 +9,11 @@ binding and 65,535 with server-side binding.
 
 from __future__ import annotations
 
+import decimal
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -82,10 +83,23 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+def key_order(key: Any) -> tuple[Any, ...]:
+    """A sort key for keys of any type: numbers as numbers (9 before 10), others as text.
+
+    Keys of one model are of one type, but a list may mix models (blockers) or
+    hold tuples (composite keys), which compare part by part the same way.
+    """
+    if isinstance(key, tuple):
+        return (2, tuple(key_order(part) for part in key))
+    if isinstance(key, int | float | decimal.Decimal) and not isinstance(key, bool):
+        return (0, key)
+    return (1, str(key))
+
+
 def sorted_keys(keys: Iterable[T]) -> list[T]:
     """Sort keys for reproducible output, tolerating keys that do not compare."""
     items = list(keys)
     try:
         return sorted(items)  # type: ignore[type-var]
     except TypeError:
-        return sorted(items, key=repr)
+        return sorted(items, key=key_order)

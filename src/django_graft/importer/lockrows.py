@@ -20,7 +20,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import Model
 
-from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.batching import chunked, key_batch_size, key_order, sorted_keys
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ImportRefused
 from django_graft.importer.plan import ModelPlan, Plan
@@ -85,7 +85,7 @@ def lock_overwritten_rows(plan: Plan, conflicts: list[Conflict]) -> None:
         ]
         attnames = sorted({a for _, columns in checks for a in columns})
         found = _lock(plan, mp, list(set(mp.update.values())), attnames)
-        gone = sorted(set(mp.update.values()) - set(found), key=repr)
+        gone = sorted(set(mp.update.values()) - set(found), key=key_order)
         if gone:
             raise gone_error(mp.label, gone)
         for conflict, columns in checks:

@@ -88,6 +88,18 @@ class ImportResult:
     def created(self) -> int:
         return sum(m.created for m in self.models.values())
 
+    def __repr__(self) -> str:
+        totals = {
+            name: sum(getattr(m, name) for m in self.models.values())
+            for name in ("created", "matched", "updated", "skipped")
+        }
+        counts = ", ".join(f"{n} {name}" for name, n in totals.items())
+        dry = "dry run, " if self.dry_run else ""
+        return (
+            f"<ImportResult {dry}into '{self.using}' ({self.pks} keys): {counts}, "
+            f"{len(self.conflicts)} conflicts>"
+        )
+
     def table(self) -> str:
         """The per-model report as aligned text."""
         header = ("model", "created", "matched", "updated", "skipped", "conflicts")

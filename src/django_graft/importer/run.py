@@ -13,7 +13,7 @@ from django.db.models import Model
 from django_graft.db.constraints import check_links, checked_at_end
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
-from django_graft.fixtures import GRAFT, sniff
+from django_graft.fixtures import GRAFT, guessed, sniff
 from django_graft.fixtures.load import FixtureLoader
 from django_graft.importer.apply import Writer
 from django_graft.importer.drift import check_drift
@@ -125,6 +125,7 @@ def _load(
         return load_archive(stream)
     contents = FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
     contents.fixture = chosen
+    contents.fixture_guessed = guessed(name, fmt)
     return contents
 
 
@@ -166,6 +167,12 @@ def import_contents(
             signature=contents.signature,
             fixture=contents.fixture,
         )
+        if contents.fixture_guessed:
+            result.warnings.append(
+                f"The input was read as a Django {contents.fixture} fixture, a format guessed "
+                "from its content: name it (--format, or a .json, .jsonl, .xml or .yaml name) "
+                "to be sure."
+            )
         result.warnings.extend(drift.warnings)
         # Inside a caller's transaction, the deferred foreign keys would only be
         # checked at its commit, long after this function returned.

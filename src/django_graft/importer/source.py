@@ -94,6 +94,8 @@ class ArchiveContents:
     signature: Signature = Signature.UNSIGNED
     #: The format of a Django fixture read into this (it is never signed), or None.
     fixture: str | None = None
+    #: Whether that format was guessed from the content (neither asked for nor named).
+    fixture_guessed: bool = False
 
     def close(self) -> None:
         for spool in self.spools.values():

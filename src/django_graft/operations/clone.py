@@ -27,6 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
+from django_graft.db.batching import key_order
 from django_graft.db.fetch import rows_in
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.exceptions import ConflictError, CrossLinkError, ObjectNotFound, check_row_limit
@@ -65,6 +66,10 @@ class CloneResult:
     @property
     def created(self) -> int:
         return self.report.created
+
+    def __repr__(self) -> str:
+        verb = "would create" if self.dry_run else "created"
+        return f"<CloneResult {verb} {self.created} rows in '{self.using}'>"
 
     def copy_of(self, obj: Model) -> Model:
         """The copy of the original ``obj`` (raises ``KeyError`` for a row not copied)."""
@@ -143,7 +148,7 @@ def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
         if spool is not None and spool.count >= len(wanted):
             continue
         contents.close()
-        gone = sorted(wanted - (spool.seen if spool is not None else set()), key=repr)
+        gone = sorted(wanted - (spool.seen if spool is not None else set()), key=key_order)
         shown = ", ".join(repr(key) for key in gone[:20]) + (" …" if len(gone) > 20 else "")
         raise ObjectNotFound(
             f"{model_label(model)} {shown} was deleted while the clone of "

@@ -34,7 +34,7 @@ from django_graft.operations.export import ExportResult
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.render import progress
-from django_graft.render.text import roots_text
+from django_graft.render.text import SHOWN, listed, roots_text
 from django_graft.schema.edges import EdgeKind, edges_of
 from django_graft.schema.labels import model_label
 from django_graft.storage import Destination
@@ -68,8 +68,16 @@ class DeleteResult:
     def total(self) -> int:
         return sum(self.deleted.values())
 
-    def lines(self) -> Iterator[str]:
-        """The report as text: rows per model, outside rows changed, blockers."""
+    def __repr__(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        blocked = f", {len(self.blockers)} blockers" if self.blockers else ""
+        return f"<DeleteResult {verb} {self.total} rows from '{self.using}'{blocked}>"
+
+    def lines(self, every: bool = False) -> Iterator[str]:
+        """The report as text: rows per model, outside rows changed, blockers.
+
+        Blockers: the first ones, or ``every`` one of them.
+        """
         width = max((len(label) for label in self.deleted), default=5)
         verb = "would delete" if self.dry_run else "deleted"
         yield f"{'model':<{width}}  {verb}"
@@ -83,12 +91,12 @@ class DeleteResult:
                 yield f"  {update.label}: {len(update.rows)} row(s), {update.action} ({who})"
         if self.blockers:
             yield f"Rows that forbid the delete ({len(self.blockers)}):"
-            yield from (f"  {blocker}" for blocker in self.blockers)
+            yield listed(self.blockers, None if every else SHOWN)
         if self.archive is not None:
             yield f"Archived to {self.archive.destination} (sha256 {self.archive.sha256})."
 
-    def table(self) -> str:
-        return "\n".join(self.lines())
+    def table(self, every: bool = False) -> str:
+        return "\n".join(self.lines(every))
 
 
 def delete(
@@ -129,7 +137,7 @@ def delete(
                 return result
             check_row_limit(graph.total_rows, f"The delete of {roots_text(graph)}")
             if outside.blockers:
-                raise DeleteBlocked(_blocked_message(outside.blockers), blockers=outside.blockers)
+                raise DeleteBlocked(blocked_message(outside.blockers), blockers=outside.blockers)
             for update in outside.updates:
                 update.settle()  # one value, for the rows and the archive alike
             if archive is not None:
@@ -147,11 +155,10 @@ def delete(
     return result
 
 
-def _blocked_message(blockers: list[Blocker]) -> str:
-    shown = "\n  ".join(str(b) for b in blockers[:100])
-    more = f"\n  ... and {len(blockers) - 100} more" if len(blockers) > 100 else ""
+def blocked_message(blockers: list[Blocker]) -> str:
+    """The whole reason a delete cannot go ahead: the first blocking rows, and the fix."""
     return (
-        f"Cannot delete: {len(blockers)} row(s) forbid it:\n  {shown}{more}\n"
+        f"Cannot delete: {len(blockers)} row(s) forbid it:\n{listed(blockers)}\n"
         "Nothing was deleted. Delete those rows or point them elsewhere first; where the "
         "policy leaves out rows that would cascade, mark that relation 'own'."
     )

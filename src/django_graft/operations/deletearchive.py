@@ -39,9 +39,20 @@ def write_verified(graph: Graph, outside: Outside, destination: Destination) -> 
     """
     where = describe(destination)
     start = _start_of(destination)
-    with open_for_write(destination) as stream:
-        writer = ArchiveWriter(stream)
-        digest = write_graph(graph, writer, link_records(outside))
+    try:
+        with open_for_write(destination) as stream:
+            writer = ArchiveWriter(stream)
+            digest = write_graph(graph, writer, link_records(outside))
+    except DestinationError as exc:
+        if exc.reason is None:
+            raise
+        # The archive must be read back: standard output is no fix here.
+        raise DestinationError(
+            f"Cannot write the archive to '{exc.path}': {exc.reason}. Nothing was deleted. "
+            "Give a path in an existing, writable directory.",
+            path=exc.path,
+            reason=exc.reason,
+        ) from None
     if start is not None:
         destination.seek(start)  # type: ignore[union-attr]
     try:

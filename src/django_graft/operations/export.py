@@ -54,6 +54,13 @@ class ExportResult:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def __repr__(self) -> str:
+        refs = sum(self.references.values())
+        return (
+            f"<ExportResult {self.total} rows and {refs} references to {self.destination} "
+            f"(sha256 {self.sha256[:12]})>"
+        )
+
 
 def _header(graph: Graph) -> dict[str, Any]:
     models = sorted({*graph.owned, *graph.needed, *graph.referenced}, key=model_label)

@@ -322,6 +322,12 @@ class Policy:
         overrides: dict[type[Model], dict[str, Any]] = {}
         for label, value in self._set_fields.items():
             model, attname = _settable_field(label)
+            if value is None and not _model_field(label)[1].null:
+                raise PolicyError(
+                    f"'{label}' cannot be set to None: the column is NOT NULL. Give it a "
+                    "value, or a function that returns one.",
+                    label=label,
+                )
             overrides.setdefault(concrete(model), {})[attname] = value
         return _Resolved(
             rules, frozenset(references), match, exclude, mask, hooks, overrides, secret

@@ -21,7 +21,9 @@ def _umask() -> int:
 
 
 def _refuse(path: Path, reason: str) -> DestinationError:
-    return DestinationError(f"Cannot write archive to '{path}': {reason}. {_FIX}", path=str(path))
+    return DestinationError(
+        f"Cannot write archive to '{path}': {reason}. {_FIX}", path=str(path), reason=reason
+    )
 
 
 @contextlib.contextmanager

@@ -69,6 +69,15 @@ class Graph:
     edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        owned, needed, refs = (
+            sum(map(len, role.values())) for role in (self.owned, self.needed, self.referenced)
+        )
+        return (
+            f"<Graph of {sum(map(len, self.roots.values()))} roots in '{self.using}': "
+            f"{owned} owned, {needed} needed, {refs} referenced rows>"
+        )
+
     def models(self) -> list[type[Model]]:
         """Every model with keys in any role, in a stable order."""
         seen = {**self.owned, **self.needed, **self.referenced}

@@ -32,7 +32,7 @@ from typing import Any
 from django.db import connections, models
 from django.db.models import Model, ProtectedError, RestrictedError
 
-from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.batching import chunked, key_batch_size, key_order, sorted_keys
 from django_graft.db.deletion import ask_on_delete, constant_db_default
 from django_graft.db.fetch import rows_in, rows_where
 from django_graft.db.keyfilter import filter_in
@@ -169,7 +169,7 @@ def scan_outside(graph: Graph) -> Outside:
         for edge in edges_of(model):
             if edge.kind is EdgeKind.REVERSE:
                 _scan_edge(graph, edge, keys, outside)
-    outside.blockers.sort(key=lambda b: (b.label, repr(b.pk), b.field))
+    outside.blockers.sort(key=lambda b: (b.label, key_order(b.pk), b.field))
     return outside
 
 
@@ -208,7 +208,7 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
                     Blocker(model_label(source), pk, fk.name, target, value, why)
                 )
     if update is not None and update.rows:
-        update.rows.sort(key=lambda row: repr(row[0]))
+        update.rows.sort(key=lambda row: key_order(row[0]))
         outside.updates.append(update)
 
 
@@ -291,7 +291,7 @@ def _ask_handler(
                     )
     outside.tables.add(source._meta.db_table)
     for update in updates.values():
-        update.rows.sort(key=lambda row: repr(row[0]))
+        update.rows.sort(key=lambda row: key_order(row[0]))
         outside.updates.append(update)
 
 

@@ -32,6 +32,17 @@ SEEKABLE_LOCATIONS = LOCATIONS.replace("a path, '-', ", "a path, ")
 class GraftCommand(BaseCommand):
     """Turn every ``GraftError`` into a ``CommandError``: a message, no traceback."""
 
+    #: What an interruption (Ctrl-C) leaves, said after "Interrupted: ". Every
+    #: operation writes in one transaction, or to a file it publishes whole.
+    interrupted = "nothing was written."
+    #: Whether the command runs from ``manage.py`` (an interruption then ends
+    #: the process) rather than from ``call_command()``.
+    from_command_line = False
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        self.from_command_line = True
+        super().run_from_argv(argv)
+
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument(
@@ -55,6 +66,15 @@ class GraftCommand(BaseCommand):
             if options.get("traceback"):
                 raise
             raise CommandError(exc.message) from exc
+        except KeyboardInterrupt:
+            if options.get("traceback"):
+                raise
+            message = f"Interrupted: {self.interrupted}"
+            if self.from_command_line:
+                # One line, and the exit status of a process ended by SIGINT.
+                self.stderr.write(message)
+                raise SystemExit(130) from None
+            raise CommandError(message, returncode=130) from None
         except DatabaseError as exc:
             # Not one of ours: typically a database that cannot be reached.
             if options.get("traceback"):

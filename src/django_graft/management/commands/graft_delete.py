@@ -5,9 +5,11 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management.base import CommandError
+
 from django_graft.exceptions import DeleteBlocked
 from django_graft.management.commands._base import SEEKABLE_LOCATIONS, GraftCommand
-from django_graft.operations.delete import DeleteResult, delete
+from django_graft.operations.delete import DeleteResult, blocked_message, delete
 from django_graft.tree.roots import parse_specs
 
 
@@ -40,19 +42,24 @@ class Command(GraftCommand):
         self.add_database_argument(parser, purpose="delete from")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.interrupted = "nothing was deleted." + (
+            f" The archive may have been written to {options['archive']} already."
+            if options["archive"]
+            else ""
+        )
         database = self.check_database(options["database"])
         roots = parse_specs(options["roots"])
         policy = self.policy_from(options)
         verbose = options["verbosity"] >= 1
         preview = delete(roots, policy=policy, using=database, dry_run=True)
-        if verbose or preview.blockers:
-            self.stdout.write(preview.table())
         if preview.blockers:
-            raise DeleteBlocked(
-                f"Cannot delete: the {len(preview.blockers)} row(s) listed above forbid it. "
-                "Nothing was deleted. Delete those rows or point them elsewhere first.",
-                blockers=preview.blockers,
-            )
+            # The error names the first blockers itself (output may be discarded);
+            # the whole list is the preview's, at verbosity 2.
+            if options["verbosity"] >= 2:
+                self.stdout.write(preview.table(every=True))
+            raise DeleteBlocked(blocked_message(preview.blockers), blockers=preview.blockers)
+        if verbose:
+            self.stdout.write(preview.table())
         if options["dry_run"]:
             if verbose:
                 self.stdout.write(f"Dry run: nothing was deleted from '{database}'.")
@@ -76,7 +83,13 @@ class Command(GraftCommand):
             self.stdout.write(f"Deleted {result.total} rows from '{database}'.")
 
     def _confirmed(self, preview: DeleteResult, database: str) -> bool:
-        answer = input(
-            f"Delete these {preview.total} rows from '{database}'? Type 'yes' to continue: "
-        )
+        try:
+            answer = input(
+                f"Delete these {preview.total} rows from '{database}'? Type 'yes' to continue: "
+            )
+        except EOFError:
+            raise CommandError(
+                "No answer to the confirmation: standard input ended. Nothing was deleted. "
+                "Pass --no-input to delete without asking."
+            ) from None
         return answer.strip().lower() == "yes"

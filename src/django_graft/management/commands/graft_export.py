@@ -51,6 +51,11 @@ class Command(GraftCommand):
         self.add_database_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.interrupted = (
+            "the archive on standard output is incomplete."
+            if options["output"] == "-"
+            else f"no archive was written to {options['output']}."
+        )
         database = self.check_database(options["database"])
         roots = parse_specs(options["roots"])
         policy = self.policy_from(options)

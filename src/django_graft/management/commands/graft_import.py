@@ -11,6 +11,7 @@ from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
 from django_graft.policy.loading import default_policy, load_policy
+from django_graft.render.text import SHOWN, listed
 
 
 def _match_option(value: str) -> tuple[str, list[str]]:
@@ -115,8 +116,9 @@ class Command(GraftCommand):
         if options["verbosity"] >= 1:
             self.stdout.write(result.table())
             self.stdout.write(f"Signature: {result.signature_text}")
-            for conflict in result.conflicts:
-                self.stdout.write(f"  {conflict}")
+            if result.conflicts:
+                every = options["verbosity"] >= 2
+                self.stdout.write(listed(result.conflicts, None if every else SHOWN))
             verb = "Would import" if result.dry_run else "Imported"
             matched = sum(r.matched for r in result.models.values())
             self.stdout.write(

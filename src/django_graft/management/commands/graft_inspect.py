@@ -6,9 +6,12 @@ from argparse import ArgumentParser
 from collections import Counter
 from typing import Any, BinaryIO
 
+from django.core.management.base import CommandError
+
 from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature, describe
-from django_graft.fixtures import GRAFT, sniff
+from django_graft.checks import check_relations
+from django_graft.fixtures import GRAFT, guessed, sniff
 from django_graft.fixtures.parse import fixture_objects
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
 from django_graft.render.picture import write_picture
@@ -22,12 +25,13 @@ class Command(GraftCommand):
     help = (
         "Show the plan for app.Model:PK roots (rows owned, needed and referenced per "
         "model, and why each model is in) without writing anything, or verify and "
-        "summarise an archive (or count the objects of a Django fixture)."
+        "summarise an archive (or count the objects of a Django fixture). With --check, "
+        "list the relations the policy leaves to the default rule."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "targets", nargs="+", metavar="app.Model:PK|ARCHIVE",
+            "targets", nargs="*", metavar="app.Model:PK|ARCHIVE",
             help=f"Roots as app.Model:PK[,PK...], or one archive: {LOCATIONS}.",
         )  # fmt: skip
         parser.add_argument(
@@ -35,14 +39,36 @@ class Command(GraftCommand):
             metavar="LOCATION.dot|LOCATION.mmd",
             help="Also write a model-level picture (Graphviz .dot or Mermaid .mmd).",
         )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="List the reverse relations (SET_NULL, PROTECT... foreign keys) the policy "
+            "leaves to the default rule, which keeps their rows out of every tree "
+            "(check graft.W001, also run by 'check --deploy').",
+        )
         self.add_policy_arguments(parser)
         self.add_database_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         targets: list[str] = options["targets"]
+        if options["check"]:
+            self.check_relations()
+        if not targets:
+            if not options["check"]:
+                raise CommandError(
+                    "Name the roots to plan (app.Model:PK), an archive to inspect, or ask for "
+                    "--check."
+                )
+            return
         if len(targets) == 1 and is_location(targets[0]):
             self.inspect_archive(targets[0])
             return
+        if len(targets) == 1 and ":" not in targets[0]:
+            # Roots always name a key after a colon: this was meant as a file.
+            raise CommandError(
+                f"No file '{targets[0]}': there is no archive or fixture at that path. "
+                "Check it, or name roots as app.Model:PK."
+            )
         database = self.check_database(options["database"])
         graph = collect(parse_specs(targets), policy=self.policy_from(options), using=database)
         self.stdout.write(f"Plan for {roots_text(graph)} (database '{database}'):")
@@ -53,11 +79,24 @@ class Command(GraftCommand):
             write_picture(graph, options["graph"])
             self.stdout.write(f"Picture written to {options['graph']}.")
 
+    def check_relations(self) -> None:
+        """Print check graft.W001: each relation whose rows only the default rule leaves out."""
+        warnings = check_relations()
+        for warning in warnings:
+            self.stdout.write(f"{warning.id} {warning.msg}\n    HINT: {warning.hint}")
+        if warnings:
+            self.stdout.write(
+                f"{len(warnings)} relation(s) left to the default rule: their rows stay out "
+                "of every tree. Name them in the policy to make that a decision."
+            )
+        else:
+            self.stdout.write("Every relation is decided by its on_delete or by the policy.")
+
     def inspect_archive(self, path: str) -> None:
         with open_for_read(path) as raw:
             fmt, stream = sniff(raw, path, None)
             if fmt != GRAFT:
-                self.inspect_fixture(path, fmt, stream)
+                self.inspect_fixture(path, fmt, stream, guessed(path, None))
                 return
             summary = read_archive(stream)
         header = summary.header
@@ -89,11 +128,12 @@ class Command(GraftCommand):
                 f"Links of rows outside the archive, to put back on import: {counts}."
             )
 
-    def inspect_fixture(self, path: str, fmt: str, stream: BinaryIO) -> None:
+    def inspect_fixture(self, path: str, fmt: str, stream: BinaryIO, guess: bool) -> None:
         """Count a Django fixture's objects per model (it has no hash to verify)."""
         counts = Counter(str(item["model"]).lower() for item in fixture_objects(stream, fmt))
+        how = " (the format guessed from its content)" if guess else ""
         self.stdout.write(
-            f"{path}: Django {fmt} fixture, {sum(counts.values())} objects; graft_import "
+            f"{path}: Django {fmt} fixture{how}, {sum(counts.values())} objects; graft_import "
             "reads it, checking every object against the installed models."
         )
         width = max([len("model"), *(len(label) for label in counts)])

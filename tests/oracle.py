@@ -122,7 +122,14 @@ class Verifier:
         if role == "owned":
             if len(set(images.values())) != len(images):
                 self.problems.append(f"{name}: two owned rows share an image")
-            reused = [k for k, image in images.items() if image in before[name]]
+            # An owned row may land on an existing row only where that row is
+            # already the very same (left untouched, and checked below to hold
+            # the source row's values): an archive imported a second time.
+            reused = [
+                k
+                for k, image in images.items()
+                if image in before[name] and after[name].get(image) != before[name][image]
+            ]
             if reused:
                 self.problems.append(f"{name}: owned rows {reused} landed on existing rows")
         natural = hasattr(model, "natural_key")

@@ -79,9 +79,19 @@ def test_upload_review_confirm(boss: Client, world: World, storage: Path) -> Non
 def test_conflicts_are_shown_and_nothing_can_be_confirmed(boss: Client, world: World) -> None:
     buffer = io.BytesIO()
     export(world.org, buffer)
+    type(world.org).objects.filter(pk=world.org.pk).update(name="Renamed since")
     review = upload(boss, buffer.getvalue()).content.decode()
     assert 'id="graft-conflicts"' in review
+    assert "the row with this key differs in name" in review
     assert 'id="graft-confirm"' not in review
+
+
+def test_an_archive_already_imported_is_there_unchanged(boss: Client, world: World) -> None:
+    buffer = io.BytesIO()
+    export(world.org, buffer)
+    review = upload(boss, buffer.getvalue()).content.decode()
+    assert 'id="graft-conflicts"' not in review
+    assert "<th>Unchanged</th>" in review
 
 
 def test_an_archive_already_in_the_storage(boss: Client, world: World, storage: Path) -> None:
@@ -155,6 +165,7 @@ def test_oversized_uploads_are_refused_unread(boss: Client, settings: Any) -> No
 def test_options_can_be_changed_after_the_dry_run(boss: Client, world: World) -> None:
     buffer = io.BytesIO()
     export(world.org, buffer)
+    type(world.org).objects.filter(pk=world.org.pk).update(name="Renamed since")
     review = upload(boss, buffer.getvalue()).content.decode()
     assert 'id="graft-conflicts"' in review and 'id="graft-recheck"' in review
     (kept,) = _uploads().iterdir()

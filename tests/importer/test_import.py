@@ -97,20 +97,34 @@ def test_unique_values_already_taken_are_conflicts(world: World) -> None:
     ]
 
 
-def test_keep_into_the_source_database_lists_every_conflict(world: World) -> None:
+def test_keep_into_the_source_database_finds_every_row_unchanged(world: World) -> None:
     data = archive_of(world.org)
     before = counts("default")
+    result = import_archive(io.BytesIO(data))
+    owned = sum(len(keys) for keys in _owned(data).values())
+    assert sum(r.unchanged for r in result.models.values()) == owned
+    assert result.conflicts == [] and counts("default") == before
+
+
+def test_keep_into_the_source_database_lists_every_changed_row(world: World) -> None:
+    data = archive_of(world.org)
+    m.Project.objects.filter(organisation=world.org).update(name="changed")
     with pytest.raises(ConflictError) as caught:
         import_archive(io.BytesIO(data))
-    assert len(caught.value.conflicts) == sum(len(keys) for keys in _owned(data).values())
-    assert counts("default") == before
+    projects = m.Project.objects.filter(organisation=world.org).order_by("pk")
+    assert [str(c) for c in caught.value.conflicts] == [
+        f"testapp.project {p.pk}: the row with this key differs in name" for p in projects
+    ]
 
 
 def test_skip_leaves_existing_rows_alone(world: World) -> None:
+    data = archive_of(world.org)
+    m.Organisation.objects.filter(pk=world.org.pk).update(name="changed")
     before = counts("default")
-    result = import_archive(io.BytesIO(archive_of(world.org)), on_conflict="skip")
+    result = import_archive(io.BytesIO(data), on_conflict="skip")
     assert counts("default") == before
     assert result.models["testapp.organisation"].skipped == 1
+    assert m.Organisation.objects.get(pk=world.org.pk).name == "changed"
 
 
 def test_needed_rows_are_matched_by_natural_key(world: World) -> None:

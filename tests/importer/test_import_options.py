@@ -86,7 +86,8 @@ def test_update_overwrites_the_existing_rows(world: World) -> None:
     m.Project.objects.filter(pk=project.pk).update(name="changed")
     result = import_archive(io.BytesIO(data), on_conflict="update")
     assert m.Project.objects.get(pk=project.pk).name == project.name
-    assert result.models["testapp.project"].updated == world.org.projects.count()
+    assert result.models["testapp.project"].updated == 1  # the others are unchanged
+    assert result.models["testapp.project"].unchanged == world.org.projects.count() - 1
 
 
 def test_a_raising_hook_rolls_everything_back(world: World) -> None:

@@ -60,10 +60,13 @@ def between_plan_and_write(monkeypatch: Any, meddle: Callable[[], Any]) -> None:
 
 
 def imported_twice(world: World) -> tuple[bytes, int]:
-    """The org's archive, already imported into OTHER; the key of one of its samples."""
+    """The org's archive, already imported into OTHER; the key of one of its samples,
+    changed there since (so that the archive's row overwrites it)."""
     data = archive_of(world.org)
     import_archive(io.BytesIO(data), using=OTHER)
-    return data, m.Sample.objects.using(OTHER).order_by("pk").values_list("pk", flat=True)[0]
+    key = m.Sample.objects.using(OTHER).order_by("pk").values_list("pk", flat=True)[0]
+    m.Sample.objects.using(OTHER).filter(pk=key).update(char="changed")
+    return data, key
 
 
 def test_a_row_deleted_after_planning_fails_the_update(world: World, monkeypatch: Any) -> None:

@@ -27,7 +27,15 @@ def test_clone_prints_the_counts_and_the_copies(world: World) -> None:
     )
     copy = m.Organisation.objects.get(name="Acme (copy)")
     lines = out.splitlines()
-    assert lines[0].split() == ["model", "created", "matched", "updated", "skipped", "conflicts"]
+    assert lines[0].split() == [
+        "model",
+        "created",
+        "matched",
+        "unchanged",
+        "updated",
+        "skipped",
+        "conflicts",
+    ]
     assert lines[-1].startswith("Cloned ")
     assert lines[-1].endswith(f"Copies: testapp.organisation:{copy.pk}.")
     assert copy.projects.count() == world.org.projects.count()

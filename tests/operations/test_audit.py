@@ -36,8 +36,9 @@ def test_an_export_is_on_record(world: World, tmp_path: Path) -> None:
 def test_a_refused_import_is_on_record_as_a_failure(world: World, tmp_path: Path) -> None:
     spec = f"testapp.Organisation:{world.org.pk}"
     run("graft_export", spec, "-o", str(tmp_path / "org.jsonl"))
+    type(world.org).objects.filter(pk=world.org.pk).update(name="Renamed since")
     with pytest.raises(CommandError):
-        run("graft_import", str(tmp_path / "org.jsonl"))  # every key is taken
+        run("graft_import", str(tmp_path / "org.jsonl"))  # its key holds another row
     entry = GraftLog.objects.filter(operation="import").get()
     assert entry.outcome == "failure"
     assert "collide with rows in database 'default'" in entry.message

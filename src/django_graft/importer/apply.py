@@ -85,10 +85,12 @@ class Writer:
     def _write_model(self, mp: ModelPlan) -> None:
         report = self.result.report(mp.label)
         report.matched += len(mp.matched)
+        report.unchanged += len(mp.unchanged)
         report.skipped += len(mp.skip)
         report.created_needed += mp.created_needed
         key_map = self.result.key_map.setdefault(mp.label, {})
         key_map.update(mp.matched)
+        key_map.update(mp.unchanged)
         key_map.update(mp.skip)
         for chunk in mp.spool.records(CHUNK):
             keys = mp.spool.keys_of(chunk)

@@ -54,7 +54,8 @@ class ModelIntent:
     created: Set[Any]
     #: {archive key: key of the existing row it would overwrite}
     updated: Mapping[Any, Any]
-    #: {archive key: key of the existing row that stands for it}: rows read, not written.
+    #: {archive key: key of the existing row that stands for it}: rows read, not
+    #: written (needed rows matched, and owned rows already stored unchanged).
     matched: Mapping[Any, Any]
     skipped: Mapping[Any, Any]
     _plan: ModelPlan = field(repr=False)
@@ -115,7 +116,7 @@ def intent_of(plan: Plan, policy: Any) -> ImportIntent:
             mp.label,
             mp.create,
             mp.update,
-            mp.matched,
+            {**mp.matched, **mp.unchanged},
             mp.skip,
             mp,
             policy,

@@ -19,6 +19,7 @@ from django.db.models import Model
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ConflictError, ImportRefused
 from django_graft.importer.carried import NamedValues, named_values, owned_values
+from django_graft.importer.compare import difference, differing_fields
 from django_graft.importer.decode import RowDecoder
 from django_graft.importer.drift import Drift
 from django_graft.importer.links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
@@ -31,6 +32,7 @@ from django_graft.importer.settle import Settler
 from django_graft.importer.source import ArchiveContents, ModelSpool
 from django_graft.importer.unique import taken_values, unique_sets
 from django_graft.policy.rules import Policy
+from django_graft.render.text import listed
 from django_graft.schema.labels import model_label
 from django_graft.tree.ordering import dependency_order
 
@@ -55,6 +57,8 @@ class ModelPlan:
     skip: dict[Any, Any] = field(default_factory=dict)
     #: {archive key: existing key} for needed rows found in the database.
     matched: dict[Any, Any] = field(default_factory=dict)
+    #: {archive key: the same key} for owned rows stored with the archive's values.
+    unchanged: dict[Any, Any] = field(default_factory=dict)
     #: Keys of created rows whose keys the database gives as they are written.
     pending: set[Any] = field(default_factory=set)
     #: How many of the created rows are needed rows no existing row matched.
@@ -169,19 +173,18 @@ class Planner:
         self.conflicts.extend(links.conflicts)
         self.warnings.extend(links.warnings)
         if self.conflicts and self.on_conflict == "fail":
-            shown = "\n  ".join(str(c) for c in self.conflicts)
             raise ConflictError(
                 f"{len(self.conflicts)} row(s) of the archive collide with rows in database "
-                f"'{self.using}':\n  {shown}\nNothing was written. {self._conflict_advice()}",
+                f"'{self.using}':\n{listed(self.conflicts)}\nNothing was written. "
+                + self._conflict_advice(),
                 conflicts=self.conflicts,
             )
         if self.unresolved:
-            shown = "\n  ".join(str(c) for c in self.unresolved)
             raise ConflictError(
                 f"{len(self.unresolved)} row(s) of the archive collide with rows in database "
                 f"'{self.using}' in a way --on-conflict {self.on_conflict} cannot settle:\n"
-                f"  {shown}\nNothing was written. Import with --on-conflict update, or "
-                "remove the existing rows.",
+                f"{listed(self.unresolved)}\nNothing was written. Import with --on-conflict "
+                "update, or remove the existing rows.",
                 conflicts=self.unresolved,
             )
         self._check_cycles(list(plans.values()))
@@ -237,11 +240,14 @@ class Planner:
             plan.create.update(owned)
             return
         taken = self._existing(plan.model, owned)
+        differing = differing_fields(plan, taken, self.keys, self.using, self.policy)
         for key in owned:
             if key not in taken:
                 plan.create.add(key)
+            elif key in differing and not differing[key]:
+                plan.unchanged[key] = key
             else:
-                self._collide(plan, key)
+                self._collide(plan, key, **difference(differing.get(key)))
 
     def _collide(self, plan: ModelPlan, key: Any, taken: Any = None, **why: Any) -> None:
         """A row that collides with the existing row ``taken`` (its own key, by default).

@@ -15,6 +15,8 @@ class ModelReport:
     label: str
     created: int = 0
     matched: int = 0
+    #: Owned rows already stored with the archive's values: nothing written.
+    unchanged: int = 0
     updated: int = 0
     skipped: int = 0
     conflicts: int = 0
@@ -23,7 +25,7 @@ class ModelReport:
 
     @property
     def total(self) -> int:
-        return self.created + self.matched + self.updated + self.skipped
+        return self.created + self.matched + self.unchanged + self.updated + self.skipped
 
 
 @dataclass
@@ -91,7 +93,7 @@ class ImportResult:
     def __repr__(self) -> str:
         totals = {
             name: sum(getattr(m, name) for m in self.models.values())
-            for name in ("created", "matched", "updated", "skipped")
+            for name in ("created", "matched", "unchanged", "updated", "skipped")
         }
         counts = ", ".join(f"{n} {name}" for name, n in totals.items())
         dry = "dry run, " if self.dry_run else ""
@@ -102,9 +104,9 @@ class ImportResult:
 
     def table(self) -> str:
         """The per-model report as aligned text."""
-        header = ("model", "created", "matched", "updated", "skipped", "conflicts")
+        header = ("model", "created", "matched", "unchanged", "updated", "skipped", "conflicts")
         rows = [
-            (r.label, r.created, r.matched, r.updated, r.skipped, r.conflicts)
+            (r.label, r.created, r.matched, r.unchanged, r.updated, r.skipped, r.conflicts)
             for r in sorted(self.models.values(), key=lambda r: r.label)
         ]
         width = max([len(header[0]), *(len(r[0]) for r in rows)])

@@ -120,9 +120,19 @@ class Command(GraftCommand):
                 every = options["verbosity"] >= 2
                 self.stdout.write(listed(result.conflicts, None if every else SHOWN))
             verb = "Would import" if result.dry_run else "Imported"
-            matched = sum(r.matched for r in result.models.values())
+            models = result.models.values()
+            matched = sum(r.matched for r in models)
+            unchanged = sum(r.unchanged for r in models)
+            written = (
+                result.created + sum(r.updated for r in models) + sum(result.relinked.values())
+            )
             self.stdout.write(
-                f"{verb} into '{database}': {result.created} rows created, {matched} matched "
-                f"(input sha256 {result.sha256})."
+                f"{verb} into '{database}': {result.created} rows created, {matched} matched, "
+                f"{unchanged} unchanged (input sha256 {result.sha256})."
                 + (" Dry run: nothing written." if result.dry_run else "")
+                + (
+                    " Nothing to write: the rows are there already, unchanged."
+                    if not written and not result.dry_run
+                    else ""
+                )
             )

@@ -1,0 +1,89 @@
+"""Owned rows whose key is taken: the same row again, or one with other values.
+
+Importing an archive into a database that already holds its rows at the
+same keys (a second import of an unchanged archive, say) finds each row
+there. A row whose stored values are the archive's, field for field, is
+*unchanged*: nothing to write, nothing to decide. Any other is a conflict
+that names the fields that differ.
+
+Values are compared as Django reads them (the archive's decoded, the stored
+ones through the fields' converters), and a foreign key as it would be
+written: pointing at the row its target matched in this database. One query
+per batch of keys, and only for the keys found taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from django.db import connections
+
+from django_graft.db.batching import key_batch_size
+from django_graft.db.fetch import rows_in
+from django_graft.importer.links import KeyMaps
+from django_graft.policy.rules import Policy
+from django_graft.schema.labels import concrete
+
+
+def differing_fields(
+    plan: Any, taken: Collection[Any], keys: KeyMaps, using: str, policy: Policy
+) -> dict[Any, list[str]]:
+    """``{key: names of the fields whose stored value differs}`` for each key of ``taken``.
+
+    An empty list: the stored row is the archive's row. Nothing for a model
+    whose rows the policy changes on the way in (``set_fields``, a
+    ``pre_save`` hook): their archive values cannot say; each taken key
+    stays a conflict, as the key alone says.
+    """
+    if not taken or policy.changes_values(plan.model):
+        return {}
+    model, decoder = plan.model, plan.decoder
+    attnames, names = decoder.attnames, dict(zip(decoder.attnames, decoder.names, strict=True))
+    targets = _link_targets(model, attnames)
+    pk: Any = model._meta.pk
+    found: dict[Any, list[str]] = {}
+    for chunk in plan.spool.records(key_batch_size(connections[using])):
+        chunk_keys = plan.spool.keys_of(chunk)
+        wanted = [i for i, key in enumerate(chunk_keys) if key in taken]
+        if not wanted:
+            continue
+        stored = {
+            row[0]: row[1:]
+            for row in rows_in(model, pk, [chunk_keys[i] for i in wanted], ["pk", *attnames], using)
+        }
+        columns = decoder.decode_columns([chunk[i] for i in wanted])
+        for attname, target in targets.items():
+            columns[attname] = [
+                value if value is None else keys.map(target, value)[0] for value in columns[attname]
+            ]
+        for row, i in enumerate(wanted):
+            now = stored.get(chunk_keys[i])
+            if now is None:  # gone since it was found: a conflict as any other
+                found[chunk_keys[i]] = [pk.name]
+                continue
+            found[chunk_keys[i]] = [
+                names[attname]
+                for attname, value in zip(attnames, now, strict=True)
+                if columns[attname][row] != value
+            ]
+    return found
+
+
+def difference(fields: list[str] | None) -> dict[str, str]:
+    """What a conflict says of a taken key: the fields that differ, when they are known."""
+    return {"reason": f"the row with this key differs in {', '.join(fields)}"} if fields else {}
+
+
+def _link_targets(model: Any, attnames: list[str]) -> dict[str, Any]:
+    """``{attname: target model}`` of the foreign keys to a primary key among ``attnames``."""
+    targets = {}
+    for field in model._meta.concrete_fields:
+        if (
+            field.attname in attnames
+            and (field.many_to_one or field.one_to_one)
+            and field.target_field.primary_key
+            and field.related_model is not None
+        ):
+            targets[field.attname] = concrete(field.related_model)
+    return targets

@@ -1,0 +1,89 @@
+"""A second import of the same archive: every row is there, unchanged, and nothing is written."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from django_graft import export, import_archive
+from django_graft.exceptions import ConflictError
+from tests.snapshots import every_table
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+OTHER = "other"
+
+
+def archive(root: Any) -> bytes:
+    buffer = io.BytesIO()
+    export(root, buffer)
+    return buffer.getvalue()
+
+
+def test_the_same_archive_twice_writes_nothing_the_second_time(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    data = archive(world.org)
+    first = import_archive(io.BytesIO(data), using=OTHER)
+    before = every_table(OTHER)
+    again = import_archive(io.BytesIO(data), using=OTHER)
+    assert every_table(OTHER) == before
+    assert again.created == 0 and again.conflicts == []
+    owned = sum(r.created for r in first.models.values() if r.created_needed == 0)
+    assert (
+        sum(r.unchanged for r in again.models.values())
+        + sum(r.matched for r in again.models.values())
+        >= owned
+    )
+    assert all(r.updated == r.skipped == 0 for r in again.models.values())
+    assert again.key_map == first.key_map
+
+
+def test_a_changed_row_is_a_conflict_naming_its_fields(world: World) -> None:
+    data = archive(world.org)
+    import_archive(io.BytesIO(data), using=OTHER)
+    project = m.Project.objects.using(OTHER).get(pk=world.projects[0].pk)
+    project.name = "renamed here"
+    project.save(using=OTHER)
+    before = every_table(OTHER)
+    with pytest.raises(ConflictError) as info:
+        import_archive(io.BytesIO(data), using=OTHER)
+    (conflict,) = info.value.conflicts
+    assert str(conflict) == f"testapp.project {project.pk}: the row with this key differs in name"
+    assert every_table(OTHER) == before
+    updated = import_archive(io.BytesIO(data), using=OTHER, on_conflict="update")
+    assert updated.models["testapp.project"].updated == 1
+    assert m.Project.objects.using(OTHER).get(pk=project.pk).name == world.projects[0].name
+
+
+def test_the_command_says_there_is_nothing_to_write(world: World, tmp_path: Any) -> None:
+    path = tmp_path / "acme.jsonl"
+    path.write_bytes(archive(world.org))
+    call_command("graft_import", str(path), "--database", OTHER, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("graft_import", str(path), "--database", OTHER, stdout=out)
+    assert (
+        out.getvalue().rstrip().endswith("Nothing to write: the rows are there already, unchanged.")
+    )
+    assert "conflict" not in out.getvalue().split("\n", 1)[1].lower()
+
+
+def test_comparing_costs_a_query_per_model_whatever_the_rows(world: World) -> None:
+    """Flat in the number of rows: one read of the stored values per model and batch."""
+    from tests.queries import count_queries
+
+    data = archive(world.org)
+    import_archive(io.BytesIO(data), using=OTHER)
+    once = count_queries(lambda: import_archive(io.BytesIO(data), using=OTHER), OTHER)
+    m.Task.objects.bulk_create(
+        [m.Task(project=world.projects[0], title=f"extra {i}") for i in range(40)]
+    )
+    bigger = archive(world.org)
+    import_archive(io.BytesIO(bigger), using=OTHER)  # the new tasks only: created
+    twice = count_queries(lambda: import_archive(io.BytesIO(bigger), using=OTHER), OTHER)
+    assert twice == once

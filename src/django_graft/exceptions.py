@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_graft.conf import graft_settings
+from django_graft.render.lists import listed
 from django_graft.render.redact import redact
 
 
@@ -180,8 +181,8 @@ class UnresolvedReference(ImportRefused):
 
 def unresolved(missing: list[tuple[str, Any]], what: str, fix: str) -> UnresolvedReference:
     """An :class:`UnresolvedReference` listing ``missing`` ``(label, key)`` pairs."""
-    shown = "\n  ".join(f"{label} {key!r}" for label, key in missing)
-    return UnresolvedReference(f"{len(missing)} {what}:\n  {shown}\n{fix}", missing=missing)
+    shown = listed([f"{label} {key!r}" for label, key in missing])
+    return UnresolvedReference(f"{len(missing)} {what}:\n{shown}\n{fix}", missing=missing)
 
 
 class AmbiguousMatch(ImportRefused):

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_graft import collect
 from tests.testapp import models as m
 from tests.testapp.world import World
 
@@ -113,3 +112,39 @@ def test_a_fixture_format_guessed_from_its_content_is_said_to_be(
     assert out.getvalue().startswith(
         f"{odd}: Django json fixture (the format guessed from its content), "
     )
+
+
+def test_the_report_file_lists_every_conflict_the_message_leaves_out(
+    world: World, archive: Path, tmp_path: Path
+) -> None:
+    import json
+
+    changed = list(m.Task.objects.filter(project__organisation=world.org).order_by("pk"))
+    changed += list(m.Milestone.objects.filter(project__organisation=world.org).order_by("pk"))
+    m.Task.objects.filter(pk__in=[t.pk for t in changed if isinstance(t, m.Task)]).update(
+        title="changed"
+    )
+    m.Milestone.objects.filter(project__organisation=world.org).update(title="changed")
+    assert len(changed) > 20
+    report = tmp_path / "report.json"
+    with pytest.raises(CommandError) as caught:
+        run("graft_import", str(archive), "--report", str(report))
+    message = str(caught.value)
+    assert message.count(": the row with this key differs in title") == 20
+    assert f"  ... and {len(changed) - 20} more\n" in message
+    written = json.loads(report.read_text())
+    assert written["outcome"] == "refused" and written["error"] == message
+    assert len(written["conflicts"]) == len(changed)
+
+
+def test_the_report_file_of_an_import_that_went_ahead(
+    world: World, archive: Path, tmp_path: Path
+) -> None:
+    import json
+
+    report = tmp_path / "report.json"
+    run("graft_import", str(archive), "--database", "other", "--report", str(report))
+    written = json.loads(report.read_text())
+    assert written["outcome"] == "imported" and written["database"] == "other"
+    assert written["models"]["testapp.organisation"]["created"] == 1
+    assert written["conflicts"] == []

@@ -32,7 +32,7 @@ from django_graft.importer.settle import Settler
 from django_graft.importer.source import ArchiveContents, ModelSpool
 from django_graft.importer.unique import taken_values, unique_sets
 from django_graft.policy.rules import Policy
-from django_graft.render.text import listed
+from django_graft.render.lists import listed
 from django_graft.schema.labels import model_label
 from django_graft.tree.ordering import dependency_order
 

@@ -36,6 +36,7 @@ from django_graft.importer.linkrules import (
     written_value,
 )
 from django_graft.importer.result import Conflict
+from django_graft.render.lists import listed
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.outside import action_name
 
@@ -126,13 +127,12 @@ def plan_links(
         for fk, field_links in by_field.items():
             _plan_field(plan, model, fk, field_links, using, asks=writes[fk] is None)
     if plan.conflicts and on_conflict == "update":
-        shown = "\n  ".join(str(c) for c in plan.conflicts)
         raise ConflictError(
             f"{len(plan.conflicts)} row(s) outside the archive were changed since the delete "
-            f"that cleared their links:\n  {shown}\nNothing was written. --on-conflict update "
-            "does not put a link back over a later change: import with --on-conflict skip to "
-            "leave those rows as they are (the other links are put back), or point them "
-            "back by hand.",
+            f"that cleared their links:\n{listed(plan.conflicts)}\nNothing was written. "
+            "--on-conflict update does not put a link back over a later change: import with "
+            "--on-conflict skip to leave those rows as they are (the other links are put "
+            "back), or point them back by hand.",
             conflicts=plan.conflicts,
         )
     return plan

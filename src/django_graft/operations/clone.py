@@ -39,6 +39,7 @@ from django_graft.importer.tempspace import temporary_space
 from django_graft.operations.export import write_graph
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import HOOKS, Policy
+from django_graft.render.lists import listed
 from django_graft.render.text import roots_text
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.graph import Graph
@@ -172,10 +173,9 @@ def _import_copy(
             needed_in_place=True,
         )
     except ConflictError as exc:
-        shown = "\n  ".join(str(c) for c in exc.conflicts)
         raise ConflictError(
             f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
-            f"existing rows:\n  {shown}\nNothing was written. Give the copies other "
+            f"existing rows:\n{listed(exc.conflicts)}\nNothing was written. Give the copies other "
             "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
             "pre_save hook on the policy.",
             conflicts=exc.conflicts,
@@ -224,10 +224,9 @@ def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> 
             found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
     found.extend(_links_to_originals(copies, originals, policy, graph.using))
     if found:
-        shown = "\n  ".join(found[:50])
         raise CrossLinkError(
             f"The clone would link the copy and the original ({len(found)} row(s)):\n"
-            f"  {shown}\nNothing was written. A copied row that points at an owned "
+            f"{listed(found)}\nNothing was written. A copied row that points at an owned "
             "original (or the reverse) usually comes from a link by a field other than "
             "the key (to_field) or a policy rule: mark that relation 'own' so it is copied "
             "too, or 'skip' it.",

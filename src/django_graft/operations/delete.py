@@ -34,7 +34,8 @@ from django_graft.operations.export import ExportResult
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.render import progress
-from django_graft.render.text import SHOWN, listed, roots_text
+from django_graft.render.lists import SHOWN, listed
+from django_graft.render.text import roots_text
 from django_graft.schema.edges import EdgeKind, edges_of
 from django_graft.schema.labels import model_label
 from django_graft.storage import Destination

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from django_graft.exceptions import GraftError
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
 from django_graft.policy.loading import default_policy, load_policy
-from django_graft.render.text import SHOWN, listed
+from django_graft.render.lists import SHOWN, listed
+from django_graft.render.reportfile import import_report, write_report
 
 
 def _match_option(value: str) -> tuple[str, list[str]]:
@@ -88,6 +90,13 @@ class Command(GraftCommand):
             "(they change rows outside the archive): only for an archive whose origin you "
             "trust.",
         )
+        parser.add_argument(
+            "--report",
+            metavar="FILE",
+            help="Also write the whole report as JSON to this local file: counts per model, "
+            "every conflict and warning (the printed report lists the first 20), whether "
+            "the import went ahead or was refused.",
+        )
         self.add_policy_argument(parser)
         self.add_database_argument(parser, purpose="write to")
 
@@ -97,21 +106,28 @@ class Command(GraftCommand):
         policy = load_policy(options["policy"]) if options["policy"] else default_policy()
         with self.recorded("import", options) as entry:
             entry.location = options["archive"]
-            result = import_archive(
-                options["archive"],
-                using=database,
-                pks=options["pks"],
-                on_conflict=options["on_conflict"],
-                match=match,
-                dry_run=options["dry_run"],
-                policy=policy,
-                signals=options["signals"],
-                ignore_missing_fields=options["ignore_missing_fields"],
-                format=options["format"],
-                trust_unsigned=options["trust_unsigned"],
-            )
+            try:
+                result = import_archive(
+                    options["archive"],
+                    using=database,
+                    pks=options["pks"],
+                    on_conflict=options["on_conflict"],
+                    match=match,
+                    dry_run=options["dry_run"],
+                    policy=policy,
+                    signals=options["signals"],
+                    ignore_missing_fields=options["ignore_missing_fields"],
+                    format=options["format"],
+                    trust_unsigned=options["trust_unsigned"],
+                )
+            except GraftError as exc:
+                if options["report"]:
+                    write_report(options["report"], import_report(None, exc))
+                raise
             entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
             entry.sha256 = result.sha256
+        if options["report"]:
+            write_report(options["report"], import_report(result))
         self.warn(result.warnings, options["verbosity"])
         if options["verbosity"] >= 1:
             self.stdout.write(result.table())

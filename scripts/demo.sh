@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
-setup_venv
+# The package and its dependencies only: scripts/test.sh installs the rest.
+setup_venv .venv "" -e .
 
 cd example
 python=../.venv/bin/python

@@ -272,3 +272,25 @@ def test_clone_query_count_is_flat(world: World) -> None:
     small_queries = count_queries(lambda: clone(world.org, set_fields=rename))
     big_queries = count_queries(lambda: clone(big, set_fields={"testapp.Organisation.name": "c2"}))
     assert small_queries == big_queries
+
+
+def test_a_write_the_database_refuses_is_named_as_the_clones(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clone runs an import inside; its messages say clone, as the user ran."""
+    from django.db import IntegrityError
+
+    from django_graft.exceptions import ImportWriteError
+
+    def refuse(self: object) -> None:
+        raise IntegrityError("UNIQUE constraint failed")
+
+    monkeypatch.setattr("django_graft.importer.run.Writer.write", refuse)
+    before = every_table()
+    with pytest.raises(ImportWriteError) as info:
+        clone(world.projects[0])
+    assert str(info.value) == (
+        "The database refused the clone: UNIQUE constraint failed. Nothing was written. A "
+        "unique constraint or a foreign key is not satisfied in this database by the copies."
+    )
+    assert every_table() == before

@@ -144,12 +144,14 @@ def import_contents(
     authorise: Authorise | None = None,
     trust_unsigned: bool = False,
     require_signed: bool = False,
+    operation: str = "import",
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
     With ``needed_in_place`` the archive was read from ``using`` itself (a
     clone): its needed rows are the very rows at their keys. ``authorise``:
-    as for :func:`import_archive`.
+    as for :func:`import_archive`. ``operation``: what the user ran, as the
+    messages name it ("clone").
     """
     try:
         rows = sum(spool.count for spool in contents.spools.values())
@@ -208,14 +210,14 @@ def import_contents(
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked,
             # or by the check that follows a write with checks switched off.
+            written = "the archive's rows" if operation == "import" else "the copies"
             raise ImportWriteError(
-                f"The database refused the import: {exc}. Nothing was written. A unique "
-                "constraint or a foreign key is not satisfied in this database by the "
-                "archive's rows."
+                f"The database refused the {operation}: {exc}. Nothing was written. A unique "
+                f"constraint or a foreign key is not satisfied in this database by {written}."
             ) from exc
         except DatabaseError as exc:
             raise ImportWriteError(
-                f"The database failed during the import: {exc}. Nothing was written."
+                f"The database failed during the {operation}: {exc}. Nothing was written."
             ) from exc
         return result
     finally:

@@ -171,12 +171,13 @@ def _import_copy(
             policy=policy,
             dry_run=dry_run,
             needed_in_place=True,
+            operation="clone",
         )
     except ConflictError as exc:
         raise ConflictError(
             f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
-            f"existing rows:\n{listed(exc.conflicts)}\nNothing was written. Give the copies other "
-            "values: --set app.Model.field=VALUE (set_fields= in Python), or a "
+            f"existing rows:\n{listed(exc.conflicts)}\nNothing was written. Give the copies "
+            "other values: --set app.Model.field=VALUE (set_fields= in Python), or a "
             "pre_save hook on the policy.",
             conflicts=exc.conflicts,
         ) from None

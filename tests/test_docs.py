@@ -70,3 +70,28 @@ def test_every_page_is_linked_from_the_index() -> None:
     for page in DOCS.rglob("*.md"):
         if page.name != "README.md":
             assert f"({page.relative_to(DOCS)})" in index, page
+
+
+def _errors() -> list[type[Exception]]:
+    from django_graft import exceptions
+
+    return [
+        value
+        for value in vars(exceptions).values()
+        if isinstance(value, type) and issubclass(value, exceptions.GraftError)
+    ]
+
+
+@pytest.mark.parametrize("error", _errors(), ids=lambda error: error.__name__)
+def test_every_error_and_its_code_are_documented(error: type[Exception]) -> None:
+    import django_graft
+
+    code = error.code  # type: ignore[attr-defined]
+    rows = (DOCS / "reference" / "errors.md").read_text()
+    assert f"| `{error.__name__}` | `{code}` |" in rows
+    assert getattr(django_graft, error.__name__) is error  # importable from the package
+
+
+def test_error_codes_are_unique() -> None:
+    codes = [error.code for error in _errors()]  # type: ignore[attr-defined]
+    assert len(codes) == len(set(codes))

@@ -70,6 +70,14 @@ class GraftLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Offered site-wide by GRAFT["ADMIN_ACTIONS"]; the log's own rows are
+        # not a tree to export, clone or delete.
+        actions = super().get_actions(request)
+        for function in GRAFT_ACTIONS:
+            actions.pop(function.__name__, None)
+        return actions
+
     def get_urls(self) -> list[URLPattern]:
         site = self.admin_site
         return [

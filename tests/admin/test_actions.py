@@ -176,3 +176,10 @@ def test_blockers_stop_a_delete(boss: Client, world: World) -> None:
     response = act(boss, "delete_with_related", [world.org.pk], post="yes")
     assert response.status_code == 200  # the preview again, nothing deleted
     assert m.Organisation.objects.filter(pk=world.org.pk).exists()
+
+
+def test_the_preview_stays_small_whatever_the_blockers(boss: Client, world: World) -> None:
+    m.Contract.objects.bulk_create([m.Contract(project=world.projects[0]) for _ in range(30)])
+    page = act(boss, "delete_with_related", [world.org.pk]).content.decode()
+    blockers = page.split('id="graft-blockers"', 1)[1].split("</ul>", 1)[0]
+    assert blockers.count("<li>") == 21 and "<li>... and 10 more</li>" in blockers

@@ -70,10 +70,15 @@ class GraftLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Offered site-wide by GRAFT["ADMIN_ACTIONS"]; the log's own rows are
-        # not a tree to export, clone or delete.
-        actions = super().get_actions(request)
+        # not a tree to export, clone or delete. Django 6.1 passes where the
+        # actions are shown; earlier versions have no such argument.
+        parent: Any = super()  # the stubs know no action_location yet
+        if action_location is None:
+            actions: dict[str, Any] = parent.get_actions(request)
+        else:
+            actions = parent.get_actions(request, action_location=action_location)
         for function in GRAFT_ACTIONS:
             actions.pop(function.__name__, None)
         return actions

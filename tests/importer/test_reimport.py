@@ -87,3 +87,23 @@ def test_comparing_costs_a_query_per_model_whatever_the_rows(world: World) -> No
     import_archive(io.BytesIO(bigger), using=OTHER)  # the new tasks only: created
     twice = count_queries(lambda: import_archive(io.BytesIO(bigger), using=OTHER), OTHER)
     assert twice == once
+
+
+def test_json_that_python_takes_for_equal_but_is_not_is_a_conflict(world: World) -> None:
+    """``{"n": true}`` is not ``{"n": 1}``, though Python says ``True == 1``."""
+    sample = m.Sample.objects.filter(project__organisation=world.org).order_by("pk").first()
+    assert sample is not None
+    m.Sample.objects.filter(pk=sample.pk).update(data={"n": 1, "x": [1.0]})
+    data = archive(world.org)
+    import_archive(io.BytesIO(data), using=OTHER)
+    m.Sample.objects.using(OTHER).filter(pk=sample.pk).update(data={"n": True, "x": [1.0]})
+    with pytest.raises(ConflictError) as info:
+        import_archive(io.BytesIO(data), using=OTHER)
+    assert [str(c) for c in info.value.conflicts] == [
+        f"testapp.sample {sample.pk}: the row with this key differs in data"
+    ]
+    m.Sample.objects.using(OTHER).filter(pk=sample.pk).update(data={"n": 1, "x": [1]})
+    with pytest.raises(ConflictError):
+        import_archive(io.BytesIO(data), using=OTHER)
+    m.Sample.objects.using(OTHER).filter(pk=sample.pk).update(data={"x": [1.0], "n": 1})
+    assert import_archive(io.BytesIO(data), using=OTHER).conflicts == []  # key order: same JSON

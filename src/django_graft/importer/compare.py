@@ -14,6 +14,7 @@ per batch of keys, and only for the keys found taken.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection
 from typing import Any
 
@@ -23,6 +24,7 @@ from django_graft.db.batching import key_batch_size
 from django_graft.db.fetch import rows_in
 from django_graft.importer.links import KeyMaps
 from django_graft.policy.rules import Policy
+from django_graft.schema.fieldtypes import CONTAINER_TYPES, stored_type
 from django_graft.schema.labels import concrete
 
 
@@ -41,6 +43,11 @@ def differing_fields(
     model, decoder = plan.model, plan.decoder
     attnames, names = decoder.attnames, dict(zip(decoder.attnames, decoder.names, strict=True))
     targets = _link_targets(model, attnames)
+    nested = {
+        f.attname
+        for f in model._meta.concrete_fields
+        if f.attname in attnames and stored_type(f) in CONTAINER_TYPES
+    }
     pk: Any = model._meta.pk
     found: dict[Any, list[str]] = {}
     for chunk in plan.spool.records(key_batch_size(connections[using])):
@@ -65,9 +72,27 @@ def differing_fields(
             found[chunk_keys[i]] = [
                 names[attname]
                 for attname, value in zip(attnames, now, strict=True)
-                if columns[attname][row] != value
+                if not (same_value if attname in nested else operator.eq)(
+                    columns[attname][row], value
+                )
             ]
     return found
+
+
+def same_value(one: Any, other: Any) -> bool:
+    """Equal, and of the same types all the way down: JSON's ``true`` is not ``1``.
+
+    Python takes ``True == 1`` and ``1 == 1.0``; the JSON a column keeps
+    would differ, so a value inside a JSON (or array) column is the same
+    only if it is of the same type too.
+    """
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == other.keys() and all(same_value(one[k], other[k]) for k in one)
+    if isinstance(one, list | tuple):
+        return len(one) == len(other) and all(map(same_value, one, other))
+    return bool(one == other)
 
 
 def difference(fields: list[str] | None) -> dict[str, str]:

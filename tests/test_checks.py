@@ -121,6 +121,7 @@ def test_max_rows_refuses_every_writing_operation(world: World, settings: Any) -
     assert delete(world.org, dry_run=True).dry_run  # a preview is not limited
 
 
+@pytest.mark.django_db(databases=["default", "other"])  # Django's own checks ask the databases
 def test_unclassified_relations_are_left_to_the_deploy_checks() -> None:
     """Leaving them out is the documented default: no warning on every command."""
     out, err = io.StringIO(), io.StringIO()

@@ -34,6 +34,10 @@ $bin/ruff check .
 $bin/ruff format --check .
 echo "== mypy"
 $bin/mypy
+echo "== docs (a warning fails the build)"
+site=$(mktemp -d)
+$bin/mkdocs build --strict --quiet --site-dir "$site"
+rm -rf "$site"
 echo "== tests on SQLite"
 GRAFT_TEST_DB=sqlite $bin/python -m pytest "$@"
 echo "== tests on PostgreSQL"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import get_commands, load_command_class
@@ -95,3 +96,20 @@ def test_every_error_and_its_code_are_documented(error: type[Exception]) -> None
 def test_error_codes_are_unique() -> None:
     codes = [error.code for error in _errors()]  # type: ignore[attr-defined]
     assert len(codes) == len(set(codes))
+
+
+def _python_blocks() -> list[Any]:
+    """Every Python example of the docs and the README, named ``page:line``."""
+    pages = [*sorted(DOCS.rglob("*.md")), DOCS.parent / "README.md"]
+    found = []
+    for page in pages:
+        text = page.read_text()
+        for match in re.finditer(r"^```python\n(.*?)^```", text, re.M | re.S):
+            where = f"{page.relative_to(DOCS.parent)}:{text.count(chr(10), 0, match.start()) + 1}"
+            found.append(pytest.param(where, match.group(1), id=where))
+    return found
+
+
+@pytest.mark.parametrize(("where", "code"), _python_blocks())
+def test_every_python_example_is_python(where: str, code: str) -> None:
+    compile(code, where, "exec")

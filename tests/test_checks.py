@@ -128,7 +128,8 @@ def test_unclassified_relations_are_left_to_the_deploy_checks() -> None:
     call_command("check", stdout=out, stderr=err)
     assert "graft.W001" not in out.getvalue() + err.getvalue()
     out, err = io.StringIO(), io.StringIO()
-    call_command("check", "--deploy", stdout=out, stderr=err)
+    # Other deploy checks may find errors in the test settings: only the listing counts.
+    call_command("check", "--deploy", "--fail-level", "CRITICAL", stdout=out, stderr=err)
     assert "graft.W001" in err.getvalue()
 
 

@@ -18,6 +18,8 @@ import operator
 from collections.abc import Collection
 from typing import Any
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.exceptions import ValidationError
 from django.db import connections
 
 from django_graft.db.batching import key_batch_size
@@ -30,26 +32,33 @@ from django_graft.schema.labels import concrete
 
 def differing_fields(
     plan: Any, taken: Collection[Any], keys: KeyMaps, using: str, policy: Policy
-) -> dict[Any, list[str]]:
+) -> dict[Any, list[str] | None]:
     """``{key: names of the fields whose stored value differs}`` for each key of ``taken``.
 
-    An empty list: the stored row is the archive's row. Nothing for a model
-    whose rows the policy changes on the way in (``set_fields``, a
-    ``pre_save`` hook): their archive values cannot say; each taken key
-    stays a conflict, as the key alone says.
+    An empty list: the stored row is the archive's row. ``None``: it cannot
+    be told here, and the row stays a conflict, as the key alone says: a
+    link whose value the import may still change (by ``to_field``, a generic
+    object id, a link whose target's key is not known until written), or a
+    model whose rows the policy changes on the way in (``set_fields``, a
+    ``pre_save`` hook).
     """
-    if not taken or policy.changes_values(plan.model):
+    if not taken:
         return {}
+    if policy.changes_values(plan.model):
+        return dict.fromkeys(taken)
     model, decoder = plan.model, plan.decoder
     attnames, names = decoder.attnames, dict(zip(decoder.attnames, decoder.names, strict=True))
     targets = _link_targets(model, attnames)
+    unsure = _unsure_columns(model, attnames)
+    generics = _generic_links(model, attnames)
+    linked = [*targets, *(id_attname for _, id_attname, _ in generics)]
     nested = {
         f.attname
         for f in model._meta.concrete_fields
         if f.attname in attnames and stored_type(f) in CONTAINER_TYPES
     }
     pk: Any = model._meta.pk
-    found: dict[Any, list[str]] = {}
+    found: dict[Any, list[str] | None] = {}
     for chunk in plan.spool.records(key_batch_size(connections[using])):
         chunk_keys = plan.spool.keys_of(chunk)
         wanted = [i for i, key in enumerate(chunk_keys) if key in taken]
@@ -62,12 +71,23 @@ def differing_fields(
         columns = decoder.decode_columns([chunk[i] for i in wanted])
         for attname, target in targets.items():
             columns[attname] = [
-                value if value is None else keys.map(target, value)[0] for value in columns[attname]
+                value if value is None else _mapped(keys, target, value)
+                for value in columns[attname]
+            ]
+        for ct_attname, id_attname, id_field in generics:
+            columns[id_attname] = [
+                _generic(keys, ct, object_id, id_field)
+                for ct, object_id in zip(columns[ct_attname], columns[id_attname], strict=True)
             ]
         for row, i in enumerate(wanted):
             now = stored.get(chunk_keys[i])
             if now is None:  # gone since it was found: a conflict as any other
                 found[chunk_keys[i]] = [pk.name]
+                continue
+            if any(columns[attname][row] is not None for attname in unsure) or any(
+                columns[attname][row] is _PENDING for attname in linked
+            ):
+                found[chunk_keys[i]] = None
                 continue
             found[chunk_keys[i]] = [
                 names[attname]
@@ -77,6 +97,61 @@ def differing_fields(
                 )
             ]
     return found
+
+
+#: A link whose target's key in this database is known only once written.
+_PENDING = object()
+
+
+def _mapped(keys: KeyMaps, target: Any, value: Any) -> Any:
+    mapped, pending = keys.map(target, value)
+    return _PENDING if pending else mapped
+
+
+def _generic(keys: KeyMaps, ct: Any, object_id: Any, id_field: Any) -> Any:
+    """A generic link's object id as the import writes it: the key its target has here."""
+    if ct is None or object_id is None or ct is _PENDING:
+        return object_id if ct is not _PENDING else _PENDING
+    target = keys.generic_target(ct)
+    if target is None:
+        return _PENDING
+    try:
+        key = target._meta.pk.to_python(object_id)
+    except (ValidationError, TypeError, ValueError):
+        return _PENDING
+    mapped = _mapped(keys, target, key)
+    return mapped if mapped is _PENDING else id_field.to_python(mapped)
+
+
+def _generic_links(model: Any, attnames: list[str]) -> list[tuple[str, str, Any]]:
+    """``(content type attname, object id attname, object id field)`` of each generic key."""
+    found = []
+    for field in model._meta.private_fields:
+        if isinstance(field, GenericForeignKey):
+            ct = model._meta.get_field(field.ct_field)
+            object_id = model._meta.get_field(field.fk_field)
+            if ct.attname in attnames and object_id.attname in attnames:
+                found.append((ct.attname, object_id.attname, object_id))
+    return found
+
+
+def _unsure_columns(model: Any, attnames: list[str]) -> set[str]:
+    """Columns of links whose written value is known only as the import writes.
+
+    A foreign key by ``to_field`` (the value may be renamed on the way in),
+    the columns of a ``ForeignObject``: while any holds a value, a row is
+    not judged unchanged.
+    """
+    unsure: set[str] = set()
+    for field in model._meta.get_fields():
+        if (field.auto_created and not field.concrete) or isinstance(field, GenericForeignKey):
+            continue  # a reverse relation, or a generic key (compared mapped)
+        if field.is_relation and (field.many_to_one or field.one_to_one):
+            if not field.concrete:  # a ForeignObject: its own columns hold the link
+                unsure.update(f.attname for f in field.local_related_fields)
+            elif not field.target_field.primary_key:
+                unsure.add(field.attname)
+    return unsure & set(attnames)
 
 
 def same_value(one: Any, other: Any) -> bool:
@@ -97,7 +172,9 @@ def same_value(one: Any, other: Any) -> bool:
 
 def difference(fields: list[str] | None) -> dict[str, str]:
     """What a conflict says of a taken key: the fields that differ, when they are known."""
-    return {"reason": f"the row with this key differs in {', '.join(fields)}"} if fields else {}
+    if fields:
+        return {"reason": f"the row with this key differs in {', '.join(fields)}"}
+    return {"reason": "a row with this key exists"}
 
 
 def _link_targets(model: Any, attnames: list[str]) -> dict[str, Any]:

@@ -244,7 +244,7 @@ class Planner:
         for key in owned:
             if key not in taken:
                 plan.create.add(key)
-            elif key in differing and not differing[key]:
+            elif differing.get(key) == []:
                 plan.unchanged[key] = key
             else:
                 self._collide(plan, key, **difference(differing.get(key)))

@@ -251,6 +251,7 @@ def _report_plan(plan: Plan, result: ImportResult) -> None:
         report.created += len(mp.create)
         report.created_needed += mp.created_needed
         report.matched += len(mp.matched)
+        report.unchanged += len(mp.unchanged)
         report.updated += len(mp.update)
         report.skipped += len(mp.skip)
 

@@ -365,8 +365,9 @@ class Settler:
 
 
 def _lost(plan: ModelPlan, key: Any) -> bool:
-    """Whether the archive's row ``key`` of ``plan`` collided: neither created nor matched."""
-    if key not in plan.spool.seen or key in plan.update:
+    """Whether the archive's row ``key`` of ``plan`` collided: neither created, matched nor
+    already stored unchanged."""
+    if key not in plan.spool.seen or key in plan.update or key in plan.unchanged:
         return False
     return key in plan.skip or (key not in plan.create and key not in plan.matched)
 

@@ -7,9 +7,10 @@ there. A row whose stored values are the archive's, field for field, is
 that names the fields that differ.
 
 Values are compared as Django reads them (the archive's decoded, the stored
-ones through the fields' converters), and a foreign key as it would be
-written: pointing at the row its target matched in this database. One query
-per batch of keys, and only for the keys found taken.
+ones through the fields' converters), and a link as it would be written: a
+foreign key by the key its target has in this database, a generic one by
+its content type's and target's keys here. One query per batch of keys, and
+only for the keys found taken.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def differing_fields(
 
     An empty list: the stored row is the archive's row. ``None``: it cannot
     be told here, and the row stays a conflict, as the key alone says: a
-    link whose value the import may still change (by ``to_field``, a generic
-    object id, a link whose target's key is not known until written), or a
-    model whose rows the policy changes on the way in (``set_fields``, a
-    ``pre_save`` hook).
+    link whose value the import may still change (by ``to_field``, through
+    a ``ForeignObject``'s columns, to a row whose key is known only once
+    written), or a model whose rows the policy changes on the way in
+    (``set_fields``, a ``pre_save`` hook).
     """
     if not taken:
         return {}

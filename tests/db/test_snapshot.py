@@ -12,8 +12,8 @@ from django.db import DatabaseError, connection, transaction
 
 from django_graft import export
 from django_graft.archive.reader import read_archive
-from django_graft.importer.decode import decode_pk
 from django_graft.importer.links import links_of
+from django_graft.importer.scalars import decode_pk
 from django_graft.schema.labels import model_label, resolve_model
 from tests.settings import TEST_DB
 from tests.testapp import models as m

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from django_graft import export, import_archive
+from django_graft import import_archive
 from django_graft.exceptions import ConflictError
+from tests.importer.tables import archive_of as archive
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
@@ -17,12 +18,6 @@ from tests.testapp.world import World
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 OTHER = "other"
-
-
-def archive(root: Any) -> bytes:
-    buffer = io.BytesIO()
-    export(root, buffer)
-    return buffer.getvalue()
 
 
 def test_the_same_archive_twice_writes_nothing_the_second_time(

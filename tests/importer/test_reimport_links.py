@@ -11,10 +11,10 @@ import io
 from typing import Any
 
 import pytest
-from django.db.models import Model
 
-from django_graft import export, import_archive
+from django_graft import import_archive
 from django_graft.exceptions import ConflictError
+from tests.importer.tables import archive_of as archive
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
@@ -22,12 +22,6 @@ from tests.testapp.world import World
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 OTHER = "other"
-
-
-def archive(root: Model) -> bytes:
-    buffer = io.BytesIO()
-    export(root, buffer)
-    return buffer.getvalue()
 
 
 # -- generic foreign keys: the object id is compared unmapped -------------------

@@ -2,34 +2,31 @@
 
 The archive holds JSON: numbers, strings, booleans, lists and objects.
 Most columns take those as they are; the types the encoder wrote as strings
-(datetimes, decimals, UUIDs, durations, binary) go through the field's own
-``to_python``, exactly as Django's deserializers do.
+go through the field's own ``to_python`` (:mod:`.scalars`). Here, a model's
+records are decoded column by column and checked as the database would
+check them.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Collection, Sequence
-from functools import cache, partial
 from operator import itemgetter
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.utils import validate_file_name
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Field, Model
-from django.utils import timezone
+from django.db.models import Model
 
 from django_graft.archive.limits import check_depth
 from django_graft.archive.schema import written_fields
 from django_graft.exceptions import ArchiveFormatError
+from django_graft.importer.scalars import value_parser
 from django_graft.importer.values import ColumnCheck, column_check, shorten
 from django_graft.schema.fieldtypes import (
     CONTAINER_TYPES,
     INTEGER_TYPES,
     TEXT_TYPES,
-    converts_itself,
     stored_type,
 )
 
@@ -71,107 +68,6 @@ def _parsed_input_types(kind: str) -> frozenset[type]:
 
 #: The range of a 64-bit integer column, the widest a database has.
 _INT_RANGE = (-(2**63), 2**63 - 1)
-
-#: Internal types whose archive value is a string to be parsed.
-_PARSED = frozenset(
-    {
-        "DateTimeField",
-        "DateField",
-        "TimeField",
-        "DecimalField",
-        "UUIDField",
-        "DurationField",
-        "BinaryField",
-    }
-)
-
-
-def value_parser(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
-    """Return the function that reads ``field``'s archive value, or ``None`` for as-is."""
-    to_python = field.to_python
-    if converts_itself(field):
-        return to_python  # what its value_to_string() wrote, as Django's deserializers read it
-    kind = stored_type(field)
-    if kind not in _PARSED:
-        return None
-    if kind == "DateTimeField":
-        return _iso_parser(datetime.datetime, to_python, aware=settings.USE_TZ)
-    if kind == "DateField":
-        return _iso_parser(datetime.date, to_python, aware=False)
-    return to_python
-
-
-def _iso_parser(
-    kind: type[datetime.date], to_python: Callable[[Any], Any], *, aware: bool
-) -> Callable[[Any], Any]:
-    """Parse the ISO text the archive holds with the C parser, else as Django does.
-
-    The fast path takes only what it reads exactly as ``to_python`` would
-    (ISO text, with an offset where times are aware); anything else, errors
-    included, is the field's own business.
-    """
-    fromisoformat = kind.fromisoformat
-    slow = partial(_aware, to_python) if aware else to_python
-
-    def parse(value: Any) -> Any:
-        if type(value) is str:
-            try:
-                parsed = fromisoformat(value)
-            except ValueError:
-                return slow(value)
-            if getattr(parsed, "tzinfo", None) is not None or not aware:
-                return parsed
-        return slow(value)
-
-    return parse
-
-
-def _aware(to_python: Callable[[Any], Any], value: Any) -> Any:
-    return as_aware(to_python(value))
-
-
-def as_aware(value: Any) -> Any:
-    """A naive datetime read where times are aware, in the default time zone.
-
-    What Django itself does with one (a date, or a time without an offset)
-    when it saves it, minus the warning it gives per row.
-    """
-    if isinstance(value, datetime.datetime) and value.tzinfo is None:
-        return timezone.make_aware(value, timezone.get_default_timezone())
-    return value
-
-
-@cache
-def key_decoder(model: type[Model]) -> Callable[[Any], Any]:
-    """:func:`decode_pk` for ``model``, with a shortcut for the common integer key."""
-    pk: Any = model._meta.pk
-    if not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES:
-
-        def decode_int(value: Any) -> Any:
-            return value if type(value) is int else decode_pk(model, value)
-
-        return decode_int
-    return partial(decode_pk, model)
-
-
-def decode_pk(model: type[Model], value: Any) -> Any:
-    """Read a primary key from the archive: a tuple for a composite key."""
-    pk: Any = model._meta.pk
-    parts = getattr(pk, "fields", None)
-    if parts:
-        if not isinstance(value, list) or len(value) != len(parts):
-            raise ValueError(f"expected a list of {len(parts)} values")
-        return tuple(_decode_scalar(part, item) for part, item in zip(parts, value, strict=True))
-    if value is None or isinstance(value, list | dict):
-        raise ValueError("expected a single value")
-    return _decode_scalar(pk, value)
-
-
-def _decode_scalar(field: Any, value: Any) -> Any:
-    try:
-        return field.to_python(value)
-    except ValidationError as exc:
-        raise ValueError("; ".join(exc.messages)) from None
 
 
 class RowDecoder:

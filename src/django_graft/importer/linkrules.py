@@ -36,7 +36,7 @@ from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.deletion import ask_on_delete, constant_db_default
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.importer.decode import key_decoder
+from django_graft.importer.scalars import key_decoder
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.outside import action_name
 

@@ -25,7 +25,6 @@ from django.db.models import Model
 
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ArchiveFormatError, ConflictError
-from django_graft.importer.decode import key_decoder
 from django_graft.importer.linkrules import (
     asked_values,
     carried_check,
@@ -36,6 +35,7 @@ from django_graft.importer.linkrules import (
     written_value,
 )
 from django_graft.importer.result import Conflict
+from django_graft.importer.scalars import key_decoder
 from django_graft.render.lists import listed
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.outside import action_name

@@ -21,8 +21,8 @@ from django_graft.archive.jsonenc import loads
 from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature
 from django_graft.exceptions import ArchiveFormatError, GraftError
-from django_graft.importer.decode import key_decoder
 from django_graft.importer.links import links_of
+from django_graft.importer.scalars import key_decoder
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.schema.labels import concrete, model_label, resolve_model
 

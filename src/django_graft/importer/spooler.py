@@ -17,7 +17,7 @@ from typing import Any
 from django_graft.archive.jsonenc import dumps, loads, utc_dumps
 from django_graft.archive.writer import encode_records
 from django_graft.exceptions import ArchiveFormatError
-from django_graft.importer.decode import key_decoder
+from django_graft.importer.scalars import key_decoder
 from django_graft.importer.source import ArchiveContents, Sorter
 
 

@@ -138,6 +138,27 @@ def test_unique_values_are_named_before_anything_is_written(world: World) -> Non
     assert every_table() == before
 
 
+def test_every_taken_value_of_a_row_is_named_and_none_it_only_causes() -> None:
+    from django.contrib.auth import get_user_model
+
+    from tenants.models import Membership, Organisation
+
+    user = get_user_model().objects.create(username="clash-member")
+    organisation = Organisation.objects.create(name="Clash", slug="clash")
+    Membership.objects.create(organisation=organisation, user=user)
+    before = every_table()
+    with pytest.raises(ConflictError) as info:
+        clone(organisation, dry_run=True)
+    # Both values of the organisation, in one run; its membership would be
+    # unique once the organisation is renamed, so it is not listed.
+    assert [(c.label, c.field) for c in info.value.conflicts] == [
+        ("tenants.organisation", "name"),
+        ("tenants.organisation", "slug"),
+    ]
+    assert "tenants.membership" not in str(info.value)
+    assert every_table() == before
+
+
 @pytest.mark.parametrize(
     ("name", "field", "value"),
     [

@@ -266,9 +266,14 @@ class Planner:
             plan.update[key] = existing
         elif self.on_conflict == "skip":
             plan.skip[key] = existing
-        self.keys.pending.get(plan.model, set()).discard(key)
-        if self.on_conflict != "fail" and existing != key:
-            self.keys.changes[plan.model][key] = existing
+        if self.on_conflict != "fail":
+            # The existing row stands for this one: links to it land there. An
+            # import that fails lists its conflicts only, and a row pointing at
+            # this one is judged as it would be once this one is written with
+            # a new key, not reported again for a clash this one causes.
+            self.keys.pending.get(plan.model, set()).discard(key)
+            if existing != key:
+                self.keys.changes[plan.model][key] = existing
         if "reason" in why:
             conflict = Conflict(plan.label, key, reason=why["reason"])
             self.conflicts.append(conflict)
@@ -349,6 +354,7 @@ class Planner:
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
             taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
+            collided = set()
             for conflict in taken:
                 if plan.model._meta.auto_created:
                     # A many-to-many link the database already has is that link.
@@ -356,6 +362,7 @@ class Planner:
                     plan.pending.discard(conflict.pk)
                     plan.matched[conflict.pk] = conflict.existing
                 elif conflict.pk in plan.create:  # not already a conflict of its key
+                    collided.add(conflict.pk)
                     self._collide(
                         plan,
                         conflict.pk,
@@ -363,6 +370,10 @@ class Planner:
                         field=conflict.field,
                         value=conflict.value,
                     )
+                elif conflict.pk in collided and self.on_conflict == "fail":
+                    # Every value of the row that is taken, so that one run
+                    # names all there are to change.
+                    self.conflicts.append(conflict)
 
     def _check_cycles(self, plans: list[ModelPlan]) -> None:
         """Refuse links to rows written later that no value can stand in for meanwhile.

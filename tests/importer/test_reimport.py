@@ -68,6 +68,19 @@ def test_the_command_says_there_is_nothing_to_write(world: World, tmp_path: Any)
     assert "conflict" not in out.getvalue().split("\n", 1)[1].lower()
 
 
+def test_the_command_counts_the_rows_it_updated(world: World, tmp_path: Any) -> None:
+    path = tmp_path / "acme.jsonl"
+    path.write_bytes(archive(world.org))
+    call_command("graft_import", str(path), "--database", OTHER, stdout=io.StringIO())
+    m.Project.objects.using(OTHER).filter(pk=world.projects[0].pk).update(name="renamed here")
+    out = io.StringIO()
+    call_command(
+        "graft_import", str(path), "--database", OTHER, "--on-conflict", "update", stdout=out
+    )
+    last = out.getvalue().rstrip().splitlines()[-1]
+    assert ", 1 updated (input sha256" in last and "Nothing to write" not in last
+
+
 def test_comparing_costs_a_query_per_model_whatever_the_rows(world: World) -> None:
     """Flat in the number of rows: one read of the stored values per model and batch."""
     from tests.queries import count_queries

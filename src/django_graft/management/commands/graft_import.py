@@ -139,12 +139,15 @@ class Command(GraftCommand):
             models = result.models.values()
             matched = sum(r.matched for r in models)
             unchanged = sum(r.unchanged for r in models)
-            written = (
-                result.created + sum(r.updated for r in models) + sum(result.relinked.values())
+            updated = sum(r.updated for r in models)
+            skipped = sum(r.skipped for r in models)
+            written = result.created + updated + sum(result.relinked.values())
+            changed = (f", {updated} updated" if updated else "") + (
+                f", {skipped} skipped" if skipped else ""
             )
             self.stdout.write(
                 f"{verb} into '{database}': {result.created} rows created, {matched} matched, "
-                f"{unchanged} unchanged (input sha256 {result.sha256})."
+                f"{unchanged} unchanged{changed} (input sha256 {result.sha256})."
                 + (" Dry run: nothing written." if result.dry_run else "")
                 + (
                     " Nothing to write: the rows are there already, unchanged."

@@ -18,6 +18,9 @@ Database selection through the environment:
   ``example/copy.sqlite3`` (``GRAFT_EXAMPLE_COPY_SQLITE``), the PostgreSQL
   database ``GRAFT_EXAMPLE_PGCOPY`` or the MariaDB database
   ``GRAFT_EXAMPLE_MARIADB_COPY`` (default ``graft_example_copy``).
+
+``GRAFT_EXAMPLE_MEDIA`` and ``GRAFT_EXAMPLE_ARCHIVES`` move the uploaded
+files and the admin's archives elsewhere (the docs' tests run there).
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = os.environ.get("GRAFT_EXAMPLE_MEDIA", str(BASE_DIR / "media"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -135,7 +138,10 @@ STORAGES = {
     # the import page) hold whole trees: a folder the web server never serves.
     "graft": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": BASE_DIR / "archives", "base_url": None},
+        "OPTIONS": {
+            "location": os.environ.get("GRAFT_EXAMPLE_ARCHIVES", str(BASE_DIR / "archives")),
+            "base_url": None,
+        },
     },
 }
 

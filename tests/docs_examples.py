@@ -9,6 +9,9 @@ reason, and any other command fails the test, so no example escapes. A
 command whose comment starts with ``# refused`` is shown failing: it must
 exit with Django's ``CommandError``, and the page says why.
 
+An ``output`` block shows what the block above it printed: each of its
+lines must be printed, in order (``…`` stands for text that varies).
+
 A ``python`` block runs in ``manage.py shell -c``, on the same workspace,
 after the blocks and commands above it on its page. A block whose first
 line names a file (``# settings.py``, ``# admin.py``) is a fragment of that
@@ -68,7 +71,7 @@ def blocks(page: Path) -> list[Block]:
     return [
         Block(match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1)
         for match in FENCE.finditer(text)
-        if match.group(1) in {"sh", "python"}
+        if match.group(1) in {"sh", "python", "output"}
     ]
 
 
@@ -89,6 +92,23 @@ def commands(script: str) -> Iterator[Command]:
         words = shlex.split(line, comments=True)
         if words:
             yield Command(words, refused=REFUSED in line)
+
+
+def shows(expected: str, printed: str) -> str | None:
+    """The first line of ``expected`` that ``printed`` does not show, in order; None if all are.
+
+    Spaces are compared as one; ``…`` stands for any text within a line (a
+    hash, a time), and a line of ``…`` alone for any lines.
+    """
+    lines = iter(" ".join(line.split()) for line in printed.splitlines())
+    for want in expected.splitlines():
+        want = " ".join(want.split())
+        if want in ("", "…"):
+            continue
+        pattern = ".*".join(re.escape(part) for part in want.split("…"))
+        if not any(re.fullmatch(pattern, line) for line in lines):
+            return want
+    return None
 
 
 def not_run(words: list[str]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,46 @@ def _python_blocks() -> list[Any]:
 @pytest.mark.parametrize(("where", "code"), _python_blocks())
 def test_every_python_example_is_python(where: str, code: str) -> None:
     compile(code, where, "exec")
+
+
+def _format_examples() -> list[dict[str, Any]]:
+    """The JSON examples of the archive format's page, parsed (``...`` stands for more)."""
+    text = (DOCS / "archive-format.md").read_text()
+    examples = []
+    for block in re.findall(r"^```json\n(.*?)^```", text, re.M | re.S):
+        for line in re.split(r"\n(?=\{)", block.strip()):
+            cleaned = re.sub(r",\s*\.\.\.", "", line).replace("{...}", "{}")
+            examples.append(json.loads(cleaned))
+    return examples
+
+
+def _kind(record: dict[str, Any]) -> str:
+    for key in ("format", "ref", "model", "link", "end"):
+        if key in record:
+            return key
+    return "schema"
+
+
+@pytest.mark.django_db
+def test_the_archive_format_examples_are_what_an_export_writes(world: Any, tmp_path: Path) -> None:
+    """Each example record has the keys real records of its kind have, and no other."""
+    from django_graft import Policy, delete, export
+
+    # References by natural key (content types) and by declared match fields.
+    policy = Policy(reference=["testapp.Country"], match={"testapp.Country": ["code"]})
+    export(world.org, tmp_path / "org.jsonl", policy=policy)
+    delete(world.extra["fr"], archive=tmp_path / "fr.jsonl")  # link records
+    real: dict[str, set[str]] = {}
+    for name in ("org.jsonl", "fr.jsonl"):
+        lines = [json.loads(line) for line in (tmp_path / name).read_bytes().splitlines()]
+        for record in lines:
+            real.setdefault(_kind(record), set()).update(record)
+        for schema in lines[0]["models"].values():
+            real.setdefault("schema", set()).update(schema)
+    examples = _format_examples()
+    assert {_kind(example) for example in examples} == set(real)
+    for example in examples:
+        kind = _kind(example)
+        assert set(example) <= real[kind], f"{kind}: {set(example) - real[kind]}"
+        if kind == "format":
+            assert (example["format"], example["version"]) == ("django-graft", 1)

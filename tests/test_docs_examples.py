@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.docs_examples import ROOT, Block, Workspace, blocks, not_run, pages, seed
+from tests.docs_examples import ROOT, Block, Workspace, blocks, not_run, pages, seed, shows
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("GRAFT_TEST_DB", "sqlite") != "sqlite",
@@ -32,11 +32,17 @@ def _pages_with_examples() -> list[Any]:
 @pytest.mark.parametrize("page", _pages_with_examples())
 def test_the_examples_of_the_page_run_in_order(page: Path, seeded: Path, tmp_path: Path) -> None:
     workspace = Workspace(tmp_path / "workspace", seeded)
+    printed = ""
     for block in blocks(page):
+        where = f"{page.relative_to(ROOT)}:{block.line}"
+        if block.language == "output":
+            missing = shows(block.code, printed)
+            assert missing is None, f"{where}: the output shown has {missing!r}:\n{printed}"
+            continue
         try:
-            workspace.run_block(block)
+            printed = workspace.run_block(block)
         except AssertionError as failure:
-            raise AssertionError(f"{page.relative_to(ROOT)}:{block.line}: {failure}") from None
+            raise AssertionError(f"{where}: {failure}") from None
 
 
 def test_a_command_the_suite_cannot_run_fails_the_test(tmp_path: Path) -> None:
@@ -51,3 +57,10 @@ def test_a_failing_python_example_fails_the_test(seeded: Path, tmp_path: Path) -
     workspace = Workspace(tmp_path / "workspace", seeded)
     with pytest.raises(AssertionError, match="exited with"):
         workspace.run_block(Block("python", "assert False, 'the page was wrong'\n", 1))
+
+
+def test_output_is_matched_line_by_line_in_order() -> None:
+    printed = "model   would delete\ntotal     102\nArchived 117 rows (sha256 abc), verified.\n"
+    assert shows("model would delete\n…\nArchived 117 rows (sha256 …), verified.", printed) is None
+    assert shows("total 103", printed) == "total 103"
+    assert shows("total 102\nmodel would delete", printed) == "model would delete"

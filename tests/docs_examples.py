@@ -43,6 +43,7 @@ NOT_RUN = {
     "bash scripts/test.sh": "the test command, which runs this",
     "bash bench/run.sh": "the benchmark: minutes of work, run on its own",
     "cd example": "the examples run in a workspace of their own",
+    "source ../.venv/bin/activate": "the tests run in the environment they were started in",
     "python manage.py runserver": "a server that does not return",
     "../.venv/bin/python manage.py runserver": "a server that does not return",
     ".venv/bin/nox": "the whole matrix of Pythons and Djangos",

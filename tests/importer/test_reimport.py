@@ -77,8 +77,10 @@ def test_the_command_counts_the_rows_it_updated(world: World, tmp_path: Any) -> 
     call_command(
         "graft_import", str(path), "--database", OTHER, "--on-conflict", "update", stdout=out
     )
-    last = out.getvalue().rstrip().splitlines()[-1]
-    assert ", 1 updated (input sha256" in last and "Nothing to write" not in last
+    printed = out.getvalue().rstrip().splitlines()
+    assert ", 1 updated (input sha256" in printed[-1] and "Nothing to write" not in printed[-1]
+    heading = printed.index("Existing rows in conflict with the archive, which were overwritten:")
+    assert printed[heading + 1].endswith("the row with this key differs in name")
 
 
 def test_comparing_costs_a_query_per_model_whatever_the_rows(world: World) -> None:

@@ -15,13 +15,13 @@ class ModelReport:
     label: str
     created: int = 0
     matched: int = 0
-    #: Owned rows already stored with the archive's values: nothing written.
     unchanged: int = 0
+    """Owned rows already stored with the archive's values: nothing written."""
     updated: int = 0
     skipped: int = 0
     conflicts: int = 0
-    #: Of ``created``: needed rows that no existing row matched, created anew.
     created_needed: int = 0
+    """Of ``created``: needed rows that no existing row matched, created anew."""
 
     @property
     def total(self) -> int:
@@ -54,24 +54,25 @@ class Conflict:
 
 @dataclass
 class ImportResult:
-    """The outcome of :func:`django_graft.import_archive`."""
+    """The outcome of ``django_graft.import_archive``."""
 
     using: str
     pks: str
     dry_run: bool
     sha256: str
     models: dict[str, ModelReport] = field(default_factory=dict)
-    #: {model label: {key in the archive: key in the database}}, for every row
-    #: written or matched (identical keys included).
     key_map: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    """{model label: {key in the archive: key in the database}}, for every row written or matched
+    (identical keys included).
+    """
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    #: {model label: foreign keys put back on rows outside the archive} (link records)
     relinked: dict[str, int] = field(default_factory=dict)
-    #: Whether this installation signed the archive (a fixture is never signed).
+    """{model label: foreign keys put back on rows outside the archive} (link records)."""
     signature: Signature = Signature.UNSIGNED
-    #: The format of the Django fixture imported, or None for an archive.
+    """Whether this installation signed the archive (a fixture is never signed)."""
     fixture: str | None = None
+    """The format of the Django fixture imported, or None for an archive."""
 
     @property
     def signed(self) -> bool:

@@ -64,7 +64,7 @@ def import_archive(
 
     ``source`` is a django-graft archive or a Django fixture (json, jsonl,
     xml or yaml, ``dumpdata`` output included), compressed or not, at any
-    location :mod:`django_graft.storage` reads. The archive is recognised
+    location ``django_graft.storage`` reads. The archive is recognised
     by its header; a fixture's format is ``format``, else the name's
     extension, else its first character.
 
@@ -76,17 +76,17 @@ def import_archive(
     an existing row for a needed row, over the policy's. With ``dry_run``
     everything is planned and checked and nothing is written.
 
-    ``authorise``, if given, is called with the :class:`~.intent.ImportIntent`
-    once the import is planned and before anything is written, in a dry run
-    as in a real one; it raises a :class:`~django_graft.exceptions.GraftError`
-    to refuse the import.
+    ``authorise``, if given, is called with the ``ImportIntent`` (what the
+    import would create, change and match) once the import is planned and
+    before anything is written, in a dry run as in a real one; it raises a
+    ``GraftError`` to refuse the import.
 
     Link records (a delete's record of rows outside the archive it changed)
     are applied only from an archive this installation signed; another is
-    refused with :class:`~django_graft.UntrustedArchive` unless
-    ``trust_unsigned``. Other unsigned archives import as signed ones do;
-    the result's ``signature`` says which it was. With ``require_signed``,
-    anything this installation did not sign (a fixture too) is refused.
+    refused with ``UntrustedArchive`` unless ``trust_unsigned``. Other
+    unsigned archives import as signed ones do; the result's ``signature``
+    says which it was. With ``require_signed``, anything this installation
+    did not sign (a fixture too) is refused.
     """
     if pks not in PK_MODES:
         raise PolicyError(f"pks must be one of {', '.join(PK_MODES)}, not {pks!r}.")

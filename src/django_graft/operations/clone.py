@@ -53,12 +53,12 @@ class CloneResult:
 
     using: str
     dry_run: bool
-    #: The import that made the copies: rows created and matched per model.
     report: ImportResult
-    #: {model label: {original key: copy key}} for every copied row (empty on a dry run)
+    """The import that made the copies: rows created and matched per model."""
     copies: dict[str, dict[Any, Any]]
-    #: the copies of the roots, in the order the roots were given (empty on a dry run)
+    """{model label: {original key: copy key}} for every copied row (empty on a dry run)."""
     roots: list[Model] = field(default_factory=list)
+    """The copies of the roots, in the order the roots were given (empty on a dry run)."""
 
     @property
     def models(self) -> dict[str, ModelReport]:

@@ -55,15 +55,16 @@ class DeleteResult:
     using: str
     dry_run: bool
     graph: Graph
-    #: {model label: rows deleted, or to delete on a dry run}
     deleted: dict[str, int]
-    #: Rows that forbid the delete (only ever filled on a dry run: a real
-    #: delete raises :class:`~django_graft.DeleteBlocked` instead).
+    """{model label: rows deleted, or to delete on a dry run}."""
     blockers: list[Blocker] = field(default_factory=list)
-    #: Rows outside the tree whose foreign key the delete sets.
+    """Rows that forbid the delete (only ever filled on a dry run: a real delete raises
+    ``DeleteBlocked`` instead).
+    """
     updates: list[OutsideUpdate] = field(default_factory=list)
-    #: The archive written before the delete, when one was asked for.
+    """Rows outside the tree whose foreign key the delete sets."""
     archive: ExportResult | None = None
+    """The archive written before the delete, when one was asked for."""
 
     @property
     def total(self) -> int:
@@ -111,9 +112,9 @@ def delete(
     """Delete ``roots`` and every row they own; return what was deleted.
 
     ``PROTECT`` and ``RESTRICT`` rows (and any other row that would be left
-    pointing at a deleted one) raise :class:`~django_graft.DeleteBlocked`
+    pointing at a deleted one) raise ``DeleteBlocked``
     listing every one of them, and nothing is deleted. With ``archive``
-    (any location :mod:`django_graft.storage` writes, but ``"-"``: a path,
+    (any location ``django_graft.storage`` writes, but ``"-"``: a path,
     an fsspec URL, ``storage://ALIAS/name``, or a seekable binary file) the
     tree is exported there and read
     back before anything is deleted; ``graft_import`` of it restores the

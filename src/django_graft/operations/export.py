@@ -42,12 +42,12 @@ class ExportResult:
 
     destination: str
     sha256: str
-    #: {model label: object records written}
     counts: dict[str, int]
-    #: {model label: reference records written}
+    """{model label: object records written}."""
     references: dict[str, int]
-    #: bytes of JSON written, before compression
+    """{model label: reference records written}."""
     bytes_written: int
+    """Bytes of JSON written, before compression."""
     graph: Graph
 
     @property
@@ -143,7 +143,7 @@ def export(
 ) -> ExportResult:
     """Collect ``roots`` and write everything they own and need to ``destination``.
 
-    ``destination`` is any location :mod:`django_graft.storage` takes: a
+    ``destination`` is any location ``django_graft.storage`` takes: a
     path, ``"-"`` for standard output, an fsspec URL, ``storage://ALIAS/name``
     or a writable binary file object; it only appears once complete.
 

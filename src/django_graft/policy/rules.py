@@ -57,6 +57,9 @@ _CASCADES = tuple(
 
 
 class Rule(str, enum.Enum):
+    """What an edge does: ``own`` (its rows join the tree), ``need`` (the tree
+    points at them: carried, matched on import) or ``skip`` (not followed)."""
+
     OWN = "own"
     NEED = "need"
     SKIP = "skip"
@@ -204,7 +207,33 @@ HOOKS = ("pre_save", "post_save", "pre_commit")
 
 
 class Policy:
-    """Rules for walking, exporting and rebuilding object graphs."""
+    """Rules for walking, exporting and rebuilding object graphs.
+
+    Every argument is optional and keyed by label (``app_label.Model`` or
+    ``app_label.Model.field``, case-insensitive):
+
+    - ``edges``: a rule (``"own"``, ``"need"``, ``"skip"`` or a ``Rule``) per
+      relation, over the defaults derived from ``on_delete``.
+    - ``reference``: models never copied, only named and found by natural key
+      (or ``match`` fields) wherever a tree lands.
+    - ``match``: per model, the fields that find an existing row for a needed
+      or referenced one.
+    - ``exclude_fields``: per model, fields left out of archives.
+    - ``mask``: per field, a function of the value giving what archives hold.
+    - ``hooks``: per model, ``{"pre_save": f, "post_save": g, "pre_commit": h}``
+      run by an import or a clone.
+    - ``set_fields``: per field, the value (or a function of the row) the rows
+      an import or a clone creates are given.
+    - ``clear``: nullable foreign keys and many-to-many fields left empty on
+      copies (a ``skip`` rule).
+    - ``default_references``: ``False`` drops the default references
+      (``contenttypes.ContentType``, ``auth.Permission``).
+    - ``secret_fields``: per model, fields exports made from the admin leave
+      out (the commands and the API keep them).
+
+    A label that names nothing, or a rule a relation cannot take, raises
+    ``PolicyError`` when the policy is built.
+    """
 
     def __init__(
         self,

@@ -56,17 +56,18 @@ class Graph:
 
     using: str
     policy: Policy
-    # {model: [root pk, ...]} in the order the user gave them
     roots: dict[type[Model], list[Any]] = field(default_factory=dict)
-    # {model: {pk, ...}} per role; a key is in at most one of the three
+    """{model: [root pk, ...]} in the order the user gave them."""
     owned: dict[type[Model], set[Any]] = field(default_factory=dict)
+    """{model: {pk, ...}} per role; a key is in at most one of the three."""
     needed: dict[type[Model], set[Any]] = field(default_factory=dict)
     referenced: dict[type[Model], set[Any]] = field(default_factory=dict)
-    # {model: Reason} for the first edge that reached each model
     reasons: dict[type[Model], Reason] = field(default_factory=dict)
-    # {(edge, target model): number of target keys it yielded}, for the picture;
-    # a generic foreign key has one entry per model it reached
+    """{model: Reason} for the first edge that reached each model."""
     edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
+    """{(edge, target model): number of target keys it yielded}, for the picture; a generic foreign
+    key has one entry per model it reached.
+    """
     warnings: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:

@@ -134,6 +134,7 @@ class Command(GraftCommand):
             self.stdout.write(f"Signature: {result.signature_text}")
             if result.conflicts:
                 every = options["verbosity"] >= 2
+                self.stdout.write(_conflicts_heading(options["on_conflict"], result.dry_run))
                 self.stdout.write(listed(result.conflicts, None if every else SHOWN))
             verb = "Would import" if result.dry_run else "Imported"
             models = result.models.values()
@@ -146,7 +147,7 @@ class Command(GraftCommand):
                 f", {skipped} skipped" if skipped else ""
             )
             self.stdout.write(
-                f"{verb} into '{database}': {result.created} rows created, {matched} matched, "
+                f"{verb} into '{database}': {_rows(result.created)} created, {matched} matched, "
                 f"{unchanged} unchanged{changed} (input sha256 {result.sha256})."
                 + (" Dry run: nothing written." if result.dry_run else "")
                 + (
@@ -155,3 +156,15 @@ class Command(GraftCommand):
                     else ""
                 )
             )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
+
+
+def _conflicts_heading(on_conflict: str, dry_run: bool) -> str:
+    """What became of the rows in conflict, said before they are listed."""
+    done = "would be" if dry_run else "were"
+    if on_conflict == "update":
+        return f"Existing rows in conflict with the archive, which {done} overwritten:"
+    return f"Existing rows in conflict with the archive, which {done} left as they are:"

@@ -77,9 +77,9 @@ def test_no_two_labels_overlap_and_node_texts_stay_in_their_boxes() -> None:
     assert len(boxes) == 49 and len(texts) == 49 * 2 + 48
     for (_, a), (_, b) in itertools.combinations(texts, 2):
         assert not _overlap(a, b), (a, b)
-    for owner, text in texts:
+    for owner, drawn in texts:
         for model, box in boxes.items():
-            assert model == owner or not _overlap(text, box), (model, text)
+            assert model == owner or not _overlap(drawn, box), (model, drawn)
     width, height = (float(v) for v in root.get("viewBox", "").split()[2:])
     for _, (left, top, right, bottom) in texts:
         assert left >= 0 and right <= width and top >= 0 and bottom <= height

@@ -18,5 +18,5 @@ from django_graft.admin.background import Job, run
 
 
 @task(takes_context=True)
-def graft_operation(context: TaskContext, job: Job) -> dict[str, Any]:
+def graft_operation(context: TaskContext[Any, Any], job: Job) -> dict[str, Any]:
     return run(job, job_id=context.task_result.id)

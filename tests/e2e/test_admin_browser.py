@@ -156,11 +156,12 @@ def test_import_page(admin_page: Any, world: World, tmp_path: Path) -> None:
     archive.write_bytes(buffer.getvalue())
     page.goto(f"{page.base_url}/admin/django_graft/graftlog/")
     page.click("#graft-import-link")
+    page.wait_for_selector("#graft-import-form")
+    screenshot(page, "import-form")
     page.click('#graft-import-form input[type="submit"]')  # nothing chosen: an error
     page.wait_for_selector(".errornote")
     screenshot(page, "import-form-error")
     page.set_input_files('input[name="archive"]', str(archive))
-    screenshot(page, "import-form")
     page.click('#graft-import-form input[type="submit"]')
     page.wait_for_selector("#graft-report")
     screenshot(page, "import-review")

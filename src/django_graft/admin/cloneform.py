@@ -21,6 +21,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Field, Model, UniqueConstraint
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from django_graft.db.fetch import rows_in
 from django_graft.operations.clone import fresh_defaults
@@ -82,7 +84,8 @@ class CloneValuesForm(forms.Form):
             self.fields[clash.label] = forms.CharField(
                 required=False,
                 strip=False,
-                label=clash.label,
+                # A break allowed after each dot: the admin's label column is narrow.
+                label=mark_safe(".<wbr>".join(escape(part) for part in clash.label.split("."))),
                 widget=forms.TextInput(attrs={"class": "vTextField"}),
                 help_text=(
                     "The value given to the copies, instead of their originals' (which "

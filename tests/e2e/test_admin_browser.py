@@ -113,6 +113,21 @@ def test_export_downloads_the_file(admin_page: Any, world: World) -> None:
     assert {o["model"] for o in objects} >= {"testapp.organisation", "testapp.project"}
 
 
+def test_the_picture_shrinks_then_scrolls_in_a_narrow_window(admin_page: Any, world: World) -> None:
+    page = admin_page
+    page.set_viewport_size({"width": 760, "height": 1000})
+    run_action(page, "/admin/testapp/organisation/", world.org.pk, "export_with_related")
+    natural = float(page.locator("svg.graft-picture").get_attribute("width") or 0)
+    drawn = page.locator("svg.graft-picture").bounding_box()
+    frame = page.locator("#graft-picture").evaluate(
+        "f => ({client: f.clientWidth, scroll: f.scrollWidth})"
+    )
+    assert drawn is not None and natural * 0.6 - 1 <= drawn["width"] < natural
+    # Narrower than 60 % of its size, the frame scrolls rather than shrink it further.
+    assert frame["scroll"] > frame["client"]
+    screenshot(page, "export-preview-narrow")
+
+
 def test_clone_from_the_change_list(admin_page: Any, world: World) -> None:
     page = admin_page
     project = world.projects[0]

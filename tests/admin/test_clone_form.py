@@ -10,7 +10,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from django_graft import collect
+from django_graft.admin.cloneform import clashing_fields
 from django_graft.models import GraftLog
+from django_graft.policy.rules import Policy
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
@@ -111,3 +114,9 @@ def test_values_need_the_permissions_the_clone_needs(world: World) -> None:
     response = clone(client, [world.org.pk], post="yes", **{NAME: "Acme (copy)"})
     assert response.status_code == 403
     assert every_table() == before
+
+
+def test_fields_the_policy_gives_values_are_not_asked_for(world: World) -> None:
+    assert [c.label for c in clashing_fields(collect(world.org))] == [NAME]
+    named = Policy(set_fields={NAME: lambda row: f"{row['name']} (copy)"})
+    assert clashing_fields(collect(world.org, policy=named)) == []

@@ -55,18 +55,14 @@ def _unique_fields(model: type[Model]) -> list[Field[Any, Any]]:
 
 def clashing_fields(graph: Graph) -> list[Clash]:
     """The unique fields of the copied models whose copies would repeat a value."""
-    fresh = fresh_defaults(graph.policy, graph)
+    fresh = {label.lower() for label in fresh_defaults(graph.policy, graph)}
     clashes = []
     for model in sorted(graph.owned, key=model_label):
         keys = graph.owned[model]
         overridden = graph.policy.overrides(model)
         for field in _unique_fields(model):
             label = f"{model._meta.label}.{field.name}"
-            if (
-                not keys
-                or field.attname in overridden
-                or label.lower() in {name.lower() for name in fresh}
-            ):
+            if not keys or field.attname in overridden or label.lower() in fresh:
                 continue
             values = rows_in(model, model._meta.pk, keys, [field.attname], graph.using)
             if any(value is not None for (value,) in values):

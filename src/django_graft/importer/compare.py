@@ -16,7 +16,7 @@ only for the keys found taken.
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -32,9 +32,17 @@ from django_graft.schema.labels import concrete
 
 
 def differing_fields(
-    plan: Any, taken: Collection[Any], keys: KeyMaps, using: str, policy: Policy
+    plan: Any,
+    taken: Collection[Any],
+    keys: KeyMaps,
+    using: str,
+    policy: Policy,
+    at: Mapping[Any, Any] | None = None,
 ) -> dict[Any, list[str] | None]:
     """``{key: names of the fields whose stored value differs}`` for each key of ``taken``.
+
+    Each archive row is compared with the stored row at its own key, or at
+    ``at[key]`` (a sync: the row an earlier sync created for it).
 
     An empty list: the stored row is the archive's row. ``None``: it cannot
     be told here, and the row stays a conflict, as the key alone says: a
@@ -65,10 +73,8 @@ def differing_fields(
         wanted = [i for i, key in enumerate(chunk_keys) if key in taken]
         if not wanted:
             continue
-        stored = {
-            row[0]: row[1:]
-            for row in rows_in(model, pk, [chunk_keys[i] for i in wanted], ["pk", *attnames], using)
-        }
+        where = [at[chunk_keys[i]] if at else chunk_keys[i] for i in wanted]
+        stored = {row[0]: row[1:] for row in rows_in(model, pk, where, ["pk", *attnames], using)}
         columns = decoder.decode_columns([chunk[i] for i in wanted])
         for attname, target in targets.items():
             columns[attname] = [
@@ -81,7 +87,7 @@ def differing_fields(
                 for ct, object_id in zip(columns[ct_attname], columns[id_attname], strict=True)
             ]
         for row, i in enumerate(wanted):
-            now = stored.get(chunk_keys[i])
+            now = stored.get(where[row])
             if now is None:  # gone since it was found: a conflict as any other
                 found[chunk_keys[i]] = [pk.name]
                 continue

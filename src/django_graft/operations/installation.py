@@ -49,6 +49,6 @@ def _read_or_create(using: str) -> str | None:
             return found.installation_id
     except IntegrityError:  # another process generated it meanwhile
         found = manager.first()
-        return None if found is None else found.installation_id
+        return None if found is None else str(found.installation_id)
     except DatabaseError:
         return None

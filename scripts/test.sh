@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: lint, types, then every test with the
 # newest Django on SQLite, on a throwaway PostgreSQL cluster and on a
-# throwaway MariaDB server (both started here and removed after), and once
-# more with Django 4.2 LTS on SQLite under the oldest Python supported.
+# throwaway MariaDB server (both started here and removed after), once
+# more with Django 4.2 LTS on SQLite under the oldest Python supported, and
+# the admin's tests with Django 5.2 LTS: each major version writes its
+# screenshots of the admin to build/screenshots/django-<major>/.
 # PostgreSQL, MariaDB (with the headers its driver compiles against) and
 # Chromium (for the admin's browser tests) are installed with apt-get when
 # missing; if a database server cannot start, the run fails.
@@ -53,3 +55,9 @@ oldest=$(find_python 3.10 || pick_python)
 setup_venv .venv-django42 "$oldest" -e ".[dev]" "Django>=4.2,<5"
 echo "== tests on SQLite, Django $(.venv-django42/bin/python -m django --version), $(.venv-django42/bin/python -V)"
 GRAFT_TEST_DB=sqlite .venv-django42/bin/python -m pytest "$@"
+
+# The admin's pages under Django 5.2 LTS too, for their screenshots: with the
+# runs above, every major version the admin supports is drawn.
+setup_venv .venv-django52 "" -e ".[dev]" "Django>=5.2,<6"
+echo "== admin and browser tests on SQLite, Django $(.venv-django52/bin/python -m django --version)"
+GRAFT_TEST_DB=sqlite .venv-django52/bin/python -m pytest tests/admin tests/e2e "$@"

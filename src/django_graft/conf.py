@@ -66,6 +66,15 @@ def _installation_id(value: Any) -> str | None:
     return None
 
 
+def _cache(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be the name of a CACHES alias, not {value!r}"
+    if value not in settings.CACHES:
+        known = ", ".join(sorted(settings.CACHES)) or "none"
+        return f"names '{value}', which is not in settings.CACHES (configured: {known})"
+    return None
+
+
 def _optional_storage(value: Any) -> str | None:
     return None if value is None else _storage(value)
 
@@ -173,6 +182,14 @@ SETTINGS: dict[str, Setting] = {
             "project configures TASKS (Django 6.0+); smaller ones run in the request.",
             "graft.E013",
             _positive_int,
+        ),
+        Setting(
+            "PROGRESS_CACHE",
+            "default",
+            "The CACHES alias a background admin job reports its progress to and its page "
+            "reads it from; it must be shared by the web and worker processes.",
+            "graft.E033",
+            _cache,
         ),
         Setting(
             "MAX_ARCHIVE_BYTES",
@@ -335,6 +352,10 @@ class GraftSettings:
     @property
     def BACKGROUND_ROWS(self) -> int:
         return int(self._get("BACKGROUND_ROWS"))
+
+    @property
+    def PROGRESS_CACHE(self) -> str:
+        return str(self._get("PROGRESS_CACHE"))
 
     @property
     def MAX_ARCHIVE_BYTES(self) -> int:

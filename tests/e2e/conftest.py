@@ -2,7 +2,8 @@
 
 The browser is the system's: Playwright's own download is never used. A
 missing browser fails these tests rather than skipping them. Screenshots of
-each page are written to ``build/screenshots/``.
+each page are written to ``build/screenshots/django-<major>/``, one folder
+per major version of Django, to look at side by side.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make beside it are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "build" / "screenshots" / f"django-{django.VERSION[0]}"
+)
 #: Flags for a browser with no network but the test server's.
 FLAGS = [
     "--no-sandbox",

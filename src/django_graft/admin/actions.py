@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
@@ -27,23 +28,22 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from django_graft.admin import archives, background
+from django_graft.admin.actionforms import extension_of, form_for, form_title
+from django_graft.admin.cloneform import CloneValuesForm
 from django_graft.admin.operations import perform, recorded
+from django_graft.admin.optionrows import option_rows, options_text
+from django_graft.admin.pagecontext import admin_form, page_context
 from django_graft.admin.preview import Preview, build_preview
 from django_graft.exceptions import GraftError
-from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
+from django_graft.fixtures import GRAFT
 from django_graft.schema.labels import model_label
 
-#: Export formats offered on the page: (value, label, file extension).
-EXPORT_FORMATS = [
-    (GRAFT, "django-graft archive (verifiable, restorable)", ".jsonl.gz"),
-    *((fmt, f"Django {fmt} fixture (loaddata)", f".{fmt}") for fmt in FIXTURE_FORMATS),
-]
-
-
 # Strings: ModelAdmin takes no type arguments at run time.
-#: What an operation does once its preview is confirmed.
+#: What an operation does once its preview is confirmed and its form valid: a
+#: response, None (back to the change list), or the form again, with errors.
 Confirmed: TypeAlias = (
-    "Callable[[admin.ModelAdmin[Any], HttpRequest, Preview], HttpResponseBase | None]"
+    "Callable[[admin.ModelAdmin[Any], HttpRequest, Preview, forms.Form], "
+    "HttpResponseBase | forms.Form | None]"
 )
 Action: TypeAlias = (
     "Callable[[admin.ModelAdmin[Any], HttpRequest, QuerySet[Any]], HttpResponseBase | None]"
@@ -56,7 +56,8 @@ def graft_action(
     """Make an admin action of ``confirmed``: the preview first, ``confirmed`` once posted back.
 
     The action keeps the name of the function it decorates, and is offered
-    to users with the model's ``permission`` (view, add or delete).
+    to users with the model's ``permission`` (view, add or delete). A form
+    posted with errors shows the page again, and nothing is done.
     """
 
     def decorate(confirmed: Confirmed) -> Action:
@@ -67,8 +68,14 @@ def graft_action(
         ) -> HttpResponseBase | None:
             preview = build_preview(operation, queryset, request.user)
             if not _confirmed(request, preview):
-                return _render(modeladmin, request, preview, description)
-            return confirmed(modeladmin, request, preview)
+                return _render(modeladmin, request, preview, description, form_for(preview))
+            form = form_for(preview, request.POST)
+            if not form.is_valid():
+                return _render(modeladmin, request, preview, description, form)
+            outcome = confirmed(modeladmin, request, preview, form)
+            if isinstance(outcome, forms.Form):
+                return _render(modeladmin, request, preview, description, outcome)
+            return outcome
 
         return action
 
@@ -76,21 +83,21 @@ def graft_action(
 
 
 def _render(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview, title: str
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    preview: Preview,
+    title: str,
+    form: forms.Form,
 ) -> TemplateResponse:
-    opts = modeladmin.model._meta
     context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": opts,
-        "app_label": opts.app_label,
+        **page_context(modeladmin, request, title),
         "preview": preview,
         "picture": mark_safe(preview.picture),  # built by django_graft.render.svg, text escaped
         "queryset": preview.objects,
         "action_name": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "export_formats": EXPORT_FORMATS,
-        "media": modeladmin.media,
+        "adminform": admin_form(form, form_title(preview)) if form.fields else None,
+        "form_errors": form.errors,
     }
     return TemplateResponse(request, "admin/django_graft/preview.html", context)
 
@@ -153,14 +160,17 @@ def _file_name(preview: Preview, extension: str) -> str:
     return f"{model_label(type(first)).replace('.', '-')}-{first.pk}{more}-{stamp}{extension}"
 
 
+def _said(preview: Preview, options: dict[str, Any]) -> str:
+    """The options the operation ran with, for its message."""
+    return options_text(option_rows(preview.operation, preview.graph.using, options))
+
+
 @graft_action("export", "Export with related objects", "view")
 def export_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview, form: forms.Form
 ) -> HttpResponseBase | None:
-    chosen = request.POST.get("format", GRAFT)
-    extension = next((ext for fmt, _, ext in EXPORT_FORMATS if fmt == chosen), None)
-    if extension is None:
-        raise PermissionDenied(f"Unknown export format {chosen!r}.")
+    chosen = form.cleaned_data["format"] or GRAFT
+    extension = extension_of(chosen)
     if background.should_enqueue(preview.graph.total_rows):
         location = archives.new_location(archives.EXPORTS, _file_name(preview, ""), extension)
         return _in_background(
@@ -170,37 +180,56 @@ def export_with_related(
     path = folder / _file_name(preview, extension)
     options = {"location": str(path), "format": chosen, "recorded_as": f"download {path.name}"}
     try:
-        if _perform(modeladmin, request, preview, options) is None:
+        exported = _perform(modeladmin, request, preview, options)
+        if exported is None:
             return None
         # Opened, the file outlives its directory; the response closes it.
         download = path.open("rb")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # A download leaves the page where it is: the message shows on the next one.
+    modeladmin.message_user(
+        request,
+        f"Exported {sum(exported.counts.values())} rows. {_said(preview, options)}",
+        messages.SUCCESS,
+    )
     return FileResponse(download, as_attachment=True, filename=path.name)
 
 
 @graft_action("clone", "Clone with related objects", "add")
 def clone_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
-) -> HttpResponseBase | None:
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview, form: forms.Form
+) -> HttpResponseBase | forms.Form | None:
+    options = {"set": form.values() if isinstance(form, CloneValuesForm) else {}}
     if background.should_enqueue(preview.graph.total_rows):
-        return _in_background(modeladmin, request, preview, {})
-    result = _perform(modeladmin, request, preview, {})
-    if result is None:
-        return None
+        return _in_background(modeladmin, request, preview, options)
+    if options["set"]:
+        # Values were typed: one the copies cannot take is shown on the form.
+        try:
+            with recorded(preview, request.user) as entry:
+                result = perform(preview, options, entry)
+        except GraftError as exc:
+            form.add_error(None, exc.message)
+            return form
+    else:
+        result = _perform(modeladmin, request, preview, options)
+        if result is None:
+            return None
     copies = ", ".join(str(obj) for obj in result.roots)
     modeladmin.message_user(
-        request, f"Cloned {result.created} rows. The copies: {copies}.", messages.SUCCESS
+        request,
+        f"Cloned {result.created} rows. The copies: {copies}. {_said(preview, options)}",
+        messages.SUCCESS,
     )
     return None
 
 
 @graft_action("delete", "Delete with related objects", "delete")
 def delete_with_related(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, preview: Preview, form: forms.Form
 ) -> HttpResponseBase | None:
     archive = None
-    if request.POST.get("archive"):
+    if form.cleaned_data["archive"]:
         archive = archives.new_location(archives.FOLDER, _file_name(preview, ""), ".jsonl.gz")
     if background.should_enqueue(preview.graph.total_rows):
         return _in_background(modeladmin, request, preview, {"archive": archive})
@@ -210,6 +239,7 @@ def delete_with_related(
     text = f"Deleted {result.total} rows."
     if result.archive is not None:
         text += f" Archived first to {result.archive.destination} (sha256 {result.archive.sha256})."
+    text += " " + _said(preview, {"archive": archive})
     modeladmin.message_user(request, text, messages.SUCCESS)
     return None
 

@@ -19,12 +19,14 @@ from django.contrib.auth import get_user_model
 
 from django_graft.admin import signature
 from django_graft.admin.authorise import AdminAuthoriser, admit
+from django_graft.admin.jobprogress import CacheProgress
 from django_graft.admin.operations import perform, recorded
 from django_graft.admin.preview import build_preview
 from django_graft.conf import graft_settings
 from django_graft.exceptions import GraftError, PermissionRefused
 from django_graft.importer.run import import_archive
 from django_graft.operations import audit
+from django_graft.render.progress import reporting
 from django_graft.schema.labels import resolve_model
 
 
@@ -71,8 +73,18 @@ class Job(TypedDict):
     options: dict[str, Any]
 
 
-def run(job: Job) -> dict[str, Any]:
-    """Run one admin operation for its user; what its job page shows."""
+def run(job: Job, job_id: str = "") -> dict[str, Any]:
+    """Run one admin operation for its user; what its job page shows.
+
+    With ``job_id``, its progress goes to the cache for the job's page.
+    """
+    if not job_id:
+        return _run(job)
+    with reporting(CacheProgress(job_id)):
+        return _run(job)
+
+
+def _run(job: Job) -> dict[str, Any]:
     user = get_user_model()._default_manager.get(pk=job["user"])
     operation, database, options = job["operation"], job["database"], job["options"]
     if operation == "import":

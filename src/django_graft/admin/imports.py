@@ -28,6 +28,8 @@ from django.template.response import TemplateResponse
 
 from django_graft.admin import archives, background, signature
 from django_graft.admin.authorise import AdminAuthoriser, admit
+from django_graft.admin.optionrows import option_rows
+from django_graft.admin.pagecontext import admin_form, page_context
 from django_graft.conf import graft_settings
 from django_graft.exceptions import ConflictError, GraftError, PermissionRefused
 from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
@@ -45,12 +47,9 @@ def stored_archives(user: Any) -> list[str]:
     return archives.readable_archives(user)
 
 
-class ImportForm(forms.Form):
-    archive = forms.FileField(
-        required=False, help_text="A django-graft archive, or a Django fixture (json, jsonl, "
-        "xml, yaml), compressed or not."
-    )  # fmt: skip
-    stored = forms.ChoiceField(required=False, label="Or one in the storage")
+class OptionsForm(forms.Form):
+    """How to import: the key mode and the rule for taken keys."""
+
     pks = forms.ChoiceField(
         choices=[(mode, mode) for mode in PK_MODES],
         initial="keep",
@@ -63,6 +62,17 @@ class ImportForm(forms.Form):
         label="Rows whose key is taken",
         help_text="fail: write nothing; skip: leave them; update: overwrite them.",
     )
+
+
+class ImportForm(OptionsForm):
+    """The upload form: an archive or one in the storage, and the options."""
+
+    archive = forms.FileField(
+        required=False, help_text="A django-graft archive, or a Django fixture (json, jsonl, "
+        "xml, yaml), compressed or not."
+    )  # fmt: skip
+    stored = forms.ChoiceField(required=False, label="Or one in the storage")
+    field_order = ["archive", "stored", "pks", "on_conflict"]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,7 +100,16 @@ def _checked_name(name: str, user: Any) -> str:
 def _dry_run(request: HttpRequest, name: str, pks: str, on_conflict: str) -> dict[str, Any]:
     """Plan the import; what the page shows, and whether it may go ahead."""
     location = _location(name)
-    context: dict[str, Any] = {"name": name, "pks": pks, "on_conflict": on_conflict}
+    options = {"location": name, "pks": pks, "on_conflict": on_conflict}
+    context: dict[str, Any] = {
+        "name": name,
+        "pks": pks,
+        "on_conflict": on_conflict,
+        "options": option_rows("import", "default", options),
+        "recheck_form": admin_form(
+            OptionsForm(initial={"pks": pks, "on_conflict": on_conflict}), "Other options"
+        ),
+    }
     try:
         verdict = signature.judge(request.user, location)
         if verdict is not None and verdict.lacking:
@@ -129,13 +148,9 @@ def _too_large(request: HttpRequest) -> bool:
 
 
 def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Import an archive",
-        "opts": modeladmin.model._meta,
-    }
+    context = page_context(modeladmin, request, "Import an archive")
     if request.method == "POST" and _too_large(request):
-        context["form"] = ImportForm(user=request.user)
+        context["adminform"] = admin_form(ImportForm(user=request.user))
         context["error"] = (
             f"The upload is larger than GRAFT['MAX_UPLOAD_BYTES'] "
             f"({graft_settings.MAX_UPLOAD_BYTES} bytes) and was not read. Put the archive "
@@ -150,19 +165,17 @@ def import_view(modeladmin: Any, request: HttpRequest) -> HttpResponse:
         name = _checked_name(request.POST.get("name", ""), request.user)
         pks, on_conflict = _options(request)
         context.update(_dry_run(request, name, pks, on_conflict), step="review")
-        context["modes"] = (PK_MODES, CONFLICT_MODES)
         return TemplateResponse(request, "admin/django_graft/import.html", context)
     if request.method == "GET":
         archives.tidy_uploads()
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    context["form"] = form
+    context["adminform"] = admin_form(form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = data["archive"]
         name = archives.keep_upload(upload, request.user) if upload else data["stored"]
         context.update(_dry_run(request, name, data["pks"], data["on_conflict"]))
         context["step"] = "review"
-        context["modes"] = (PK_MODES, CONFLICT_MODES)
     return TemplateResponse(request, "admin/django_graft/import.html", context)
 
 
@@ -228,7 +241,9 @@ def _confirm(modeladmin: Any, request: HttpRequest, context: dict[str, Any]) -> 
     if archives.is_upload(name):
         _storage().delete(name)
     context.update(
+        checked,
         step="done",
+        recheck_form=None,
         report=result,
         rows=sorted(result.models.values(), key=lambda r: r.label),
         name=name,

@@ -1,4 +1,9 @@
-"""The page of an operation running in the background: its status, then its outcome."""
+"""The page of an operation running in the background: its status, then its outcome.
+
+While it runs, the page refreshes every two seconds and shows the progress
+the task reports to the cache (:mod:`.jobprogress`), when the cache is one
+the web process shares with the worker.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+
+from django_graft.admin.jobprogress import read_progress
+from django_graft.admin.optionrows import option_rows
+from django_graft.admin.pagecontext import page_context
 
 
 def job_view(modeladmin: Any, request: HttpRequest, job_id: str) -> HttpResponse:
@@ -23,10 +32,11 @@ def job_view(modeladmin: Any, request: HttpRequest, job_id: str) -> HttpResponse
     if task["user"] != request.user.pk and not getattr(request.user, "is_superuser", False):
         raise PermissionDenied("This is another user's operation.")
     context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": f"Background {task['operation']}",
-        "opts": modeladmin.model._meta,
+        **page_context(modeladmin, request, f"Background {task['operation']}"),
         "job": job,
+        # A finished job shows its outcome instead.
+        "progress": None if job.is_finished else read_progress(job_id),
+        "options": option_rows(task["operation"], task["database"], task["options"]),
         "operation": task["operation"],
         "roots": [f"{task['label']}:{pk}" for pk in task["pks"]],
         "database": task["database"],

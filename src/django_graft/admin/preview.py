@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 
 from django_graft.admin import permissions
+from django_graft.admin.cloneform import Clash, clashing_fields
 from django_graft.admin.secrets import withheld
 from django_graft.policy.loading import default_policy
 from django_graft.render.svg import to_svg
@@ -45,6 +46,8 @@ class Preview:
     lacking: list[str] = field(default_factory=list)
     #: ``app_label.model.field`` of each secret an export leaves out.
     withheld: list[str] = field(default_factory=list)
+    #: For a clone, the unique fields whose copies would repeat a value.
+    clashes: list[Clash] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -89,6 +92,7 @@ def build_preview(operation: str, queryset: QuerySet[Any], user: Any) -> Preview
         preview.withheld = withheld(graph)
     elif operation == "clone":
         needed = permissions.for_clone(graph)
+        preview.clashes = clashing_fields(graph)
     else:
         outside = scan_outside(graph)
         preview.blockers, preview.updates = outside.blockers, outside.updates

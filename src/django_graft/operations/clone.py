@@ -107,7 +107,7 @@ def clone(
     with cyclic_gc_paused(), transaction.atomic(using=db):
         graph = collect(by_model, policy=base, using=db)
         check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
-        copying = base.extend(set_fields={**_fresh_defaults(base, graph), **(set_fields or {})})
+        copying = base.extend(set_fields={**fresh_defaults(base, graph), **(set_fields or {})})
         imported = _copy(graph, copying, dry_run=dry_run)
         copies = {
             label: {original: imported.key_map[label][original] for original in keys}
@@ -183,7 +183,7 @@ def _import_copy(
         ) from None
 
 
-def _fresh_defaults(policy: Policy, graph: Graph) -> dict[str, Callable[[Any], Any]]:
+def fresh_defaults(policy: Policy, graph: Graph) -> dict[str, Callable[[Any], Any]]:
     """A fresh default for every unique field of the copies whose default is a function.
 
     Such a field (a ``uuid4`` reference, a generated slug) could only collide

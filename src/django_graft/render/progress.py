@@ -4,7 +4,8 @@ The operations report through :func:`stage` and :func:`advance`, which cost
 next to nothing when nobody watches. A command watches with
 :func:`watching`: on a terminal it redraws one status line on standard
 error (at most ten times a second); at verbosity 3 it also prints each
-stage's total and time, terminal or not.
+stage's total and time, terminal or not. Anything else with the same three
+methods (an admin job's progress bar, say) watches with :func:`reporting`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Iterator
-from typing import TextIO
+from typing import Protocol, TextIO
+
+
+class Watcher(Protocol):
+    """What the operations report to: stages begun, rows done, the end."""
+
+    def stage(self, name: str, total: int | None) -> None: ...
+
+    def advance(self, rows: int) -> None: ...
+
+    def finish(self) -> None: ...
 
 
 class Progress:
@@ -72,7 +83,7 @@ class Progress:
         self.name = ""
 
 
-_current: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[Watcher | None] = contextvars.ContextVar(
     "graft_progress", default=None
 )
 
@@ -104,11 +115,16 @@ def watching(stream: TextIO, *, verbosity: int, enabled: bool) -> Iterator[None]
     if not (bar or summaries):
         yield
         return
-    token = _current.set(Progress(stream, bar=bar, summaries=summaries))
+    with reporting(Progress(stream, bar=bar, summaries=summaries)):
+        yield
+
+
+@contextlib.contextmanager
+def reporting(watcher: Watcher) -> Iterator[None]:
+    """Report the progress of what runs inside to ``watcher``; finish it at the end."""
+    token = _current.set(watcher)
     try:
         yield
     finally:
-        progress = _current.get()
-        if progress is not None:
-            progress.finish()
+        watcher.finish()
         _current.reset(token)

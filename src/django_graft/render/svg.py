@@ -2,26 +2,29 @@
 
 Models are laid out in columns by the length of the path that brought them
 in (roots on the left), the path the plan's "why" column shows; each node shows the model and its
-rows per role. The edge that brought each model in is drawn with the
-relation's name and the rows it reached; the other edges the walk followed
-are faint dashed lines, named in their tooltips. The drawing is
-self-contained: no script, no font or style sheet to load.
+rows per role (see :mod:`.svglayout`: no two texts overlap). The edge that
+brought each model in is drawn with the relation's name and the rows it
+reached; the other edges the walk followed are faint dashed lines, named in
+their tooltips. The drawing is self-contained: no script, no font or style
+sheet to load; it shrinks to the width of its frame, down to a readable
+size.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 from html import escape
 
 from django.db.models import Model
 
-from django_graft.schema.edges import Edge
+from django_graft.render.svglayout import HEIGHT, LABEL_FONT, NODE_FONT, PAD, Box, Node, lay_out
 from django_graft.schema.labels import model_label
 from django_graft.tree.graph import Graph, ModelCount, Role
 
-_WIDTH, _HEIGHT = 200, 46
-_COLUMN_GAP, _ROW_GAP, _MARGIN = 70, 22, 12
 _FILL = {Role.OWN: "#cfe8cf", Role.NEED: "#fdf0c2", Role.REFERENCE: "#eeeeee"}
+#: Shrunk to fit its frame, the picture keeps at least this share of its size
+#: (its text stays readable); a narrower frame scrolls instead.
+_MIN_SCALE = 0.6
 
 
 def _role(graph: Graph, model: type[Model]) -> Role:
@@ -30,11 +33,6 @@ def _role(graph: Graph, model: type[Model]) -> Role:
     if model in graph.needed:
         return Role.NEED
     return Role.REFERENCE
-
-
-def _columns(graph: Graph, models: list[type[Model]]) -> dict[type[Model], int]:
-    """Each model's column: the length of the path that brought it in (roots: 0)."""
-    return {model: len(graph.path_to(model)) for model in models}
 
 
 def _counts_text(count: ModelCount) -> str:
@@ -50,86 +48,117 @@ def _counts_text(count: ModelCount) -> str:
     return ", ".join(parts)
 
 
-def _edge(
-    edge: Edge,
-    target: type[Model],
-    found: int,
-    place: dict[type[Model], tuple[int, int]],
-    graph: Graph,
-) -> str:
-    """One edge: the one that brought ``target`` in is drawn and named; the others faint.
+def _path(source: Box, target: Box) -> str:
+    """The curve from ``source`` to ``target``: side to side, or a loop over the top."""
+    if source is target:
+        x, y = source.x + source.width - 50, source.y
+        return f"M {x} {y} C {x} {y - 24}, {x + 36} {y - 24}, {x + 36} {y}"
+    middle = (source.y + HEIGHT // 2, target.y + HEIGHT // 2)
+    if target.x > source.x:
+        start, end, bend = source.x + source.width, target.x, 40
+    else:  # back to a column on the left (or the same one): from the left side
+        start, end, bend = source.x, target.x + target.width, -40
+    return (
+        f"M {start} {middle[0]} C {start + bend} {middle[0]}, "
+        f"{end - bend} {middle[1]}, {end} {middle[1]}"
+    )
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """An edge the walk followed: ``label`` on the one that brought ``target`` in, else None."""
+
+    source: str
+    target: str
+    #: Its tooltip: the relation's full name and the rows it reached.
+    title: str
+    label: str | None
+
+
+def _arrow(arrow: Arrow, path: str, at: tuple[int, int] | None) -> str:
+    """One edge: the one that brought its target in is drawn and named; the others faint.
 
     Every edge keeps its name and row count in a ``<title>`` (a tooltip), so
     a dense graph stays readable without losing anything.
     """
-    (x1, y1), (x2, y2) = place[edge.source], place[target]
-    if edge.source is target:  # a model pointing at itself: a loop over its top edge
-        start, end = (x1 + _WIDTH - 60, y1), (x1 + _WIDTH - 20, y1)
-        path = f"M {start[0]} {start[1]} C {start[0]} {y1 - 30}, {end[0]} {y1 - 30}, {end[0]} {y1}"
-        label_at = (x1 + _WIDTH - 40, y1 - 26)
-    else:
-        start = (x1 + _WIDTH, y1 + _HEIGHT // 2) if x2 > x1 else (x1, y1 + _HEIGHT // 2)
-        end = (x2, y2 + _HEIGHT // 2) if x2 > x1 else (x2 + _WIDTH, y2 + _HEIGHT // 2)
-        bend = 40 if x2 > x1 else -40
-        path = (
-            f"M {start[0]} {start[1]} C {start[0] + bend} {start[1]}, "
-            f"{end[0] - bend} {end[1]}, {end[0]} {end[1]}"
-        )
-        label_at = ((start[0] + end[0]) // 2, (start[1] + end[1]) // 2 - 5)
-    text = f"{edge.name} ({found})"
-    reason = graph.reasons.get(target)
-    if reason is not None and reason.edge is edge:
+    title = f"<title>{escape(arrow.title)}</title>"
+    if arrow.label is not None and at is not None:
+        # A white halo keeps the label readable over the faint lines crossing it.
         return (
-            f'<g class="graft-edge"><title>{escape(edge.label)}: {found} rows</title>'
+            f'<g class="graft-edge">{title}'
             f'<path d="{path}" stroke="#555" fill="none" marker-end="url(#graft-arrow)"/>'
-            f'<text x="{label_at[0]}" y="{label_at[1]}" text-anchor="middle" fill="#333" '
-            f'font-size="11">{escape(text)}</text></g>'
+            f'<text x="{at[0]}" y="{at[1]}" text-anchor="end" fill="#333" '
+            f'font-size="{LABEL_FONT}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{escape(arrow.label)}</text></g>"
         )
     return (
-        f'<g class="graft-edge graft-edge-other"><title>{escape(edge.label)}: {found} rows'
-        f'</title><path d="{path}" stroke="#bbb" stroke-dasharray="3 3" fill="none"/></g>'
+        f'<g class="graft-edge graft-edge-other">{title}'
+        f'<path d="{path}" stroke="#bbb" stroke-dasharray="3 3" fill="none"/></g>'
     )
+
+
+def _svg_open(width: int, height: int) -> str:
+    # Scaled to its frame's width (never above its own size, never below
+    # _MIN_SCALE of it, when the frame scrolls): the viewBox keeps its shape.
+    style = f"width:100%;max-width:{width}px;min-width:{int(width * _MIN_SCALE)}px;height:auto"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="graft-picture" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" style="{style}" role="img" '
+        'aria-label="Models of the tree, with rows per role and the relations followed" '
+        f'font-family="sans-serif" font-size="{NODE_FONT}">'
+    )
+
+
+def draw(nodes: list[Node], roles: dict[str, Role], arrows: list[Arrow]) -> str:
+    """The picture of ``nodes`` (each of a role) and ``arrows`` as one ``<svg>`` element."""
+    layout = lay_out(nodes, {a.target: a.label for a in arrows if a.label is not None})
+    parts = [
+        _svg_open(layout.width, layout.height),
+        '<defs><marker id="graft-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
+    ]
+    for arrow in arrows:
+        path = _path(layout.boxes[arrow.source], layout.boxes[arrow.target])
+        at = layout.labels.get(arrow.target) if arrow.label is not None else None
+        parts.append(_arrow(arrow, path, at))
+    for node in nodes:
+        box, role = layout.boxes[node.key], roles[node.key]
+        dash = ' stroke-dasharray="4"' if role is Role.REFERENCE else ""
+        parts.append(
+            f'<g class="graft-node graft-{role.value}" data-model="{escape(node.key)}">'
+            f'<rect x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" rx="4" '
+            f'fill="{_FILL[role]}" stroke="#777"{dash}/>'
+            f'<text x="{box.x + PAD}" y="{box.y + 18}" font-weight="bold">'
+            f"{escape(node.title)}</text>"
+            f'<text x="{box.x + PAD}" y="{box.y + 36}">{escape(node.subtitle)}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def to_svg(graph: Graph) -> str:
     """The model-level picture of ``graph`` as one ``<svg>`` element."""
     counts = {count.model: count for count in graph.counts()}
-    models = sorted(counts, key=model_label)
-    columns = _columns(graph, models)
-    rows: dict[int, int] = defaultdict(int)
-    place: dict[type[Model], tuple[int, int]] = {}
-    for model in sorted(models, key=lambda m: (columns[m], model_label(m))):
-        column = columns[model]
-        x = _MARGIN + column * (_WIDTH + _COLUMN_GAP)
-        y = _MARGIN + rows[column] * (_HEIGHT + _ROW_GAP)
-        rows[column] += 1
-        place[model] = (x, y)
-    width = _MARGIN * 2 + (max(columns.values(), default=0) + 1) * (_WIDTH + _COLUMN_GAP)
-    height = _MARGIN * 2 + max(rows.values(), default=1) * (_HEIGHT + _ROW_GAP)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="graft-picture" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="Models of the tree, with rows per role and the relations followed" '
-        'font-family="sans-serif" font-size="12">',
-        '<defs><marker id="graft-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
+    columns = {model: len(graph.path_to(model)) for model in counts}
+    models = sorted(counts, key=lambda m: (columns[m], model_label(m)))
+    nodes = [
+        Node(model_label(m), columns[m], counts[m].label, _counts_text(counts[m])) for m in models
     ]
-    for (edge, target), found in sorted(
+    arrows = []
+    for (edge, target), rows in sorted(
         graph.edge_rows.items(), key=lambda item: (item[0][0].label, model_label(item[0][1]))
     ):
-        if edge.source in place and target in place:
-            parts.append(_edge(edge, target, found, place, graph))
-    for model, (x, y) in place.items():
-        count = counts[model]
-        role = _role(graph, model)
-        dash = ' stroke-dasharray="4"' if role is Role.REFERENCE else ""
-        parts.append(
-            f'<g class="graft-node graft-{role.value}" data-model="{escape(count.label)}">'
-            f'<rect x="{x}" y="{y}" width="{_WIDTH}" height="{_HEIGHT}" rx="4" '
-            f'fill="{_FILL[role]}" stroke="#777"{dash}/>'
-            f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{escape(count.label)}</text>'
-            f'<text x="{x + 8}" y="{y + 36}">{escape(_counts_text(count))}</text></g>'
+        if edge.source not in counts or target not in counts:
+            continue
+        reason = graph.reasons.get(target)
+        main = reason is not None and reason.edge is edge
+        arrows.append(
+            Arrow(
+                model_label(edge.source),
+                model_label(target),
+                f"{edge.label}: {rows} rows",
+                f"{edge.name} ({rows})" if main else None,
+            )
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return draw(nodes, {model_label(m): _role(graph, m) for m in models}, arrows)

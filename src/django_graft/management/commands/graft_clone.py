@@ -5,45 +5,21 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.management.base import CommandError
 
-from django_graft.exceptions import GraftError
 from django_graft.management.commands._base import GraftCommand
 from django_graft.operations.clone import clone
-from django_graft.schema.labels import model_label, resolve_model
+from django_graft.schema.labels import model_label
+from django_graft.schema.setfields import SetFieldError, parse_assignment
 from django_graft.tree.roots import parse_specs
 
 
 def set_option(text: str) -> tuple[str, Any]:
-    """``app.Model.field=VALUE`` as ``(label, value)``, the value read by the field.
-
-    ``null`` stands for NULL; a foreign key takes the key of its target.
-    """
-    label, sep, raw = text.partition("=")
-    parts = label.strip().split(".")
-    if not sep or len(parts) != 3 or not all(parts):
-        raise CommandError(
-            f"--set {text!r}: expected 'app_label.Model.field=VALUE', "
-            "e.g. 'tenants.Organisation.name=Acme (copy)'."
-        )
+    """``app.Model.field=VALUE`` as ``(label, value)``, the value read by the field."""
     try:
-        model = resolve_model(".".join(parts[:2]))
-        field: Any = model._meta.get_field(parts[2])
-    except GraftError as exc:
-        raise CommandError(f"--set {text!r}: {exc.message}") from None
-    except FieldDoesNotExist:
-        raise CommandError(f"--set {text!r}: {parts[1]} has no field '{parts[2]}'.") from None
-    if raw == "null":
-        return label.strip(), None
-    column = field.target_field if field.is_relation and field.concrete else field
-    try:
-        return label.strip(), column.to_python(raw)
-    except ValidationError as exc:
-        raise CommandError(
-            f"--set {text!r}: {raw!r} is not a value for {model_label(model)}.{field.name} "
-            f"({'; '.join(exc.messages)})."
-        ) from None
+        return parse_assignment(text)
+    except SetFieldError as exc:
+        raise CommandError(f"--set {text!r}: {exc}") from None
 
 
 class Command(GraftCommand):

@@ -46,7 +46,7 @@ def _read_or_create(using: str) -> str | None:
             if found is None:
                 with transaction.atomic(using=using):
                     found = manager.create(installation_id=uuid.uuid4().hex)
-            return found.installation_id
+            return str(found.installation_id)
     except IntegrityError:  # another process generated it meanwhile
         found = manager.first()
         return None if found is None else str(found.installation_id)

@@ -1,8 +1,8 @@
 """This installation's id, which archives carry so that a sync knows where rows came from.
 
 ``GRAFT["INSTALLATION_ID"]`` names it; otherwise one is generated the first
-time an export needs it and kept in the database the export reads from
-(``django_graft_installation``). A database copied from another keeps its
+time the app's tables are migrated (or an export needs it) and kept in
+that database (``django_graft_installation``). A database copied from another keeps its
 id: give the copy its own with the setting.
 """
 
@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from django_graft.conf import graft_settings
 from django_graft.models import GraftInstallation
-
-#: {(alias, database name): id}: read once per process, as it never changes.
-_known: dict[tuple[str, str], str] = {}
 
 
 def installation_id(using: str) -> str | None:
@@ -24,17 +21,13 @@ def installation_id(using: str) -> str | None:
 
     A database without the app's tables (migrate not run there) has none,
     and archives exported from it cannot be synced; nothing else depends on it.
+    ``migrate`` generates the id (a ``post_migrate`` receiver), so an export
+    only reads it.
     """
     configured = graft_settings.INSTALLATION_ID
     if configured:
         return configured
-    where = (using, str(connections[using].settings_dict["NAME"]))
-    if where not in _known:
-        found = _read_or_create(using)
-        if found is None:
-            return None
-        _known[where] = found
-    return _known[where]
+    return _read_or_create(using)
 
 
 def _read_or_create(using: str) -> str | None:

@@ -1,0 +1,167 @@
+"""The sync ledger: where the owned rows of a tree went the last time it was synced here.
+
+A sync (``graft_import --pks remap --sync``) records, per source
+installation and tree (the archive's roots), the key each owned row of the
+archive received in this database, with a fingerprint of the values the row
+held once written. The next sync of the same tree reads those entries back:
+a row it finds there is the same row, to be left alone when the archive's
+values are already stored, updated when only the source changed it, and a
+conflict when this database changed it since (its fingerprint differs).
+
+Keys are kept as archives write them (JSON), so that any key type goes in
+and comes back as the model's own values. One query reads a tree's
+entries; writing them takes one query per model and batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, connections
+from django.db.models import Model
+
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.fetch import rows_in
+from django_graft.exceptions import ImportRefused, PolicyError
+from django_graft.importer.scalars import key_decoder
+from django_graft.models import GraftLedgerEntry
+from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.labels import concrete, model_label, resolve_model
+
+#: Entries written per statement.
+BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one archive row went, and what it held once written there."""
+
+    target: Any
+    fingerprint: str
+
+
+@dataclass
+class Ledger:
+    """The entries of one tree from one source, in database ``using``."""
+
+    using: str
+    source: str
+    tree: str
+    roots: str
+    #: {model: {archive key: entry}}, as read before the sync.
+    entries: dict[type[Model], dict[Any, Entry]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, header: Mapping[str, Any], using: str) -> Ledger:
+        """The ledger of the tree an archive holds; refused when the archive names no source."""
+        source = header.get("installation")
+        if not isinstance(source, str) or not source:
+            raise ImportRefused(
+                "The archive does not name the installation it was exported from (an archive "
+                "of an earlier release, a delete's archive without one, or a Django fixture), "
+                "so a sync cannot know which rows it created before. Export the tree again, "
+                "or import it without --sync."
+            )
+        roots = " ".join(
+            sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in header["roots"])
+        )
+        tree = hashlib.sha256(roots.encode()).hexdigest()
+        ledger = cls(using, source, tree, roots)
+        ledger._read()
+        return ledger
+
+    def _read(self) -> None:
+        rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
+        try:
+            found = list(rows.values_list("model", "source_key", "target_key", "fingerprint"))
+        except DatabaseError as exc:
+            raise ImportRefused(
+                f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
+                f"manage.py migrate django_graft --database {self.using}."
+            ) from exc
+        for label, source_key, target_key, fingerprint in found:
+            try:
+                model = concrete(resolve_model(label))
+            except PolicyError:  # a model this project no longer has: nothing to sync or prune
+                continue
+            decode = key_decoder(model)
+            key = decode(_parsed(source_key))
+            self.entries.setdefault(model, {})[key] = Entry(
+                decode(_parsed(target_key)), fingerprint
+            )
+
+    def entry(self, model: type[Model], key: Any) -> Entry | None:
+        return self.entries.get(model, {}).get(key)
+
+    def record(self, model: type[Model], written: Mapping[Any, Any]) -> None:
+        """Remember ``{archive key: key here}`` of rows the sync wrote, with their fingerprints."""
+        if not written:
+            return
+        label = model_label(model)
+        prints = fingerprints(model, list(written.values()), self.using)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        keys = [_text(archived_key(model, key)) for key in written]
+        for batch in chunked(keys, key_batch_size(connections[self.using])):
+            manager.filter(
+                source=self.source, tree=self.tree, model=label, source_key__in=batch
+            ).delete()
+        manager.bulk_create(
+            (
+                GraftLedgerEntry(
+                    source=self.source,
+                    tree=self.tree,
+                    roots=self.roots,
+                    model=label,
+                    source_key=source_key,
+                    target_key=_text(archived_key(model, target)),
+                    fingerprint=prints[target],
+                )
+                for source_key, target in zip(keys, written.values(), strict=True)
+            ),
+            batch_size=BATCH,
+        )
+
+    def forget(self, model: type[Model], keys: list[Any]) -> None:
+        """Drop the entries of archive rows whose rows here are gone."""
+        label = model_label(model)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        texts = [_text(archived_key(model, key)) for key in keys]
+        for batch in chunked(texts, key_batch_size(connections[self.using])):
+            manager.filter(
+                source=self.source, tree=self.tree, model=label, source_key__in=batch
+            ).delete()
+
+
+def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:
+    """``{key: sha256 of the row's stored values}`` for the rows of ``model`` at ``keys``.
+
+    Every column of the model's own table but its key counts, as this
+    database returns it, so a change to any of them shows.
+    """
+    pk: Any = model._meta.pk
+    attnames = [f.attname for f in model._meta.local_concrete_fields if f is not pk]
+    found: dict[Any, str] = {}
+    for batch in chunked(keys, key_batch_size(connections[using])):
+        for row in rows_in(model, pk, batch, ["pk", *attnames], using):
+            values = json.dumps([_plain(value) for value in row[1:]], sort_keys=True, default=str)
+            found[row[0]] = hashlib.sha256(values.encode()).hexdigest()
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON can hold as it is, where ``str()`` would not say the same each time."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def _text(key: Any) -> str:
+    return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _parsed(text: str) -> Any:
+    return json.loads(text)

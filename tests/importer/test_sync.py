@@ -19,7 +19,13 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from django_graft import collect, import_archive
-from django_graft.exceptions import ConflictError, DeleteBlocked, ImportRefused, PolicyError
+from django_graft.exceptions import (
+    ConflictError,
+    DeleteBlocked,
+    ImportRefused,
+    PolicyError,
+    UntrustedArchive,
+)
 from django_graft.models import GraftInstallation, GraftLedgerEntry
 from tests.importer.tables import archive_of as archive
 from tests.oracle import Verifier, snapshot
@@ -257,6 +263,16 @@ def test_two_sources_keep_their_own_ledgers(world: World) -> None:
     assert {
         source for (source,) in GraftLedgerEntry.objects.using(OTHER).values_list("source")
     } == {"production"}
+
+
+def test_a_sync_takes_its_source_only_from_a_signed_archive(world: World) -> None:
+    with override_settings(GRAFT={"SIGNING_KEY": "another installation's"}):
+        data = archive(world.org)
+    before = unchanged_everywhere()
+    with pytest.raises(UntrustedArchive, match="takes the archive's word"):
+        sync(data)
+    assert unchanged_everywhere() == before
+    assert sync(data, trust_unsigned=True).created > 0
 
 
 def test_what_a_sync_cannot_do_is_refused_by_name(world: World, tmp_path: Any) -> None:

@@ -34,6 +34,8 @@ from django_graft.schema.labels import concrete, model_label, resolve_model
 
 #: Entries written per statement.
 BATCH = 1_000
+#: The longest key, as JSON, an entry holds (its columns' max_length).
+KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,14 @@ class Ledger:
     @classmethod
     def of(cls, header: Mapping[str, Any], using: str) -> Ledger:
         """The ledger of the tree an archive holds; refused when the archive names no source."""
-        source = header.get("installation")
-        if not isinstance(source, str) or not source:
+        source = source_of(header)
+        named = header.get("roots")
+        if not named or not all(isinstance(root, dict) for root in named):
             raise ImportRefused(
-                "The archive does not name the installation it was exported from (an archive "
-                "of an earlier release, a delete's archive without one, or a Django fixture), "
-                "so a sync cannot know which rows it created before. Export the tree again, "
-                "or import it without --sync."
+                "The archive's header names no roots, so a sync cannot tell which tree it "
+                "holds. Export the tree again."
             )
-        roots = " ".join(
-            sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in header["roots"])
-        )
+        roots = " ".join(sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in named))
         tree = hashlib.sha256(roots.encode()).hexdigest()
         ledger = cls(using, source, tree, roots)
         ledger._read()
@@ -105,6 +104,14 @@ class Ledger:
         prints = fingerprints(model, list(written.values()), self.using)
         manager = GraftLedgerEntry.objects.using(self.using)
         keys = [_text(archived_key(model, key)) for key in written]
+        targets = [_text(archived_key(model, target)) for target in written.values()]
+        long = next((text for text in [*keys, *targets] if len(text) > KEY_LENGTH), None)
+        if long is not None:
+            raise ImportRefused(
+                f"{label} {long[:60]}...: a key longer than the sync ledger holds "
+                f"({KEY_LENGTH} characters once written as JSON). Nothing was written. "
+                "Import it without --sync."
+            )
         for batch in chunked(keys, key_batch_size(connections[self.using])):
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
@@ -117,10 +124,12 @@ class Ledger:
                     roots=self.roots,
                     model=label,
                     source_key=source_key,
-                    target_key=_text(archived_key(model, target)),
+                    target_key=target_key,
                     fingerprint=prints[target],
                 )
-                for source_key, target in zip(keys, written.values(), strict=True)
+                for source_key, target_key, target in zip(
+                    keys, targets, written.values(), strict=True
+                )
             ),
             batch_size=BATCH,
         )
@@ -134,6 +143,24 @@ class Ledger:
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
             ).delete()
+
+
+def source_of(header: Mapping[str, Any]) -> str:
+    """The installation an archive names as its source; refused when it names none."""
+    source = header.get("installation")
+    if isinstance(source, str) and not (len(source) <= 64 and source.isprintable()):
+        raise ImportRefused(
+            f"The archive names its source installation {source[:80]!r}, which is not an "
+            "installation id (1 to 64 printable characters). Nothing was written."
+        )
+    if not isinstance(source, str) or not source:
+        raise ImportRefused(
+            "The archive does not name the installation it was exported from (an archive "
+            "of an earlier release, a delete's archive without one, or a Django fixture), "
+            "so a sync cannot know which rows it created before. Export the tree again, "
+            "or import it without --sync."
+        )
+    return source
 
 
 def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:

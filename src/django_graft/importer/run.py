@@ -19,13 +19,13 @@ from django_graft.importer.apply import Writer
 from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
-from django_graft.importer.ledger import Ledger
+from django_graft.importer.ledger import Ledger, source_of
 from django_graft.importer.plan import Plan, Planner
 from django_graft.importer.result import Conflict, ImportResult, ModelReport
 from django_graft.importer.source import ArchiveContents, load_archive
 from django_graft.importer.sync import Sync, check_untouched, prune_forgotten, remember
 from django_graft.importer.tempspace import temporary_space
-from django_graft.importer.trust import check_link_records, check_signed
+from django_graft.importer.trust import check_link_records, check_signed, check_sync_source
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete, resolve_model
@@ -180,6 +180,9 @@ def import_contents(
         check_row_limit(rows, "The archive")
         check_signed(contents, required=require_signed)
         check_link_records(contents, trust_unsigned=trust_unsigned)
+        if sync is not None:
+            source_of(contents.header)
+            check_sync_source(contents, trust_unsigned=trust_unsigned)
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )

@@ -87,8 +87,8 @@ class Command(GraftCommand):
             "--trust-unsigned",
             action="store_true",
             help="Apply the link records of an archive this installation did not sign "
-            "(they change rows outside the archive): only for an archive whose origin you "
-            "trust.",
+            "(they change rows outside the archive), or --sync it (a sync takes the archive's "
+            "word on its source): only for an archive whose origin you trust.",
         )
         parser.add_argument(
             "--sync",

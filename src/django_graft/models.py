@@ -66,7 +66,7 @@ class GraftLedgerEntry(models.Model):
     sha256 of its roots (``roots`` spells them out); ``source_key`` and
     ``target_key`` are keys as the archive writes them (JSON). ``fingerprint``
     is the sha256 of the row's values as this database held them after the
-    sync wrote them.
+    sync wrote them, ``source_fingerprint`` that of the archive's record.
     """
 
     source = models.CharField(max_length=64)
@@ -77,6 +77,9 @@ class GraftLedgerEntry(models.Model):
     source_key = models.CharField(max_length=255)
     target_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
+    # The sha256 of the archive's record: a row whose record did not change
+    # since the last sync needs no look at the row here.
+    source_fingerprint = models.CharField(max_length=64)
     synced_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

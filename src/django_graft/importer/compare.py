@@ -66,6 +66,7 @@ def differing_fields(
         for f in model._meta.concrete_fields
         if f.attname in attnames and stored_type(f) in CONTAINER_TYPES
     }
+    nested_at = [j for j, attname in enumerate(attnames) if attname in nested]
     pk: Any = model._meta.pk
     found: dict[Any, list[str] | None] = {}
     for chunk in plan.spool.records(key_batch_size(connections[using])):
@@ -74,7 +75,9 @@ def differing_fields(
         if not wanted:
             continue
         where = [at[chunk_keys[i]] if at else chunk_keys[i] for i in wanted]
-        stored = {row[0]: row[1:] for row in rows_in(model, pk, where, ["pk", *attnames], using)}
+        stored = {
+            row[0]: tuple(row[1:]) for row in rows_in(model, pk, where, ["pk", *attnames], using)
+        }
         columns = decoder.decode_columns([chunk[i] for i in wanted])
         for attname, target in targets.items():
             columns[attname] = [
@@ -86,15 +89,24 @@ def differing_fields(
                 _generic(keys, ct, object_id, id_field)
                 for ct, object_id in zip(columns[ct_attname], columns[id_attname], strict=True)
             ]
+        # Whole rows first, as tuples compared in one step; field by field only
+        # where they differ (or a value is nested, which == takes too lightly).
+        archived = list(zip(*(columns[attname] for attname in attnames), strict=True))
+        unsure_columns = [columns[attname] for attname in unsure]
+        linked_columns = [columns[attname] for attname in linked]
         for row, i in enumerate(wanted):
             now = stored.get(where[row])
             if now is None:  # gone since it was found: a conflict as any other
                 found[chunk_keys[i]] = [pk.name]
                 continue
-            if any(columns[attname][row] is not None for attname in unsure) or any(
-                columns[attname][row] is _PENDING for attname in linked
+            if any(column[row] is not None for column in unsure_columns) or any(
+                column[row] is _PENDING for column in linked_columns
             ):
                 found[chunk_keys[i]] = None
+                continue
+            mine = archived[row]
+            if mine == now and all(same_value(mine[j], now[j]) for j in nested_at):
+                found[chunk_keys[i]] = []
                 continue
             found[chunk_keys[i]] = [
                 names[attname]

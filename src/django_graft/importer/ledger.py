@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,8 @@ class Entry:
 
     target: Any
     fingerprint: str
+    #: The sha256 of the archive's record the row was last synced from.
+    source_fingerprint: str
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Ledger:
     roots: str
     #: {model: {archive key: entry}}, as read before the sync.
     entries: dict[type[Model], dict[Any, Entry]] = field(default_factory=dict)
+    #: {model: archive keys of the archive whose rows here are gone}, once read.
+    gone: dict[type[Model], set[Any]] | None = None
 
     @classmethod
     def of(cls, header: Mapping[str, Any], using: str) -> Ledger:
@@ -76,28 +80,41 @@ class Ledger:
     def _read(self) -> None:
         rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
         try:
-            found = list(rows.values_list("model", "source_key", "target_key", "fingerprint"))
+            found = list(
+                rows.values_list(
+                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint"
+                )
+            )
         except DatabaseError as exc:
             raise ImportRefused(
                 f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
-        for label, source_key, target_key, fingerprint in found:
-            try:
-                model = concrete(resolve_model(label))
-            except PolicyError:  # a model this project no longer has: nothing to sync or prune
+        models: dict[str, type[Model] | None] = {}
+        for label, source_key, target_key, fingerprint, source_fingerprint in found:
+            if label not in models:
+                try:
+                    models[label] = concrete(resolve_model(label))
+                except PolicyError:  # a model this project no longer has: nothing to sync
+                    models[label] = None
+            model = models[label]
+            if model is None:
                 continue
             decode = key_decoder(model)
-            key = decode(_parsed(source_key))
-            self.entries.setdefault(model, {})[key] = Entry(
-                decode(_parsed(target_key)), fingerprint
+            self.entries.setdefault(model, {})[decode(_parsed(source_key))] = Entry(
+                decode(_parsed(target_key)), fingerprint, source_fingerprint
             )
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
         return self.entries.get(model, {}).get(key)
 
-    def record(self, model: type[Model], written: Mapping[Any, Any]) -> None:
-        """Remember ``{archive key: key here}`` of rows the sync wrote, with their fingerprints."""
+    def record(
+        self, model: type[Model], written: Mapping[Any, Any], sources: Mapping[Any, str]
+    ) -> None:
+        """Remember ``{archive key: key here}`` of rows the sync wrote, with their fingerprints.
+
+        ``sources`` holds the fingerprint of each row's archive record.
+        """
         if not written:
             return
         label = model_label(model)
@@ -126,9 +143,10 @@ class Ledger:
                     source_key=source_key,
                     target_key=target_key,
                     fingerprint=prints[target],
+                    source_fingerprint=sources[key],
                 )
-                for source_key, target_key, target in zip(
-                    keys, targets, written.values(), strict=True
+                for source_key, target_key, key, target in zip(
+                    keys, targets, written, written.values(), strict=True
                 )
             ),
             batch_size=BATCH,
@@ -163,6 +181,21 @@ def source_of(header: Mapping[str, Any]) -> str:
     return source
 
 
+def record_fingerprints(spool: Any, keys: Collection[Any]) -> dict[Any, str]:
+    """``{key: sha256 of its record}`` for the records of ``spool`` at ``keys``.
+
+    The record as the archive holds it, byte for byte: an exporter that
+    writes the same row otherwise (another release) makes it look changed,
+    which costs a comparison, never a wrong answer.
+    """
+    found = {}
+    spool.file.seek(0)
+    for key, line in zip(spool.order, spool.file, strict=True):
+        if key in keys:
+            found[key] = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+    return found
+
+
 def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:
     """``{key: sha256 of the row's stored values}`` for the rows of ``model`` at ``keys``.
 
@@ -191,4 +224,7 @@ def _text(key: Any) -> str:
 
 
 def _parsed(text: str) -> Any:
-    return json.loads(text)
+    try:  # most keys are integers: read without the JSON parser
+        return int(text)
+    except ValueError:
+        return json.loads(text)

@@ -68,6 +68,10 @@ class ModelPlan:
     created_needed: int = 0
     #: Keys of ``update`` a sync overwrites because only the source changed them.
     synced: set[Any] = field(default_factory=set)
+    #: Keys of ``unchanged`` a sync found stored as a record that changed has them.
+    resynced: set[Any] = field(default_factory=set)
+    #: {owned key: fingerprint of its record}, in a sync.
+    sources: dict[Any, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -39,6 +39,8 @@ class ModelSpool:
     #: Keys in archive order, decoded to the primary key's Python type.
     owned: list[Any] = field(default_factory=list)
     needed: list[Any] = field(default_factory=list)
+    #: Every key, in the order of the records in ``file``.
+    order: list[Any] = field(default_factory=list)
     seen: set[Any] = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.
     integer_key: bool = False
@@ -204,6 +206,7 @@ class Sorter:
             )
         seen.add(pk)
         (spool.owned if role == "own" else spool.needed).append(pk)
+        spool.order.append(pk)
         spool.file.write(raw)
         for name, targets in spool.generic_targets.items():
             value = fields.get(name)

@@ -70,12 +70,17 @@ def _lock(model: type[Model], keys: list[Any], using: str) -> None:
 
 
 def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
-    """Record where the owned rows the sync created or overwrote went, and what they hold."""
+    """Record where the owned rows the sync created or overwrote went, and what they hold.
+
+    So are the rows found holding a changed record's values already, so that
+    the next sync knows that record.
+    """
     for mp in plan.order:
         owned = set(mp.spool.owned)
         key_map = result.key_map.get(mp.label, {})
-        written = {key: key_map[key] for key in [*mp.create, *mp.update] if key in owned}
-        ledger.record(mp.model, written)
+        keys = [*mp.create, *mp.update, *mp.resynced]
+        written = {key: key_map[key] for key in keys if key in owned}
+        ledger.record(mp.model, written, mp.sources)
 
 
 def prune_forgotten(

@@ -3,7 +3,9 @@
 An owned row the ledger names is the row it was written as: its links are
 followed there, and it is
 
-* *unchanged* when the stored row holds the archive's values;
+* *unchanged* when its archive record is the one the ledger last synced
+  (the source did not change it: nothing of this database is read), or
+  when the stored row holds the archive's values;
 * *updated* when it differs and this database has not changed it since the
   last sync (its fingerprint is the one the ledger kept): the source changed it;
 * a conflict when this database changed it since, or deleted it: ``skip``
@@ -11,15 +13,20 @@ followed there, and it is
   row is created again; it cannot be skipped, since rows of the archive may
   link to it).
 
-Every other owned row is created, with a new key.
+Every other owned row is created, with a new key. A row created again
+takes a new key, so the rows linking to one are compared with what is
+stored, whether or not their records changed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Model
+
 from django_graft.importer.compare import differing_fields
-from django_graft.importer.ledger import Ledger, fingerprints
+from django_graft.importer.ledger import Ledger, fingerprints, record_fingerprints
+from django_graft.importer.links import links_of
 from django_graft.importer.result import Conflict
 
 if TYPE_CHECKING:
@@ -27,23 +34,37 @@ if TYPE_CHECKING:
 
 
 def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
-    known = {key: entry for key in plan.spool.owned if (entry := ledger.entry(plan.model, key))}
-    plan.create.update(key for key in plan.spool.owned if key not in known)
+    owned = plan.spool.owned
+    known = {key: entry for key in owned if (entry := ledger.entry(plan.model, key))}
+    plan.create.update(key for key in owned if key not in known)
+    plan.sources = record_fingerprints(plan.spool, set(owned))
     if not known:
         return
     at = {key: entry.target for key, entry in known.items()}
-    planner.keys.changes[plan.model].update(at)  # links to these rows land on them
-    present = planner._existing(plan.model, list(at.values()))
-    alive = [key for key, target in at.items() if target in present]
-    differing = differing_fields(plan, alive, planner.keys, planner.using, planner.policy, at=at)
-    changed = [at[key] for key in alive if differing.get(key) != []]
+    gone = _gone(planner, ledger)  # links to the rows still here land on them
+    missing = gone.get(plan.model, set())
+    # A record the source did not change needs no look here, unless a row it
+    # links to is created again (with a new key) by this sync.
+    trusted = not _links_to(plan.model, {model for model, keys in gone.items() if keys})
+    compared = []
+    for key, entry in known.items():
+        if key in missing:
+            continue
+        if trusted and plan.sources[key] == entry.source_fingerprint:
+            plan.unchanged[key] = entry.target
+        else:
+            compared.append(key)
+    differing = differing_fields(plan, compared, planner.keys, planner.using, planner.policy, at=at)
+    changed = [at[key] for key in compared if differing.get(key) != []]
     now = fingerprints(plan.model, changed, planner.using)
     where = f"database '{planner.using}'"
-    for key, target in at.items():
-        if target not in present:
-            _deleted_here(planner, plan, key, where)
-        elif differing.get(key) == []:
+    for key in missing:
+        _deleted_here(planner, plan, key, where)
+    for key in compared:
+        target = at[key]
+        if differing.get(key) == []:
             plan.unchanged[key] = target
+            plan.resynced.add(key)  # the same row, from a record that changed
         elif now.get(target) == known[key].fingerprint:
             plan.update[key] = target
             plan.synced.add(key)
@@ -57,6 +78,40 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
                 reason=f"the row {target!r} it was synced to was changed in {where} since the "
                 f"last sync{differs}",
             )
+
+
+def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
+    """``{model: archive keys}`` of the rows an earlier sync created that are gone here.
+
+    Read once for the whole tree, before any model is planned: whether a row
+    must be looked at depends on the rows it links to. Links to the rows that
+    are still here are pointed at them now, for every model at once, so that
+    a row compared with what is stored links where it will (a model planned
+    later, in a cycle, included).
+    """
+    if ledger.gone is None:
+        ledger.gone = {}
+        spools = planner.contents.spools
+        for model, entries in ledger.entries.items():
+            spool = spools.get(model)
+            if spool is None:
+                continue
+            archived = set(spool.owned)
+            at = {key: entry.target for key, entry in entries.items() if key in archived}
+            present = planner._existing(model, list(at.values()))
+            ledger.gone[model] = {key for key, target in at.items() if target not in present}
+            planner.keys.changes[model].update(
+                (key, target) for key, target in at.items() if target in present
+            )
+    return ledger.gone
+
+
+def _links_to(model: type[Model], targets: set[type[Model]]) -> bool:
+    """Whether rows of ``model`` may link to rows of ``targets`` (any, through a generic key)."""
+    if not targets:
+        return False
+    forward, generic = links_of(model)[:2]
+    return bool(generic) or any(link.target in targets for link in forward)
 
 
 def _deleted_here(planner: Planner, plan: ModelPlan, key: Any, where: str) -> None:

@@ -74,6 +74,8 @@ class GraftLedgerEntry(models.Model):
     tree = models.CharField(max_length=64)
     roots = models.TextField()
     model = models.CharField(max_length=200)
+    # "own" or "need": a needed row the sync created is found again, never pruned.
+    role = models.CharField(max_length=4, default="own")
     source_key = models.CharField(max_length=255)
     target_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)

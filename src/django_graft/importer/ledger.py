@@ -46,6 +46,8 @@ class Entry:
     fingerprint: str
     #: The sha256 of the archive's record the row was last synced from.
     source_fingerprint: str
+    #: "own", or "need" for a needed row the sync created (found again, never pruned).
+    role: str = "own"
 
 
 @dataclass
@@ -82,7 +84,7 @@ class Ledger:
         try:
             found = list(
                 rows.values_list(
-                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint"
+                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role"
                 )
             )
         except DatabaseError as exc:
@@ -91,7 +93,7 @@ class Ledger:
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
         models: dict[str, type[Model] | None] = {}
-        for label, source_key, target_key, fingerprint, source_fingerprint in found:
+        for label, source_key, target_key, fingerprint, source_fingerprint, role in found:
             if label not in models:
                 try:
                     models[label] = concrete(resolve_model(label))
@@ -101,15 +103,28 @@ class Ledger:
             if model is None:
                 continue
             decode = key_decoder(model)
-            self.entries.setdefault(model, {})[decode(_parsed(source_key))] = Entry(
-                decode(_parsed(target_key)), fingerprint, source_fingerprint
+            try:
+                key, target = decode(_parsed(source_key)), decode(_parsed(target_key))
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise ImportRefused(
+                    f"The sync ledger of database '{self.using}' holds an entry for {label} "
+                    f"({source_key[:40]!r} -> {target_key[:40]!r}) whose keys are not keys of "
+                    f"{label} ({exc}). Nothing was written. Delete the tree's entries "
+                    f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
+                ) from None
+            self.entries.setdefault(model, {})[key] = Entry(
+                target, fingerprint, source_fingerprint, role
             )
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
         return self.entries.get(model, {}).get(key)
 
     def record(
-        self, model: type[Model], written: Mapping[Any, Any], sources: Mapping[Any, str]
+        self,
+        model: type[Model],
+        written: Mapping[Any, Any],
+        sources: Mapping[Any, str],
+        role: str = "own",
     ) -> None:
         """Remember ``{archive key: key here}`` of rows the sync wrote, with their fingerprints.
 
@@ -144,6 +159,7 @@ class Ledger:
                     target_key=target_key,
                     fingerprint=prints[target],
                     source_fingerprint=sources[key],
+                    role=role,
                 )
                 for source_key, target_key, key, target in zip(
                     keys, targets, written, written.values(), strict=True

@@ -32,7 +32,7 @@ from django_graft.importer.resolve import generic_pairs, resolve_references
 from django_graft.importer.result import Conflict
 from django_graft.importer.settle import Settler
 from django_graft.importer.source import ArchiveContents, ModelSpool
-from django_graft.importer.syncplan import plan_synced
+from django_graft.importer.syncplan import adopt_taken, plan_synced
 from django_graft.importer.unique import taken_values
 from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
@@ -72,6 +72,9 @@ class ModelPlan:
     resynced: set[Any] = field(default_factory=set)
     #: {owned key: fingerprint of its record}, in a sync.
     sources: dict[Any, str] = field(default_factory=dict)
+    #: {archive key: the key of the row it replaces in the ledger}: rows re-created at
+    #: the source, which take the rows an earlier sync made for the old ones.
+    adopted: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +145,7 @@ class Planner:
             match=self.match,
             plans=plans,
             in_place=self.needed_in_place,
+            ledger=self.ledger,
         )
         for model in order:
             plan = ModelPlan(
@@ -369,8 +373,11 @@ class Planner:
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
             taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
+            adopted = set() if self.ledger is None else adopt_taken(self, plan, taken)
             collided = set()
             for conflict in taken:
+                if conflict.pk in adopted:
+                    continue
                 if plan.model._meta.auto_created:
                     # A many-to-many link the database already has is that link.
                     plan.create.discard(conflict.pk)

@@ -20,13 +20,14 @@ from django.db import connections
 from django.db.models import Model
 
 from django_graft.db.batching import chunked, key_batch_size
-from django_graft.exceptions import ConflictError, DeleteBlocked
+from django_graft.exceptions import ConflictError, DeleteBlocked, ImportRefused
 from django_graft.importer.ledger import Ledger, fingerprints
 from django_graft.importer.plan import Plan
 from django_graft.importer.result import Conflict, ImportResult
 from django_graft.operations.delete import blocked_message, delete
 from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
+from django_graft.schema.labels import model_label
 from django_graft.storage import Destination
 
 
@@ -62,6 +63,62 @@ def check_untouched(plan: Plan, ledger: Ledger) -> None:
         )
 
 
+def _check_held(
+    plan: Plan, result: ImportResult, pruned: dict[type[Model], set[Any]], *, dry_run: bool
+) -> None:
+    """Refuse a prune that would take rows of the archive with it.
+
+    Deleting a row takes what it owns (``CASCADE``) and, for a multi-table
+    child, its parent rows: rows the archive still holds may be among them
+    (a child moved at the source while this database kept its own version,
+    a parent whose child alone the source deleted). After the writes, every
+    row of the archive points where the archive says; in a dry run, before
+    them, only the rows that stay as they are (skipped, matched) are sure
+    to be where they will be: a row updated, or one it owns, may yet move.
+    """
+    held = _images(plan, result, dry_run=dry_run)
+    caught = sorted(
+        f"{model_label(model)} {key!r}"
+        for model, keys in held.items()
+        for key in keys & pruned.get(model, set())
+    )
+    if caught:
+        raise ImportRefused(
+            f"The prune would delete {len(caught)} row(s) the archive still holds, with the "
+            f"rows it prunes (what they own, or a multi-table child's parents): "
+            f"{', '.join(caught[:20])}{' ...' if len(caught) > 20 else ''}. Nothing was "
+            "written. Settle the rows in conflict (--on-conflict update), or sync without "
+            "--prune and delete what the source removed with graft_delete."
+        )
+
+
+def _images(
+    plan: Plan, result: ImportResult, *, dry_run: bool, moved: bool = False
+) -> dict[type[Model], set[Any]]:
+    """``{model: keys here}`` of the archive's rows: written (or, in a dry run, those that stay).
+
+    With ``moved``, a dry run's images include the rows it updates or finds unchanged.
+    """
+    images: dict[type[Model], set[Any]] = {}
+    for mp in plan.order:
+        if not dry_run:
+            images[mp.model] = set(result.key_map.get(mp.label, {}).values())
+            continue
+        found = {*mp.skip.values(), *mp.matched.values()}
+        if moved:
+            found.update(mp.unchanged.values(), mp.update.values())
+        images[mp.model] = found
+    return images
+
+
+def _existing(model: type[Model], keys: list[Any], using: str) -> set[Any]:
+    manager = model._base_manager.using(using)
+    found: set[Any] = set()
+    for batch in chunked(keys, key_batch_size(connections[using])):
+        found.update(manager.filter(pk__in=batch).values_list("pk", flat=True))
+    return found
+
+
 def _lock(model: type[Model], keys: list[Any], using: str) -> None:
     # SELECT ... FOR UPDATE where the database has it; SQLite's writer lock covers the rest.
     manager = model._base_manager.using(using)
@@ -78,9 +135,17 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
     for mp in plan.order:
         owned = set(mp.spool.owned)
         key_map = result.key_map.get(mp.label, {})
-        keys = [*mp.create, *mp.update, *mp.resynced]
+        # Only rows the sync made, or made before: a row here that a row of the
+        # archive collided with and overwrote (--on-conflict update) stays the
+        # database's own, which no prune may delete.
+        made = [key for key in mp.update if ledger.entry(mp.model, key) or key in mp.adopted]
+        keys = [*mp.create, *made, *mp.resynced, *mp.adopted]
         written = {key: key_map[key] for key in keys if key in owned}
+        ledger.forget(mp.model, list(mp.adopted.values()))
         ledger.record(mp.model, written, mp.sources)
+        # Needed rows the sync created: found again next time, never pruned.
+        needed = {key: key_map[key] for key in mp.create if key not in owned}
+        ledger.record(mp.model, needed, mp.sources, role="need")
 
 
 def prune_forgotten(
@@ -94,18 +159,39 @@ def prune_forgotten(
 ) -> None:
     """Delete the rows an earlier sync created that the archive no longer holds."""
     gone: dict[type[Model], dict[Any, Any]] = {}
-    archived = {mp.model: set(mp.spool.owned) for mp in plan.order}
+    # Every row the archive carries stays, whatever role it has now.
+    archived = {mp.model: mp.spool.seen for mp in plan.order}
+    # Rows the source re-created went to new rows of the archive.
+    taken_over = {mp.model: set(mp.adopted.values()) for mp in plan.order}
     for model, entries in ledger.entries.items():
-        kept = archived.get(model, set())
-        left = {key: entry.target for key, entry in entries.items() if key not in kept}
+        kept = archived.get(model, set()) | taken_over.get(model, set())
+        left = {
+            key: entry.target
+            for key, entry in entries.items()
+            if key not in kept and entry.role == "own"
+        }
+        here = _existing(model, list(left.values()), plan.using)
+        if not dry_run:  # deleted here too: nothing to prune, nothing to remember
+            ledger.forget(model, [key for key, target in left.items() if target not in here])
+        left = {key: target for key, target in left.items() if target in here}
         if left:
             gone[model] = left
     if not gone:
         return
     roots = {model: sorted(targets.values(), key=repr) for model, targets in gone.items()}
-    deleted = delete(roots, policy=policy, using=plan.using, archive=sync.archive, dry_run=dry_run)
-    if deleted.blockers:  # a dry run returns them, where the sync itself would be refused
-        raise DeleteBlocked(blocked_message(deleted.blockers), blockers=deleted.blockers)
+    preview = delete(roots, policy=policy, using=plan.using, dry_run=True)
+    if preview.blockers:
+        raise DeleteBlocked(blocked_message(preview.blockers), blockers=preview.blockers)
+    _check_held(plan, result, preview.graph.owned, dry_run=dry_run)
+    if dry_run:
+        # Before the writes, the prune's rows include the archive's rows that
+        # the sync moves elsewhere: those stay.
+        images = _images(plan, result, dry_run=True, moved=True)
+        for model, keys in preview.graph.owned.items():
+            if count := len(keys - images.get(model, set())):
+                result.report(model_label(model)).pruned += count
+        return
+    deleted = delete(roots, policy=policy, using=plan.using, archive=sync.archive)
     for label, count in deleted.deleted.items():
         result.report(label).pruned += count
     if not dry_run:

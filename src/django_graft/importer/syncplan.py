@@ -34,14 +34,14 @@ if TYPE_CHECKING:
 
 
 def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
+    gone = _gone(planner, ledger)  # links to the rows still here land on them
     owned = plan.spool.owned
     known = {key: entry for key in owned if (entry := ledger.entry(plan.model, key))}
     plan.create.update(key for key in owned if key not in known)
-    plan.sources = record_fingerprints(plan.spool, set(owned))
+    plan.sources = record_fingerprints(plan.spool, plan.spool.seen)
     if not known:
         return
     at = {key: entry.target for key, entry in known.items()}
-    gone = _gone(planner, ledger)  # links to the rows still here land on them
     missing = gone.get(plan.model, set())
     # A record the source did not change needs no look here, unless a row it
     # links to is created again (with a new key) by this sync.
@@ -96,7 +96,7 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
             spool = spools.get(model)
             if spool is None:
                 continue
-            archived = set(spool.owned)
+            archived = spool.seen
             at = {key: entry.target for key, entry in entries.items() if key in archived}
             present = planner._existing(model, list(at.values()))
             ledger.gone[model] = {key for key, target in at.items() if target not in present}
@@ -122,3 +122,43 @@ def _deleted_here(planner: Planner, plan: ModelPlan, key: Any, where: str) -> No
         planner.conflicts.append(Conflict(plan.label, key, reason=reason))
         return
     planner._collide(plan, key, reason=reason, unresolved=planner.on_conflict == "skip")
+
+
+def adopt_taken(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
+    """Rows re-created at the source: the new rows that take the rows an earlier sync made.
+
+    A new row of the archive whose unique values a row here holds, where that
+    row is one an earlier sync created for a row the archive no longer
+    carries (the source deleted it and made it again, as a many-to-many link
+    removed and added is), is that row: it is overwritten with the new
+    row's values, unless this database changed it since the last sync. The
+    ledger moves its entry to the new row, and a prune leaves it. Returns
+    the archive keys so placed.
+    """
+    ledger = planner.ledger
+    assert ledger is not None
+    entries = ledger.entries.get(plan.model, {})
+    forgotten = {entry.target: key for key, entry in entries.items() if key not in plan.spool.seen}
+    claims: dict[Any, list[Any]] = {}
+    for conflict in taken:
+        if conflict.pk in plan.create and conflict.existing in forgotten:
+            claims.setdefault(conflict.existing, []).append(conflict.pk)
+    # One new row per old one: two claiming the same row stay conflicts.
+    single = {target: keys[0] for target, keys in claims.items() if len(set(keys)) == 1}
+    now = fingerprints(plan.model, list(single), planner.using)
+    placed = set()
+    for target, key in single.items():
+        old = forgotten[target]
+        if now.get(target) != entries[old].fingerprint:
+            continue  # changed here since: a conflict as any other
+        plan.create.discard(key)
+        plan.pending.discard(key)
+        planner.keys.pending.get(plan.model, set()).discard(key)
+        planner.keys.changes[plan.model][key] = target
+        if plan.model._meta.auto_created:
+            plan.matched[key] = target  # the same link, nothing to write
+        else:
+            plan.update[key] = target
+        plan.adopted[key] = old
+        placed.add(key)
+    return placed

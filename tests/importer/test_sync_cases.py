@@ -128,8 +128,9 @@ def _touch_source(root: Any) -> int:
         generic_ids = {getattr(g, "fk_field", None) for g in model._meta.private_fields}
         pk_parts = {f.name for f in getattr(model._meta.pk, "fields", [])}
         for rel in model._meta.get_fields():
-            if rel.is_relation and getattr(rel, "local_related_fields", None) and not rel.concrete:
-                pk_parts |= {f.name for f in rel.local_related_fields}
+            columns = getattr(rel, "local_related_fields", None)
+            if rel.is_relation and columns and not rel.concrete:
+                pk_parts |= {f.name for f in columns}  # a ForeignObject's columns
         for f in model._meta.local_concrete_fields:
             if (
                 f.primary_key
@@ -142,6 +143,7 @@ def _touch_source(root: Any) -> int:
             if getattr(f, "generated", False):
                 continue
             key = sorted(keys, key=repr)[0]
+            value: Any
             if isinstance(f, djm.CharField | djm.TextField) and not isinstance(
                 f, djm.EmailField | djm.GenericIPAddressField
             ):

@@ -93,16 +93,20 @@ class Writer:
         key_map.update(mp.matched)
         key_map.update(mp.unchanged)
         key_map.update(mp.skip)
-        for chunk in mp.spool.records(CHUNK):
+        # Rows overwritten first: a unique value one of them gives up may be
+        # the value of a row created next (a value the source moved).
+        for chunk in mp.spool.records(CHUNK) if mp.update else ():
+            keys = mp.spool.keys_of(chunk)
+            updated = [i for i, key in enumerate(keys) if key in mp.update]
+            if updated:
+                self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
+                report.updated += len(updated)
+        for chunk in mp.spool.records(CHUNK) if mp.create else ():
             keys = mp.spool.keys_of(chunk)
             created = [i for i, key in enumerate(keys) if key in mp.create]
             if created:
                 self._create(mp, [chunk[i] for i in created], [keys[i] for i in created])
                 report.created += len(created)
-            updated = [i for i, key in enumerate(keys) if key in mp.update]
-            if updated:
-                self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
-                report.updated += len(updated)
 
     def _create(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
         """Insert one chunk of a model's new rows."""

@@ -168,6 +168,18 @@ class Ledger:
             batch_size=BATCH,
         )
 
+    def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
+        """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""
+        label = model_label(model)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        for key, old in moved.items():
+            manager.filter(
+                source=self.source,
+                tree=self.tree,
+                model=label,
+                source_key=_text(archived_key(model, old)),
+            ).update(source_key=_text(archived_key(model, key)))
+
     def forget(self, model: type[Model], keys: list[Any]) -> None:
         """Drop the entries of archive rows whose rows here are gone."""
         label = model_label(model)

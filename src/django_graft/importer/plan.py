@@ -32,7 +32,7 @@ from django_graft.importer.resolve import generic_pairs, resolve_references
 from django_graft.importer.result import Conflict
 from django_graft.importer.settle import Settler
 from django_graft.importer.source import ArchiveContents, ModelSpool
-from django_graft.importer.syncplan import adopt_taken, plan_synced
+from django_graft.importer.syncplan import plan_synced, settle_taken
 from django_graft.importer.unique import taken_values
 from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
@@ -373,7 +373,7 @@ class Planner:
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
             taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
-            adopted = set() if self.ledger is None else adopt_taken(self, plan, taken)
+            adopted = set() if self.ledger is None else settle_taken(self, plan, taken)
             collided = set()
             for conflict in taken:
                 if conflict.pk in adopted:

@@ -50,7 +50,7 @@ def check_untouched(plan: Plan, ledger: Ledger) -> None:
         _lock(mp.model, list(targets.values()), plan.using)
         now = fingerprints(mp.model, list(targets.values()), plan.using)
         for key, target in targets.items():
-            entry = ledger.entry(mp.model, key)
+            entry = ledger.entry(mp.model, mp.adopted.get(key, key))
             if entry is None or now.get(target) != entry.fingerprint:
                 reason = f"the row {target!r} it was synced to changed while the sync ran"
                 changed.append(Conflict(mp.label, key, reason=reason))
@@ -139,13 +139,28 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
         # archive collided with and overwrote (--on-conflict update) stays the
         # database's own, which no prune may delete.
         made = [key for key in mp.update if ledger.entry(mp.model, key) or key in mp.adopted]
-        keys = [*mp.create, *made, *mp.resynced, *mp.adopted]
+        adopted = [key for key in mp.adopted if key not in mp.skip]
+        keys = [*mp.create, *made, *mp.resynced, *adopted]
         written = {key: key_map[key] for key in keys if key in owned}
-        ledger.forget(mp.model, list(mp.adopted.values()))
+        # A row taken over and kept as this database has it (--on-conflict skip)
+        # keeps its old entry's fingerprints, under the new row's key: the next
+        # sync finds the conflict again, and a prune leaves it.
+        kept = {key: old for key, old in mp.adopted.items() if key in mp.skip}
+        ledger.move(mp.model, kept)
+        ledger.forget(mp.model, [old for key, old in mp.adopted.items() if key not in kept])
         ledger.record(mp.model, written, mp.sources)
-        # Needed rows the sync created: found again next time, never pruned.
-        needed = {key: key_map[key] for key in mp.create if key not in owned}
+        # Needed rows (created, or matched): found again next time, never pruned.
+        needed = {
+            key: key_map[key]
+            for key in [*mp.create, *mp.matched]
+            if key not in owned and _new_image(ledger, mp.model, key, key_map[key])
+        }
         ledger.record(mp.model, needed, mp.sources, role="need")
+
+
+def _new_image(ledger: Ledger, model: type[Model], key: Any, target: Any) -> bool:
+    entry = ledger.entry(model, key)
+    return entry is None or entry.target != target
 
 
 def prune_forgotten(

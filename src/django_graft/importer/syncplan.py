@@ -124,21 +124,60 @@ def _deleted_here(planner: Planner, plan: ModelPlan, key: Any, where: str) -> No
     planner._collide(plan, key, reason=reason, unresolved=planner.on_conflict == "skip")
 
 
-def adopt_taken(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
+def settle_taken(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
+    """What a sync makes of unique values the rows it creates would take; the keys it settled.
+
+    * A value held by a row the sync overwrites for another row of the
+      archive is taken from it in the same sync (the source moved the value):
+      the updates are written before the rows created, and the database
+      judges the result.
+    * A value held by the copy of another row of the archive, which the sync
+      leaves as it is, cannot go to this row too: that conflict cannot be
+      settled by skipping or overwriting (two rows of the archive would be
+      one here), and refuses the sync.
+    * A value held by a row an earlier sync made for a row the source has
+      since deleted: see :func:`adopt`.
+    """
+    settled = adopt(planner, plan, taken)
+    overwritten = {target: key for key, target in plan.update.items()}
+    kept = {target: key for key, target in plan.unchanged.items()}
+    for conflict in taken:
+        if conflict.pk in settled or conflict.pk not in plan.create:
+            continue
+        if overwritten.get(conflict.existing, conflict.pk) != conflict.pk:
+            settled.add(conflict.pk)
+        elif kept.get(conflict.existing, conflict.pk) != conflict.pk:
+            other = kept[conflict.existing]
+            planner._collide(
+                plan,
+                conflict.pk,
+                reason=f"{conflict.field}={conflict.value!r} is held by the row {other!r} of "
+                "the archive, which keeps it: the source gave one value to two rows",
+                unresolved=True,
+            )
+            settled.add(conflict.pk)
+    return settled
+
+
+def adopt(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
     """Rows re-created at the source: the new rows that take the rows an earlier sync made.
 
     A new row of the archive whose unique values a row here holds, where that
     row is one an earlier sync created for a row the archive no longer
     carries (the source deleted it and made it again, as a many-to-many link
     removed and added is), is that row: it is overwritten with the new
-    row's values, unless this database changed it since the last sync. The
-    ledger moves its entry to the new row, and a prune leaves it. Returns
-    the archive keys so placed.
+    row's values, or, where this database changed it since the last sync, a
+    conflict (settled as any other). The ledger moves its entry to the new
+    row, and a prune leaves it. Returns the archive keys so placed.
     """
     ledger = planner.ledger
     assert ledger is not None
     entries = ledger.entries.get(plan.model, {})
-    forgotten = {entry.target: key for key, entry in entries.items() if key not in plan.spool.seen}
+    forgotten = {
+        entry.target: key
+        for key, entry in entries.items()
+        if key not in plan.spool.seen and entry.role == "own"
+    }
     claims: dict[Any, list[Any]] = {}
     for conflict in taken:
         if conflict.pk in plan.create and conflict.existing in forgotten:
@@ -149,8 +188,17 @@ def adopt_taken(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set
     placed = set()
     for target, key in single.items():
         old = forgotten[target]
+        plan.adopted[key] = old
+        placed.add(key)
         if now.get(target) != entries[old].fingerprint:
-            continue  # changed here since: a conflict as any other
+            planner._collide(
+                plan,
+                key,
+                target,
+                reason=f"made again at the source, it takes over the row {target!r}, which "
+                f"was changed in database '{planner.using}' since the last sync",
+            )
+            continue
         plan.create.discard(key)
         plan.pending.discard(key)
         planner.keys.pending.get(plan.model, set()).discard(key)
@@ -159,6 +207,5 @@ def adopt_taken(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set
             plan.matched[key] = target  # the same link, nothing to write
         else:
             plan.update[key] = target
-        plan.adopted[key] = old
-        placed.add(key)
+            plan.synced.add(key)  # checked again before it is written over
     return placed

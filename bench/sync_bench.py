@@ -24,12 +24,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.import_bench import (  # noqa: E402  (sets Django up)
+from django.core.management import call_command
+from django.db import connections
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+
+from bench.import_bench import (
     REPEAT,
     TARGET,
     _models,
@@ -37,15 +43,10 @@ from bench.import_bench import (  # noqa: E402  (sets Django up)
     raw_floor,
     read_rows,
 )
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.db.models import Model  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from django_graft import collect, export, import_archive  # noqa: E402
-from django_graft.models import GraftLedgerEntry  # noqa: E402
-from tenants.models import Organisation, Proposal  # noqa: E402
-from tenants.seed import seed, seed_tree  # noqa: E402
+from django_graft import collect, export, import_archive
+from django_graft.models import GraftLedgerEntry
+from tenants.models import Organisation, Proposal
+from tenants.seed import seed, seed_tree
 
 
 def empty(models: list[type[Model]]) -> None:
@@ -64,9 +65,13 @@ def change_one_percent(org: Organisation, rows: int) -> int:
     return len(keys)
 
 
-def timed(
-    run: Callable[[], Any], prepare: Callable[[], Any], repeat: int
-) -> tuple[float, int]:
+def _synced_once(models: list[type[Model]], first: Path) -> None:
+    """The target as the first sync left it."""
+    empty(models)
+    import_archive(first, using=TARGET, pks="remap", sync=True)
+
+
+def timed(run: Callable[[], Any], prepare: Callable[[], Any], repeat: int) -> tuple[float, int]:
     """The best time of ``repeat`` runs, each after ``prepare``; and the queries of one."""
     seconds = float("inf")
     for _ in range(repeat):
@@ -96,19 +101,13 @@ def bench(sizes: list[int]) -> None:
         export(org, changed)
         tables = read_rows(collect(org))
 
-        def synced_once(first: Path = first) -> None:
-            empty(models)
-            import_archive(first, using=TARGET, pks="remap", sync=True)
-
-        def sync(changed: Path = changed) -> Any:
-            return import_archive(changed, using=TARGET, pks="remap", sync=True)
-
-        def full(changed: Path = changed) -> Any:
-            return import_archive(changed, using=TARGET, pks="remap")
-
+        synced_once = partial(_synced_once, models, first)
+        sync = partial(import_archive, changed, using=TARGET, pks="remap", sync=True)
+        full = partial(import_archive, changed, using=TARGET, pks="remap")
+        emptied = partial(empty, models)
         sync_s, sync_q = timed(sync, synced_once, REPEAT)
-        full_s, full_q = timed(full, lambda: empty(models), REPEAT)
-        floor_s, floor_q = timed(lambda: raw_floor(tables), lambda: empty(models), REPEAT)
+        full_s, full_q = timed(full, emptied, REPEAT)
+        floor_s, floor_q = timed(partial(raw_floor, tables), emptied, REPEAT)
         empty(models)
         print(
             f"\n{connections[TARGET].vendor}  N={size:,}  (rows: {graph.total_rows:,}, "

@@ -91,7 +91,11 @@ def differing_fields(
             ]
         # Whole rows first, as tuples compared in one step; field by field only
         # where they differ (or a value is nested, which == takes too lightly).
-        archived = list(zip(*(columns[attname] for attname in attnames), strict=True))
+        archived = (
+            list(zip(*(columns[attname] for attname in attnames), strict=True))
+            if attnames
+            else [()] * len(wanted)  # a table of keys only (a multi-table child, say)
+        )
         unsure_columns = [columns[attname] for attname in unsure]
         linked_columns = [columns[attname] for attname in linked]
         for row, i in enumerate(wanted):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 from django.core.management import get_commands, load_command_class
 from django.core.management.base import BaseCommand
@@ -150,6 +151,8 @@ def test_the_archive_format_examples_are_what_an_export_writes(world: Any, tmp_p
             real.setdefault(_kind(record), set()).update(record)
         for schema in lines[0]["models"].values():
             real.setdefault("schema", set()).update(schema)
+    if django.VERSION < (5, 2):  # no composite primary keys: no model entry names its parts
+        real["schema"].add("pk")
     examples = _format_examples()
     assert {_kind(example) for example in examples} == set(real)
     for example in examples:

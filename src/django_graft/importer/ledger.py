@@ -26,14 +26,13 @@ from django.db.models import Model
 
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.fetch import rows_in
+from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
 from django_graft.importer.scalars import key_decoder
 from django_graft.models import GraftLedgerEntry
 from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
-#: Entries written per statement.
-BATCH = 1_000
 #: The longest key, as JSON, an entry holds (its columns' max_length).
 KEY_LENGTH = 255
 
@@ -148,25 +147,28 @@ class Ledger:
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
             ).delete()
-        manager.bulk_create(
-            (
-                GraftLedgerEntry(
-                    source=self.source,
-                    tree=self.tree,
-                    roots=self.roots,
-                    model=label,
-                    source_key=source_key,
-                    target_key=target_key,
-                    fingerprint=prints[target],
-                    source_fingerprint=sources[key],
-                    role=role,
-                )
-                for source_key, target_key, key, target in zip(
-                    keys, targets, written, written.values(), strict=True
-                )
-            ),
-            batch_size=BATCH,
-        )
+        entries = [
+            GraftLedgerEntry(
+                source=self.source,
+                tree=self.tree,
+                roots=self.roots,
+                model=label,
+                source_key=source_key,
+                target_key=target_key,
+                fingerprint=prints[target],
+                source_fingerprint=sources[key],
+                role=role,
+            )
+            for source_key, target_key, key, target in zip(
+                keys, targets, written, written.values(), strict=True
+            )
+        ]
+        # Batches as large as the database takes (bulk_create's own are smaller
+        # on older Djangos), so that the statements do not grow with the rows.
+        fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
+        size = max(1, key_batch_size(connections[self.using]) // len(fields))
+        for entries_batch in chunked(entries, size):
+            insert_rows(manager, entries_batch, fields, self.using)
 
     def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
         """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""

@@ -69,7 +69,7 @@ def differing_fields(
     nested_at = [j for j, attname in enumerate(attnames) if attname in nested]
     pk: Any = model._meta.pk
     found: dict[Any, list[str] | None] = {}
-    for chunk in plan.spool.records(key_batch_size(connections[using])):
+    for chunk in plan.spool.records_of(set(taken), key_batch_size(connections[using])):
         chunk_keys = plan.spool.keys_of(chunk)
         wanted = [i for i, key in enumerate(chunk_keys) if key in taken]
         if not wanted:

@@ -150,7 +150,9 @@ class Workspace:
             "GRAFT_EXAMPLE_MEDIA": str(self.path / "media"),
             "GRAFT_EXAMPLE_ARCHIVES": str(self.path / "archives"),
             "DJANGO_SETTINGS_MODULE": "exampleproject.settings",
-            "PYTHONPATH": str(EXAMPLE),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(EXAMPLE), os.environ.get("PYTHONPATH")])
+            ),
             "PYTHONUNBUFFERED": "1",
         }
 

@@ -47,6 +47,7 @@ def test_no_settings_no_errors() -> None:
         ({"MAX_ARCHIVE_BYTES": 0}, "graft.E014", "GRAFT['MAX_ARCHIVE_BYTES'] must be a positive"),
         ({"MAX_LINE_BYTES": None}, "graft.E015", "GRAFT['MAX_LINE_BYTES'] must be a positive"),
         ({"MAX_DEPTH": 1.5}, "graft.E016", "GRAFT['MAX_DEPTH'] must be a positive integer"),
+        ({"INSTALLATION_ID": ""}, "graft.E050", "GRAFT['INSTALLATION_ID'] must be None or a"),
     ],
 )
 def test_each_bad_setting_has_its_check(graft: Any, check_id: str, text: str) -> None:
@@ -77,6 +78,7 @@ def test_every_check_id_is_listed() -> None:
         "graft.E025",
         *(f"graft.E{n:03}" for n in range(30, 34)),
         *(f"graft.E{n:03}" for n in range(40, 43)),
+        "graft.E050",
         "graft.W001",
         "graft.W030",
         "graft.W031",

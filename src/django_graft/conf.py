@@ -58,6 +58,14 @@ def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
 
 
+def _installation_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not value.isprintable():
+        return f"must be None or a printable string of 1 to 64 characters, not {value!r}"
+    return None
+
+
 def _cache(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be the name of a CACHES alias, not {value!r}"
@@ -268,6 +276,15 @@ SETTINGS: dict[str, Setting] = {
             _signing_key_fallbacks,
         ),
         Setting(
+            "INSTALLATION_ID",
+            None,
+            "The name archives give the installation they were exported from, by which a "
+            "sync recognises the rows it created from the same source. None: an id generated "
+            "once and kept in the database (the django_graft_installation table).",
+            "graft.E050",
+            _installation_id,
+        ),
+        Setting(
             "ADMIN_IMPORT_REQUIRE_SIGNED",
             True,
             "Only superusers may import, from the admin, an archive this installation did "
@@ -293,6 +310,11 @@ class GraftSettings:
         if isinstance(given, dict) and name in given:
             return given[name]
         return SETTINGS[name].default
+
+    @property
+    def INSTALLATION_ID(self) -> str | None:
+        value = self._get("INSTALLATION_ID")
+        return None if value is None else str(value)
 
     @property
     def POLICY(self) -> Any:

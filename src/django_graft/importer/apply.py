@@ -26,6 +26,7 @@ from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.queryset import insert_rows
 from django_graft.db.sequences import reset_sequences
+from django_graft.db.updates import update_rows
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
@@ -92,16 +93,20 @@ class Writer:
         key_map.update(mp.matched)
         key_map.update(mp.unchanged)
         key_map.update(mp.skip)
-        for chunk in mp.spool.records(CHUNK):
+        # Rows overwritten first: a unique value one of them gives up may be
+        # the value of a row created next (a value the source moved).
+        for chunk in mp.spool.records(CHUNK) if mp.update else ():
+            keys = mp.spool.keys_of(chunk)
+            updated = [i for i, key in enumerate(keys) if key in mp.update]
+            if updated:
+                self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
+                report.updated += len(updated)
+        for chunk in mp.spool.records(CHUNK) if mp.create else ():
             keys = mp.spool.keys_of(chunk)
             created = [i for i, key in enumerate(keys) if key in mp.create]
             if created:
                 self._create(mp, [chunk[i] for i in created], [keys[i] for i in created])
                 report.created += len(created)
-            updated = [i for i, key in enumerate(keys) if key in mp.update]
-            if updated:
-                self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
-                report.updated += len(updated)
 
     def _create(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
         """Insert one chunk of a model's new rows."""
@@ -278,16 +283,11 @@ class Writer:
                 updated = manager.filter(pk=key).update(**{a: values[a] for a in attnames})
                 check_updated(mp.label, 1, updated, [key])
             return
-        objs = []
-        for key, values in rows:
-            obj = model(**{a: values[a] for a in attnames})
-            setattr(obj, pk.attname, key)
-            objs.append(obj)
-        names = [f.name for f in stored_fields(model) if f.attname in attnames]
-        updated = manager.bulk_update(objs, names)
-        if updated != len(objs):  # a row deleted by someone else, where nothing locked it
+        fields = [f for f in stored_fields(model) if f.attname in attnames]
+        updated = update_rows(model, fields, rows, self.using)
+        if updated != len(rows):  # a row deleted by someone else, where nothing locked it
             gone = manager.filter(pk__in=[key for key, _ in rows]).values_list("pk", flat=True)
-            check_updated(mp.label, len(objs), updated, sorted({k for k, _ in rows} - set(gone)))
+            check_updated(mp.label, len(rows), updated, sorted({k for k, _ in rows} - set(gone)))
 
     # -- after every row is in -----------------------------------------------
 

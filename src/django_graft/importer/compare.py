@@ -16,7 +16,7 @@ only for the keys found taken.
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -32,9 +32,17 @@ from django_graft.schema.labels import concrete
 
 
 def differing_fields(
-    plan: Any, taken: Collection[Any], keys: KeyMaps, using: str, policy: Policy
+    plan: Any,
+    taken: Collection[Any],
+    keys: KeyMaps,
+    using: str,
+    policy: Policy,
+    at: Mapping[Any, Any] | None = None,
 ) -> dict[Any, list[str] | None]:
     """``{key: names of the fields whose stored value differs}`` for each key of ``taken``.
+
+    Each archive row is compared with the stored row at its own key, or at
+    ``at[key]`` (a sync: the row an earlier sync created for it).
 
     An empty list: the stored row is the archive's row. ``None``: it cannot
     be told here, and the row stays a conflict, as the key alone says: a
@@ -58,16 +66,17 @@ def differing_fields(
         for f in model._meta.concrete_fields
         if f.attname in attnames and stored_type(f) in CONTAINER_TYPES
     }
+    nested_at = [j for j, attname in enumerate(attnames) if attname in nested]
     pk: Any = model._meta.pk
     found: dict[Any, list[str] | None] = {}
-    for chunk in plan.spool.records(key_batch_size(connections[using])):
+    for chunk in plan.spool.records_of(set(taken), key_batch_size(connections[using])):
         chunk_keys = plan.spool.keys_of(chunk)
         wanted = [i for i, key in enumerate(chunk_keys) if key in taken]
         if not wanted:
             continue
+        where = [at[chunk_keys[i]] if at else chunk_keys[i] for i in wanted]
         stored = {
-            row[0]: row[1:]
-            for row in rows_in(model, pk, [chunk_keys[i] for i in wanted], ["pk", *attnames], using)
+            row[0]: tuple(row[1:]) for row in rows_in(model, pk, where, ["pk", *attnames], using)
         }
         columns = decoder.decode_columns([chunk[i] for i in wanted])
         for attname, target in targets.items():
@@ -80,15 +89,28 @@ def differing_fields(
                 _generic(keys, ct, object_id, id_field)
                 for ct, object_id in zip(columns[ct_attname], columns[id_attname], strict=True)
             ]
+        # Whole rows first, as tuples compared in one step; field by field only
+        # where they differ (or a value is nested, which == takes too lightly).
+        archived = (
+            list(zip(*(columns[attname] for attname in attnames), strict=True))
+            if attnames
+            else [()] * len(wanted)  # a table of keys only (a multi-table child, say)
+        )
+        unsure_columns = [columns[attname] for attname in unsure]
+        linked_columns = [columns[attname] for attname in linked]
         for row, i in enumerate(wanted):
-            now = stored.get(chunk_keys[i])
+            now = stored.get(where[row])
             if now is None:  # gone since it was found: a conflict as any other
                 found[chunk_keys[i]] = [pk.name]
                 continue
-            if any(columns[attname][row] is not None for attname in unsure) or any(
-                columns[attname][row] is _PENDING for attname in linked
+            if any(column[row] is not None for column in unsure_columns) or any(
+                column[row] is _PENDING for column in linked_columns
             ):
                 found[chunk_keys[i]] = None
+                continue
+            mine = archived[row]
+            if mine == now and all(same_value(mine[j], now[j]) for j in nested_at):
+                found[chunk_keys[i]] = []
                 continue
             found[chunk_keys[i]] = [
                 names[attname]

@@ -32,6 +32,7 @@ from django_graft.db.fetch import rows_in
 from django_graft.exceptions import PolicyError
 from django_graft.importer.decode import rows_of
 from django_graft.importer.identity import match_identity
+from django_graft.importer.ledger import Ledger
 from django_graft.importer.links import KEEP, KeyMaps, Link, links_of
 from django_graft.importer.matching import (
     as_tuple,
@@ -74,6 +75,7 @@ class NeededRows:
         match: Mapping[type[Model], Sequence[str]],
         plans: Mapping[type[Model], ModelPlan],
         in_place: bool = False,
+        ledger: Ledger | None = None,
     ) -> None:
         self.contents = contents
         self.policy = policy
@@ -85,6 +87,10 @@ class NeededRows:
         self.plans = plans
         #: The archive was read from this very database: a needed row is the row at its key.
         self.in_place = in_place
+        #: A sync: the needed rows an earlier sync created are those rows.
+        self.ledger = ledger
+        # {model: keys of needed rows matched through the ledger}
+        self._synced: dict[type[Model], set[Any]] = defaultdict(set)
         self.states: dict[type[Model], NeededModel] = {}
         # {model: {key: whether a row exists at key}}, as read
         self._exists: dict[type[Model], dict[Any, bool]] = defaultdict(dict)
@@ -103,6 +109,8 @@ class NeededRows:
         method = "fields" if fields else "natural" if has_natural_key(model) else "identity"
         state = NeededModel(plan, method)
         self.states[model] = state
+        if self.ledger is not None:
+            self._match_synced(state)
         if self.in_place:
             state.strong.update((key, key) for key in plan.spool.needed)
         elif fields:
@@ -114,10 +122,22 @@ class NeededRows:
         if plan.new_keys != KEEP:
             self.keys.pending[model].update(state.absent)
 
+    def _match_synced(self, state: NeededModel) -> None:
+        """Needed rows an earlier sync created, still here: matched to them, by the ledger."""
+        ledger = self.ledger
+        assert ledger is not None
+        model = state.model
+        gone = (ledger.gone or {}).get(model, set())
+        for key in state.plan.spool.needed:
+            entry = ledger.entry(model, key)
+            if entry is not None and key not in gone:
+                state.strong[key] = entry.target
+                self._synced[model].add(key)
+
     def records(self, state: NeededModel) -> Iterator[tuple[Any, dict[str, Any]]]:
         """``(key, values)`` of the model's needed rows, as the archive has them."""
         plan = state.plan
-        needed = set(plan.spool.needed)
+        needed = set(plan.spool.needed) - self._synced.get(plan.model, set())
         parents = [
             link for link in links_of(plan.model)[0] if link.parent_link and not link.primary_key
         ]

@@ -17,11 +17,13 @@ from typing import Any
 from django.db.models import Model
 
 from django_graft.db.fetch import rows_in
-from django_graft.exceptions import ConflictError, ImportRefused
+from django_graft.exceptions import ConflictError
 from django_graft.importer.carried import NamedValues, named_values, owned_values
 from django_graft.importer.compare import difference, differing_fields
+from django_graft.importer.cycles import check_cycles
 from django_graft.importer.decode import RowDecoder
 from django_graft.importer.drift import Drift
+from django_graft.importer.ledger import Ledger
 from django_graft.importer.links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
 from django_graft.importer.needed import NeededRows
 from django_graft.importer.neededstate import NEW, key_link, named_key_link
@@ -30,7 +32,8 @@ from django_graft.importer.resolve import generic_pairs, resolve_references
 from django_graft.importer.result import Conflict
 from django_graft.importer.settle import Settler
 from django_graft.importer.source import ArchiveContents, ModelSpool
-from django_graft.importer.unique import taken_values, unique_sets
+from django_graft.importer.syncplan import plan_synced, settle_taken
+from django_graft.importer.unique import taken_values
 from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
 from django_graft.schema.labels import model_label
@@ -63,6 +66,15 @@ class ModelPlan:
     pending: set[Any] = field(default_factory=set)
     #: How many of the created rows are needed rows no existing row matched.
     created_needed: int = 0
+    #: Keys of ``update`` a sync overwrites because only the source changed them.
+    synced: set[Any] = field(default_factory=set)
+    #: Keys of ``unchanged`` a sync found stored as a record that changed has them.
+    resynced: set[Any] = field(default_factory=set)
+    #: {owned key: fingerprint of its record}, in a sync.
+    sources: dict[Any, str] = field(default_factory=dict)
+    #: {archive key: the key of the row it replaces in the ledger}: rows re-created at
+    #: the source, which take the rows an earlier sync made for the old ones.
+    adopted: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,6 +106,7 @@ class Planner:
         drift: Drift,
         needed_in_place: bool = False,
         signals: bool = False,
+        ledger: Ledger | None = None,
     ) -> None:
         self.contents = contents
         self.policy = policy
@@ -106,6 +119,8 @@ class Planner:
         #: Rows are saved one by one, sending signals: receivers must not see stand-ins.
         self.signals = signals
         self.keys = KeyMaps(using)
+        #: A sync: where the rows an earlier sync of the tree created are.
+        self.ledger = ledger
         self.conflicts: list[Conflict] = []
         #: Conflicts no existing row can settle by standing in for the archive's.
         self.unresolved: list[Conflict] = []
@@ -130,6 +145,7 @@ class Planner:
             match=self.match,
             plans=plans,
             in_place=self.needed_in_place,
+            ledger=self.ledger,
         )
         for model in order:
             plan = ModelPlan(
@@ -187,7 +203,7 @@ class Planner:
                 "update, or remove the existing rows.",
                 conflicts=self.unresolved,
             )
-        self._check_cycles(list(plans.values()))
+        check_cycles(list(plans.values()), signals=self.signals)
         for plan in plans.values():  # planning filled pending; writing starts from scratch
             self.keys.pending.pop(plan.model, None)
         return Plan(
@@ -232,6 +248,9 @@ class Planner:
 
     def _plan_owned(self, plan: ModelPlan) -> None:
         owned = plan.spool.owned
+        if self.ledger is not None:
+            plan_synced(self, plan, self.ledger)
+            return
         if self.remap:
             # New keys cannot collide. Kept ones (of a model that cannot make
             # keys, or a composite key's parts) are checked with the unique
@@ -354,8 +373,11 @@ class Planner:
         for plan in plans:
             keys_kept = self.remap and plan.new_keys == KEEP
             taken = taken_values(plan, self.keys, self.policy, self.using, keys_kept=keys_kept)
+            adopted = set() if self.ledger is None else settle_taken(self, plan, taken)
             collided = set()
             for conflict in taken:
+                if conflict.pk in adopted:
+                    continue
                 if plan.model._meta.auto_created:
                     # A many-to-many link the database already has is that link.
                     plan.create.discard(conflict.pk)
@@ -374,36 +396,3 @@ class Planner:
                     # Every value of the row that is taken, so that one run
                     # names all there are to change.
                     self.conflicts.append(conflict)
-
-    def _check_cycles(self, plans: list[ModelPlan]) -> None:
-        """Refuse links to rows written later that no value can stand in for meanwhile.
-
-        Such a link is written with a stand-in and filled in once its target
-        is written (see :mod:`.apply`): NULL where the column takes it, else
-        the archive's own value, which the database checks only at the end.
-        A unique column cannot take stand-ins: two rows could share one.
-        """
-        position = {plan.model: i for i, plan in enumerate(plans)}
-        renumbered = {plan.model for plan in plans if plan.pending}
-        blocked = []
-        for i, plan in enumerate(plans):
-            # A stand-in must not take a unique value: a column unique on its own
-            # or with others (two rows could then hold the same).
-            unique = {f.attname for group in unique_sets(plan.model) for f in group}
-            for link in links_of(plan.model)[0]:
-                later = position.get(link.target, -1) >= i
-                if not later or link.nullable or link.primary_key:
-                    continue
-                if not self.signals and not link.unique and link.attname not in unique:
-                    continue
-                if link.target in renumbered:
-                    blocked.append(f"{plan.label}.{link.name} -> {model_label(link.target)}")
-        if blocked:
-            shown = "\n  ".join(blocked)
-            raise ImportRefused(
-                "These links form a cycle with no nullable column to break it, and stand-in "
-                "values could repeat a unique value (or be seen by signal receivers), so "
-                f"their rows cannot be written in any order:\n  {shown}\n"
-                "Import with --pks keep (the database checks the keys at commit), or make "
-                "one of the columns nullable."
-            )

@@ -22,6 +22,8 @@ class ModelReport:
     conflicts: int = 0
     created_needed: int = 0
     """Of ``created``: needed rows that no existing row matched, created anew."""
+    pruned: int = 0
+    """Rows a sync deleted because the archive no longer holds them (and what they owned)."""
 
     @property
     def total(self) -> int:
@@ -105,11 +107,17 @@ class ImportResult:
 
     def table(self) -> str:
         """The per-model report as aligned text."""
-        header = ("model", "created", "matched", "unchanged", "updated", "skipped", "conflicts")
-        rows = [
+        header: tuple[str, ...] = (
+            "model", "created", "matched", "unchanged", "updated", "skipped", "conflicts"
+        )  # fmt: skip
+        rows: list[tuple[Any, ...]] = [
             (r.label, r.created, r.matched, r.unchanged, r.updated, r.skipped, r.conflicts)
             for r in sorted(self.models.values(), key=lambda r: r.label)
         ]
+        if any(r.pruned for r in self.models.values()):
+            header += ("pruned",)
+            pruned = {r.label: r.pruned for r in self.models.values()}
+            rows = [(*row, pruned[row[0]]) for row in rows]
         width = max([len(header[0]), *(len(r[0]) for r in rows)])
         lines = [f"{header[0]:<{width}}  " + "  ".join(f"{h:>9}" for h in header[1:])]
         lines += [f"{r[0]:<{width}}  " + "  ".join(f"{n:>9}" for n in r[1:]) for r in rows]

@@ -19,11 +19,13 @@ from django_graft.importer.apply import Writer
 from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
+from django_graft.importer.ledger import Ledger, source_of
 from django_graft.importer.plan import Plan, Planner
 from django_graft.importer.result import Conflict, ImportResult, ModelReport
 from django_graft.importer.source import ArchiveContents, load_archive
+from django_graft.importer.sync import Sync, check_untouched, prune_forgotten, remember
 from django_graft.importer.tempspace import temporary_space
-from django_graft.importer.trust import check_link_records, check_signed
+from django_graft.importer.trust import check_link_records, check_signed, check_sync_source
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete, resolve_model
@@ -59,6 +61,9 @@ def import_archive(
     authorise: Authorise | None = None,
     trust_unsigned: bool = False,
     require_signed: bool = False,
+    sync: bool = False,
+    prune: bool = False,
+    prune_archive: Destination | None = None,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
 
@@ -87,6 +92,14 @@ def import_archive(
     unsigned archives import as signed ones do; the result's ``signature``
     says which it was. With ``require_signed``, anything this installation
     did not sign (a fixture too) is refused.
+
+    With ``sync`` (and ``pks="remap"``) the import keeps the tree in step
+    with an earlier sync of it from the same source: the rows that sync
+    created are updated where only the source changed them, left alone
+    where unchanged, and a conflict where this database changed them since;
+    the rest are created, and the ledger remembers them all. ``prune``
+    deletes the rows an earlier sync created that the archive no longer
+    holds, archived first to ``prune_archive`` when given.
     """
     if pks not in PK_MODES:
         raise PolicyError(f"pks must be one of {', '.join(PK_MODES)}, not {pks!r}.")
@@ -94,6 +107,13 @@ def import_archive(
         raise PolicyError(
             f"on_conflict must be one of {', '.join(CONFLICT_MODES)}, not {on_conflict!r}."
         )
+    if (sync or prune) and pks != "remap":
+        raise PolicyError(
+            "A sync gives the rows it creates new keys and finds those it created before "
+            "through its ledger: import with pks='remap' (--pks remap)."
+        )
+    if (prune or prune_archive is not None) and not sync:
+        raise PolicyError("Pruning deletes rows an earlier sync created: it needs sync=True.")
     using = using or DEFAULT_DB_ALIAS
     policy = policy or default_policy()
     match_fields = _match_fields(match)
@@ -113,6 +133,7 @@ def import_archive(
             authorise=authorise,
             trust_unsigned=trust_unsigned,
             require_signed=require_signed,
+            sync=Sync(prune=prune, archive=prune_archive) if sync else None,
         )
 
 
@@ -145,6 +166,7 @@ def import_contents(
     trust_unsigned: bool = False,
     require_signed: bool = False,
     operation: str = "import",
+    sync: Sync | None = None,
 ) -> ImportResult:
     """Import an archive already verified and sorted per model; close it when done.
 
@@ -158,6 +180,9 @@ def import_contents(
         check_row_limit(rows, "The archive")
         check_signed(contents, required=require_signed)
         check_link_records(contents, trust_unsigned=trust_unsigned)
+        if sync is not None:
+            source_of(contents.header)
+            check_sync_source(contents, trust_unsigned=trust_unsigned)
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )
@@ -181,6 +206,7 @@ def import_contents(
         nested = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using):
+                ledger = None if sync is None else Ledger.of(contents.header, using)
                 planner = Planner(
                     contents,
                     policy,
@@ -191,6 +217,7 @@ def import_contents(
                     drift=drift,
                     needed_in_place=needed_in_place,
                     signals=signals,
+                    ledger=ledger,
                 )
                 plan = planner.plan()
                 result.warnings.extend(plan.warnings)
@@ -202,11 +229,19 @@ def import_contents(
                 if dry_run:
                     check_links_carried(plan, policy)
                     _report_plan(plan, result)
+                    if sync is not None and ledger is not None and sync.prune:
+                        prune_forgotten(plan, ledger, result, policy, sync, dry_run=True)
                     return result
+                if ledger is not None:
+                    check_untouched(plan, ledger)
                 tables = _written_tables(plan)
                 check_rows = partial(_check_written_rows, using, plan, result)
                 with checked_at_end(using, tables, now=nested, rows=check_rows):
                     Writer(plan, policy, result, signals=signals).write()
+                if sync is not None and ledger is not None:
+                    remember(plan, ledger, result)
+                    if sync.prune:
+                        prune_forgotten(plan, ledger, result, policy, sync, dry_run=False)
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked,
             # or by the check that follows a write with checks switched off.

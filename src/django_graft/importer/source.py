@@ -10,7 +10,7 @@ in whatever order the dependencies between models ask for.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any, BinaryIO
@@ -39,6 +39,8 @@ class ModelSpool:
     #: Keys in archive order, decoded to the primary key's Python type.
     owned: list[Any] = field(default_factory=list)
     needed: list[Any] = field(default_factory=list)
+    #: Every key, in the order of the records in ``file``.
+    order: list[Any] = field(default_factory=list)
     seen: set[Any] = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.
     integer_key: bool = False
@@ -58,6 +60,17 @@ class ModelSpool:
         """Yield the parsed records, ``chunk_size`` at a time, in archive order."""
         self.file.seek(0)
         while chunk := list(map(loads, islice(self.file, chunk_size))):
+            yield chunk
+
+    def records_of(self, keys: Collection[Any], chunk_size: int) -> Iterator[list[dict[str, Any]]]:
+        """Yield the parsed records of ``keys`` only, ``chunk_size`` at a time, in archive order.
+
+        Lines of other keys are skipped unread, which saves parsing them when
+        few are wanted.
+        """
+        self.file.seek(0)
+        wanted = (line for key, line in zip(self.order, self.file, strict=True) if key in keys)
+        while chunk := list(map(loads, islice(wanted, chunk_size))):
             yield chunk
 
     def keys_of(self, records: list[dict[str, Any]]) -> list[Any]:
@@ -204,6 +217,7 @@ class Sorter:
             )
         seen.add(pk)
         (spool.owned if role == "own" else spool.needed).append(pk)
+        spool.order.append(pk)
         spool.file.write(raw)
         for name, targets in spool.generic_targets.items():
             value = fields.get(name)

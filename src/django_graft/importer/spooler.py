@@ -62,6 +62,7 @@ class ArchiveSpooler:
         spool.seen.update(keys)
         roles = [record["role"] == "own" for record in records]
         spool.owned.extend(key for key, own in zip(keys, roles, strict=True) if own)
+        spool.order.extend(keys)
         spool.needed.extend(key for key, own in zip(keys, roles, strict=True) if not own)
         for name, targets in spool.generic_targets.items():
             values = (record["fields"].get(name) for record in records)

@@ -5,8 +5,11 @@ carry (it puts back a foreign key a delete set to NULL), so whoever writes
 one can re-point rows of the target database that no other record of the
 archive touches. Only a delete of this installation writes them; an
 archive that is not signed here may carry them only when the caller says
-it trusts where the archive came from. Everything, when the caller
-requires a signature (the admin does, for users who are not superusers).
+it trusts where the archive came from. A sync's word on its source, too:
+a sync updates and prunes the rows an earlier sync of the same source and
+tree created, so an archive naming another's source and roots could
+rewrite or delete that tree. Everything, when the caller requires a
+signature (the admin does, for users who are not superusers).
 """
 
 from __future__ import annotations
@@ -30,6 +33,20 @@ def check_link_records(contents: ArchiveContents, *, trust_unsigned: bool) -> No
         f"{_how_signed(contents)}. Link records are applied only from archives this installation "
         "signed. Nothing was written. If you trust where the archive came from, import it with "
         "graft_import --trust-unsigned (trust_unsigned=True in Python).",
+        signature=contents.signature.value,
+    )
+
+
+def check_sync_source(contents: ArchiveContents, *, trust_unsigned: bool) -> None:
+    """Refuse to sync from an archive not signed here, unless ``trust_unsigned``."""
+    if trust_unsigned or contents.signature is Signature.SIGNED:
+        return
+    raise UntrustedArchive(
+        f"A sync takes the archive's word on the installation and tree it comes from, and "
+        f"updates and prunes the rows an earlier sync of them created; this archive "
+        f"{_how_signed(contents)}. Nothing was written. Sign archives with a GRAFT"
+        "['SIGNING_KEY'] both installations share, or, if you trust where this one came "
+        "from, sync it with graft_import --trust-unsigned (trust_unsigned=True in Python).",
         signature=contents.signature.value,
     )
 

@@ -15,6 +15,7 @@ from django_graft.archive.reader import read_archive
 from django_graft.archive.writer import ArchiveWriter
 from django_graft.exceptions import ArchiveError, DestinationError
 from django_graft.operations.export import ExportResult, LinkRecord, write_graph
+from django_graft.operations.installation import installation_id
 from django_graft.storage import Destination, describe, open_for_read, open_for_write
 from django_graft.tree.graph import Graph
 from django_graft.tree.outside import Outside
@@ -42,7 +43,9 @@ def write_verified(graph: Graph, outside: Outside, destination: Destination) -> 
     try:
         with open_for_write(destination) as stream:
             writer = ArchiveWriter(stream)
-            digest = write_graph(graph, writer, link_records(outside))
+            digest = write_graph(
+                graph, writer, link_records(outside), installation=installation_id(graph.using)
+            )
     except DestinationError as exc:
         if exc.reason is None:
             raise

@@ -22,6 +22,7 @@ from django_graft.exceptions import check_row_limit
 from django_graft.fixtures import GRAFT, export_format
 from django_graft.fixtures.dump import write_fixture
 from django_graft.operations.exportrows import iter_records
+from django_graft.operations.installation import installation_id
 from django_graft.operations.references import reference_keys
 from django_graft.policy.rules import Policy
 from django_graft.render import progress
@@ -62,9 +63,10 @@ class ExportResult:
         )
 
 
-def _header(graph: Graph) -> dict[str, Any]:
+def _header(graph: Graph, installation: str | None) -> dict[str, Any]:
     models = sorted({*graph.owned, *graph.needed, *graph.referenced}, key=model_label)
     return {
+        **({"installation": installation} if installation else {}),
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "generator": f"django-graft {__version__}",
         "django": django.get_version(),
@@ -105,9 +107,18 @@ class GraphSink(Protocol):
     def finish(self) -> str: ...
 
 
-def write_graph(graph: Graph, writer: GraphSink, links: Iterable[LinkRecord] = ()) -> str:
-    """Write ``graph`` through ``writer``: header, references, rows, links, trailer."""
-    writer.header(_header(graph))
+def write_graph(
+    graph: Graph,
+    writer: GraphSink,
+    links: Iterable[LinkRecord] = (),
+    *,
+    installation: str | None = None,
+) -> str:
+    """Write ``graph`` through ``writer``: header, references, rows, links, trailer.
+
+    ``installation`` names the installation the rows come from, for a sync.
+    """
+    writer.header(_header(graph, installation))
     for model in sorted(graph.referenced, key=model_label):
         label = model_label(model)
         for pk, key in reference_keys(model, graph.referenced[model], graph.policy, graph.using):
@@ -156,6 +167,7 @@ def export(
     name = describe(destination) if isinstance(destination, str | os.PathLike) else None
     chosen = export_format(name, format)
     by_model, db = normalize_roots(roots, using)
+    source = installation_id(db)  # before the snapshot, which cannot write it
     # The walk and the rows are read from one snapshot of the database.
     with consistent_snapshot(db):
         with cyclic_gc_paused():
@@ -167,7 +179,7 @@ def export(
             return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
         with cyclic_gc_paused(), open_for_write(destination) as stream:
             writer = ArchiveWriter(stream)
-            digest = write_graph(graph, writer)
+            digest = write_graph(graph, writer, installation=source)
     return ExportResult(
         destination=describe(destination),
         sha256=digest,

@@ -87,8 +87,27 @@ class Command(GraftCommand):
             "--trust-unsigned",
             action="store_true",
             help="Apply the link records of an archive this installation did not sign "
-            "(they change rows outside the archive): only for an archive whose origin you "
-            "trust.",
+            "(they change rows outside the archive), or --sync it (a sync takes the archive's "
+            "word on its source): only for an archive whose origin you trust.",
+        )
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="With --pks remap: keep the tree in step with an earlier sync of it from the "
+            "same source. Rows that sync created are updated, left alone when unchanged, or "
+            "conflicts when this database changed them since; new rows are created.",
+        )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="With --sync: delete the rows an earlier sync created that the archive no "
+            "longer holds, as graft_delete does (rows that forbid it refuse the sync).",
+        )
+        parser.add_argument(
+            "--archive",
+            metavar="LOCATION",
+            dest="prune_archive",
+            help=f"With --prune: archive the pruned rows there first ({LOCATIONS}).",
         )
         parser.add_argument(
             "--report",
@@ -119,12 +138,17 @@ class Command(GraftCommand):
                     ignore_missing_fields=options["ignore_missing_fields"],
                     format=options["format"],
                     trust_unsigned=options["trust_unsigned"],
+                    sync=options["sync"],
+                    prune=options["prune"],
+                    prune_archive=options["prune_archive"],
                 )
             except GraftError as exc:
                 if options["report"]:
                     write_report(options["report"], import_report(None, exc))
                 raise
-            entry.counts = {label: r.created + r.updated for label, r in result.models.items()}
+            entry.counts = {
+                label: r.created + r.updated + r.pruned for label, r in result.models.items()
+            }
             entry.sha256 = result.sha256
         if options["report"]:
             write_report(options["report"], import_report(result))
@@ -142,9 +166,12 @@ class Command(GraftCommand):
             unchanged = sum(r.unchanged for r in models)
             updated = sum(r.updated for r in models)
             skipped = sum(r.skipped for r in models)
-            written = result.created + updated + sum(result.relinked.values())
-            changed = (f", {updated} updated" if updated else "") + (
-                f", {skipped} skipped" if skipped else ""
+            pruned = sum(r.pruned for r in models)
+            written = result.created + updated + pruned + sum(result.relinked.values())
+            changed = "".join(
+                f", {count} {what}"
+                for count, what in ((updated, "updated"), (skipped, "skipped"), (pruned, "pruned"))
+                if count
             )
             self.stdout.write(
                 f"{verb} into '{database}': {_rows(result.created)} created, {matched} matched, "

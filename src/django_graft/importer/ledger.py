@@ -1,0 +1,260 @@
+"""The sync ledger: where the owned rows of a tree went the last time it was synced here.
+
+A sync (``graft_import --pks remap --sync``) records, per source
+installation and tree (the archive's roots), the key each owned row of the
+archive received in this database, with a fingerprint of the values the row
+held once written. The next sync of the same tree reads those entries back:
+a row it finds there is the same row, to be left alone when the archive's
+values are already stored, updated when only the source changed it, and a
+conflict when this database changed it since (its fingerprint differs).
+
+Keys are kept as archives write them (JSON), so that any key type goes in
+and comes back as the model's own values. One query reads a tree's
+entries; writing them takes one query per model and batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, connections
+from django.db.models import Model
+
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.fetch import rows_in
+from django_graft.db.queryset import insert_rows
+from django_graft.exceptions import ImportRefused, PolicyError
+from django_graft.importer.scalars import key_decoder
+from django_graft.models import GraftLedgerEntry
+from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.labels import concrete, model_label, resolve_model
+
+#: The longest key, as JSON, an entry holds (its columns' max_length).
+KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one archive row went, and what it held once written there."""
+
+    target: Any
+    fingerprint: str
+    #: The sha256 of the archive's record the row was last synced from.
+    source_fingerprint: str
+    #: "own", or "need" for a needed row the sync created (found again, never pruned).
+    role: str = "own"
+
+
+@dataclass
+class Ledger:
+    """The entries of one tree from one source, in database ``using``."""
+
+    using: str
+    source: str
+    tree: str
+    roots: str
+    #: {model: {archive key: entry}}, as read before the sync.
+    entries: dict[type[Model], dict[Any, Entry]] = field(default_factory=dict)
+    #: {model: archive keys of the archive whose rows here are gone}, once read.
+    gone: dict[type[Model], set[Any]] | None = None
+
+    @classmethod
+    def of(cls, header: Mapping[str, Any], using: str) -> Ledger:
+        """The ledger of the tree an archive holds; refused when the archive names no source."""
+        source = source_of(header)
+        named = header.get("roots")
+        if not named or not all(isinstance(root, dict) for root in named):
+            raise ImportRefused(
+                "The archive's header names no roots, so a sync cannot tell which tree it "
+                "holds. Export the tree again."
+            )
+        roots = " ".join(sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in named))
+        tree = hashlib.sha256(roots.encode()).hexdigest()
+        ledger = cls(using, source, tree, roots)
+        ledger._read()
+        return ledger
+
+    def _read(self) -> None:
+        rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
+        try:
+            found = list(
+                rows.values_list(
+                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role"
+                )
+            )
+        except DatabaseError as exc:
+            raise ImportRefused(
+                f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
+                f"manage.py migrate django_graft --database {self.using}."
+            ) from exc
+        models: dict[str, type[Model] | None] = {}
+        for label, source_key, target_key, fingerprint, source_fingerprint, role in found:
+            if label not in models:
+                try:
+                    models[label] = concrete(resolve_model(label))
+                except PolicyError:  # a model this project no longer has: nothing to sync
+                    models[label] = None
+            model = models[label]
+            if model is None:
+                continue
+            decode = key_decoder(model)
+            try:
+                key, target = decode(_parsed(source_key)), decode(_parsed(target_key))
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise ImportRefused(
+                    f"The sync ledger of database '{self.using}' holds an entry for {label} "
+                    f"({source_key[:40]!r} -> {target_key[:40]!r}) whose keys are not keys of "
+                    f"{label} ({exc}). Nothing was written. Delete the tree's entries "
+                    f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
+                ) from None
+            self.entries.setdefault(model, {})[key] = Entry(
+                target, fingerprint, source_fingerprint, role
+            )
+
+    def entry(self, model: type[Model], key: Any) -> Entry | None:
+        return self.entries.get(model, {}).get(key)
+
+    def record(
+        self,
+        model: type[Model],
+        written: Mapping[Any, Any],
+        sources: Mapping[Any, str],
+        role: str = "own",
+    ) -> None:
+        """Remember ``{archive key: key here}`` of rows the sync wrote, with their fingerprints.
+
+        ``sources`` holds the fingerprint of each row's archive record.
+        """
+        if not written:
+            return
+        label = model_label(model)
+        prints = fingerprints(model, list(written.values()), self.using)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        keys = [_text(archived_key(model, key)) for key in written]
+        targets = [_text(archived_key(model, target)) for target in written.values()]
+        long = next((text for text in [*keys, *targets] if len(text) > KEY_LENGTH), None)
+        if long is not None:
+            raise ImportRefused(
+                f"{label} {long[:60]}...: a key longer than the sync ledger holds "
+                f"({KEY_LENGTH} characters once written as JSON). Nothing was written. "
+                "Import it without --sync."
+            )
+        for batch in chunked(keys, key_batch_size(connections[self.using])):
+            manager.filter(
+                source=self.source, tree=self.tree, model=label, source_key__in=batch
+            ).delete()
+        entries = [
+            GraftLedgerEntry(
+                source=self.source,
+                tree=self.tree,
+                roots=self.roots,
+                model=label,
+                source_key=source_key,
+                target_key=target_key,
+                fingerprint=prints[target],
+                source_fingerprint=sources[key],
+                role=role,
+            )
+            for source_key, target_key, key, target in zip(
+                keys, targets, written, written.values(), strict=True
+            )
+        ]
+        # Batches as large as the database takes (bulk_create's own are smaller
+        # on older Djangos), so that the statements do not grow with the rows.
+        fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
+        size = max(1, key_batch_size(connections[self.using]) // len(fields))
+        for entries_batch in chunked(entries, size):
+            insert_rows(manager, entries_batch, fields, self.using)
+
+    def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
+        """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""
+        label = model_label(model)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        for key, old in moved.items():
+            manager.filter(
+                source=self.source,
+                tree=self.tree,
+                model=label,
+                source_key=_text(archived_key(model, old)),
+            ).update(source_key=_text(archived_key(model, key)))
+
+    def forget(self, model: type[Model], keys: list[Any]) -> None:
+        """Drop the entries of archive rows whose rows here are gone."""
+        label = model_label(model)
+        manager = GraftLedgerEntry.objects.using(self.using)
+        texts = [_text(archived_key(model, key)) for key in keys]
+        for batch in chunked(texts, key_batch_size(connections[self.using])):
+            manager.filter(
+                source=self.source, tree=self.tree, model=label, source_key__in=batch
+            ).delete()
+
+
+def source_of(header: Mapping[str, Any]) -> str:
+    """The installation an archive names as its source; refused when it names none."""
+    source = header.get("installation")
+    if isinstance(source, str) and not (len(source) <= 64 and source.isprintable()):
+        raise ImportRefused(
+            f"The archive names its source installation {source[:80]!r}, which is not an "
+            "installation id (1 to 64 printable characters). Nothing was written."
+        )
+    if not isinstance(source, str) or not source:
+        raise ImportRefused(
+            "The archive does not name the installation it was exported from (an archive "
+            "of an earlier release, a delete's archive without one, or a Django fixture), "
+            "so a sync cannot know which rows it created before. Export the tree again, "
+            "or import it without --sync."
+        )
+    return source
+
+
+def record_fingerprints(spool: Any, keys: Collection[Any]) -> dict[Any, str]:
+    """``{key: sha256 of its record}`` for the records of ``spool`` at ``keys``.
+
+    The record as the archive holds it, byte for byte: an exporter that
+    writes the same row otherwise (another release) makes it look changed,
+    which costs a comparison, never a wrong answer.
+    """
+    found = {}
+    spool.file.seek(0)
+    for key, line in zip(spool.order, spool.file, strict=True):
+        if key in keys:
+            found[key] = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+    return found
+
+
+def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:
+    """``{key: sha256 of the row's stored values}`` for the rows of ``model`` at ``keys``.
+
+    Every column of the model's own table but its key counts, as this
+    database returns it, so a change to any of them shows.
+    """
+    pk: Any = model._meta.pk
+    attnames = [f.attname for f in model._meta.local_concrete_fields if f is not pk]
+    found: dict[Any, str] = {}
+    for batch in chunked(keys, key_batch_size(connections[using])):
+        for row in rows_in(model, pk, batch, ["pk", *attnames], using):
+            values = json.dumps([_plain(value) for value in row[1:]], sort_keys=True, default=str)
+            found[row[0]] = hashlib.sha256(values.encode()).hexdigest()
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON can hold as it is, where ``str()`` would not say the same each time."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def _text(key: Any) -> str:
+    return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _parsed(text: str) -> Any:
+    try:  # most keys are integers: read without the JSON parser
+        return int(text)
+    except ValueError:
+        return json.loads(text)

@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bench import export_bench, import_bench
@@ -52,8 +52,13 @@ from tenants.seed import seed, seed_tree
 REPEAT = int(os.environ.get("GRAFT_BENCH_REPEAT", "3"))
 
 
-def timed(run: Callable[[], Any], before: Callable[[], Any], repeat: int) -> tuple[float, int]:
-    """Best time of ``repeat`` runs of ``run`` (``before`` each, untimed), then its queries."""
+def timed(
+    run: Callable[[], Any], before: Callable[[], Any], repeat: int, using: str = "default"
+) -> tuple[float, int]:
+    """Best time of ``repeat`` runs of ``run`` (``before`` each, untimed), then its queries.
+
+    The queries are those sent to database ``using``.
+    """
     seconds = float("inf")
     for _ in range(repeat):
         before()
@@ -62,7 +67,7 @@ def timed(run: Callable[[], Any], before: Callable[[], Any], repeat: int) -> tup
         run()
         seconds = min(seconds, time.perf_counter() - started)
     before()
-    with CaptureQueriesContext(connection) as ctx:
+    with CaptureQueriesContext(connections[using]) as ctx:
         run()
     return seconds, len(ctx.captured_queries)
 

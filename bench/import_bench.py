@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,14 +164,22 @@ def measure(
     return {"name": name, "seconds": seconds, "queries": shown}
 
 
-def bench(sizes: list[int]) -> None:
+def trees(sizes: list[int]) -> Iterator[tuple[int, Organisation, Graph, Path]]:
+    """Both databases migrated, the example seeded, then one tree of about each size.
+
+    Yields the size, the organisation, its graph and a folder for its files.
+    """
     call_command("migrate", verbosity=0)
     call_command("migrate", verbosity=0, database=TARGET)
     seed(organisations=3, meetings_per_org=4, items_per_meeting=5)
     work = Path(tempfile.mkdtemp())
     for size in sizes:
         org = Organisation.objects.get(pk=seed_tree(rows=size))
-        graph = collect(org)
+        yield size, org, collect(org), work
+
+
+def bench(sizes: list[int]) -> None:
+    for size, org, graph, work in trees(sizes):
         models = _models(graph)
         archive, fixture = work / f"org-{size}.jsonl", work / f"org-{size}.json"
         export(org, archive)

@@ -19,22 +19,16 @@ Run through ``bench/run.sh``, or alone with the example's database settings.
 
 from __future__ import annotations
 
-import gc
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from django.core.management import call_command
 from django.db import connections
 from django.db.models import Model
-from django.test.utils import CaptureQueriesContext
 
+from bench.clone_delete_bench import timed
 from bench.import_bench import (
     REPEAT,
     TARGET,
@@ -42,11 +36,11 @@ from bench.import_bench import (
     empty_target,
     raw_floor,
     read_rows,
+    trees,
 )
 from django_graft import collect, export, import_archive
 from django_graft.models import GraftLedgerEntry
 from tenants.models import Organisation, Proposal
-from tenants.seed import seed, seed_tree
 
 
 def empty(models: list[type[Model]]) -> None:
@@ -71,29 +65,8 @@ def _synced_once(models: list[type[Model]], first: Path) -> None:
     import_archive(first, using=TARGET, pks="remap", sync=True)
 
 
-def timed(run: Callable[[], Any], prepare: Callable[[], Any], repeat: int) -> tuple[float, int]:
-    """The best time of ``repeat`` runs, each after ``prepare``; and the queries of one."""
-    seconds = float("inf")
-    for _ in range(repeat):
-        prepare()
-        gc.collect()
-        started = time.perf_counter()
-        run()
-        seconds = min(seconds, time.perf_counter() - started)
-    prepare()
-    with CaptureQueriesContext(connections[TARGET]) as ctx:
-        run()
-    return seconds, len(ctx.captured_queries)
-
-
 def bench(sizes: list[int]) -> None:
-    call_command("migrate", verbosity=0)
-    call_command("migrate", verbosity=0, database=TARGET)
-    seed(organisations=3, meetings_per_org=4, items_per_meeting=5)
-    work = Path(tempfile.mkdtemp())
-    for size in sizes:
-        org = Organisation.objects.get(pk=seed_tree(rows=size))
-        graph = collect(org)
+    for size, org, graph, work in trees(sizes):
         models = _models(graph)
         first, changed = work / f"first-{size}.jsonl", work / f"changed-{size}.jsonl"
         export(org, first)
@@ -105,9 +78,9 @@ def bench(sizes: list[int]) -> None:
         sync = partial(import_archive, changed, using=TARGET, pks="remap", sync=True)
         full = partial(import_archive, changed, using=TARGET, pks="remap")
         emptied = partial(empty, models)
-        sync_s, sync_q = timed(sync, synced_once, REPEAT)
-        full_s, full_q = timed(full, emptied, REPEAT)
-        floor_s, floor_q = timed(partial(raw_floor, tables), emptied, REPEAT)
+        sync_s, sync_q = timed(sync, synced_once, REPEAT, TARGET)
+        full_s, full_q = timed(full, emptied, REPEAT, TARGET)
+        floor_s, floor_q = timed(partial(raw_floor, tables), emptied, REPEAT, TARGET)
         empty(models)
         print(
             f"\n{connections[TARGET].vendor}  N={size:,}  (rows: {graph.total_rows:,}, "

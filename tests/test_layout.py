@@ -15,13 +15,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "django_graft"
 
 #: What sits at the top of the package besides the subpackages: the public API,
-#: the app, its settings, checks, errors and models, and two modules that keep
-#: dotted paths earlier versions published (a policy preset, a queued task).
+#: the app, its checks, errors and models (its settings are the conf/ package),
+#: and two modules that keep dotted paths earlier versions published (a policy
+#: preset, a queued task).
 TOP_LEVEL = {
     "__init__",
     "apps",
     "checks",
-    "conf",
     "exceptions",
     "models",
     "policies",

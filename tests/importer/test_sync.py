@@ -27,6 +27,7 @@ from django_graft.exceptions import (
     UntrustedArchive,
 )
 from django_graft.models import GraftInstallation, GraftLedgerEntry
+from tests.importer.syncing import OTHER, ledger, sync
 from tests.importer.tables import archive_of as archive
 from tests.oracle import Verifier, snapshot
 from tests.queries import count_queries
@@ -35,16 +36,6 @@ from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
-
-OTHER = "other"
-
-
-def sync(data: bytes, **options: Any) -> Any:
-    return import_archive(io.BytesIO(data), using=OTHER, pks="remap", sync=True, **options)
-
-
-def ledger() -> list[tuple[Any, ...]]:
-    return sorted(GraftLedgerEntry.objects.using(OTHER).values_list(), key=repr)
 
 
 def unchanged_everywhere() -> tuple[Any, Any]:

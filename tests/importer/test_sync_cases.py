@@ -3,38 +3,23 @@ damaged ledger."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 from django.db import models as djm
 
-from django_graft import collect, import_archive
+from django_graft import collect
 from django_graft.exceptions import GraftError, ImportRefused
 from django_graft.models import GraftLedgerEntry
+from tests.importer.syncing import OTHER, check_tree, ledger, sync
 from tests.importer.tables import archive_of as archive
-from tests.oracle import Verifier, snapshot
+from tests.oracle import snapshot
 from tests.roots import ROOT_NAMES, roots_of
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
-
-OTHER = "other"
-
-
-def sync(data: bytes, **options: Any) -> Any:
-    return import_archive(io.BytesIO(data), using=OTHER, pks="remap", sync=True, **options)
-
-
-def ledger() -> list[tuple[Any, ...]]:
-    return sorted(GraftLedgerEntry.objects.using(OTHER).values_list(), key=repr)
-
-
-def check_tree(root: Any, result: Any, before: Any) -> list[str]:
-    graph = collect(root)
-    return Verifier("default", OTHER, result.key_map).verify(graph.owned, graph.needed, before)
 
 
 # -- a row deleted and re-created at the source with the same unique values --
@@ -310,22 +295,18 @@ def test_dry_run_prune_counts_what_the_sync_prunes(world: World) -> None:
 # -- ledger corruption --------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["not json", '"text"', "[1, 2]", "{}", "null", "1e400"])
-def test_a_corrupt_ledger_entry_is_refused_by_name(world: World, bad: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "bad"),
+    [
+        *(("target_key", bad) for bad in ["not json", '"text"', "[1, 2]", "{}", "null", "1e400"]),
+        *(("source_key", bad) for bad in ["not json", '"text"', "[1, 2]", "{}"]),
+    ],
+)
+def test_a_damaged_ledger_entry_is_refused_by_name(world: World, column: str, bad: str) -> None:
     sync(archive(world.org))
     entry = GraftLedgerEntry.objects.using(OTHER).filter(model="testapp.task").first()
-    GraftLedgerEntry.objects.using(OTHER).filter(pk=entry.pk).update(target_key=bad)
-    before = every_table(OTHER), ledger()
-    with pytest.raises(ImportRefused, match="sync ledger"):
-        sync(archive(world.org), prune=True)
-    assert (every_table(OTHER), ledger()) == before
-
-
-@pytest.mark.parametrize("bad", ["not json", '"text"', "[1, 2]", "{}"])
-def test_a_corrupt_ledger_source_key_is_refused_by_name(world: World, bad: str) -> None:
-    sync(archive(world.org))
-    entry = GraftLedgerEntry.objects.using(OTHER).filter(model="testapp.task").first()
-    GraftLedgerEntry.objects.using(OTHER).filter(pk=entry.pk).update(source_key=bad)
+    assert entry is not None
+    GraftLedgerEntry.objects.using(OTHER).filter(pk=entry.pk).update(**{column: bad})
     before = every_table(OTHER), ledger()
     with pytest.raises(ImportRefused, match="sync ledger"):
         sync(archive(world.org), prune=True)

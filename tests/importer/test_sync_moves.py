@@ -3,35 +3,18 @@ source, rows changed here, needed rows found again."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 
-from django_graft import collect, import_archive
 from django_graft.exceptions import ConflictError
-from django_graft.models import GraftLedgerEntry
+from tests.importer.syncing import OTHER, check_tree, sync
 from tests.importer.tables import archive_of as archive
-from tests.oracle import Verifier, snapshot
+from tests.oracle import snapshot
 from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
-
-OTHER = "other"
-
-
-def sync(data: bytes, **options: Any) -> Any:
-    return import_archive(io.BytesIO(data), using=OTHER, pks="remap", sync=True, **options)
-
-
-def ledger() -> list[tuple[Any, ...]]:
-    return sorted(GraftLedgerEntry.objects.using(OTHER).values_list(), key=repr)
-
-
-def check_tree(root: Any, result: Any, before: Any) -> list[str]:
-    graph = collect(root)
-    return Verifier("default", OTHER, result.key_map).verify(graph.owned, graph.needed, before)
 
 
 def test_a_row_changed_here_that_the_source_did_not_change_stays_as_it_is(

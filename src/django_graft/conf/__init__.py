@@ -14,88 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import storages
 
-
-def _positive_int(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return f"must be a positive integer, not {value!r}"
-    return None
-
-
-def _optional_positive_int(value: Any) -> str | None:
-    return None if value is None else _positive_int(value)
-
-
-def _policy(value: Any) -> str | None:
-    # A dotted path is imported and the policy loaded by the system check
-    # (django_graft.checks), which can import the policy package; here only
-    # what needs no import is judged.
-    if value is None or isinstance(value, str) or type(value).__name__ == "Policy":
-        return None
-    return f"must be a dotted path to a Policy, or a Policy, not {value!r}"
-
-
-def _storage(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return f"must be the name of a STORAGES alias, not {value!r}"
-    if value not in storages.backends:
-        known = ", ".join(sorted(storages.backends)) or "none"
-        return f"names '{value}', which is not in settings.STORAGES (configured: {known})"
-    return None
-
-
-def _storage_options(value: Any) -> str | None:
-    if not isinstance(value, dict) or not all(
-        isinstance(protocol, str) and isinstance(options, dict)
-        for protocol, options in value.items()
-    ):
-        return 'must map fsspec protocols to dicts of options: {"s3": {"endpoint_url": ...}}'
-    return None
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
-
-
-def _installation_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not value.isprintable():
-        return f"must be None or a printable string of 1 to 64 characters, not {value!r}"
-    return None
-
-
-def _cache(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return f"must be the name of a CACHES alias, not {value!r}"
-    if value not in settings.CACHES:
-        known = ", ".join(sorted(settings.CACHES)) or "none"
-        return f"names '{value}', which is not in settings.CACHES (configured: {known})"
-    return None
-
-
-def _optional_storage(value: Any) -> str | None:
-    return None if value is None else _storage(value)
-
-
-def _secret(value: Any) -> bool:
-    return isinstance(value, str | bytes) and len(value) > 0
-
-
-def _signing_key(value: Any) -> str | None:
-    # The value itself is never repeated: it is a secret.
-    if value is None or _secret(value):
-        return None
-    if isinstance(value, str | bytes):
-        return "must not be empty (None signs with SECRET_KEY)"
-    return f"must be None or a string (or bytes), not {type(value).__name__}"
-
-
-def _signing_key_fallbacks(value: Any) -> str | None:
-    if isinstance(value, list | tuple) and all(map(_secret, value)):
-        return None
-    return "must be a list of non-empty strings (or bytes)"
+from django_graft.conf.validators import (
+    boolean,
+    cache,
+    installation_id,
+    optional_positive_int,
+    optional_storage,
+    policy,
+    positive_int,
+    signing_key,
+    signing_key_fallbacks,
+    storage,
+    storage_options,
+)
 
 
 @dataclass(frozen=True)
@@ -121,28 +53,28 @@ SETTINGS: dict[str, Setting] = {
             "Dotted path to a Policy instance, or to a function returning one, used when an "
             "operation is given no policy. None: the built-in defaults.",
             "graft.E003",
-            _policy,
+            policy,
         ),
         Setting(
             "BATCH_SIZE",
             None,
             "Keys per IN-query. None: as many as the database backend accepts.",
             "graft.E004",
-            _optional_positive_int,
+            optional_positive_int,
         ),
         Setting(
             "CHUNK_SIZE",
             2_000,
             "Rows fetched per round trip while streaming rows out of the database.",
             "graft.E005",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "STORAGE",
             "default",
             "The STORAGES alias that storage:///name (no alias) writes to and reads from.",
             "graft.E006",
-            _storage,
+            storage,
         ),
         Setting(
             "STORAGE_OPTIONS",
@@ -150,14 +82,14 @@ SETTINGS: dict[str, Setting] = {
             "Options per fsspec protocol, passed to the filesystem: "
             '{"s3": {"endpoint_url": ..., "default_block_size": ...}}.',
             "graft.E007",
-            _storage_options,
+            storage_options,
         ),
         Setting(
             "PROGRESS",
             True,
             "Show progress bars on standard error when it is a terminal.",
             "graft.E008",
-            _boolean,
+            boolean,
         ),
         Setting(
             "ADMIN_ACTIONS",
@@ -165,7 +97,7 @@ SETTINGS: dict[str, Setting] = {
             "Add the actions export, clone and delete with related objects to every model "
             "of the default admin site (GraftAdminMixin adds them to one ModelAdmin).",
             "graft.E011",
-            _boolean,
+            boolean,
         ),
         Setting(
             "MAX_UPLOAD_BYTES",
@@ -173,7 +105,7 @@ SETTINGS: dict[str, Setting] = {
             "The largest archive the admin's import page accepts as an upload; a larger "
             "request is refused before it is read.",
             "graft.E012",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "BACKGROUND_ROWS",
@@ -181,7 +113,7 @@ SETTINGS: dict[str, Setting] = {
             "Admin operations on more rows than this run as django.tasks tasks, when the "
             "project configures TASKS (Django 6.0+); smaller ones run in the request.",
             "graft.E013",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "PROGRESS_CACHE",
@@ -189,7 +121,7 @@ SETTINGS: dict[str, Setting] = {
             "The CACHES alias a background admin job reports its progress to and its page "
             "reads it from; it must be shared by the web and worker processes.",
             "graft.E033",
-            _cache,
+            cache,
         ),
         Setting(
             "MAX_ARCHIVE_BYTES",
@@ -197,7 +129,7 @@ SETTINGS: dict[str, Setting] = {
             "The most bytes an archive or fixture may hold once decompressed; reading stops "
             "there (a compression bomb stops there too).",
             "graft.E014",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "MAX_LINE_BYTES",
@@ -205,14 +137,14 @@ SETTINGS: dict[str, Setting] = {
             "The longest line an archive (or JSON Lines fixture) may have; a longer one is "
             "refused without being read whole.",
             "graft.E015",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "MAX_DEPTH",
             100,
             "The deepest nesting of lists and objects a JSON field's value may have.",
             "graft.E016",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "ADMIN_MAX_ROWS",
@@ -221,7 +153,7 @@ SETTINGS: dict[str, Setting] = {
             "hold for the admin's import page; a larger one is refused from a first read, "
             "before anything is planned.",
             "graft.E025",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "MAX_ROWS",
@@ -229,7 +161,7 @@ SETTINGS: dict[str, Setting] = {
             "Refuse to export, import, clone or delete more rows than this in one operation. "
             "None: no limit.",
             "graft.E009",
-            _optional_positive_int,
+            optional_positive_int,
         ),
         Setting(
             "ADMIN_EXPORT_SECRETS",
@@ -238,7 +170,7 @@ SETTINGS: dict[str, Setting] = {
             "marks secret_fields; by default they are left out (commands and the Python API "
             "always carry them).",
             "graft.E030",
-            _boolean,
+            boolean,
         ),
         Setting(
             "ADMIN_STORAGE",
@@ -248,7 +180,7 @@ SETTINGS: dict[str, Setting] = {
             "None: the alias 'graft' when STORAGES has it, else GRAFT['STORAGE'] (with a "
             "warning, graft.W030).",
             "graft.E031",
-            _optional_storage,
+            optional_storage,
         ),
         Setting(
             "UPLOAD_TTL",
@@ -257,7 +189,7 @@ SETTINGS: dict[str, Setting] = {
             "is never confirmed; manage.py graft_cleanup (and the import page) removes older "
             "ones.",
             "graft.E032",
-            _positive_int,
+            positive_int,
         ),
         Setting(
             "SIGNING_KEY",
@@ -265,7 +197,7 @@ SETTINGS: dict[str, Setting] = {
             "The secret archives are signed with (an HMAC of their sha256). None: SECRET_KEY. "
             "Keep it as secret as SECRET_KEY.",
             "graft.E040",
-            _signing_key,
+            signing_key,
         ),
         Setting(
             "SIGNING_KEY_FALLBACKS",
@@ -273,7 +205,7 @@ SETTINGS: dict[str, Setting] = {
             "Older signing secrets whose signatures are still accepted, as "
             "SECRET_KEY_FALLBACKS (which are accepted too while SIGNING_KEY is None).",
             "graft.E041",
-            _signing_key_fallbacks,
+            signing_key_fallbacks,
         ),
         Setting(
             "INSTALLATION_ID",
@@ -282,7 +214,7 @@ SETTINGS: dict[str, Setting] = {
             "sync recognises the rows it created from the same source. None: an id generated "
             "once and kept in the database (the django_graft_installation table).",
             "graft.E050",
-            _installation_id,
+            installation_id,
         ),
         Setting(
             "ADMIN_IMPORT_REQUIRE_SIGNED",
@@ -290,7 +222,7 @@ SETTINGS: dict[str, Setting] = {
             "Only superusers may import, from the admin, an archive this installation did "
             "not sign, or a fixture.",
             "graft.E042",
-            _boolean,
+            boolean,
         ),
     )
 }

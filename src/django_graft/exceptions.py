@@ -11,6 +11,7 @@ into a ``CommandError``; the Python API lets them propagate.
     │                          or asks for a rule the relation cannot take
     ├── MissingDependency      an optional library is not installed (names the extra)
     ├── LimitExceeded          an operation is larger than GRAFT["MAX_ROWS"] allows
+    ├── DynamicEdgeError       a declared dynamic edge meets a value that is not a key
     ├── SpecError              a root specification cannot be parsed
     │   └── ObjectNotFound     a root names a row that does not exist
     ├── ArchiveError           an archive cannot be written or read
@@ -92,6 +93,19 @@ def check_row_limit(rows: int, what: str) -> None:
             rows=rows,
             limit=limit,
         )
+
+
+class DynamicEdgeError(GraftError):
+    """A place a dynamic edge declares holds a value that is not a key of its model."""
+
+    code = "dynamic_edge"
+
+    def __init__(self, message: str, *, model: str, pk: Any, place: str) -> None:
+        super().__init__(message)
+        self.model = model
+        self.pk = pk
+        #: The column, and the JSON path in it: ``settings $.default_meeting``.
+        self.place = place
 
 
 class SpecError(GraftError):

@@ -309,4 +309,5 @@ if django.VERSION >= (6, 1):
 
 
 # The second tree, in a module of its own.
+from tests.testapp.boards import *  # noqa: E402, F403
 from tests.testapp.constructs import *  # noqa: E402, F403

@@ -49,7 +49,9 @@ class Writer:
         self.connection = connections[plan.using]
         self.keys: KeyMaps = plan.keys
         # {(model, attname): [(row key, target model, target archive key), ...]}
-        self.deferred: defaultdict[tuple[type[Model], str], list[tuple[Any, type[Model], Any]]]
+        self.deferred: defaultdict[
+            tuple[type[Model], str], list[tuple[Any, type[Model] | None, Any]]
+        ]
         self.deferred = defaultdict(list)
         self.links = LinkMapper(plan.keys, plan.archived, policy, plan.named)
         self._writers: dict[type[Model], TableWriter | None] = {}
@@ -301,7 +303,7 @@ class Writer:
                 (
                     pk.get_db_prep_value(key, self.connection),
                     field.get_db_prep_save(
-                        self.links.final(field, target, target_key), self.connection
+                        self.links.final(model, field, target, target_key), self.connection
                     ),
                 )
                 for key, target, target_key in rows

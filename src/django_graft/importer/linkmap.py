@@ -18,12 +18,14 @@ from django.db.models import Model
 
 from django_graft.importer.carried import NamedValues, not_carried
 from django_graft.importer.decode import Columns
+from django_graft.importer.dynamicmap import DynamicMapper
 from django_graft.importer.links import GenericLink, KeyMaps, Link, links_of
 from django_graft.policy.rules import Policy
 
 #: A link written NULL (or a stand-in) for now: (row's index in its chunk, column
-#: attname, target model, the target's archive key, or value for a link by to_field).
-Later = tuple[int, str, type[Model], Any]
+#: attname, target model, the target's archive key, or value for a link by to_field);
+#: for a column holding dynamic edges, no target and what :mod:`.dynamicmap` keeps.
+Later = tuple[int, str, type[Model] | None, Any]
 
 
 class LinkMapper:
@@ -44,6 +46,7 @@ class LinkMapper:
         #: Models whose rows are all written.
         self.written: set[type[Model]] = set()
         self._generic_targets: dict[Any, type[Model] | None] = {}
+        self.dynamic = DynamicMapper(keys, archived, policy)
 
     def map(self, model: type[Model], label: str, keys: list[Any], columns: Columns) -> list[Later]:
         """Point the links of rows (archive ``keys``) at their targets; return the rest."""
@@ -79,6 +82,8 @@ class LinkMapper:
         for generic in generics:
             self._check_generic(label, keys, generic, columns)
             later.extend(self._map_generic(generic, columns))
+        # After the links: a content type column naming a dynamic edge's model is mapped.
+        later.extend(self.dynamic.map(model, label, keys, columns))
         return later
 
     def _map_named(self, link: Link, column: list[Any]) -> list[Later]:
@@ -168,8 +173,11 @@ class LinkMapper:
             self._generic_targets[ct_id] = self.keys.generic_target(ct_id)
         return self._generic_targets[ct_id]
 
-    def final(self, field: Any, target: type[Model], target_key: Any) -> Any:
+    def final(self, model: type[Model], field: Any, target: type[Model] | None, left: Any) -> Any:
         """The value a link left for later takes, now that every row is written."""
+        if target is None:
+            return self.dynamic.final(model, field.attname, left)
+        target_key = left
         if field.remote_field is not None and not field.target_field.primary_key:
             # A link by to_field: the value its target was written with.
             named = self.keys.values.get((target, field.target_field.attname), {})

@@ -18,6 +18,7 @@ from django_graft.fixtures.load import FixtureLoader
 from django_graft.importer.apply import Writer
 from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
+from django_graft.importer.dynamicmap import check_declarations
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
 from django_graft.importer.ledger import Ledger, source_of
 from django_graft.importer.plan import Plan, Planner
@@ -186,6 +187,7 @@ def import_contents(
         drift = check_drift(
             contents.header, list(contents.spools), ignore_missing_fields=ignore_missing_fields
         )
+        check_declarations(contents.header, policy, list(contents.spools))
         result = ImportResult(
             using=using,
             pks=pks,

@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
-from django_graft.db.batching import key_order
+from django_graft.db.batching import chunked, key_order
 from django_graft.db.fetch import rows_in
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.exceptions import ConflictError, CrossLinkError, ObjectNotFound, check_row_limit
@@ -41,10 +41,13 @@ from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import HOOKS, Policy
 from django_graft.render.lists import listed
 from django_graft.render.text import roots_text
+from django_graft.schema.edges import Edge
 from django_graft.schema.labels import concrete, model_label
+from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph
 from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walk import collect
+from django_graft.tree.walkrows import Rows, row_names
 
 
 @dataclass
@@ -246,7 +249,8 @@ def _links_to_originals(
     The import points every link by key at the copy of its target, and
     refuses a link to a row the archive lacks; so only links it does not map
     are read back: links by another field (``to_field``), columns the policy
-    sets, and, where the policy has hooks (which can change anything), all.
+    sets (dynamic edges' included), and, where the policy has hooks (which
+    can change anything), all.
     """
     found: list[str] = []
     hooked = any(policy.hook(model, name) for model in copies for name in HOOKS)
@@ -275,6 +279,10 @@ def _links_to_originals(
             )
         for generic in generics:
             found.extend(_generic_links(model, keys, generic, originals, using))
+        for edge in policy.dynamic_edges(model):
+            assert edge.dynamic is not None
+            if hooked or edge.dynamic.field.attname in overridden:
+                found.extend(_dynamic_links(model, keys, edge, originals, using))
     return found
 
 
@@ -285,6 +293,34 @@ def _rows(model: type[Model], keys: set[Any], attnames: list[str], using: str) -
 
 def _values(model: type[Model], keys: set[Any], attname: str, using: str) -> set[Any]:
     return {value for _, value in _rows(model, keys, [attname], using)}
+
+
+def _dynamic_links(
+    model: type[Model],
+    keys: set[Any],
+    edge: Edge,
+    originals: dict[type[Model], set[Any]],
+    using: str,
+) -> list[str]:
+    """Copies whose dynamic edge names an owned original, one query per batch of copies."""
+    found: list[str] = []
+    namer = TargetNamer(using)
+    for batch in chunked(sorted(keys, key=key_order), _BATCH):
+        queryset = model._base_manager.using(using).filter(pk__in=batch)
+        names = row_names([edge])
+        for row in Rows.read(names, queryset)._rows:
+            one = Rows(names, [row])
+            for target, named in dynamic_targets(edge, one, namer, lambda _: None).items():
+                found.extend(
+                    f"the copy {model_label(model)} {row[0]!r} ({edge.name}) points at the "
+                    f"original {model_label(target)} {key!r}"
+                    for key in sorted(named & originals.get(target, set()), key=key_order)
+                )
+    return found
+
+
+#: Copies read per query while looking for dynamic edges to originals.
+_BATCH = 500
 
 
 def _generic_links(

@@ -65,6 +65,7 @@ class ExportResult:
 
 def _header(graph: Graph, installation: str | None) -> dict[str, Any]:
     models = sorted({*graph.owned, *graph.needed, *graph.referenced}, key=model_label)
+    dynamic = graph.policy.described_dynamic_edges({*graph.owned, *graph.needed})
     return {
         **({"installation": installation} if installation else {}),
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -77,6 +78,7 @@ def _header(graph: Graph, installation: str | None) -> dict[str, Any]:
             for pk in keys
         ],
         "models": {model_label(m): _described(m, graph.policy) for m in models},
+        **({"dynamic_edges": dynamic} if dynamic else {}),
     }
 
 
@@ -126,7 +128,7 @@ def write_graph(
     generic = [
         (edge.source, target)
         for edge, target in graph.edge_rows
-        if edge.kind is EdgeKind.GENERIC_FORWARD
+        if edge.kind in (EdgeKind.GENERIC_FORWARD, EdgeKind.DYNAMIC)
     ]
     # Where the database keeps naive UTC datetimes, they are written as UTC
     # straight away instead of being made aware one by one.

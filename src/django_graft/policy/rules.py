@@ -12,6 +12,9 @@ override any edge or model by label:
   ``exclude_fields`` and ``mask`` (applied on export), and ``secret_fields``
   (credentials, tokens: exported by the commands and the Python API, left
   out of exports made from the admin unless the settings let them through);
+* dynamic edges: links the schema does not know (keys inside a JSON field,
+  a plain column holding another row's key), declared per column with the
+  model they point at and a rule, ``own`` or ``need`` (:mod:`.declarations`);
 * field overrides for the rows a clone or an import creates: ``set_fields``
   (a value, or a function of the row, per ``app_label.Model.field``, applied
   before the ``pre_save`` hook) and ``clear`` (a nullable foreign key or a
@@ -43,6 +46,7 @@ from django.db import models
 from django.db.models import Model
 
 from django_graft.exceptions import PolicyError
+from django_graft.policy.declarations import declared_edges, described
 from django_graft.policy.parsing import (
     clearable_edge,
     model_field,
@@ -50,7 +54,7 @@ from django_graft.policy.parsing import (
     settable_field,
     split_field_label,
 )
-from django_graft.schema.edges import Edge, EdgeKind
+from django_graft.schema.edges import Edge, EdgeKind, edges_of
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 DEFAULT_REFERENCES = ("contenttypes.contenttype", "auth.permission")
@@ -94,6 +98,7 @@ class _Resolved:
     hooks: dict[type[Model], dict[str, Callable[..., Any]]]
     overrides: dict[type[Model], dict[str, Any]]
     secret: dict[type[Model], frozenset[str]]
+    dynamic: dict[type[Model], tuple[Edge, ...]]
 
 
 def _parse_rule(label: str, value: str | Rule) -> Rule:
@@ -149,6 +154,9 @@ class Policy:
       (``contenttypes.ContentType``, ``auth.Permission``).
     - ``secret_fields``: per model, fields exports made from the admin leave
       out (the commands and the API keep them).
+    - ``dynamic_edges``: per column, keys of other rows it holds without a
+      foreign key: ``{"path": "$.product_ids[*]", "to": "shop.Product",
+      "rule": "need"}`` (or a list of such), see :mod:`.declarations`.
 
     A label that names nothing, or a rule a relation cannot take, raises
     ``PolicyError`` when the policy is built.
@@ -167,8 +175,10 @@ class Policy:
         clear: Iterable[str] = (),
         default_references: bool = True,
         secret_fields: Mapping[str, Iterable[str]] | None = None,
+        dynamic_edges: Mapping[str, Any] | None = None,
     ) -> None:
         self._edges = dict(edges or {})
+        self._dynamic = dict(dynamic_edges or {})
         self._secret = {k: tuple(v) for k, v in (secret_fields or {}).items()}
         self._set_fields = dict(set_fields or {})
         self._clear = tuple(clear)
@@ -216,6 +226,7 @@ class Policy:
             clear=self._clear,
             default_references=self._default_references,
             secret_fields=self._secret,
+            dynamic_edges=self._dynamic,
         )
 
     @cached_property
@@ -232,6 +243,10 @@ class Policy:
             rules[edge] = rule
         for label in self._clear:
             rules[clearable_edge(label)] = Rule.SKIP
+        dynamic: dict[type[Model], tuple[Edge, ...]] = {}
+        for edge, rule in declared_edges(self._dynamic):
+            rules[edge] = Rule(rule)
+            dynamic[edge.source] = (*dynamic.get(edge.source, ()), edge)
         match = {
             concrete(resolve_model(label)): self._fields_of(label, names)
             for label, names in self._match.items()
@@ -278,7 +293,7 @@ class Policy:
                 )
             overrides.setdefault(concrete(model), {})[attname] = value
         return _Resolved(
-            rules, frozenset(references), match, exclude, mask, hooks, overrides, secret
+            rules, frozenset(references), match, exclude, mask, hooks, overrides, secret, dynamic
         )
 
     @staticmethod
@@ -301,6 +316,23 @@ class Policy:
     def rule(self, edge: Edge) -> Rule:
         """Return how ``edge`` is treated."""
         return self._resolved.rules.get(edge) or default_rule(edge)
+
+    def edges_of(self, model: type[Model]) -> tuple[Edge, ...]:
+        """The edges leaving ``model``'s rows: the schema's, then the dynamic ones declared."""
+        declared = self._resolved.dynamic.get(concrete(model))
+        return edges_of(model) + declared if declared else edges_of(model)
+
+    def dynamic_edges(self, model: type[Model]) -> tuple[Edge, ...]:
+        """The dynamic edges declared on ``model``'s columns."""
+        return self._resolved.dynamic.get(concrete(model), ())
+
+    def described_dynamic_edges(self, models: Iterable[type[Model]]) -> list[dict[str, Any]]:
+        """The dynamic edges declared on ``models``, as an archive's header records them."""
+        return [
+            described(edge, self.rule(edge).value)
+            for model in sorted({concrete(m) for m in models}, key=model_label)
+            for edge in self.dynamic_edges(model)
+        ]
 
     def decides(self, edge: Edge) -> bool:
         """Whether the policy names a rule for ``edge`` (rather than leaving it to the default)."""

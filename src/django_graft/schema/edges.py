@@ -1,7 +1,7 @@
 """Pure introspection: the relation edges leaving a model.
 
 An *edge* is one way of getting from rows of a source model to rows of a
-target model with one query. Four kinds exist:
+target model with one query. Four kinds come from the schema:
 
 * ``FORWARD``: a ``ForeignKey`` / ``OneToOneField`` on the source
   (multi-table-inheritance parent links included), or a ``ForeignObject``,
@@ -12,6 +12,10 @@ target model with one query. Four kinds exist:
   end by a reverse edge;
 * ``GENERIC_FORWARD``: a ``GenericForeignKey`` on the source;
 * ``GENERIC_REVERSE``: a ``GenericRelation`` on the source.
+
+A fifth, ``DYNAMIC``, comes from a policy: keys a column holds without
+being a foreign key (inside JSON, or beside a content type), declared with
+``Policy(dynamic_edges=...)`` and described by :mod:`.dynamic`.
 
 Nothing here queries the database or looks at a policy.
 """
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 
+from django_graft.schema.dynamic import DynamicLink
 from django_graft.schema.labels import concrete, model_label
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ class EdgeKind(enum.Enum):
     REVERSE = "reverse"
     GENERIC_FORWARD = "generic_forward"
     GENERIC_REVERSE = "generic_reverse"
+    DYNAMIC = "dynamic"
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +52,9 @@ class Edge:
     lives: on ``source`` for forward edges, on ``target`` for reverse edges.
     Generic edges have no ``fk``; ``generic`` holds the
     ``GenericForeignKey`` (forward) or ``GenericRelation`` (reverse).
-    ``target`` is ``None`` for a generic foreign key, which can point
-    anywhere.
+    A dynamic edge has neither; ``dynamic`` describes where its keys are.
+    ``target`` is ``None`` for a generic foreign key, and a dynamic edge
+    typed row by row, which can point anywhere.
     """
 
     source: type[Model]
@@ -59,6 +66,7 @@ class Edge:
     #: Other names the same edge answers to in a policy, e.g. the name of
     #: the many-to-many field whose through rows this reverse edge reaches.
     aliases: tuple[str, ...] = ()
+    dynamic: DynamicLink | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -66,7 +74,7 @@ class Edge:
 
     @property
     def is_forward(self) -> bool:
-        return self.kind in (EdgeKind.FORWARD, EdgeKind.GENERIC_FORWARD)
+        return self.kind in (EdgeKind.FORWARD, EdgeKind.GENERIC_FORWARD, EdgeKind.DYNAMIC)
 
     @property
     def parent_link(self) -> bool:
@@ -198,6 +206,13 @@ def generic_columns(edge: Edge) -> tuple[str, str]:
     gfk = edge.generic
     opts: Any = edge.source._meta
     return opts.get_field(gfk.ct_field).attname, opts.get_field(gfk.fk_field).attname
+
+
+@cache
+def dynamic_edge(model: type[Model], link: DynamicLink) -> Edge:
+    """The edge of a declared dynamic link: one object per link, whichever policy declares it."""
+    name = link.field.name if link.path is None else f"{link.field.name}[{link.path}]"
+    return Edge(concrete(model), name, EdgeKind.DYNAMIC, link.target, dynamic=link)
 
 
 def edge_by_name(model: type[Model], name: str) -> Edge | None:

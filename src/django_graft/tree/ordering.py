@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Model
 
 from django_graft.policy.rules import Policy, Rule
-from django_graft.schema.edges import EdgeKind, edges_of
+from django_graft.schema.edges import EdgeKind
 from django_graft.schema.labels import model_label
 
 #: {model: {model it depends on: nullable (True when every such edge is)}}
@@ -22,7 +22,8 @@ def dependencies(
     """Return, per model, the other models among ``models`` its rows point at.
 
     ``generic`` adds ``(model, target)`` pairs known only from data, such as
-    the models a generic foreign key turned out to point at.
+    the models a generic foreign key (or a dynamic edge typed row by row)
+    turned out to point at.
     """
     members = set(models)
     deps: Dependencies = {m: {} for m in members}
@@ -30,7 +31,12 @@ def dependencies(
         if model in members and target in members and target is not model:
             deps[model].setdefault(target, True)
     for model in members:
-        for edge in edges_of(model):
+        for edge in policy.edges_of(model):
+            if edge.kind is EdgeKind.DYNAMIC and edge.target in members:
+                # A key inside a value has no constraint: written later, it is filled in.
+                if edge.target is not model:
+                    deps[model].setdefault(edge.target, True)
+                continue
             if edge.kind is not EdgeKind.FORWARD or edge.target is None:
                 continue
             if edge.target is model or edge.target not in members:

@@ -36,8 +36,9 @@ from django_graft.exceptions import ObjectNotFound, SpecError
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy, Rule
 from django_graft.render import progress
-from django_graft.schema.edges import Edge, EdgeKind, edges_of, generic_columns
+from django_graft.schema.edges import Edge, EdgeKind, generic_columns
 from django_graft.schema.labels import concrete, model_label
+from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph, Reason, Role
 from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walkrows import Rows, link_values, row_names
@@ -68,6 +69,7 @@ class Collector:
         # {model: (names, {key: row})}: rows a reverse edge found this round,
         # read with the columns their own row query would have read next round.
         self._prefetched: dict[type[Model], tuple[tuple[str, ...], dict[Any, Any]]] = {}
+        self._namer = TargetNamer(using)
 
     # -- entry point -----------------------------------------------------
 
@@ -122,7 +124,7 @@ class Collector:
         return self._admit(found, role)
 
     def _followed(self, model: type[Model], role: Role) -> list[Edge]:
-        return [e for e in edges_of(model) if self._follows(e, role)]
+        return [e for e in self.policy.edges_of(model) if self._follows(e, role)]
 
     def _follows(self, edge: Edge, role: Role) -> bool:
         rule = self.policy.rule(edge)
@@ -150,6 +152,9 @@ class Collector:
             elif edge.kind is EdgeKind.GENERIC_FORWARD:
                 assert rows is not None
                 self._generic_forward(edge, rows, role, found)
+            elif edge.kind is EdgeKind.DYNAMIC:
+                assert rows is not None
+                self._dynamic(edge, rows, role, found)
             elif edge.kind is EdgeKind.REVERSE:
                 self._reverse(edge, keys, rows, found)
             else:
@@ -218,10 +223,20 @@ class Collector:
             target = concrete(target)
             to_python = target._meta.pk.to_python
             keys = {to_python(value) for value in by_type[ct_id]}
-            if not self.policy.is_reference(target):
-                fresh = keys - self.graph.owned.get(target, set())
-                fresh -= self.graph.needed.get(target, set())
-                self._unverified[target].update(fresh)
+            self._unverify(target, keys)
+            self._reach(edge, target, keys, role, found)
+
+    def _unverify(self, target: type[Model], keys: set[Any]) -> None:
+        """Have the next row query show that keys an edge without a constraint found exist."""
+        if not self.policy.is_reference(target):
+            fresh = keys - self.graph.owned.get(target, set())
+            fresh -= self.graph.needed.get(target, set())
+            self._unverified[target].update(fresh)
+
+    def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
+        targets = dynamic_targets(edge, rows, self._namer, self.graph.warnings.append)
+        for target, keys in sorted(targets.items(), key=lambda item: model_label(item[0])):
+            self._unverify(target, keys)
             self._reach(edge, target, keys, role, found)
 
     def _reverse(
@@ -339,13 +354,14 @@ class Collector:
         if key in self.graph.roots.get(model, ()):
             self._missing_roots.setdefault(model, []).append(key)
             return
-        # A generic foreign key pointing at a row that no longer exists.
+        # A generic foreign key, or a dynamic edge, pointing at a row that is not there.
         for table in (self.graph.owned, self.graph.needed):
             table.get(model, set()).discard(key)
         self._need_frontier.get(model, set()).discard(key)
         self.graph.warnings.append(
-            f"A generic foreign key points at {model_label(model)} {key!r}, which does not "
-            "exist; the link is exported as it is."
+            f"A link without a foreign key constraint (a generic foreign key or a dynamic "
+            f"edge) points at {model_label(model)} {key!r}, which does not exist; the link "
+            "is exported as it is."
         )
 
     def _report_missing_roots(self) -> None:

@@ -41,6 +41,9 @@ def row_names(edges: list[Edge]) -> tuple[str, ...]:
             columns.extend(generic_columns(edge))
         elif edge.kind is EdgeKind.REVERSE and not edge.via_pk:
             columns.extend(f.attname for f in edge.key_fields)
+        elif edge.kind is EdgeKind.DYNAMIC:
+            assert edge.dynamic is not None
+            columns.extend(edge.dynamic.columns)
     return ("pk", *dict.fromkeys(columns))
 
 

@@ -1,0 +1,197 @@
+"""Point the keys a dynamic edge holds (inside JSON, in a plain column) at their rows here.
+
+A policy's dynamic edges (:mod:`django_graft.policy.declarations`) name
+places in a column where keys of other rows sit. As for a foreign key, each
+key must name a row the archive carries, and takes the key that row has in
+this database; the rest of the value is written as the archive has it.
+Where a key's row is not written yet (a cycle, a row pointing at a later
+one of its own model), the value keeps the archive's keys for now and is
+written again once every row is in (``Later`` entries whose target is
+``None`` carry the archive's value, with the row's type columns).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Model
+
+from django_graft.exceptions import ArchiveFormatError, ImportRefused
+from django_graft.importer.carried import not_carried
+from django_graft.importer.decode import Columns
+from django_graft.importer.links import KeyMaps
+from django_graft.policy.rules import Policy
+from django_graft.schema.dynamic import DynamicLink, NotAKey, key_of, written_like
+from django_graft.schema.edges import Edge
+from django_graft.schema.labels import model_label
+from django_graft.tree.dynamictargets import TargetNamer
+
+#: As :data:`.linkmap.Later`: (row's index in its chunk, attname, None,
+#: (the archive's value, {type column's attname: its value written})).
+DynamicLater = tuple[int, str, None, tuple[Any, dict[str, Any]]]
+
+
+class _Pending(Exception):
+    """A key whose row is not written yet."""
+
+
+class DynamicMapper:
+    """Map the keys of the dynamic edges of an import's rows, chunk by chunk."""
+
+    def __init__(self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]], policy: Policy):
+        self.keys = keys
+        self.archived = archived
+        self.policy = policy
+        self.namer = TargetNamer(keys.using)
+
+    def by_column(self, model: type[Model]) -> dict[str, list[DynamicLink]]:
+        """The model's dynamic links, grouped by the column that holds them."""
+        grouped: dict[str, list[DynamicLink]] = {}
+        for edge in self.policy.dynamic_edges(model):
+            link = _link(edge)
+            grouped.setdefault(link.field.attname, []).append(link)
+        return grouped
+
+    def map(
+        self, model: type[Model], label: str, keys: list[Any], columns: Columns
+    ) -> list[DynamicLater]:
+        """Rewrite the keys in the rows' columns; return the values to write again at the end."""
+        later: list[DynamicLater] = []
+        for attname, links in self.by_column(model).items():
+            if attname not in columns:
+                continue  # left out of the archive (exclude_fields)
+            column = columns[attname]
+            for i, value in enumerate(column):
+                if value is None:
+                    continue
+                mapped, waiting = self._mapped(label, keys[i], links, columns, i, value)
+                column[i] = mapped
+                if waiting:
+                    types = {
+                        link.type_field.attname: columns[link.type_field.attname][i]
+                        for link in links
+                        if link.type_field is not None
+                    }
+                    later.append((i, attname, None, (value, types)))
+        return later
+
+    def final(self, model: type[Model], attname: str, left: tuple[Any, dict[str, Any]]) -> Any:
+        """The value to write once every row is in: every key mapped."""
+        value, row = left
+        links = self.by_column(model)[attname]
+        mapped, waiting = self._mapped(model_label(model), "?", links, {}, 0, value, row)
+        assert not waiting, "every row is written by now"
+        return mapped
+
+    def _mapped(
+        self,
+        label: str,
+        key: Any,
+        links: list[DynamicLink],
+        columns: Columns,
+        i: int,
+        value: Any,
+        row: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, bool]:
+        waiting = False
+        for link in links:
+            target = self._target(label, key, link, columns, i, row)
+            if target is None:
+                continue
+
+            def change(raw: Any, link: DynamicLink = link, target: type[Model] = target) -> Any:
+                nonlocal waiting
+                try:
+                    return self._changed(label, key, link, target, raw)
+                except _Pending:
+                    waiting = True
+                    return raw
+
+            value = link.rewrite(value, change)
+        return value, waiting
+
+    def _target(
+        self,
+        label: str,
+        key: Any,
+        link: DynamicLink,
+        columns: Columns,
+        i: int,
+        row: Mapping[str, Any] | None,
+    ) -> type[Model] | None:
+        if link.type_field is None:
+            return link.target
+        attname = link.type_field.attname
+        named = row[attname] if row is not None else columns[attname][i]
+        if named is None or named == "":
+            return None
+        try:
+            return self.namer.model(link, named)
+        except LookupError:
+            raise ArchiveFormatError(
+                f"{label} {key!r}: {link.type_field.name} holds {named!r}, which names no "
+                f"installed model, so the keys at {link.where} belong to nothing. Correct the "
+                "row where it was exported from, and export again."
+            ) from None
+
+    def _changed(
+        self, label: str, key: Any, link: DynamicLink, target: type[Model], raw: Any
+    ) -> Any:
+        try:
+            archived = key_of(link, target, raw)
+        except NotAKey as exc:
+            raise ArchiveFormatError(
+                f"{label} {key!r}: {link.where} holds {raw!r}, which is not a key of "
+                f"{model_label(target)} as the policy's dynamic edge declares ({exc}). Correct "
+                "the row where it was exported from, or the declaration's path, and export again."
+            ) from None
+        if archived not in self.archived.get(target, ()):
+            raise not_carried(label, key, link.where, target, raw, constraint=False)
+        new, pending = self.keys.map(target, archived)
+        if pending:
+            raise _Pending
+        return raw if new == archived else written_like(link, raw, new)
+
+
+def _link(edge: Edge) -> DynamicLink:
+    assert edge.dynamic is not None
+    return edge.dynamic
+
+
+def check_declarations(
+    header: Mapping[str, Any], policy: Policy, models: list[type[Model]]
+) -> None:
+    """Refuse an archive whose dynamic edges the import's policy does not declare.
+
+    The export followed them and wrote their keys as the source has them; an
+    import that did not map them would write keys of another database. A
+    declaration only the import makes is checked row by row instead: each key
+    must name a row the archive carries.
+    """
+    theirs = header.get("dynamic_edges")
+    if theirs is None:
+        return
+    if not isinstance(theirs, list) or not all(isinstance(entry, dict) for entry in theirs):
+        raise ArchiveFormatError(
+            "The archive's header holds dynamic_edges that are not a list of declarations. "
+            "The archive is damaged: export it again."
+        )
+    mine = {_canonical(entry) for entry in policy.described_dynamic_edges(models)}
+    for entry in theirs:
+        if _canonical(entry) not in mine:
+            shown = ", ".join(f"{k}={v!r}" for k, v in sorted(entry.items()))
+            raise ImportRefused(
+                f"The archive was exported with a dynamic edge ({shown}) that this import's "
+                "policy does not declare, so the keys it holds would be written as the source "
+                "has them. Import with the policy the archive was exported with (--policy "
+                "DOTTED.PATH, or GRAFT['POLICY'])."
+            )
+
+
+def _canonical(entry: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {k: str(v).lower() if k in ("field", "to") else v for k, v in entry.items()},
+        sort_keys=True,
+    )

@@ -1,0 +1,102 @@
+"""An import maps the keys of the dynamic edges its archive declares, or refuses by name."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from django_graft import ImportRefused, Policy, export, import_archive
+from django_graft.exceptions import ArchiveFormatError
+from tests.boards_oracle import check_image
+from tests.importer.tables import rewrite
+from tests.snapshots import every_table
+from tests.testapp import boards as b
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+POLICY = Policy(dynamic_edges=b.BOARD_EDGES)
+
+
+def _archive(board: b.Board, policy: Policy = POLICY) -> bytes:
+    buffer = io.BytesIO()
+    export(board, buffer, policy=policy)
+    return buffer.getvalue()
+
+
+def _products_elsewhere() -> None:
+    """The products the boards need, at other keys in the other database."""
+    for _ in range(5):
+        b.Product.objects.using("other").create(name=f"filler-{_}")
+    for product in b.Product.objects.order_by("-pk"):
+        b.Product.objects.using("other").create(name=product.name)
+
+
+def test_the_header_records_the_declarations() -> None:
+    header = json.loads(_archive(b.make_board("header")).split(b"\n", 1)[0])
+    declared = header["dynamic_edges"]
+    assert {"field": "testapp.board.settings", "path": "$.sketches[*]",
+            "to": "testapp.sketch", "rule": "own"} in declared  # fmt: skip
+    assert {"field": "testapp.pin.object_pk", "to_type": "content_type",
+            "rule": "need"} in declared  # fmt: skip
+
+
+def test_remap_into_another_database_points_every_key_at_its_row_there() -> None:
+    board = b.make_board("remap")
+    _products_elsewhere()
+    result = import_archive(io.BytesIO(_archive(board)), using="other", pks="remap", policy=POLICY)
+    maps = {label: dict(keys) for label, keys in result.key_map.items()}
+    image = b.Board.objects.using("other").get(pk=maps["testapp.board"][board.pk])
+    # The products were matched by natural key, at other keys: the JSON follows.
+    assert any(old != new for old, new in maps["testapp.product"].items())
+    check_image(board, image, maps, "other")
+
+
+def test_keep_into_another_database_writes_the_values_as_they_are() -> None:
+    board = b.make_board("keep")
+    result = import_archive(io.BytesIO(_archive(board)), using="other", policy=POLICY)
+    maps = {label: dict(keys) for label, keys in result.key_map.items()}
+    check_image(board, board, maps, "other")
+    assert b.Board.objects.using("other").get(pk=board.pk).settings == board.settings
+
+
+def test_an_import_whose_policy_lacks_the_declarations_is_refused_with_nothing_written() -> None:
+    data = _archive(b.make_board("undeclared"))
+    before = every_table("other")
+    with pytest.raises(ImportRefused, match=r"testapp.board.settings.*--policy"):
+        import_archive(io.BytesIO(data), using="other", pks="remap")
+    assert every_table("other") == before
+
+
+def _tampered(data: bytes, edit: dict[str, object]) -> bytes:
+    """The archive with the board's settings changed (and sealed again)."""
+
+    def change(header: dict[str, Any], items: list[dict[str, Any]]) -> tuple[Any, Any]:
+        for item in items:
+            if item.get("model") == "testapp.board":
+                item["fields"]["settings"] = {**item["fields"]["settings"], **edit}
+        return header, items
+
+    return rewrite(data, change)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [({"default_card": 123_456}, "points at testapp.card 123456, which the archive does not carry"),
+     ({"default_card": "abc"}, "holds 'abc', which is not a key of testapp.card"),
+     ({"sketches": [7]}, r"holds 7, which is not a key of testapp.sketch .*\(its keys are str")],
+)  # fmt: skip
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_damaged_key_is_refused_by_row_and_place(
+    edit: dict[str, object], message: str, dry_run: bool
+) -> None:
+    board = b.make_board("damaged")
+    data = _tampered(_archive(board), edit)
+    before = every_table("other")
+    with pytest.raises(
+        ArchiveFormatError, match=rf"testapp.board {board.pk}: settings \$.*{message}"
+    ):
+        import_archive(io.BytesIO(data), using="other", pks="remap", policy=POLICY, dry_run=dry_run)
+    assert every_table("other") == before

@@ -139,6 +139,9 @@ class AgendaItem(models.Model):
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    # Keys of other rows, which no foreign key holds: {"see_also": [item ids],
+    # "decided_by": proposal id}. tenants.policies.LINKED declares them.
+    links = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"

@@ -100,3 +100,40 @@ def test_a_damaged_key_is_refused_by_row_and_place(
     ):
         import_archive(io.BytesIO(data), using="other", pks="remap", policy=POLICY, dry_run=dry_run)
     assert every_table("other") == before
+
+
+def test_a_sync_follows_what_the_source_changed_in_its_json() -> None:
+    board = b.make_board("sync")
+    _products_elsewhere()
+    first = import_archive(
+        io.BytesIO(_archive(board)), using="other", pks="remap", sync=True, policy=POLICY
+    )
+    image = b.Board.objects.using("other").get(pk=first.key_map["testapp.board"][board.pk])
+    check_image(board, image, first.key_map, "other")
+    # The source adds a card that becomes the default, drops a sketch, relinks a card.
+    cards = list(board.cards.order_by("pk"))
+    new = b.Card.objects.create(board=board, title="new", data={"related": [cards[0].pk]})
+    dropped = board.settings["sketches"][0]
+    b.Sketch.objects.filter(pk=dropped).delete()
+    board.settings = {
+        **board.settings,
+        "default_card": new.pk,
+        "sketches": board.settings["sketches"][1:],
+    }
+    board.save()
+    cards[2].data = {"related": [new.pk]}
+    cards[2].save()
+    second = import_archive(
+        io.BytesIO(_archive(board)), using="other", pks="remap", sync=True, prune=True, policy=POLICY
+    )
+    assert second.models["testapp.card"].created == 1
+    assert second.models["testapp.sketch"].pruned == 1
+    maps = {label: {**first.key_map.get(label, {}), **keys} for label, keys in second.key_map.items()}
+    check_image(board, image, maps, "other")
+    # The same archive again writes nothing.
+    before = every_table("other")
+    third = import_archive(
+        io.BytesIO(_archive(board)), using="other", pks="remap", sync=True, policy=POLICY
+    )
+    assert third.created == 0 and sum(r.updated for r in third.models.values()) == 0
+    assert every_table("other") == before

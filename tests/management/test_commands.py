@@ -281,3 +281,33 @@ def test_inspecting_a_missing_file_says_it_is_missing(tmp_path: Path) -> None:
         f"No file '{missing}': there is no archive or fixture at that path. Check it, or "
         "name roots as app.Model:PK."
     )
+
+
+def test_inspect_shows_the_dynamic_edges_of_a_plan_and_an_archive(tmp_path: Path) -> None:
+    from tests.testapp.boards import make_board
+
+    board = make_board("inspect")
+    policy = "tests.testapp.board_policy.POLICY"
+    picture = tmp_path / "plan.dot"
+    out, _ = run(
+        "graft_inspect", f"testapp.Board:{board.pk}", "--policy", policy, "--graph", str(picture)
+    )
+    sketch = next(line for line in out.splitlines() if line.startswith("testapp.sketch "))
+    assert sketch.split()[1:4] == ["2", "0", "0"]
+    assert sketch.endswith("own via testapp.board.settings[$.sketches[*]]")
+    text = picture.read_text()
+    assert (
+        '"testapp.board" -> "testapp.sketch" [label="settings[$.sketches[*]] (2)", style=dashed]'
+        in text
+    )
+    archive = tmp_path / "board.jsonl"
+    run("graft_export", f"testapp.Board:{board.pk}", "--policy", policy, "-o", str(archive))
+    out, _ = run("graft_inspect", str(archive))
+    assert (
+        "Dynamic edge: testapp.board.settings $.sketches[*] holds keys of testapp.sketch (own)."
+        in out.splitlines()
+    )
+    assert (
+        "Dynamic edge: testapp.widget.target_id holds keys of the model its target_type names "
+        "(need)." in out.splitlines()
+    )

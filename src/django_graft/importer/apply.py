@@ -294,40 +294,20 @@ class Writer:
     # -- after every row is in -----------------------------------------------
 
     def _fill_deferred(self) -> None:
-        """Write the links that pointed at rows not yet written, in bulk."""
-        quote = self.connection.ops.quote_name
+        """Write the links that pointed at rows not yet written: one statement per column.
+
+        The statement is sent once per row (``executemany``): a ``CASE`` over a
+        batch of keys costs time that grows with the square of the batch.
+        """
         for (model, attname), rows in self.deferred.items():
             field: Any = next(f for f in stored_fields(model) if f.attname == attname)
-            pk: Any = model._meta.pk
-            pairs = [
-                (
-                    pk.get_db_prep_value(key, self.connection),
-                    field.get_db_prep_save(
-                        self.links.final(model, field, target, target_key), self.connection
-                    ),
-                )
-                for key, target, target_key in rows
-            ]
-            table, column, key_column = (
-                quote(model._meta.db_table),
-                quote(field.column),
-                quote(pk.column),
+            final = self.links.final
+            update_rows(
+                model,
+                [field],
+                [(key, {attname: final(model, field, target, left)}) for key, target, left in rows],
+                self.using,
             )
-            cast = (
-                f"::{field.db_type(self.connection)}"
-                if self.connection.vendor == "postgresql"
-                else ""
-            )
-            for batch in chunked(pairs, key_batch_size(self.connection, 3)):
-                whens = " ".join(["WHEN %s THEN %s"] * len(batch))
-                marks = ", ".join(["%s"] * len(batch))
-                sql = (
-                    f"UPDATE {table} SET {column} = (CASE {key_column} {whens} END){cast} "
-                    f"WHERE {key_column} IN ({marks})"
-                )
-                params = [p for pair in batch for p in pair] + [key for key, _ in batch]
-                with self.connection.cursor() as cursor:
-                    cursor.execute(sql, params)
 
     def _reset_sequences(self) -> None:
         models = [mp.model for mp in self.plan.order if mp.create]

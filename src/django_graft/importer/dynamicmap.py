@@ -13,7 +13,7 @@ written again once every row is in (``Later`` entries whose target is
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Model
@@ -23,7 +23,7 @@ from django_graft.importer.carried import not_carried
 from django_graft.importer.decode import Columns
 from django_graft.importer.links import KeyMaps
 from django_graft.policy.rules import Policy
-from django_graft.schema.dynamic import DynamicLink, NotAKey, key_of, written_like
+from django_graft.schema.dynamic import DynamicLink, NotAKey, key_reader, written_like
 from django_graft.schema.edges import Edge
 from django_graft.schema.labels import model_label
 from django_graft.tree.dynamictargets import TargetNamer
@@ -33,8 +33,18 @@ from django_graft.tree.dynamictargets import TargetNamer
 DynamicLater = tuple[int, str, None, tuple[Any, dict[str, Any]]]
 
 
-class _Pending(Exception):
-    """A key whose row is not written yet."""
+class _Refused(Exception):
+    """A value a place cannot hold; the row's key is added where it is known."""
+
+    def __init__(self, link: DynamicLink, target: type[Model], raw: Any, why: str | None):
+        super().__init__(why)
+        self.link, self.target, self.raw, self.why = link, target, raw, why
+
+
+#: ``change(raw)`` for one link and target, and the cell it marks when a key waits.
+Changer = tuple[Callable[[Any], Any], list[bool]]
+#: {(id of the link, target): its changer}, kept while the key maps stay as they are.
+Changers = dict[tuple[int, type[Model]], Changer]
 
 
 class DynamicMapper:
@@ -45,43 +55,46 @@ class DynamicMapper:
         self.archived = archived
         self.policy = policy
         self.namer = TargetNamer(keys.using)
+        self._columns: dict[type[Model], dict[str, list[DynamicLink]]] = {}
+        # Once every row is written, the key maps no longer change.
+        self._final: Changers = {}
 
     def by_column(self, model: type[Model]) -> dict[str, list[DynamicLink]]:
         """The model's dynamic links, grouped by the column that holds them."""
-        grouped: dict[str, list[DynamicLink]] = {}
-        for edge in self.policy.dynamic_edges(model):
-            link = _link(edge)
-            grouped.setdefault(link.field.attname, []).append(link)
-        return grouped
+        if model not in self._columns:
+            grouped: dict[str, list[DynamicLink]] = {}
+            for edge in self.policy.dynamic_edges(model):
+                link = _link(edge)
+                grouped.setdefault(link.field.attname, []).append(link)
+            self._columns[model] = grouped
+        return self._columns[model]
 
     def map(
         self, model: type[Model], label: str, keys: list[Any], columns: Columns
     ) -> list[DynamicLater]:
         """Rewrite the keys in the rows' columns; return the values to write again at the end."""
         later: list[DynamicLater] = []
+        changers: Changers = {}
         for attname, links in self.by_column(model).items():
             if attname not in columns:
                 continue  # left out of the archive (exclude_fields)
             column = columns[attname]
+            typed = [link.type_field.attname for link in links if link.type_field is not None]
             for i, value in enumerate(column):
                 if value is None:
                     continue
-                mapped, waiting = self._mapped(label, keys[i], links, columns, i, value)
+                types = {name: columns[name][i] for name in typed}
+                mapped, waiting = self._mapped(label, keys[i], links, types, value, changers)
                 column[i] = mapped
                 if waiting:
-                    types = {
-                        link.type_field.attname: columns[link.type_field.attname][i]
-                        for link in links
-                        if link.type_field is not None
-                    }
                     later.append((i, attname, None, (value, types)))
         return later
 
     def final(self, model: type[Model], attname: str, left: tuple[Any, dict[str, Any]]) -> Any:
         """The value to write once every row is in: every key mapped."""
-        value, row = left
+        value, types = left
         links = self.by_column(model)[attname]
-        mapped, waiting = self._mapped(model_label(model), "?", links, {}, 0, value, row)
+        mapped, waiting = self._mapped(model_label(model), "?", links, types, value, self._final)
         assert not waiting, "every row is written by now"
         return mapped
 
@@ -90,41 +103,36 @@ class DynamicMapper:
         label: str,
         key: Any,
         links: list[DynamicLink],
-        columns: Columns,
-        i: int,
+        types: Mapping[str, Any],
         value: Any,
-        row: Mapping[str, Any] | None = None,
+        changers: Changers,
     ) -> tuple[Any, bool]:
         waiting = False
         for link in links:
-            target = self._target(label, key, link, columns, i, row)
+            target = (
+                link.target if link.type_field is None else self._target(label, key, link, types)
+            )
             if target is None:
                 continue
-
-            def change(raw: Any, link: DynamicLink = link, target: type[Model] = target) -> Any:
-                nonlocal waiting
-                try:
-                    return self._changed(label, key, link, target, raw)
-                except _Pending:
-                    waiting = True
-                    return raw
-
-            value = link.rewrite(value, change)
+            changer = changers.get((id(link), target))
+            if changer is None:
+                changer = changers[id(link), target] = self._changer(link, target)
+            change, waited = changer
+            waited[0] = False
+            try:
+                value = link.rewrite(value, change)
+            except _Refused as refused:
+                raise self._refusal(label, key, refused) from None
+            if waited[0]:
+                waiting = True
         return value, waiting
 
     def _target(
-        self,
-        label: str,
-        key: Any,
-        link: DynamicLink,
-        columns: Columns,
-        i: int,
-        row: Mapping[str, Any] | None,
+        self, label: str, key: Any, link: DynamicLink, types: Mapping[str, Any]
     ) -> type[Model] | None:
         if link.type_field is None:
             return link.target
-        attname = link.type_field.attname
-        named = row[attname] if row is not None else columns[attname][i]
+        named = types[link.type_field.attname]
         if named is None or named == "":
             return None
         try:
@@ -136,23 +144,42 @@ class DynamicMapper:
                 "row where it was exported from, and export again."
             ) from None
 
-    def _changed(
-        self, label: str, key: Any, link: DynamicLink, target: type[Model], raw: Any
-    ) -> Any:
-        try:
-            archived = key_of(link, target, raw)
-        except NotAKey as exc:
-            raise ArchiveFormatError(
-                f"{label} {key!r}: {link.where} holds {raw!r}, which is not a key of "
-                f"{model_label(target)} as the policy's dynamic edge declares ({exc}). Correct "
-                "the row where it was exported from, or the declaration's path, and export again."
-            ) from None
-        if archived not in self.archived.get(target, ()):
-            raise not_carried(label, key, link.where, target, raw, constraint=False)
-        new, pending = self.keys.map(target, archived)
-        if pending:
-            raise _Pending
-        return raw if new == archived else written_like(link, raw, new)
+    def _changer(self, link: DynamicLink, target: type[Model]) -> Changer:
+        """``change(raw)``: the key ``raw`` names, as its row here has it; a waiting key stays."""
+        read = key_reader(link, target)
+        carried = self.archived.get(target, set())
+        pending = self.keys.pending.get(target)
+        changes = self.keys.changes.get(target)
+        waited = [False]
+
+        def change(raw: Any) -> Any:
+            if raw is None:
+                return None
+            try:
+                archived = read(raw)
+            except NotAKey as exc:
+                raise _Refused(link, target, raw, str(exc)) from None
+            if archived not in carried:
+                raise _Refused(link, target, raw, None)
+            if pending and archived in pending:
+                waited[0] = True
+                return raw
+            new = archived if changes is None else changes.get(archived, archived)
+            return raw if new == archived else written_like(link, raw, new)
+
+        return change, waited
+
+    @staticmethod
+    def _refusal(label: str, key: Any, refused: _Refused) -> ArchiveFormatError:
+        link, target, raw = refused.link, refused.target, refused.raw
+        if refused.why is None:
+            return not_carried(label, key, link.where, target, raw, constraint=False)
+        return ArchiveFormatError(
+            f"{label} {key!r}: {link.where} holds {raw!r}, which is not a key of "
+            f"{model_label(target)} as the policy's dynamic edge declares ({refused.why}). "
+            "Correct the row where it was exported from, or the declaration's path, and export "
+            "again."
+        )
 
 
 def _link(edge: Edge) -> DynamicLink:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -104,6 +105,13 @@ def _column(label: str) -> tuple[type[models.Model], Any]:
             f"{model_label(model)}: declare it there, as '{owner._meta.label}.{field.name}'.",
             label=label,
         )
+    for private in model._meta.private_fields:
+        if isinstance(private, GenericForeignKey) and field.name == private.fk_field:
+            raise PolicyError(
+                f"'{label}' is the object id of the generic foreign key "
+                f"{model_label(model)}.{private.name}, which is followed already.",
+                label=label,
+            )
     return concrete(model), field
 
 

@@ -1,6 +1,7 @@
 """Draw a graph at model level: nodes with row counts, edges with field names.
 
 Two text formats that need no extra library: Graphviz ``dot`` and Mermaid.
+Dynamic edges, which a policy declares, are drawn dashed.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django_graft.exceptions import GraftError
+from django_graft.schema.edges import EdgeKind
 from django_graft.schema.labels import model_label
 from django_graft.storage import open_for_write
 from django_graft.tree.graph import Graph, ModelCount, Role
@@ -32,13 +34,21 @@ def _style(graph: Graph, model: type) -> Role:
     return Role.REFERENCE
 
 
-def _edges(graph: Graph) -> list[tuple[str, str, str]]:
-    """(source label, target label, edge text) for every edge that found rows."""
+def _edges(graph: Graph) -> list[tuple[str, str, str, bool]]:
+    """(source label, target label, edge text, declared) for every edge that found rows.
+
+    ``declared``: a dynamic edge, which the policy declares and the schema does not know.
+    """
     steps = sorted(
         graph.edge_rows.items(), key=lambda item: (item[0][0].label, model_label(item[0][1]))
     )
     return [
-        (model_label(edge.source), model_label(target), f"{edge.name} ({rows})")
+        (
+            model_label(edge.source),
+            model_label(target),
+            f"{edge.name} ({rows})",
+            edge.kind is EdgeKind.DYNAMIC,
+        )
         for (edge, target), rows in steps
     ]
 
@@ -55,8 +65,9 @@ def to_dot(graph: Graph) -> str:
     for count in graph.counts():
         style = _DOT_STYLE[_style(graph, count.model)]
         lines.append(f'  "{count.label}" [label="{_node_text(count)}", {style}];')
-    for source, target, text in _edges(graph):
-        lines.append(f'  "{source}" -> "{target}" [label="{text}"];')
+    for source, target, text, declared in _edges(graph):
+        style = ", style=dashed" if declared else ""
+        lines.append(f'  "{source}" -> "{target}" [label="{text}"{style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -71,8 +82,9 @@ def to_mermaid(graph: Graph) -> str:
         text = _node_text(count).replace("\\n", "<br/>")
         lines.append(f'  {_mermaid_id(count.label)}["{text}"]')
         lines.append(f"  class {_mermaid_id(count.label)} {_style(graph, count.model).value}")
-    for source, target, text in _edges(graph):
-        lines.append(f'  {_mermaid_id(source)} -->|"{text}"| {_mermaid_id(target)}')
+    for source, target, text, declared in _edges(graph):
+        arrow = "-.->" if declared else "-->"
+        lines.append(f'  {_mermaid_id(source)} {arrow}|"{text}"| {_mermaid_id(target)}')
     lines.append("  classDef own fill:#cfe8cf")
     lines.append("  classDef need fill:#fdf0c2")
     lines.append("  classDef reference fill:#eeeeee,stroke-dasharray: 4")

@@ -18,6 +18,7 @@ from html import escape
 from django.db.models import Model
 
 from django_graft.render.svglayout import HEIGHT, LABEL_FONT, NODE_FONT, PAD, Box, Node, lay_out
+from django_graft.schema.edges import EdgeKind
 from django_graft.schema.labels import model_label
 from django_graft.tree.graph import Graph, ModelCount, Role
 
@@ -157,7 +158,8 @@ def to_svg(graph: Graph) -> str:
             Arrow(
                 model_label(edge.source),
                 model_label(target),
-                f"{edge.label}: {rows} rows",
+                f"{edge.label}: {rows} rows"
+                + (", a dynamic edge the policy declares" if edge.kind is EdgeKind.DYNAMIC else ""),
                 f"{edge.name} ({rows})" if main else None,
             )
         )

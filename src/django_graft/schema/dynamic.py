@@ -11,8 +11,9 @@ here queries the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -58,20 +59,24 @@ class DynamicLink:
     def by_content_type(self) -> bool:
         return self.type_field is not None and self.type_field.is_relation
 
-    def keys_in(self, value: Any) -> Iterator[Any]:
+    def keys_in(self, value: Any) -> list[Any]:
         """The raw values at the link's places in a column's ``value`` (``None`` left out)."""
         if value is None:
-            return
-        found = (value,) if self.path is None else self.path.find(value)
-        yield from (item for item in found if item is not None)
+            return []
+        if self.path is None:
+            return [value]
+        return [item for item in self.path.find(value) if item is not None]
 
     def rewrite(self, value: Any, change: Callable[[Any], Any]) -> Any:
-        """``value`` with ``change(raw)`` in each of the link's places; the rest as it was."""
+        """``value`` with ``change(raw)`` in each of the link's places; the rest as it was.
+
+        ``change`` is given the ``None`` of an empty place too, and returns it.
+        """
         if value is None:
             return None
         if self.path is None:
             return change(value)
-        return self.path.rewrite(value, lambda item: item if item is None else change(item))
+        return self.path.rewrite(value, change)
 
 
 def key_of(link: DynamicLink, target: type[Model], raw: Any) -> Any:
@@ -96,6 +101,18 @@ def key_of(link: DynamicLink, target: type[Model], raw: Any) -> Any:
     except (ValidationError, TypeError, ValueError) as exc:
         reason = "; ".join(getattr(exc, "messages", [str(exc)]))
         raise NotAKey(reason) from None
+
+
+@cache
+def key_reader(link: DynamicLink, target: type[Model]) -> Callable[[Any], Any]:
+    """:func:`key_of` for one link and target, with a short way for the common integer key."""
+    if stored_type(target._meta.pk) not in INTEGER_TYPES:
+        return partial(key_of, link, target)
+
+    def read(raw: Any) -> Any:
+        return raw if type(raw) is int else key_of(link, target, raw)
+
+    return read
 
 
 def _kind(pk: Any) -> str:

@@ -23,8 +23,8 @@ object it was, so it is written back as it was read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 #: One step: ("member", name), ("index", n) or ("all", None).
@@ -46,10 +46,24 @@ class PathSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class JsonPath:
-    """A parsed path: its text, as given, and its steps."""
+    """A parsed path: its text, as given, and its steps.
+
+    The steps are compiled once into plain functions (a JSON field of every
+    row of a tree goes through them), which equality and hashing ignore.
+    """
 
     text: str
     steps: tuple[Step, ...]
+    _find: Callable[[Any, list[Any]], None] = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
+    _rewrite: Callable[[Any, Callable[[Any], Any]], Any] = field(
+        compare=False,
+        repr=False,
+        default=None,  # type: ignore[assignment]
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_find", _compile_find(self.steps))
+        object.__setattr__(self, "_rewrite", _compile_rewrite(self.steps))
 
     @classmethod
     def parse(cls, text: str) -> JsonPath:
@@ -74,9 +88,11 @@ class JsonPath:
             position = found.end()
         return cls(text, tuple(steps))
 
-    def find(self, value: Any) -> Iterator[Any]:
+    def find(self, value: Any) -> list[Any]:
         """Every value at the path's places in ``value``, in document order."""
-        return _find(value, self.steps)
+        found: list[Any] = []
+        self._find(value, found)
+        return found
 
     def rewrite(self, value: Any, change: Callable[[Any], Any]) -> Any:
         """``value`` with ``change(found)`` at each place the path finds.
@@ -84,44 +100,86 @@ class JsonPath:
         Parts ``change`` leaves as they were (the same object back) are not
         copied, so an unchanged value comes back as the very same object.
         """
-        return _rewrite(value, self.steps, change)
+        return self._rewrite(value, change)
 
     def __str__(self) -> str:
         return self.text
 
 
-def _children(value: Any, step: Step) -> Iterator[tuple[Any, Any]]:
-    """``(place, child)`` for each child of ``value`` one step names."""
-    kind, arg = step
+# Each step compiles to a function of the value and what the rest of the path
+# does with a child; dicts and lists are the only containers JSON decodes to.
+
+
+def _compile_find(steps: tuple[Step, ...]) -> Callable[[Any, list[Any]], None]:
+    if not steps:
+        return lambda value, found: found.append(value)
+    (kind, arg), rest = steps[0], _compile_find(steps[1:])
     if kind == "member":
-        if isinstance(value, dict) and arg in value:
-            yield arg, value[arg]
-    elif kind == "index":
-        if isinstance(value, list) and -len(value) <= arg < len(value):
-            yield arg % len(value), value[arg]
-    elif isinstance(value, dict):
-        yield from value.items()
-    elif isinstance(value, list):
-        yield from enumerate(value)
+
+        def member(value: Any, found: list[Any]) -> None:
+            if isinstance(value, dict) and arg in value:
+                rest(value[arg], found)
+
+        return member
+    if kind == "index":
+
+        def index(value: Any, found: list[Any]) -> None:
+            if isinstance(value, list) and -len(value) <= arg < len(value):
+                rest(value[arg], found)
+
+        return index
+
+    def every(value: Any, found: list[Any]) -> None:
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            for child in children:
+                rest(child, found)
+
+    return every
 
 
-def _find(value: Any, steps: tuple[Step, ...]) -> Iterator[Any]:
+Rewrite = Callable[[Any, Callable[[Any], Any]], Any]
+
+
+def _compile_rewrite(steps: tuple[Step, ...]) -> Rewrite:
     if not steps:
-        yield value
-        return
-    for _, child in _children(value, steps[0]):
-        yield from _find(child, steps[1:])
+        return lambda value, change: change(value)
+    (kind, arg), rest = steps[0], _compile_rewrite(steps[1:])
+    if kind in ("member", "index"):
 
-
-def _rewrite(value: Any, steps: tuple[Step, ...], change: Callable[[Any], Any]) -> Any:
-    if not steps:
-        return change(value)
-    copy: Any = None
-    for place, child in list(_children(value, steps[0])):
-        new = _rewrite(child, steps[1:], change)
-        if new is child:
-            continue
-        if copy is None:
+        def one(value: Any, change: Callable[[Any], Any]) -> Any:
+            if kind == "member":
+                if not isinstance(value, dict) or arg not in value:
+                    return value
+                place = arg
+            else:
+                if not isinstance(value, list) or not -len(value) <= arg < len(value):
+                    return value
+                place = arg % len(value)
+            child = value[place]
+            new = rest(child, change)
+            if new is child:
+                return value
             copy = dict(value) if isinstance(value, dict) else list(value)
-        copy[place] = new
-    return value if copy is None else copy
+            copy[place] = new
+            return copy
+
+        return one
+
+    def every(value: Any, change: Callable[[Any], Any]) -> Any:
+        if isinstance(value, dict):
+            places: Any = value.items()
+        elif isinstance(value, list):
+            places = enumerate(value)
+        else:
+            return value
+        copy: Any = None
+        for place, child in places:
+            new = rest(child, change)
+            if new is not child:
+                if copy is None:
+                    copy = dict(value) if isinstance(value, dict) else list(value)
+                copy[place] = new
+        return value if copy is None else copy
+
+    return every

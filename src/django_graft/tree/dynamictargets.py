@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
 from django_graft.exceptions import DynamicEdgeError
-from django_graft.schema.dynamic import DynamicLink, NotAKey, key_of
+from django_graft.schema.dynamic import DynamicLink, NotAKey, key_reader
 from django_graft.schema.edges import Edge
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.walkrows import Rows
@@ -56,6 +56,8 @@ def dynamic_targets(
     assert link is not None
     label = model_label(edge.source)
     found: defaultdict[type[Model], set[Any]] = defaultdict(set)
+    readers: dict[type[Model], Callable[[Any], Any]] = {}
+    keys_in = link.keys_in
     values = rows.column(link.field.attname)
     types = rows.column(link.type_field.attname) if link.type_field is not None else None
     for i, (pk, value) in enumerate(zip(rows.column("pk"), values, strict=True)):
@@ -77,9 +79,13 @@ def dynamic_targets(
                 )
                 continue
         assert target is not None
-        for raw in link.keys_in(value):
+        read = readers.get(target)
+        if read is None:
+            read = readers[target] = key_reader(link, target)
+        keys = found[target]
+        for raw in keys_in(value):
             try:
-                found[target].add(key_of(link, target, raw))
+                keys.add(read(raw))
             except NotAKey as exc:
                 raise not_a_key(label, pk, link, target, raw, str(exc)) from None
     return found

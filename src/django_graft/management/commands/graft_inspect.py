@@ -122,6 +122,9 @@ class Command(GraftCommand):
             f"{'total':<{width}}  {sum(summary.counts.values()):>7}  "
             f"{sum(summary.references.values()):>7}"
         )
+        for declared in header.get("dynamic_edges") or ():
+            if isinstance(declared, dict):
+                self.stdout.write(f"Dynamic edge: {_declaration(declared)}.")
         if summary.links:
             counts = ", ".join(f"{label} {n}" for label, n in sorted(summary.links.items()))
             self.stdout.write(
@@ -141,3 +144,13 @@ class Command(GraftCommand):
         for label, count in sorted(counts.items()):
             self.stdout.write(f"{label:<{width}}  {count:>7}")
         self.stdout.write(f"Signature: {describe(Signature.UNSIGNED, fmt)}")
+
+
+def _declaration(declared: dict[str, Any]) -> str:
+    """A dynamic edge as an archive's header declares it, in words."""
+    place = " ".join(str(declared[k]) for k in ("field", "path") if k in declared)
+    if "to" in declared:
+        target = str(declared["to"])
+    else:
+        target = f"the model its {declared.get('to_type')} names"
+    return f"{place} holds keys of {target} ({declared.get('rule')})"

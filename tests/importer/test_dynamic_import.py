@@ -124,11 +124,18 @@ def test_a_sync_follows_what_the_source_changed_in_its_json() -> None:
     cards[2].data = {"related": [new.pk]}
     cards[2].save()
     second = import_archive(
-        io.BytesIO(_archive(board)), using="other", pks="remap", sync=True, prune=True, policy=POLICY
+        io.BytesIO(_archive(board)),
+        using="other",
+        pks="remap",
+        sync=True,
+        prune=True,
+        policy=POLICY,
     )
     assert second.models["testapp.card"].created == 1
     assert second.models["testapp.sketch"].pruned == 1
-    maps = {label: {**first.key_map.get(label, {}), **keys} for label, keys in second.key_map.items()}
+    maps = {
+        label: {**first.key_map.get(label, {}), **keys} for label, keys in second.key_map.items()
+    }
     check_image(board, image, maps, "other")
     # The same archive again writes nothing.
     before = every_table("other")

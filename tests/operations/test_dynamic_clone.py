@@ -20,7 +20,7 @@ def test_every_internal_key_names_a_copy_and_every_outside_key_stays() -> None:
     board = b.make_board("clone")
     products_before = set(b.Product.objects.values_list("pk", flat=True))
     result = clone(board, policy=POLICY)
-    copy = result.roots[0]
+    copy = b.Board.objects.get(pk=result.roots[0].pk)
     assert copy.pk != board.pk
     # The sketches, reached through JSON only, are copied; the products are not.
     assert len(result.copies["testapp.sketch"]) == 2

@@ -14,7 +14,11 @@ from tests.testapp import boards as b
 def test_each_declaration_becomes_an_edge_of_its_model_with_its_rule() -> None:
     policy = Policy(dynamic_edges=b.BOARD_EDGES)
     edges = {edge.name: edge for edge in policy.dynamic_edges(b.Board)}
-    assert set(edges) == {"settings[$.default_card]", "settings[$.sketches[*]]", "settings[$.cover]"}
+    assert set(edges) == {
+        "settings[$.default_card]",
+        "settings[$.sketches[*]]",
+        "settings[$.cover]",
+    }
     assert policy.rule(edges["settings[$.sketches[*]]"]) is Rule.OWN
     assert policy.rule(edges["settings[$.cover]"]) is Rule.NEED
     assert edges["settings[$.cover]"].target is b.PhotoTile
@@ -51,7 +55,9 @@ def test_each_declaration_becomes_an_edge_of_its_model_with_its_rule() -> None:
          "object id of the generic foreign key testapp.bookmark.target"),
     ],
 )  # fmt: skip
-def test_a_wrong_declaration_is_refused_by_label(label: str, declaration: Any, message: str) -> None:
+def test_a_wrong_declaration_is_refused_by_label(
+    label: str, declaration: Any, message: str
+) -> None:
     with pytest.raises(PolicyError, match=message) as caught:
         Policy(dynamic_edges={label: declaration})
     assert caught.value.label is not None

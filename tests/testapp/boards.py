@@ -93,7 +93,7 @@ def make_board(name: str, products: list[Product] | None = None) -> Board:
     """A board with every kind of dynamic edge filled in (and products, made if not given)."""
     if products is None:
         products = [Product.objects.create(name=f"{name}-{i}") for i in range(3)]
-    board = Board.objects.create(name=name, settings={"theme": "dark", "layout": [1, 2]})
+    board: Board = Board.objects.create(name=name, settings={"theme": "dark", "layout": [1, 2]})
     cards = [
         Card.objects.create(board=board, title=f"{name} card {i}", data={"note": "x"})
         for i in range(3)

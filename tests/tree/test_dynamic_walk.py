@@ -86,8 +86,9 @@ def test_a_key_naming_no_row_is_a_warning_and_left_out() -> None:
 def test_the_reason_and_the_edge_rows_name_the_dynamic_edge() -> None:
     board = b.make_board("why")
     graph = collect(board, policy=POLICY)
-    assert graph.reasons[b.Sketch].edge is not None
-    assert graph.reasons[b.Sketch].edge.label == "testapp.board.settings[$.sketches[*]]"
+    edge = graph.reasons[b.Sketch].edge
+    assert edge is not None
+    assert edge.label == "testapp.board.settings[$.sketches[*]]"
     labels = {edge.label for edge, _ in graph.edge_rows}
     assert "testapp.card.data[$.products[*].id]" in labels
     assert "testapp.widget.target_id" in labels

@@ -244,8 +244,8 @@ class Policy:
         for label in self._clear:
             rules[clearable_edge(label)] = Rule.SKIP
         dynamic: dict[type[Model], tuple[Edge, ...]] = {}
-        for edge, rule in declared_edges(self._dynamic):
-            rules[edge] = Rule(rule)
+        for edge, declared in declared_edges(self._dynamic):
+            rules[edge] = Rule(declared)
             dynamic[edge.source] = (*dynamic.get(edge.source, ()), edge)
         match = {
             concrete(resolve_model(label)): self._fields_of(label, names)

@@ -49,6 +49,7 @@ def expected_card_data(data: Any, maps: KeyMaps) -> Any:
 
 def check_image(board: b.Board, image: b.Board, maps: KeyMaps, image_db: str) -> None:
     """``image`` (in ``image_db``) holds ``board``'s rows, every key mapped by ``maps``."""
+    board = b.Board.objects.get(pk=board.pk)  # as the database keeps it (jsonb orders members)
     image = b.Board.objects.using(image_db).get(pk=image.pk)
     assert list(image.settings.items()) == list(expected_settings(board.settings, maps).items())
     cards = {c.pk: c for c in b.Card.objects.using(image_db).filter(board=image)}

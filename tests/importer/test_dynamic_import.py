@@ -144,3 +144,16 @@ def test_a_sync_follows_what_the_source_changed_in_its_json() -> None:
     )
     assert third.created == 0 and sum(r.updated for r in third.models.values()) == 0
     assert every_table("other") == before
+
+
+def test_a_second_keep_import_finds_every_row_unchanged_though_its_keys_were_mapped() -> None:
+    board = b.make_board("again")
+    _products_elsewhere()  # the products' keys differ there: the JSON holds the mapped ones
+    data = _archive(board)
+    import_archive(io.BytesIO(data), using="other", policy=POLICY)
+    before = every_table("other")
+    again = import_archive(io.BytesIO(data), using="other", policy=POLICY)
+    assert again.created == 0 and not again.conflicts
+    assert again.models["testapp.card"].unchanged == 3
+    assert again.models["testapp.board"].unchanged == 1
+    assert every_table("other") == before

@@ -9,7 +9,8 @@ that names the fields that differ.
 Values are compared as Django reads them (the archive's decoded, the stored
 ones through the fields' converters), and a link as it would be written: a
 foreign key by the key its target has in this database, a generic one by
-its content type's and target's keys here. One query per batch of keys, and
+its content type's and target's keys here, the keys a dynamic edge holds by
+their rows' keys here. One query per batch of keys, and
 only for the keys found taken.
 """
 
@@ -25,10 +26,11 @@ from django.db import connections
 
 from django_graft.db.batching import key_batch_size
 from django_graft.db.fetch import rows_in
+from django_graft.importer.dynamicmap import DynamicMapper
 from django_graft.importer.links import KeyMaps
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import CONTAINER_TYPES, stored_type
-from django_graft.schema.labels import concrete
+from django_graft.schema.labels import concrete, model_label
 
 
 def differing_fields(
@@ -60,7 +62,9 @@ def differing_fields(
     targets = _link_targets(model, attnames)
     unsure = _unsure_columns(model, attnames)
     generics = _generic_links(model, attnames)
-    linked = [*targets, *(id_attname for _, id_attname, _ in generics)]
+    dynamic = DynamicMapper(keys, None, policy)
+    held = [attname for attname in dynamic.by_column(model) if attname in attnames]
+    linked = [*targets, *(id_attname for _, id_attname, _ in generics), *held]
     nested = {
         f.attname
         for f in model._meta.concrete_fields
@@ -89,6 +93,11 @@ def differing_fields(
                 _generic(keys, ct, object_id, id_field)
                 for ct, object_id in zip(columns[ct_attname], columns[id_attname], strict=True)
             ]
+        if held:  # keys a dynamic edge holds, as the import would write them
+            label = model_label(model)
+            archive_keys = [chunk_keys[i] for i in wanted]
+            for row, attname, _, _ in dynamic.map(model, label, archive_keys, columns):
+                columns[attname][row] = _PENDING
         # Whole rows first, as tuples compared in one step; field by field only
         # where they differ (or a value is nested, which == takes too lightly).
         archived = (

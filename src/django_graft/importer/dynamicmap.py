@@ -50,7 +50,11 @@ Changers = dict[tuple[int, type[Model]], Changer]
 class DynamicMapper:
     """Map the keys of the dynamic edges of an import's rows, chunk by chunk."""
 
-    def __init__(self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]], policy: Policy):
+    def __init__(
+        self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]] | None, policy: Policy
+    ):
+        """``archived``: the keys the archive carries, per model; ``None`` checks none
+        (a comparison, whose rows the write checks)."""
         self.keys = keys
         self.archived = archived
         self.policy = policy
@@ -147,7 +151,7 @@ class DynamicMapper:
     def _changer(self, link: DynamicLink, target: type[Model]) -> Changer:
         """``change(raw)``: the key ``raw`` names, as its row here has it; a waiting key stays."""
         read = key_reader(link, target)
-        carried = self.archived.get(target, set())
+        carried = None if self.archived is None else self.archived.get(target, set())
         pending = self.keys.pending.get(target)
         changes = self.keys.changes.get(target)
         waited = [False]
@@ -159,7 +163,7 @@ class DynamicMapper:
                 archived = read(raw)
             except NotAKey as exc:
                 raise _Refused(link, target, raw, str(exc)) from None
-            if archived not in carried:
+            if carried is not None and archived not in carried:
                 raise _Refused(link, target, raw, None)
             if pending and archived in pending:
                 waited[0] = True

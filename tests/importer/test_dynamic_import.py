@@ -157,3 +157,31 @@ def test_a_second_keep_import_finds_every_row_unchanged_though_its_keys_were_map
     assert again.models["testapp.card"].unchanged == 3
     assert again.models["testapp.board"].unchanged == 1
     assert every_table("other") == before
+
+
+def test_a_sync_points_the_keys_at_a_row_it_created_again() -> None:
+    board = b.make_board("recreated")
+    data = _archive(board)
+    first = import_archive(io.BytesIO(data), using="other", pks="remap", sync=True, policy=POLICY)
+    gone = first.key_map["testapp.card"][board.settings["default_card"]]
+    b.Card.objects.using("other").filter(pk=gone).delete()  # deleted there: no constraint says no
+    second = import_archive(
+        io.BytesIO(data), using="other", pks="remap", sync=True, policy=POLICY, on_conflict="update"
+    )
+    maps = {label: {**first.key_map.get(label, {}), **k} for label, k in second.key_map.items()}
+    assert maps["testapp.card"][board.settings["default_card"]] != gone
+    image = b.Board.objects.using("other").get(pk=maps["testapp.board"][board.pk])
+    check_image(board, image, maps, "other")
+    before = every_table("other")
+    import_archive(io.BytesIO(data), using="other", pks="remap", sync=True, policy=POLICY)
+    assert every_table("other") == before
+
+
+@pytest.mark.parametrize("digits", ["\\u0661", " 1 ", "1\\n"])
+def test_only_ascii_digits_spell_an_integer_key(digits: str) -> None:
+    board = b.make_board("digits")
+    data = _tampered(_archive(board), {"default_card": json.loads(f'"{digits}"')})
+    before = every_table("other")
+    with pytest.raises(ArchiveFormatError, match=r"settings \$.default_card holds"):
+        import_archive(io.BytesIO(data), using="other", pks="remap", policy=POLICY)
+    assert every_table("other") == before

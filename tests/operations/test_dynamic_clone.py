@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from django_graft import CrossLinkError, DynamicEdgeError, Policy, clone
-from django_graft.exceptions import ArchiveFormatError
 from tests.boards_oracle import check_image
 from tests.queries import count_queries
 from tests.snapshots import every_table
@@ -62,16 +61,13 @@ def test_a_key_that_is_not_a_key_refuses_the_clone_and_writes_nothing() -> None:
     assert every_table() == before
 
 
-def test_a_key_naming_no_row_refuses_the_clone_by_name() -> None:
+def test_a_key_naming_no_row_stays_as_it_is_and_the_copy_is_made() -> None:
     board = b.make_board("dangling")
     board.settings = {**board.settings, "default_card": 987_654}
     board.save()
-    before = every_table()
-    with pytest.raises(
-        ArchiveFormatError, match=r"settings \$.default_card points at testapp.card"
-    ):
-        clone(board, policy=POLICY)
-    assert every_table() == before
+    result = clone(board, policy=POLICY)
+    copy = b.Board.objects.get(pk=result.roots[0].pk)
+    assert copy.settings["default_card"] == 987_654
 
 
 def test_a_set_value_pointing_at_an_original_is_a_cross_link() -> None:
@@ -88,4 +84,47 @@ def test_a_set_value_pointing_at_an_original_is_a_cross_link() -> None:
         match=rf"\(settings\[\$.default_card\]\) points at the original testapp.card {first.pk}",
     ):
         clone(board, policy=policy)
+    assert every_table() == before
+
+
+def test_a_value_given_to_clone_itself_pointing_at_an_original_is_a_cross_link() -> None:
+    board = b.make_board("given")
+    first = board.cards.order_by("pk").first()
+    assert first is not None
+    before = every_table()
+    with pytest.raises(CrossLinkError, match=rf"points at the original testapp.card {first.pk}"):
+        clone(
+            board,
+            policy=POLICY,
+            set_fields={"testapp.Board.settings": {"default_card": first.pk}},
+        )
+    assert every_table() == before
+
+
+def test_a_model_set_on_the_copies_is_checked_with_the_keys_beside_it() -> None:
+    board = b.make_board("retyped")
+    card = board.cards.order_by("pk").first()
+    assert card is not None
+    # A product at the key of an original card, which a widget names as a product.
+    if not b.Product.objects.filter(pk=card.pk).exists():
+        b.Product.objects.create(pk=card.pk, name="same key as a card")
+    board.widgets.filter(target_type="testapp.product").update(target_id=str(card.pk))
+    policy = Policy(
+        dynamic_edges=b.BOARD_EDGES, set_fields={"testapp.Widget.target_type": "testapp.card"}
+    )
+    before = every_table()
+    with pytest.raises(CrossLinkError, match=r"target_id\) points at the original testapp.card"):
+        clone(board, policy=policy)
+    assert every_table() == before
+
+
+def test_an_integer_no_database_stores_is_not_a_key() -> None:
+    board = b.make_board("huge")
+    board.settings = {**board.settings, "default_card": 2**63}
+    board.save()
+    before = every_table()
+    with pytest.raises(
+        DynamicEdgeError, match=r"settings \$.default_card holds 9223372036854775808"
+    ):
+        clone(board, policy=POLICY)
     assert every_table() == before

@@ -63,10 +63,28 @@ def test_a_wrong_declaration_is_refused_by_label(
     assert caught.value.label is not None
 
 
-def test_one_place_declared_twice_is_refused() -> None:
-    twice = [{"path": "$.a", "to": "testapp.Card"}, {"path": "$.a", "to": "testapp.Tile"}]
-    with pytest.raises(PolicyError, match=r"declares the dynamic edge at settings \$.a twice"):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("$.a", "$.a"), ("$.a", "$['a']"), ("$.*", "$.a"), ("$.a[*]", "$['a'][0]"),
+     ("$.a[-1]", "$.a[2]")],
+)  # fmt: skip
+def test_places_declared_twice_are_refused(first: str, second: str) -> None:
+    twice = [{"path": first, "to": "testapp.Card"}, {"path": second, "to": "testapp.Tile"}]
+    with pytest.raises(PolicyError, match="which find the same places"):
         Policy(dynamic_edges={"testapp.Board.settings": twice})
+
+
+def test_places_that_cannot_meet_are_two_edges() -> None:
+    apart = [{"path": "$.a", "to": "testapp.Card"}, {"path": "$[0]", "to": "testapp.Card"},
+             {"path": "$.a.b", "to": "testapp.Card"}, {"path": "$.b[1]", "to": "testapp.Card"},
+             {"path": "$.b[2]", "to": "testapp.Card"}]  # fmt: skip
+    assert len(Policy(dynamic_edges={"testapp.Board.settings": apart}).dynamic_edges(b.Board)) == 5
+
+
+@pytest.mark.parametrize("field", ["testapp.Widget.target_id", "testapp.Widget.target_type"])
+def test_a_masked_column_cannot_hold_a_dynamic_edge(field: str) -> None:
+    with pytest.raises(PolicyError, match="is masked, and holds a dynamic edge"):
+        Policy(dynamic_edges=b.BOARD_EDGES, mask={field: lambda value: "hidden"})
 
 
 @pytest.mark.skipif(django.VERSION < (5, 2), reason="composite primary keys came with Django 5.2")

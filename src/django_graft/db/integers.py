@@ -25,3 +25,8 @@ def integer_range(internal_type: str, vendor: str, ops: Any) -> tuple[int, int] 
     except KeyError:
         return generic
     return None if found is None else (int(found[0]), int(found[1]))
+
+
+def portable_range(internal_type: str) -> tuple[int, int] | None:
+    """The values an integer column of ``internal_type`` holds on every database Django supports."""
+    return BaseDatabaseOperations.integer_field_ranges.get(internal_type)

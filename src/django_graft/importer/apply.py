@@ -53,7 +53,9 @@ class Writer:
             tuple[type[Model], str], list[tuple[Any, type[Model] | None, Any]]
         ]
         self.deferred = defaultdict(list)
-        self.links = LinkMapper(plan.keys, plan.archived, policy, plan.named)
+        self.links = LinkMapper(
+            plan.keys, plan.archived, policy, plan.named, in_place=plan.in_place
+        )
         self._writers: dict[type[Model], TableWriter | None] = {}
         # {model: attnames other rows of the archive link to by to_field}
         self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)

@@ -17,7 +17,7 @@ from django_graft.importer.plan import CHUNK, Plan
 
 def check_links_carried(plan: Plan, policy: Any) -> None:
     """Raise as the import would for a link of a written row to a row not carried."""
-    mapper = LinkMapper(plan.keys, plan.archived, policy, plan.named)
+    mapper = LinkMapper(plan.keys, plan.archived, policy, plan.named, in_place=plan.in_place)
     for mp in plan.order:
         if not mp.create and not mp.update:
             continue

@@ -29,8 +29,8 @@ from django_graft.schema.labels import model_label
 from django_graft.tree.dynamictargets import TargetNamer
 
 #: As :data:`.linkmap.Later`: (row's index in its chunk, attname, None,
-#: (the archive's value, {type column's attname: its value written})).
-DynamicLater = tuple[int, str, None, tuple[Any, dict[str, Any]]]
+#: (the archive's value, {type column's attname: its value written}, the row's archive key)).
+DynamicLater = tuple[int, str, None, tuple[Any, dict[str, Any], Any]]
 
 
 class _Refused(Exception):
@@ -51,11 +51,19 @@ class DynamicMapper:
     """Map the keys of the dynamic edges of an import's rows, chunk by chunk."""
 
     def __init__(
-        self, keys: KeyMaps, archived: Mapping[type[Model], set[Any]] | None, policy: Policy
+        self,
+        keys: KeyMaps,
+        archived: Mapping[type[Model], set[Any]] | None,
+        policy: Policy,
+        *,
+        keep_missing: bool = False,
     ):
         """``archived``: the keys the archive carries, per model; ``None`` checks none
-        (a comparison, whose rows the write checks)."""
+        (a comparison, whose rows the write checks). ``keep_missing``: a key the archive
+        does not carry stays as it is (a clone, read from this database: the walk found
+        no row at that key, and warned)."""
         self.keys = keys
+        self.keep_missing = keep_missing
         self.archived = archived
         self.policy = policy
         self.namer = TargetNamer(keys.using)
@@ -91,14 +99,14 @@ class DynamicMapper:
                 mapped, waiting = self._mapped(label, keys[i], links, types, value, changers)
                 column[i] = mapped
                 if waiting:
-                    later.append((i, attname, None, (value, types)))
+                    later.append((i, attname, None, (value, types, keys[i])))
         return later
 
-    def final(self, model: type[Model], attname: str, left: tuple[Any, dict[str, Any]]) -> Any:
+    def final(self, model: type[Model], attname: str, left: tuple[Any, dict[str, Any], Any]) -> Any:
         """The value to write once every row is in: every key mapped."""
-        value, types = left
+        value, types, key = left
         links = self.by_column(model)[attname]
-        mapped, waiting = self._mapped(model_label(model), "?", links, types, value, self._final)
+        mapped, waiting = self._mapped(model_label(model), key, links, types, value, self._final)
         assert not waiting, "every row is written by now"
         return mapped
 
@@ -154,6 +162,7 @@ class DynamicMapper:
         carried = None if self.archived is None else self.archived.get(target, set())
         pending = self.keys.pending.get(target)
         changes = self.keys.changes.get(target)
+        keep_missing = self.keep_missing
         waited = [False]
 
         def change(raw: Any) -> Any:
@@ -164,6 +173,8 @@ class DynamicMapper:
             except NotAKey as exc:
                 raise _Refused(link, target, raw, str(exc)) from None
             if carried is not None and archived not in carried:
+                if keep_missing:
+                    return raw
                 raise _Refused(link, target, raw, None)
             if pending and archived in pending:
                 waited[0] = True

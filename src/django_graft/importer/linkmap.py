@@ -37,6 +37,8 @@ class LinkMapper:
         archived: Mapping[type[Model], set[Any]],
         policy: Policy,
         named: NamedValues | None = None,
+        *,
+        in_place: bool = False,
     ) -> None:
         self.keys = keys
         self.archived = archived
@@ -46,7 +48,7 @@ class LinkMapper:
         #: Models whose rows are all written.
         self.written: set[type[Model]] = set()
         self._generic_targets: dict[Any, type[Model] | None] = {}
-        self.dynamic = DynamicMapper(keys, archived, policy)
+        self.dynamic = DynamicMapper(keys, archived, policy, keep_missing=in_place)
 
     def map(self, model: type[Model], label: str, keys: list[Any], columns: Columns) -> list[Later]:
         """Point the links of rows (archive ``keys``) at their targets; return the rest."""

@@ -4,8 +4,8 @@ The plan resolves the reference records, matches the needed rows to
 existing rows, finds every conflict (all of them, across all models), orders
 the models so that the rows a row points at come first, and refuses a
 cycle it cannot write. Every step reads in batches: one query per model and
-batch of keys, never one per row (natural keys that no unique field set
-spells out are the one exception, see :mod:`.matching`).
+batch of keys, never one per row (but natural keys no unique field set
+spells out, see :mod:`.matching`).
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ class Plan:
     links: LinkPlan = field(default_factory=LinkPlan)
     #: The carried values of the columns that links by ``to_field`` name.
     named: NamedValues = field(default_factory=dict)
+    #: Whether the archive was read from this database (a clone).
+    in_place: bool = False
 
 
 class Planner:
@@ -216,6 +218,7 @@ class Planner:
             archived,
             links,
             named,
+            self.needed_in_place,
         )
 
     def _match_fields(self, model: type[Model]) -> Sequence[str]:
@@ -234,12 +237,10 @@ class Planner:
                 "Change the colliding values with a pre_save hook on the policy (for "
                 "example, rename the copies), or remove the existing rows."
             )
+        choose = "choose --on-conflict skip|update to keep or overwrite the existing rows."
         if self.remap:
-            return "Choose --on-conflict skip|update to keep or overwrite the existing rows."
-        return (
-            "Import with --pks remap to give the archive's rows new keys, or choose "
-            "--on-conflict skip|update to keep or overwrite the existing rows."
-        )
+            return choose.capitalize()
+        return f"Import with --pks remap to give the archive's rows new keys, or {choose}"
 
     # -- owned rows ------------------------------------------------------
 

@@ -28,6 +28,7 @@ from django_graft.importer.compare import differing_fields
 from django_graft.importer.ledger import Ledger, fingerprints, record_fingerprints
 from django_graft.importer.links import links_of
 from django_graft.importer.result import Conflict
+from django_graft.policy.rules import Policy
 
 if TYPE_CHECKING:
     from django_graft.importer.plan import ModelPlan, Planner
@@ -45,7 +46,8 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     missing = gone.get(plan.model, set())
     # A record the source did not change needs no look here, unless a row it
     # links to is created again (with a new key) by this sync.
-    trusted = not _links_to(plan.model, {model for model, keys in gone.items() if keys})
+    gone_models = {model for model, keys in gone.items() if keys}
+    trusted = not _links_to(plan.model, gone_models, planner.policy)
     compared = []
     for key, entry in known.items():
         if key in missing:
@@ -103,15 +105,27 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
             planner.keys.changes[model].update(
                 (key, target) for key, target in at.items() if target in present
             )
+            # A row created again has a key known once written: a link without a
+            # constraint (generic, dynamic) to it is compared as one to a new row.
+            if ledger.gone[model]:
+                planner.keys.pending[model].update(ledger.gone[model])
     return ledger.gone
 
 
-def _links_to(model: type[Model], targets: set[type[Model]]) -> bool:
-    """Whether rows of ``model`` may link to rows of ``targets`` (any, through a generic key)."""
+def _links_to(model: type[Model], targets: set[type[Model]], policy: Policy) -> bool:
+    """Whether rows of ``model`` may link to rows of ``targets``.
+
+    Through a generic key, or a dynamic edge typed row by row, to any.
+    """
     if not targets:
         return False
     forward, generic = links_of(model)[:2]
-    return bool(generic) or any(link.target in targets for link in forward)
+    dynamic = policy.dynamic_edges(model)
+    return (
+        bool(generic)
+        or any(link.target in targets for link in forward)
+        or any(edge.target is None or edge.target in targets for edge in dynamic)
+    )
 
 
 def _deleted_here(planner: Planner, plan: ModelPlan, key: Any, where: str) -> None:

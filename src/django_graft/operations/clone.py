@@ -122,7 +122,7 @@ def clone(
                 made = [copies[model_label(model)][key] for key in keys]
                 found = model._base_manager.using(graph.using).in_bulk(made)
                 result.roots.extend(found[key] for key in made)
-            _check_no_cross_links(graph, result, base)
+            _check_no_cross_links(graph, result, copying)
     return result
 
 
@@ -281,7 +281,10 @@ def _links_to_originals(
             found.extend(_generic_links(model, keys, generic, originals, using))
         for edge in policy.dynamic_edges(model):
             assert edge.dynamic is not None
-            if hooked or edge.dynamic.field.attname in overridden:
+            columns = {edge.dynamic.field.attname}
+            if edge.dynamic.type_field is not None:
+                columns.add(edge.dynamic.type_field.attname)
+            if hooked or columns & overridden.keys():
                 found.extend(_dynamic_links(model, keys, edge, originals, using))
     return found
 

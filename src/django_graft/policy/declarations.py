@@ -40,25 +40,35 @@ _RULES = ("need", "own")
 def declared_edges(declarations: Mapping[str, Any]) -> list[tuple[Edge, str]]:
     """``(edge, rule)`` for each declaration; a ``PolicyError`` for the first wrong one."""
     found: list[tuple[Edge, str]] = []
-    seen: dict[tuple[Any, str | None], str] = {}
     for label, given in declarations.items():
         items = given if isinstance(given, Sequence) and not isinstance(given, str) else [given]
         for declaration in items:
             edge, rule = _declared(label, declaration)
-            assert edge.dynamic is not None
-            place = (
-                edge.dynamic.field,
-                None if edge.dynamic.path is None else str(edge.dynamic.path),
-            )
-            if place in seen:
-                raise PolicyError(
-                    f"'{label}' declares the dynamic edge at {edge.dynamic.where} twice. "
-                    "Keep one declaration per place.",
-                    label=label,
-                )
-            seen[place] = label
+            for other, _ in found:
+                if _same_places(edge, other):
+                    raise PolicyError(
+                        f"'{label}' declares dynamic edges at {_place(edge)} and "
+                        f"{_place(other)}, which find the same places: each key would be "
+                        "mapped twice. Declare each place once.",
+                        label=label,
+                    )
             found.append((edge, rule))
     return found
+
+
+def _same_places(edge: Edge, other: Edge) -> bool:
+    link, other_link = edge.dynamic, other.dynamic
+    assert link is not None and other_link is not None
+    if link.field is not other_link.field:
+        return False
+    if link.path is None or other_link.path is None:
+        return True
+    return link.path.overlaps(other_link.path)
+
+
+def _place(edge: Edge) -> str:
+    assert edge.dynamic is not None
+    return edge.dynamic.where
 
 
 def _declared(label: str, declaration: Any) -> tuple[Edge, str]:

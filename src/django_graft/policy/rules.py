@@ -273,6 +273,17 @@ class Policy:
             model, name = split_field_label(label)
             (field_name,) = self._fields_of(label.rsplit(".", 1)[0], [name])
             mask.setdefault(concrete(model), {})[field_name] = function
+        for model, edges in dynamic.items():
+            masked = {e.dynamic.field.name for e in edges if e.dynamic} | {
+                e.dynamic.type_field.name for e in edges if e.dynamic and e.dynamic.type_field
+            }
+            for name in sorted(masked & set(mask.get(model, {}))):
+                raise PolicyError(
+                    f"'{model_label(model)}.{name}' is masked, and holds a dynamic edge's keys "
+                    "or model: an archive would hold keys no import can map. Exclude the "
+                    "field instead (exclude_fields), or drop the declaration.",
+                    label=f"{model_label(model)}.{name}",
+                )
         hooks: dict[type[Model], dict[str, Callable[..., Any]]] = {}
         for label, functions in self._hooks.items():
             unknown = sorted(set(functions) - set(HOOKS))

@@ -11,6 +11,7 @@ here queries the database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
@@ -19,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
+from django_graft.db.integers import portable_range
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.schema.jsonpath import JsonPath
 
@@ -90,27 +92,38 @@ def key_of(link: DynamicLink, target: type[Model], raw: Any) -> Any:
     pk: Any = target._meta.pk
     if isinstance(raw, bool | float | dict | list):
         raise NotAKey(f"its keys are {_kind(pk)}")
+    kind = stored_type(pk)
+    integer = kind in INTEGER_TYPES
     if link.path is not None:
-        integer = stored_type(pk) in INTEGER_TYPES
-        if integer and not (isinstance(raw, int) or str(raw).strip().lstrip("-").isdigit()):
+        if integer and not (isinstance(raw, int) or _DIGITS.fullmatch(str(raw))):
             raise NotAKey(f"its keys are {_kind(pk)}")
         if not integer and not isinstance(raw, str):
             raise NotAKey(f"its keys are {_kind(pk)}")
     try:
-        return pk.to_python(raw)
+        key = pk.to_python(raw)
     except (ValidationError, TypeError, ValueError) as exc:
         reason = "; ".join(getattr(exc, "messages", [str(exc)]))
         raise NotAKey(reason) from None
+    bounds = portable_range(kind) if integer else None
+    if bounds is not None and not bounds[0] <= key <= bounds[1]:
+        raise NotAKey(f"its keys are from {bounds[0]} to {bounds[1]}")
+    return key
+
+
+#: An integer key written as text: ASCII digits, an optional minus sign, nothing else.
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 @cache
 def key_reader(link: DynamicLink, target: type[Model]) -> Callable[[Any], Any]:
     """:func:`key_of` for one link and target, with a short way for the common integer key."""
-    if stored_type(target._meta.pk) not in INTEGER_TYPES:
+    kind = stored_type(target._meta.pk)
+    if kind not in INTEGER_TYPES:
         return partial(key_of, link, target)
+    low, high = portable_range(kind) or (-(2**63), 2**63 - 1)
 
     def read(raw: Any) -> Any:
-        return raw if type(raw) is int else key_of(link, target, raw)
+        return raw if type(raw) is int and low <= raw <= high else key_of(link, target, raw)
 
     return read
 

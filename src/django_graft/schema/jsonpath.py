@@ -102,6 +102,19 @@ class JsonPath:
         """
         return self._rewrite(value, change)
 
+    def overlaps(self, other: JsonPath) -> bool:
+        """Whether some value has a place both paths find."""
+        if len(self.steps) != len(other.steps):
+            return False
+        for (kind, arg), (other_kind, other_arg) in zip(self.steps, other.steps, strict=True):
+            if "all" in (kind, other_kind):
+                continue
+            if kind != other_kind:
+                return False  # a member of an object is never an element of a list
+            if arg != other_arg and not (kind == "index" and min(arg, other_arg) < 0):
+                return False  # [-1] is [2] of a list of three
+        return True
+
     def __str__(self) -> str:
         return self.text
 

@@ -17,20 +17,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import Model
 
 from django_graft.db.batching import chunked, key_batch_size
-from django_graft.db.fetch import rows_in
+from django_graft.db.fetch import fetch_rows, rows_in
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
 from django_graft.importer.scalars import key_decoder
 from django_graft.models import GraftLedgerEntry
-from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.fieldtypes import INTEGER_TYPES, archived_key, stored_type
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 #: The longest key, as JSON, an entry holds (its columns' max_length).
@@ -49,6 +51,57 @@ class Entry:
     role: str = "own"
 
 
+class Entries(Mapping[Any, Entry]):
+    """The entries of one model, ``{archive key: entry}``, kept as one dict per column.
+
+    A sync reads every entry of a tree and looks at most of them once, for
+    one or two of their values (where the row went, the record it was
+    synced from): those are read from the columns, and an :class:`Entry`
+    is made only for a key asked for by itself.
+    """
+
+    def __init__(
+        self,
+        keys: list[Any],
+        targets: list[Any],
+        fingerprints: Collection[str],
+        sources: Collection[str],
+        roles: Collection[str],
+    ) -> None:
+        #: {archive key: key here}
+        self.targets: dict[Any, Any] = dict(zip(keys, targets, strict=True))
+        #: {archive key: sha256 of the record it was last synced from}
+        self.sources: dict[Any, str] = dict(zip(keys, sources, strict=True))
+        #: {archive key: sha256 of the row's values once written}
+        self.fingerprints: dict[Any, str] = dict(zip(keys, fingerprints, strict=True))
+        #: {archive key: "own" or "need"}
+        self.roles: dict[Any, str] = dict(zip(keys, roles, strict=True))
+
+    def __getitem__(self, key: Any) -> Entry:
+        return Entry(self.targets[key], self.fingerprints[key], self.sources[key], self.roles[key])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.targets
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self.targets else default
+
+    def owned_targets(self) -> dict[Any, Any]:
+        """``{archive key: key here}`` of the entries of owned rows."""
+        roles = self.roles
+        return {key: target for key, target in self.targets.items() if roles[key] == "own"}
+
+
+#: The columns of an entry a sync reads, in the order :meth:`Ledger._read` selects them.
+_COLUMNS = ("model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role")
+
+
 @dataclass
 class Ledger:
     """The entries of one tree from one source, in database ``using``."""
@@ -58,7 +111,7 @@ class Ledger:
     tree: str
     roots: str
     #: {model: {archive key: entry}}, as read before the sync.
-    entries: dict[type[Model], dict[Any, Entry]] = field(default_factory=dict)
+    entries: dict[type[Model], Entries] = field(default_factory=dict)
     #: {model: archive keys of the archive whose rows here are gone}, once read.
     gone: dict[type[Model], set[Any]] | None = None
 
@@ -79,31 +132,48 @@ class Ledger:
         return ledger
 
     def _read(self) -> None:
+        """Read the tree's entries in one query, as plain rows grouped by model."""
         rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
+        # Ordered as the unique index is, so that a model's rows come together.
+        queryset = rows.order_by("model").values_list(*_COLUMNS)
+        groups: dict[str, list[tuple[Any, ...]]] = {}
         try:
-            found = list(
-                rows.values_list(
-                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role"
-                )
-            )
+            for chunk in fetch_rows(queryset, 10_000):
+                for label, group in groupby(chunk, key=itemgetter(0)):
+                    groups.setdefault(label, []).extend(group)
         except DatabaseError as exc:
             raise ImportRefused(
                 f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
-        models: dict[str, type[Model] | None] = {}
-        for label, source_key, target_key, fingerprint, source_fingerprint, role in found:
-            if label not in models:
-                try:
-                    models[label] = concrete(resolve_model(label))
-                except PolicyError:  # a model this project no longer has: nothing to sync
-                    models[label] = None
-            model = models[label]
-            if model is None:
-                continue
-            decode = key_decoder(model)
+        for label, found in groups.items():
             try:
-                key, target = decode(_parsed(source_key)), decode(_parsed(target_key))
+                model = concrete(resolve_model(label))
+            except PolicyError:  # a model this project no longer has: nothing to sync
+                continue
+            _, source_keys, target_keys, prints, sources, roles = zip(*found, strict=True)
+            keys, targets = self._keys(model, label, source_keys, target_keys)
+            self.entries[model] = Entries(keys, targets, prints, sources, roles)
+
+    def _keys(
+        self,
+        model: type[Model],
+        label: str,
+        source_keys: tuple[str, ...],
+        target_keys: tuple[str, ...],
+    ) -> tuple[list[Any], list[Any]]:
+        """The archive keys and the keys here of a model's entries, decoded."""
+        if _integer_key(model):
+            try:  # as JSON writes integers, which int() reads in one step per column
+                return list(map(int, source_keys)), list(map(int, target_keys))
+            except ValueError:
+                pass  # the entry at fault is named below
+        decode = key_decoder(model)
+        keys, targets = [], []
+        for source_key, target_key in zip(source_keys, target_keys, strict=True):
+            try:
+                keys.append(decode(_parsed(source_key)))
+                targets.append(decode(_parsed(target_key)))
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ImportRefused(
                     f"The sync ledger of database '{self.using}' holds an entry for {label} "
@@ -111,12 +181,11 @@ class Ledger:
                     f"{label} ({exc}). Nothing was written. Delete the tree's entries "
                     f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
                 ) from None
-            self.entries.setdefault(model, {})[key] = Entry(
-                target, fingerprint, source_fingerprint, role
-            )
+        return keys, targets
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
-        return self.entries.get(model, {}).get(key)
+        entries = self.entries.get(model)
+        return None if entries is None else entries.get(key)
 
     def record(
         self,
@@ -211,19 +280,17 @@ def source_of(header: Mapping[str, Any]) -> str:
     return source
 
 
-def record_fingerprints(spool: Any, keys: Collection[Any]) -> dict[Any, str]:
-    """``{key: sha256 of its record}`` for the records of ``spool`` at ``keys``.
+def record_fingerprints(spool: Any) -> dict[Any, str]:
+    """``{key: sha256 of its record}`` for every record of ``spool``.
 
     The record as the archive holds it, byte for byte: an exporter that
     writes the same row otherwise (another release) makes it look changed,
     which costs a comparison, never a wrong answer.
     """
-    found = {}
     spool.file.seek(0)
-    for key, line in zip(spool.order, spool.file, strict=True):
-        if key in keys:
-            found[key] = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
-    return found
+    sha256 = hashlib.sha256
+    digests = [sha256(line.rstrip(b"\n")).hexdigest() for line in spool.file]
+    return dict(zip(spool.order, digests, strict=True))
 
 
 def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:
@@ -251,6 +318,11 @@ def _plain(value: Any) -> Any:
 
 def _text(key: Any) -> str:
     return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _integer_key(model: type[Model]) -> bool:
+    pk: Any = model._meta.pk
+    return not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
 
 
 def _parsed(text: str) -> Any:

@@ -25,11 +25,13 @@ from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import Model
+from django.utils import timezone
 
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.fetch import fetch_rows, rows_in
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
+from django_graft.importer.insert import writer_for
 from django_graft.importer.scalars import key_decoder
 from django_graft.models import GraftLedgerEntry
 from django_graft.schema.fieldtypes import INTEGER_TYPES, archived_key, stored_type
@@ -216,28 +218,20 @@ class Ledger:
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
             ).delete()
-        entries = [
-            GraftLedgerEntry(
-                source=self.source,
-                tree=self.tree,
-                roots=self.roots,
-                model=label,
-                source_key=source_key,
-                target_key=target_key,
-                fingerprint=prints[target],
-                source_fingerprint=sources[key],
-                role=role,
-            )
-            for source_key, target_key, key, target in zip(
-                keys, targets, written, written.values(), strict=True
-            )
-        ]
-        # Batches as large as the database takes (bulk_create's own are smaller
-        # on older Djangos), so that the statements do not grow with the rows.
-        fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
-        size = max(1, key_batch_size(connections[self.using]) // len(fields))
-        for entries_batch in chunked(entries, size):
-            insert_rows(manager, entries_batch, fields, self.using)
+        count = len(keys)
+        columns: dict[str, list[Any]] = {
+            "source": [self.source] * count,
+            "tree": [self.tree] * count,
+            "roots": [self.roots] * count,
+            "model": [label] * count,
+            "role": [role] * count,
+            "source_key": keys,
+            "target_key": targets,
+            "fingerprint": [prints[target] for target in written.values()],
+            "source_fingerprint": [sources[key] for key in written],
+            "synced_at": [timezone.now()] * count,
+        }
+        _insert(columns, keys, self.using)
 
     def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
         """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""
@@ -260,6 +254,24 @@ class Ledger:
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
             ).delete()
+
+
+def _insert(columns: dict[str, list[Any]], keys: list[str], using: str) -> None:
+    """Write ledger entries (``{attname: values}``), the fastest way the database takes."""
+    fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
+    writer = writer_for(GraftLedgerEntry, fields, connections[using], returning=False)
+    if writer is not None:
+        writer.write(columns, keys)
+        return
+    entries = [
+        GraftLedgerEntry(**dict(zip(columns, values, strict=True)))
+        for values in zip(*columns.values(), strict=True)
+    ]
+    # Batches as large as the database takes (bulk_create's own are smaller
+    # on older Djangos), so that the statements do not grow with the rows.
+    size = max(1, key_batch_size(connections[using]) // len(fields))
+    for batch in chunked(entries, size):
+        insert_rows(GraftLedgerEntry.objects.using(using), batch, fields, using)
 
 
 def source_of(header: Mapping[str, Any]) -> str:

@@ -99,13 +99,13 @@ class Writer:
         key_map.update(mp.skip)
         # Rows overwritten first: a unique value one of them gives up may be
         # the value of a row created next (a value the source moved).
-        for chunk in mp.spool.records(CHUNK) if mp.update else ():
+        for chunk in mp.spool.records_among(mp.update, CHUNK) if mp.update else ():
             keys = mp.spool.keys_of(chunk)
             updated = [i for i, key in enumerate(keys) if key in mp.update]
             if updated:
                 self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
                 report.updated += len(updated)
-        for chunk in mp.spool.records(CHUNK) if mp.create else ():
+        for chunk in mp.spool.records_among(mp.create, CHUNK) if mp.create else ():
             keys = mp.spool.keys_of(chunk)
             created = [i for i, key in enumerate(keys) if key in mp.create]
             if created:

@@ -136,10 +136,11 @@ class TableWriter:
         )
 
     def _known_keys(self, columns: Columns) -> list[Any]:
+        """The keys the rows were written with: none where the database made them, unasked."""
         parts = getattr(self.pk, "fields", None)
         if parts:
             return list(zip(*(columns[p.attname] for p in parts), strict=True))
-        return list(columns[self.pk.attname])
+        return list(columns.get(self.pk.attname, ()))
 
     # -- statements ------------------------------------------------------------
 

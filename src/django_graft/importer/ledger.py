@@ -17,20 +17,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import Model
+from django.utils import timezone
 
 from django_graft.db.batching import chunked, key_batch_size
-from django_graft.db.fetch import rows_in
+from django_graft.db.fetch import fetch_rows, rows_in
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
+from django_graft.importer.insert import writer_for
 from django_graft.importer.scalars import key_decoder
 from django_graft.models import GraftLedgerEntry
-from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.fieldtypes import INTEGER_TYPES, archived_key, stored_type
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 #: The longest key, as JSON, an entry holds (its columns' max_length).
@@ -49,6 +53,57 @@ class Entry:
     role: str = "own"
 
 
+class Entries(Mapping[Any, Entry]):
+    """The entries of one model, ``{archive key: entry}``, kept as one dict per column.
+
+    A sync reads every entry of a tree and looks at most of them once, for
+    one or two of their values (where the row went, the record it was
+    synced from): those are read from the columns, and an :class:`Entry`
+    is made only for a key asked for by itself.
+    """
+
+    def __init__(
+        self,
+        keys: list[Any],
+        targets: list[Any],
+        fingerprints: Collection[str],
+        sources: Collection[str],
+        roles: Collection[str],
+    ) -> None:
+        #: {archive key: key here}
+        self.targets: dict[Any, Any] = dict(zip(keys, targets, strict=True))
+        #: {archive key: sha256 of the record it was last synced from}
+        self.sources: dict[Any, str] = dict(zip(keys, sources, strict=True))
+        #: {archive key: sha256 of the row's values once written}
+        self.fingerprints: dict[Any, str] = dict(zip(keys, fingerprints, strict=True))
+        #: {archive key: "own" or "need"}
+        self.roles: dict[Any, str] = dict(zip(keys, roles, strict=True))
+
+    def __getitem__(self, key: Any) -> Entry:
+        return Entry(self.targets[key], self.fingerprints[key], self.sources[key], self.roles[key])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.targets
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self.targets else default
+
+    def owned_targets(self) -> dict[Any, Any]:
+        """``{archive key: key here}`` of the entries of owned rows."""
+        roles = self.roles
+        return {key: target for key, target in self.targets.items() if roles[key] == "own"}
+
+
+#: The columns of an entry a sync reads, in the order :meth:`Ledger._read` selects them.
+_COLUMNS = ("model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role")
+
+
 @dataclass
 class Ledger:
     """The entries of one tree from one source, in database ``using``."""
@@ -58,7 +113,7 @@ class Ledger:
     tree: str
     roots: str
     #: {model: {archive key: entry}}, as read before the sync.
-    entries: dict[type[Model], dict[Any, Entry]] = field(default_factory=dict)
+    entries: dict[type[Model], Entries] = field(default_factory=dict)
     #: {model: archive keys of the archive whose rows here are gone}, once read.
     gone: dict[type[Model], set[Any]] | None = None
 
@@ -79,31 +134,48 @@ class Ledger:
         return ledger
 
     def _read(self) -> None:
+        """Read the tree's entries in one query, as plain rows grouped by model."""
         rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
+        # Ordered as the unique index is, so that a model's rows come together.
+        queryset = rows.order_by("model").values_list(*_COLUMNS)
+        groups: dict[str, list[tuple[Any, ...]]] = {}
         try:
-            found = list(
-                rows.values_list(
-                    "model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role"
-                )
-            )
+            for chunk in fetch_rows(queryset, 10_000):
+                for label, group in groupby(chunk, key=itemgetter(0)):
+                    groups.setdefault(label, []).extend(group)
         except DatabaseError as exc:
             raise ImportRefused(
                 f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
-        models: dict[str, type[Model] | None] = {}
-        for label, source_key, target_key, fingerprint, source_fingerprint, role in found:
-            if label not in models:
-                try:
-                    models[label] = concrete(resolve_model(label))
-                except PolicyError:  # a model this project no longer has: nothing to sync
-                    models[label] = None
-            model = models[label]
-            if model is None:
-                continue
-            decode = key_decoder(model)
+        for label, found in groups.items():
             try:
-                key, target = decode(_parsed(source_key)), decode(_parsed(target_key))
+                model = concrete(resolve_model(label))
+            except PolicyError:  # a model this project no longer has: nothing to sync
+                continue
+            _, source_keys, target_keys, prints, sources, roles = zip(*found, strict=True)
+            keys, targets = self._keys(model, label, source_keys, target_keys)
+            self.entries[model] = Entries(keys, targets, prints, sources, roles)
+
+    def _keys(
+        self,
+        model: type[Model],
+        label: str,
+        source_keys: tuple[str, ...],
+        target_keys: tuple[str, ...],
+    ) -> tuple[list[Any], list[Any]]:
+        """The archive keys and the keys here of a model's entries, decoded."""
+        if _integer_key(model):
+            try:  # as JSON writes integers, which int() reads in one step per column
+                return list(map(int, source_keys)), list(map(int, target_keys))
+            except ValueError:
+                pass  # the entry at fault is named below
+        decode = key_decoder(model)
+        keys, targets = [], []
+        for source_key, target_key in zip(source_keys, target_keys, strict=True):
+            try:
+                keys.append(decode(_parsed(source_key)))
+                targets.append(decode(_parsed(target_key)))
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ImportRefused(
                     f"The sync ledger of database '{self.using}' holds an entry for {label} "
@@ -111,12 +183,11 @@ class Ledger:
                     f"{label} ({exc}). Nothing was written. Delete the tree's entries "
                     f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
                 ) from None
-            self.entries.setdefault(model, {})[key] = Entry(
-                target, fingerprint, source_fingerprint, role
-            )
+        return keys, targets
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
-        return self.entries.get(model, {}).get(key)
+        entries = self.entries.get(model)
+        return None if entries is None else entries.get(key)
 
     def record(
         self,
@@ -147,28 +218,20 @@ class Ledger:
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
             ).delete()
-        entries = [
-            GraftLedgerEntry(
-                source=self.source,
-                tree=self.tree,
-                roots=self.roots,
-                model=label,
-                source_key=source_key,
-                target_key=target_key,
-                fingerprint=prints[target],
-                source_fingerprint=sources[key],
-                role=role,
-            )
-            for source_key, target_key, key, target in zip(
-                keys, targets, written, written.values(), strict=True
-            )
-        ]
-        # Batches as large as the database takes (bulk_create's own are smaller
-        # on older Djangos), so that the statements do not grow with the rows.
-        fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
-        size = max(1, key_batch_size(connections[self.using]) // len(fields))
-        for entries_batch in chunked(entries, size):
-            insert_rows(manager, entries_batch, fields, self.using)
+        count = len(keys)
+        columns: dict[str, list[Any]] = {
+            "source": [self.source] * count,
+            "tree": [self.tree] * count,
+            "roots": [self.roots] * count,
+            "model": [label] * count,
+            "role": [role] * count,
+            "source_key": keys,
+            "target_key": targets,
+            "fingerprint": [prints[target] for target in written.values()],
+            "source_fingerprint": [sources[key] for key in written],
+            "synced_at": [timezone.now()] * count,
+        }
+        _insert(columns, keys, self.using)
 
     def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
         """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""
@@ -193,6 +256,24 @@ class Ledger:
             ).delete()
 
 
+def _insert(columns: dict[str, list[Any]], keys: list[str], using: str) -> None:
+    """Write ledger entries (``{attname: values}``), the fastest way the database takes."""
+    fields = [f for f in GraftLedgerEntry._meta.concrete_fields if not f.primary_key]
+    writer = writer_for(GraftLedgerEntry, fields, connections[using], returning=False)
+    if writer is not None:
+        writer.write(columns, keys)
+        return
+    entries = [
+        GraftLedgerEntry(**dict(zip(columns, values, strict=True)))
+        for values in zip(*columns.values(), strict=True)
+    ]
+    # Batches as large as the database takes (bulk_create's own are smaller
+    # on older Djangos), so that the statements do not grow with the rows.
+    size = max(1, key_batch_size(connections[using]) // len(fields))
+    for batch in chunked(entries, size):
+        insert_rows(GraftLedgerEntry.objects.using(using), batch, fields, using)
+
+
 def source_of(header: Mapping[str, Any]) -> str:
     """The installation an archive names as its source; refused when it names none."""
     source = header.get("installation")
@@ -211,19 +292,17 @@ def source_of(header: Mapping[str, Any]) -> str:
     return source
 
 
-def record_fingerprints(spool: Any, keys: Collection[Any]) -> dict[Any, str]:
-    """``{key: sha256 of its record}`` for the records of ``spool`` at ``keys``.
+def record_fingerprints(spool: Any) -> dict[Any, str]:
+    """``{key: sha256 of its record}`` for every record of ``spool``.
 
     The record as the archive holds it, byte for byte: an exporter that
     writes the same row otherwise (another release) makes it look changed,
     which costs a comparison, never a wrong answer.
     """
-    found = {}
     spool.file.seek(0)
-    for key, line in zip(spool.order, spool.file, strict=True):
-        if key in keys:
-            found[key] = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
-    return found
+    sha256 = hashlib.sha256
+    digests = [sha256(line.rstrip(b"\n")).hexdigest() for line in spool.file]
+    return dict(zip(spool.order, digests, strict=True))
 
 
 def fingerprints(model: type[Model], keys: list[Any], using: str) -> dict[Any, str]:
@@ -251,6 +330,11 @@ def _plain(value: Any) -> Any:
 
 def _text(key: Any) -> str:
     return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _integer_key(model: type[Model]) -> bool:
+    pk: Any = model._meta.pk
+    return not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
 
 
 def _parsed(text: str) -> Any:

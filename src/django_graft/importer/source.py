@@ -73,6 +73,17 @@ class ModelSpool:
         while chunk := list(map(loads, islice(wanted, chunk_size))):
             yield chunk
 
+    def records_among(
+        self, keys: Collection[Any], chunk_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield the parsed records, or those of ``keys`` only where that is fewer.
+
+        A chunk may hold records of other keys: callers pick theirs out.
+        """
+        if len(keys) >= len(self.order):
+            return self.records(chunk_size)
+        return self.records_of(keys, chunk_size)
+
     def keys_of(self, records: list[dict[str, Any]]) -> list[Any]:
         """The decoded primary keys of some of this model's records."""
         decode = key_decoder(self.model)

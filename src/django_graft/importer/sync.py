@@ -180,11 +180,7 @@ def prune_forgotten(
     taken_over = {mp.model: set(mp.adopted.values()) for mp in plan.order}
     for model, entries in ledger.entries.items():
         kept = archived.get(model, set()) | taken_over.get(model, set())
-        left = {
-            key: entry.target
-            for key, entry in entries.items()
-            if key not in kept and entry.role == "own"
-        }
+        left = {key: target for key, target in entries.owned_targets().items() if key not in kept}
         here = _existing(model, list(left.values()), plan.using)
         if not dry_run:  # deleted here too: nothing to prune, nothing to remember
             ledger.forget(model, [key for key, target in left.items() if target not in here])

@@ -37,25 +37,34 @@ if TYPE_CHECKING:
 def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     gone = _gone(planner, ledger)  # links to the rows still here land on them
     owned = plan.spool.owned
-    known = {key: entry for key in owned if (entry := ledger.entry(plan.model, key))}
-    plan.create.update(key for key in owned if key not in known)
-    plan.sources = record_fingerprints(plan.spool, plan.spool.seen)
+    plan.sources = record_fingerprints(plan.spool)
+    entries = ledger.entries.get(plan.model)
+    if entries is None:
+        plan.create.update(owned)
+        return
+    at = entries.targets
+    known = [key for key in owned if key in at]
+    if len(known) < len(owned):
+        plan.create.update(key for key in owned if key not in at)
     if not known:
         return
-    at = {key: entry.target for key, entry in known.items()}
     missing = gone.get(plan.model, set())
     # A record the source did not change needs no look here, unless a row it
-    # links to is created again (with a new key) by this sync.
+    # links to is created again (with a new key) by this sync. Most rows are
+    # such rows: they are told apart by their records' digests alone.
     gone_models = {model for model, keys in gone.items() if keys}
     trusted = not _links_to(plan.model, gone_models, planner.policy)
+    here = [key for key in known if key not in missing] if missing else known
     compared = []
-    for key, entry in known.items():
-        if key in missing:
-            continue
-        if trusted and plan.sources[key] == entry.source_fingerprint:
-            plan.unchanged[key] = entry.target
-        else:
-            compared.append(key)
+    if trusted:
+        sources, synced_from, unchanged = plan.sources, entries.sources, plan.unchanged
+        for key in here:
+            if sources[key] == synced_from[key]:
+                unchanged[key] = at[key]
+            else:
+                compared.append(key)
+    else:
+        compared = here
     differing = differing_fields(plan, compared, planner.keys, planner.using, planner.policy, at=at)
     changed = [at[key] for key in compared if differing.get(key) != []]
     now = fingerprints(plan.model, changed, planner.using)
@@ -67,7 +76,7 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
         if differing.get(key) == []:
             plan.unchanged[key] = target
             plan.resynced.add(key)  # the same row, from a record that changed
-        elif now.get(target) == known[key].fingerprint:
+        elif now.get(target) == entries.fingerprints[key]:
             plan.update[key] = target
             plan.synced.add(key)
         else:
@@ -99,16 +108,19 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
             if spool is None:
                 continue
             archived = spool.seen
-            at = {key: entry.target for key, entry in entries.items() if key in archived}
+            at = {key: target for key, target in entries.targets.items() if key in archived}
             present = planner._existing(model, list(at.values()))
-            ledger.gone[model] = {key for key, target in at.items() if target not in present}
-            planner.keys.changes[model].update(
-                (key, target) for key, target in at.items() if target in present
-            )
+            changes = planner.keys.changes[model]
+            if len(present) == len(at):  # every one of them (distinct) is here
+                ledger.gone[model] = set()
+                changes.update(at)
+                continue
+            gone = {key for key, target in at.items() if target not in present}
+            ledger.gone[model] = gone
+            changes.update((key, target) for key, target in at.items() if key not in gone)
             # A row created again has a key known once written: a link without a
             # constraint (generic, dynamic) to it is compared as one to a new row.
-            if ledger.gone[model]:
-                planner.keys.pending[model].update(ledger.gone[model])
+            planner.keys.pending[model].update(gone)
     return ledger.gone
 
 
@@ -186,12 +198,11 @@ def adopt(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
     """
     ledger = planner.ledger
     assert ledger is not None
-    entries = ledger.entries.get(plan.model, {})
-    forgotten = {
-        entry.target: key
-        for key, entry in entries.items()
-        if key not in plan.spool.seen and entry.role == "own"
-    }
+    entries = ledger.entries.get(plan.model)
+    if not taken or entries is None:
+        return set()
+    seen = plan.spool.seen
+    forgotten = {target: key for key, target in entries.owned_targets().items() if key not in seen}
     claims: dict[Any, list[Any]] = {}
     for conflict in taken:
         if conflict.pk in plan.create and conflict.existing in forgotten:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the export, import, sync, clone and delete benchmarks on SQLite, on a throwaway
+# Run the export, import, sync, clone, delete and dynamic-edge benchmarks on SQLite, on a throwaway
 # PostgreSQL cluster and on a throwaway MariaDB server (the servers, and the
 # headers mysqlclient compiles against, are those scripts/test.sh installs).
 # Usage: bash bench/run.sh [N ...]   (default N: 1000 10000 100000)
@@ -27,14 +27,19 @@ echo
 echo "== SQLite: clone and delete"
 env $sqlite $python bench/clone_delete_bench.py "$@"
 echo
+echo "== SQLite: dynamic edges"
+env $sqlite $python bench/dynamic_bench.py "$@"
+echo
 echo "== PostgreSQL: export, import, sync, clone and delete"
 $python -m tests.pgcluster --databases graft_bench,graft_copy -- \
   bash -c "env $postgres $python bench/export_bench.py $* && env $postgres $python bench/import_bench.py $* \
     && env $postgres $python bench/sync_bench.py $* \
-    && env $postgres $python bench/clone_delete_bench.py $*"
+    && env $postgres $python bench/clone_delete_bench.py $* \
+    && env $postgres $python bench/dynamic_bench.py $*"
 echo
 echo "== MariaDB: export, import, sync, clone and delete"
 $python -m tests.mariadbcluster --databases graft_bench,graft_copy -- \
   bash -c "env $mariadb $python bench/export_bench.py $* && env $mariadb $python bench/import_bench.py $* \
     && env $mariadb $python bench/sync_bench.py $* \
-    && env $mariadb $python bench/clone_delete_bench.py $*"
+    && env $mariadb $python bench/clone_delete_bench.py $* \
+    && env $mariadb $python bench/dynamic_bench.py $*"

@@ -85,9 +85,9 @@ def test_a_root_deleted_while_the_clone_runs_is_named(world: World, monkeypatch:
     project = world.projects[1]
     before = every_table()
 
-    def delete_then_write(graph: Any, writer: Any) -> Any:
+    def delete_then_write(graph: Any, writer: Any, **options: Any) -> Any:
         m.Project.objects.filter(pk=project.pk).delete()  # as another connection would
-        return write_graph(graph, writer)
+        return write_graph(graph, writer, **options)
 
     monkeypatch.setattr("django_graft.operations.clone.write_graph", delete_then_write)
     with pytest.raises(ObjectNotFound) as error:

@@ -26,7 +26,7 @@ from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.queryset import insert_rows
 from django_graft.db.sequences import reset_sequences
-from django_graft.db.updates import update_rows
+from django_graft.db.updates import set_column, update_rows
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
@@ -296,20 +296,12 @@ class Writer:
     # -- after every row is in -----------------------------------------------
 
     def _fill_deferred(self) -> None:
-        """Write the links that pointed at rows not yet written: one statement per column.
-
-        The statement is sent once per row (``executemany``): a ``CASE`` over a
-        batch of keys costs time that grows with the square of the batch.
-        """
+        """Write the links that pointed at rows not yet written, column by column."""
         for (model, attname), rows in self.deferred.items():
             field: Any = next(f for f in stored_fields(model) if f.attname == attname)
             final = self.links.final
-            update_rows(
-                model,
-                [field],
-                [(key, {attname: final(model, field, target, left)}) for key, target, left in rows],
-                self.using,
-            )
+            pairs = [(key, final(model, field, target, left)) for key, target, left in rows]
+            set_column(model, field, pairs, self.using)
 
     def _reset_sequences(self) -> None:
         models = [mp.model for mp in self.plan.order if mp.create]

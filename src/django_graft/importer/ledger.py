@@ -118,8 +118,11 @@ class Ledger:
     gone: dict[type[Model], set[Any]] | None = None
 
     @classmethod
-    def of(cls, header: Mapping[str, Any], using: str) -> Ledger:
-        """The ledger of the tree an archive holds; refused when the archive names no source."""
+    def of(cls, header: Mapping[str, Any], using: str, tree: str | None = None) -> Ledger:
+        """The ledger of the tree an archive holds; refused when the archive names no source.
+
+        ``tree``: the tree's id where the archive's roots do not say it (a clone's copy).
+        """
         source = source_of(header)
         named = header.get("roots")
         if not named or not all(isinstance(root, dict) for root in named):
@@ -128,7 +131,7 @@ class Ledger:
                 "holds. Export the tree again."
             )
         roots = " ".join(sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in named))
-        tree = hashlib.sha256(roots.encode()).hexdigest()
+        tree = tree or hashlib.sha256(roots.encode()).hexdigest()
         ledger = cls(using, source, tree, roots)
         ledger._read()
         return ledger

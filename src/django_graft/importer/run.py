@@ -208,7 +208,7 @@ def import_contents(
         nested = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using):
-                ledger = None if sync is None else Ledger.of(contents.header, using)
+                ledger = None if sync is None else Ledger.of(contents.header, using, _tree(sync))
                 planner = Planner(
                     contents,
                     policy,
@@ -241,6 +241,8 @@ def import_contents(
                 with checked_at_end(using, tables, now=nested, rows=check_rows):
                     Writer(plan, policy, result, signals=signals).write()
                 if sync is not None and ledger is not None:
+                    if callable(sync.tree):  # named by the rows just written
+                        ledger.tree = sync.tree(result)
                     remember(plan, ledger, result)
                     if sync.prune:
                         prune_forgotten(plan, ledger, result, policy, sync, dry_run=False)
@@ -259,6 +261,17 @@ def import_contents(
         return result
     finally:
         contents.close()
+
+
+def _tree(sync: Sync) -> str | None:
+    """The tree id a sync names up front; a tree named once written has no entries yet."""
+    if callable(sync.tree):
+        return _NOT_YET_NAMED
+    return sync.tree
+
+
+#: The id of a tree whose rows are not written yet: no tree of a ledger has it.
+_NOT_YET_NAMED = "(not yet named)"
 
 
 def _written_tables(plan: Plan) -> set[str]:

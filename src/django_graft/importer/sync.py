@@ -13,6 +13,7 @@ when asked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,10 @@ class Sync:
     prune: bool = False
     #: Where the pruned rows are archived before they go (as ``delete(archive=...)``).
     archive: Destination | None = None
+    #: The tree's id in the ledger where its roots do not say it (a clone's copy,
+    #: :mod:`django_graft.operations.clonesync`); called with the import's result
+    #: where it is known only once the rows are written (the first copy).
+    tree: str | Callable[[ImportResult], str] | None = None
 
 
 def check_untouched(plan: Plan, ledger: Ledger) -> None:

@@ -35,8 +35,11 @@ from django_graft.importer.links import GenericLink, links_of
 from django_graft.importer.run import ImportResult, ModelReport, import_contents
 from django_graft.importer.source import ArchiveContents
 from django_graft.importer.spooler import ArchiveSpooler
+from django_graft.importer.sync import Sync
 from django_graft.importer.tempspace import temporary_space
+from django_graft.operations.clonesync import check_synced_into, kept_in_step
 from django_graft.operations.export import write_graph
+from django_graft.operations.installation import installation_id
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import HOOKS, Policy
 from django_graft.render.lists import listed
@@ -97,6 +100,10 @@ def clone(
     using: str | None = None,
     set_fields: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    keep_in_step: bool = False,
+    sync_into: Any = None,
+    prune: bool = False,
+    on_conflict: str = "fail",
 ) -> CloneResult:
     """Copy ``roots`` and everything they own; return the copies and the key map.
 
@@ -104,19 +111,35 @@ def clone(
     or a function of the row (``{attname: value}``), per
     ``"app_label.Model.field"``. With ``dry_run`` the clone is planned and
     checked and nothing is written.
+
+    ``keep_in_step`` records which row each original became, so that a later
+    ``clone(roots, sync_into=copy)`` brings that copy (its root, or one per
+    root) in step instead of making another: it updates what the originals
+    changed since, copies their new rows, and, with ``prune``, deletes the
+    copies of rows they dropped; a copy's row changed since is a conflict,
+    which ``on_conflict`` (``"fail"``, ``"skip"``, ``"update"``) decides.
+    Give the same ``set_fields`` each time.
     """
     base = policy or default_policy()
     by_model, db = normalize_roots(roots, using)
+    source = installation_id(db) if keep_in_step or sync_into is not None else None
     with cyclic_gc_paused(), transaction.atomic(using=db):
         graph = collect(by_model, policy=base, using=db)
         check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
+        sync = (
+            None if source is None else kept_in_step(graph, keep_in_step, sync_into, prune, source)
+        )
         copying = base.extend(set_fields={**fresh_defaults(base, graph), **(set_fields or {})})
-        imported = _copy(graph, copying, dry_run=dry_run)
+        imported = _copy(
+            graph, copying, dry_run=dry_run, sync=sync, source=source, on_conflict=on_conflict
+        )
         copies = {
             label: {original: imported.key_map[label][original] for original in keys}
             for label, keys in ({} if dry_run else _owned_keys(graph)).items()
         }
         result = CloneResult(graph.using, dry_run, imported, copies)
+        if sync_into is not None and not dry_run:
+            check_synced_into(graph, copies, sync_into)
         if not dry_run:
             for model, keys in graph.roots.items():
                 made = [copies[model_label(model)][key] for key in keys]
@@ -130,13 +153,23 @@ def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
     return {model_label(model): keys for model, keys in graph.owned.items() if keys}
 
 
-def _copy(graph: Graph, policy: Policy, *, dry_run: bool) -> ImportResult:
+def _copy(
+    graph: Graph,
+    policy: Policy,
+    *,
+    dry_run: bool,
+    sync: Sync | None,
+    source: str | None,
+    on_conflict: str,
+) -> ImportResult:
     spooler = ArchiveSpooler()
     with temporary_space("clone"):
-        write_graph(graph, spooler)
+        write_graph(graph, spooler, installation=source)
         contents = spooler.contents()
         _check_still_there(graph, contents)
-        return _import_copy(graph, contents, policy, dry_run=dry_run)
+        return _import_copy(
+            graph, contents, policy, dry_run=dry_run, sync=sync, on_conflict=on_conflict
+        )
 
 
 def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
@@ -164,19 +197,32 @@ def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
 
 
 def _import_copy(
-    graph: Graph, contents: ArchiveContents, policy: Policy, *, dry_run: bool
+    graph: Graph,
+    contents: ArchiveContents,
+    policy: Policy,
+    *,
+    dry_run: bool,
+    sync: Sync | None,
+    on_conflict: str,
 ) -> ImportResult:
     try:
         return import_contents(
             contents,
             graph.using,
             "remap",
+            on_conflict if sync is not None else "fail",
             policy=policy,
             dry_run=dry_run,
             needed_in_place=True,
             operation="clone",
+            sync=sync,
+            # A sync takes archives it can verify; this one was read from this very
+            # database, in this transaction.
+            trust_unsigned=sync is not None,
         )
     except ConflictError as exc:
+        if sync is not None:
+            raise  # the copy's rows changed since: the sync's own message names them
         raise ConflictError(
             f"The copies would repeat {len(exc.conflicts)} unique value(s) of "
             f"existing rows:\n{listed(exc.conflicts)}\nNothing was written. Give the copies "

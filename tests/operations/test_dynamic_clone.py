@@ -128,3 +128,18 @@ def test_an_integer_no_database_stores_is_not_a_key() -> None:
     ):
         clone(board, policy=POLICY)
     assert every_table() == before
+
+
+def test_a_delete_takes_the_rows_a_dynamic_edge_owns_and_no_other() -> None:
+    from django_graft import delete
+
+    board = b.make_board("deleted")
+    other = b.make_board("kept")
+    owned = set(board.settings["sketches"])
+    products = set(b.Product.objects.values_list("pk", flat=True))
+    result = delete(board, policy=POLICY)
+    assert result.deleted["testapp.sketch"] == 2
+    remaining = {str(pk) for pk in b.Sketch.objects.values_list("pk", flat=True)}
+    assert not owned & remaining
+    assert set(other.settings["sketches"]) <= remaining
+    assert set(b.Product.objects.values_list("pk", flat=True)) == products  # needed: kept

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from django_graft import ConflictError, SpecError, clone
+from django_graft import ConflictError, PolicyError, SpecError, clone
 from django_graft.models import GraftLedgerEntry
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -115,3 +115,65 @@ def test_the_command_keeps_a_copy_in_step(world: World) -> None:
         f"{world.org.projects.count()} updated, 0 pruned."
     )
     assert set(copy.projects.values_list("name", flat=True)) == {"renamed"}
+
+
+def _drop_a_project(world: World) -> tuple[Any, Any]:
+    """A copy kept in step, then the template's last project dropped; its copy's key."""
+    first = _copy_of(world)
+    project = world.org.projects.order_by("pk").last()
+    assert project is not None
+    m.Contract.objects.filter(project=project).delete()
+    m.Contract.objects.filter(milestone__project=project).delete()
+    m.Project.objects.filter(pk=project.pk).delete()
+    return first, first.copies["testapp.project"][project.pk]
+
+
+def test_a_dropped_row_the_copy_changed_is_a_conflict_for_the_prune(world: World) -> None:
+    first, mine = _drop_a_project(world)
+    m.Project.objects.filter(pk=mine).update(name="my local edits")
+    before = every_table()
+    with pytest.raises(ConflictError, match=f"its row {mine!r} here was changed"):
+        clone(world.org, set_fields=NAMES, sync_into=first.roots[0], prune=True)
+    assert every_table() == before
+    kept = clone(
+        world.org, set_fields=NAMES, sync_into=first.roots[0], prune=True, on_conflict="skip"
+    )
+    assert kept.models["testapp.project"].skipped == 1
+    assert m.Project.objects.get(pk=mine).name == "my local edits"
+
+
+def test_a_prune_never_takes_a_row_moved_to_another_copy(world: World) -> None:
+    first, mine = _drop_a_project(world)
+    other = clone(world.org, set_fields={"testapp.Organisation.name": "Other copy"})
+    m.Project.objects.filter(pk=mine).update(organisation=other.roots[0])
+    with pytest.raises(ConflictError):
+        clone(world.org, set_fields=NAMES, sync_into=first.roots[0], prune=True)
+    clone(world.org, set_fields=NAMES, sync_into=first.roots[0], prune=True, on_conflict="skip")
+    assert m.Project.objects.get(pk=mine).organisation_id == other.roots[0].pk
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"prune": True}, {"on_conflict": "skip"}, {"keep_in_step": True, "on_conflict": "Update"}],
+)
+def test_options_of_a_copy_kept_in_step_are_refused_elsewhere(
+    world: World, options: dict[str, Any]
+) -> None:
+    before = every_table()
+    with pytest.raises(PolicyError):
+        clone(world.org, set_fields=NAMES, **options)
+    assert every_table() == before
+
+
+def test_sync_into_that_names_no_row_is_refused_by_name(world: World) -> None:
+    with pytest.raises(SpecError, match="sync_into is 42"):
+        clone(world.org, set_fields=NAMES, sync_into=42)
+
+
+def test_roots_and_copies_in_another_order_name_the_same_copy(world: World) -> None:
+    other_org = m.Organisation.objects.exclude(pk=world.org.pk).order_by("pk").first()
+    assert other_org is not None
+    first = clone([world.org, other_org], set_fields=NAMES, keep_in_step=True)
+    copy_a, copy_b = first.roots
+    again = clone([other_org, world.org], set_fields=NAMES, sync_into=[copy_b, copy_a])
+    assert again.created == 0

@@ -56,10 +56,11 @@ def set_column(
 ) -> None:
     """Give one column of many rows each its own value: ``pairs`` of ``(key, value)``.
 
-    The fastest statement each database has for it, without a cost that grows
-    faster than the rows: ``executemany`` on SQLite (in-process), a join with a
-    ``VALUES`` list on PostgreSQL, a ``CASE`` over batches elsewhere (MariaDB
-    sends ``executemany`` one statement at a time).
+    The fastest statement each database has for it: ``executemany`` on SQLite
+    (in-process), a join with a ``VALUES`` list on PostgreSQL (both cost time
+    in proportion to the rows), a ``CASE`` over batches of keys elsewhere
+    (MariaDB would send ``executemany`` one statement at a time; the
+    ``CASE`` costs time that grows with the square of a batch).
     """
     if not pairs:
         return

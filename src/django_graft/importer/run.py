@@ -232,7 +232,15 @@ def import_contents(
                     check_links_carried(plan, policy)
                     _report_plan(plan, result)
                     if sync is not None and ledger is not None and sync.prune:
-                        prune_forgotten(plan, ledger, result, policy, sync, dry_run=True)
+                        prune_forgotten(
+                            plan,
+                            ledger,
+                            result,
+                            policy,
+                            sync,
+                            dry_run=True,
+                            on_conflict=on_conflict,
+                        )
                     return result
                 if ledger is not None:
                     check_untouched(plan, ledger)
@@ -245,7 +253,15 @@ def import_contents(
                         ledger.tree = sync.tree(result)
                     remember(plan, ledger, result)
                     if sync.prune:
-                        prune_forgotten(plan, ledger, result, policy, sync, dry_run=False)
+                        prune_forgotten(
+                            plan,
+                            ledger,
+                            result,
+                            policy,
+                            sync,
+                            dry_run=False,
+                            on_conflict=on_conflict,
+                        )
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked,
             # or by the check that follows a write with checks switched off.

@@ -176,9 +176,17 @@ def prune_forgotten(
     sync: Sync,
     *,
     dry_run: bool,
+    on_conflict: str = "fail",
 ) -> None:
-    """Delete the rows an earlier sync created that the archive no longer holds."""
+    """Delete the rows an earlier sync created that the archive no longer holds.
+
+    A row this database changed since the last sync (or moved to another
+    tree) is a conflict, as for the rows a sync overwrites: ``fail`` refuses
+    the sync, ``skip`` leaves the row (no longer kept in step), ``update``
+    deletes it.
+    """
     gone: dict[type[Model], dict[Any, Any]] = {}
+    changed: list[Conflict] = []
     # Every row the archive carries stays, whatever role it has now.
     archived = {mp.model: mp.spool.seen for mp in plan.order}
     # Rows the source re-created went to new rows of the archive.
@@ -190,8 +198,34 @@ def prune_forgotten(
         if not dry_run:  # deleted here too: nothing to prune, nothing to remember
             ledger.forget(model, [key for key, target in left.items() if target not in here])
         left = {key: target for key, target in left.items() if target in here}
+        if left and on_conflict != "update":
+            now = fingerprints(model, list(left.values()), plan.using)
+            mine = [key for key, target in left.items() if now[target] != entries.fingerprints[key]]
+            label = model_label(model)
+            changed.extend(
+                Conflict(
+                    label,
+                    key,
+                    reason=f"the source dropped it, and its row {left[key]!r} here was changed "
+                    f"in database '{plan.using}' since the last sync",
+                )
+                for key in mine
+            )
+            if on_conflict == "skip":
+                result.report(label).skipped += len(mine)
+                if not dry_run:
+                    ledger.forget(model, mine)
+                left = {key: target for key, target in left.items() if key not in mine}
         if left:
             gone[model] = left
+    if changed and on_conflict == "fail":
+        raise ConflictError(
+            f"{len(changed)} row(s) the sync would prune were changed in database "
+            f"'{plan.using}' since the last sync:\n{listed(changed)}\nNothing was written. "
+            "Keep them (--on-conflict skip) or prune them all the same (--on-conflict update).",
+            conflicts=changed,
+        )
+    result.conflicts.extend(changed)
     if not gone:
         return
     roots = {model: sorted(targets.values(), key=repr) for model, targets in gone.items()}

@@ -37,9 +37,8 @@ from django_graft.importer.source import ArchiveContents
 from django_graft.importer.spooler import ArchiveSpooler
 from django_graft.importer.sync import Sync
 from django_graft.importer.tempspace import temporary_space
-from django_graft.operations.clonesync import check_synced_into, kept_in_step
+from django_graft.operations.clonesync import check_synced_into, in_step_source, kept_in_step
 from django_graft.operations.export import write_graph
-from django_graft.operations.installation import installation_id
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import HOOKS, Policy
 from django_graft.render.lists import listed
@@ -122,7 +121,7 @@ def clone(
     """
     base = policy or default_policy()
     by_model, db = normalize_roots(roots, using)
-    source = installation_id(db) if keep_in_step or sync_into is not None else None
+    source = in_step_source(db, keep_in_step, sync_into, prune, on_conflict)
     with cyclic_gc_paused(), transaction.atomic(using=db):
         graph = collect(by_model, policy=base, using=db)
         check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")

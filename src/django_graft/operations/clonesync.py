@@ -20,20 +20,56 @@ from typing import Any
 
 from django_graft.exceptions import PolicyError, SpecError
 from django_graft.importer.result import ImportResult
+from django_graft.importer.run import CONFLICT_MODES
 from django_graft.importer.sync import Sync
 from django_graft.models import GraftLedgerEntry
+from django_graft.operations.installation import installation_id
 from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import model_label
 from django_graft.tree.graph import Graph
 from django_graft.tree.roots import normalize_roots
 
 
+def in_step_source(
+    using: str, keep_in_step: bool, sync_into: Any, prune: bool, on_conflict: str
+) -> str | None:
+    """This installation's id, for a clone that keeps its copy in step; ``None`` for another.
+
+    Options that only a copy kept in step takes are refused on another clone.
+    """
+    if on_conflict not in CONFLICT_MODES:
+        raise PolicyError(
+            f"Unknown on_conflict {on_conflict!r}: use one of {', '.join(CONFLICT_MODES)}."
+        )
+    if sync_into is None:
+        if prune or on_conflict != "fail":
+            raise PolicyError(
+                "prune and on_conflict apply to a copy brought in step: give sync_into (the "
+                "copy's root, made with keep_in_step=True)."
+            )
+        if not keep_in_step:
+            return None
+    source = installation_id(using)
+    if source is None:
+        raise PolicyError(
+            f"Database '{using}' has no installation id, which a copy kept in step is "
+            f"recorded under: run manage.py migrate django_graft --database {using}, or set "
+            'GRAFT["INSTALLATION_ID"].'
+        )
+    return source
+
+
 def copy_tree(graph: Graph, copies: Sequence[Any]) -> str:
-    """The ledger's id of the tree of ``graph``'s roots copied to ``copies`` (their keys)."""
+    """The ledger's id of the tree of ``graph``'s roots copied to ``copies`` (their keys).
+
+    The pairs are sorted: the same roots and copies name the same tree in any order.
+    """
     roots = [(model, key) for model, keys in graph.roots.items() for key in keys]
     named = " ".join(
-        f"{model_label(model)}:{archived_key(model, key)}->{archived_key(model, copy)}"
-        for (model, key), copy in zip(roots, copies, strict=True)
+        sorted(
+            f"{model_label(model)}:{archived_key(model, key)}->{archived_key(model, copy)}"
+            for (model, key), copy in zip(roots, copies, strict=True)
+        )
     )
     return hashlib.sha256(f"clone {named}".encode()).hexdigest()
 
@@ -43,8 +79,6 @@ def kept_in_step(
 ) -> Sync | None:
     """The sync a clone is, if it keeps its copy in step; ``None`` for a plain clone."""
     if sync_into is None:
-        if prune:
-            raise PolicyError("prune=True deletes rows of a copy kept in step: give sync_into.")
         return Sync(tree=_named_by_copies(graph)) if keep_in_step else None
     copies = _copies(graph, sync_into)
     tree = copy_tree(graph, copies)
@@ -74,7 +108,14 @@ def _named_by_copies(graph: Graph) -> Callable[[ImportResult], str]:
 
 def _copies(graph: Graph, sync_into: Any) -> list[Any]:
     """The keys of the copies ``sync_into`` names, one per root and in the roots' order."""
-    by_model, _ = normalize_roots(sync_into, graph.using)
+    try:
+        by_model, _ = normalize_roots(sync_into, graph.using)
+    except TypeError:
+        raise SpecError(
+            f"sync_into is {sync_into!r}: give the copy's root (a model instance, or "
+            "'app_label.Model:PK'), or a list of them, one per root.",
+            spec=repr(sync_into),
+        ) from None
     copies = [(model, key) for model, keys in by_model.items() for key in keys]
     roots = [model for model, keys in graph.roots.items() for _ in keys]
     if [model for model, _ in copies] != roots:

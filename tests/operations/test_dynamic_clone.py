@@ -40,11 +40,7 @@ def test_without_the_declarations_json_is_copied_as_it_is() -> None:
 
 def test_a_clone_with_dynamic_edges_sends_as_many_queries_for_a_bigger_board() -> None:
     small = b.make_board("small")
-    big = b.make_board("big")
-    for i in range(20):
-        extra = b.make_board(f"big{i}")
-        b.Card.objects.filter(board=extra).update(board=big)
-        b.Tile.objects.filter(board=extra).update(board=big)
+    big = b.make_big_board("big", 20)
     few = count_queries(lambda: clone(small, policy=POLICY))
     many = count_queries(lambda: clone(big, policy=POLICY))
     assert many == few

@@ -132,3 +132,13 @@ def make_board(name: str, products: list[Product] | None = None) -> Board:
         object_pk=photo.pk,
     )
     return board
+
+
+def make_big_board(name: str, times: int) -> Board:
+    """A board holding the cards and tiles of ``times`` more boards (whose JSON names them)."""
+    big = make_board(name)
+    for i in range(times):
+        extra = make_board(f"{name}{i}")
+        Card.objects.filter(board=extra).update(board=big)
+        Tile.objects.filter(board=extra).update(board=big)
+    return big

@@ -36,10 +36,7 @@ def test_without_the_declarations_json_keys_are_not_followed() -> None:
 
 def test_following_dynamic_edges_costs_no_query_that_grows_with_the_rows() -> None:
     small = b.make_board("small")
-    big = b.make_board("big")
-    for i in range(30):
-        extra = b.make_board(f"big{i}")
-        b.Card.objects.filter(board=extra).update(board=big)
+    big = b.make_big_board("big", 30)
     few = count_queries(lambda: collect(small, policy=POLICY))
     many = count_queries(lambda: collect(big, policy=POLICY))
     assert b.Card.objects.filter(board=big).count() == 31 * 3

@@ -228,19 +228,16 @@ def import_contents(
                     result.report(conflict.label).conflicts += 1
                 if authorise is not None:
                     authorise(intent_of(plan, policy))
+                pruned = None
+                if sync is not None and ledger is not None and sync.prune:
+                    pruned = partial(
+                        prune_forgotten, plan, ledger, result, policy, sync, on_conflict=on_conflict
+                    )
                 if dry_run:
                     check_links_carried(plan, policy)
                     _report_plan(plan, result)
-                    if sync is not None and ledger is not None and sync.prune:
-                        prune_forgotten(
-                            plan,
-                            ledger,
-                            result,
-                            policy,
-                            sync,
-                            dry_run=True,
-                            on_conflict=on_conflict,
-                        )
+                    if pruned is not None:
+                        pruned(dry_run=True)
                     return result
                 if ledger is not None:
                     check_untouched(plan, ledger)
@@ -252,16 +249,8 @@ def import_contents(
                     if callable(sync.tree):  # named by the rows just written
                         ledger.tree = sync.tree(result)
                     remember(plan, ledger, result)
-                    if sync.prune:
-                        prune_forgotten(
-                            plan,
-                            ledger,
-                            result,
-                            policy,
-                            sync,
-                            dry_run=False,
-                            on_conflict=on_conflict,
-                        )
+                if pruned is not None:
+                    pruned(dry_run=False)
         except IntegrityError as exc:
             # Also raised at commit, where deferred foreign keys are checked,
             # or by the check that follows a write with checks switched off.

@@ -31,6 +31,7 @@ from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
+from django_graft.importer.keysahead import KeysAhead
 from django_graft.importer.linkmap import Later, LinkMapper
 from django_graft.importer.links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from django_graft.importer.lockrows import check_updated, lock_overwritten_rows
@@ -56,6 +57,7 @@ class Writer:
         self.links = LinkMapper(
             plan.keys, plan.archived, policy, plan.named, in_place=plan.in_place
         )
+        self.ahead = KeysAhead(plan, plan.keys, policy, self.connection)
         self._writers: dict[type[Model], TableWriter | None] = {}
         # {model: attnames other rows of the archive link to by to_field}
         self._named_columns: defaultdict[type[Model], set[str]] = defaultdict(set)
@@ -71,6 +73,7 @@ class Writer:
                 self.keys.pending[model_plan.model] = set(model_plan.pending)
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
+            self.ahead.before(model_plan, self.links.written)
             self._write_model(model_plan)
             self.links.written.add(model_plan.model)
             progress.advance(model_plan.spool.count)
@@ -122,6 +125,8 @@ class Writer:
         later = self.links.map(mp.model, mp.label, keys, columns)
         self._set_keys(mp, keys, columns)
         columns, later = self._apply_policy(model, columns, len(keys), later)
+        if mp.reserved:  # rows written earlier link to these keys, whatever the policy sets
+            columns[model._meta.pk.attname] = [mp.reserved[key] for key in keys]
         new_keys = self._insert(mp, columns, keys)
         for attname, before in named.items():
             # Links by to_field to these rows follow the values they were given.
@@ -173,6 +178,9 @@ class Writer:
     def _set_keys(self, mp: ModelPlan, keys: list[Any], columns: Columns) -> None:
         """Give the rows the keys they are written with (none where the database makes them)."""
         pk: Any = mp.model._meta.pk
+        if mp.reserved:
+            columns[pk.attname] = [mp.reserved[key] for key in keys]
+            return
         if hasattr(pk, "fields") or mp.new_keys == RETURNING:
             return  # a composite key is its parts, already in the columns
         if mp.new_keys == KEEP:
@@ -198,7 +206,7 @@ class Writer:
 
     def _fields(self, mp: ModelPlan) -> list[Any]:
         pk = mp.model._meta.pk
-        return [f for f in written_fields(mp.model) if not (mp.new_keys == RETURNING and f is pk)]
+        return [f for f in written_fields(mp.model) if not (_returning(mp) and f is pk)]
 
     def _insert(self, mp: ModelPlan, columns: Columns, keys: list[Any]) -> list[Any]:
         """Insert the rows (archive ``keys``); return their keys in the database, in order."""
@@ -212,7 +220,7 @@ class Writer:
         return self._insert_with_django(mp, rows_of(columns, len(keys)))
 
     def _table_writer(self, mp: ModelPlan) -> TableWriter | None:
-        returning = mp.new_keys == RETURNING
+        returning = _returning(mp)
         if returning and not self.connection.features.can_return_rows_from_bulk_insert:
             return None
         return writer_for(mp.model, self._fields(mp), self.connection, returning=returning)
@@ -225,7 +233,7 @@ class Writer:
         """
         fields = self._fields(mp)
         manager: Any = mp.model._base_manager.db_manager(self.using)
-        returning = mp.new_keys == RETURNING
+        returning = _returning(mp)
         pk: Any = mp.model._meta.pk
         if returning and not fields and _database_default(pk):
             # A table of nothing but a key the database makes: Django writes the
@@ -306,6 +314,11 @@ class Writer:
     def _reset_sequences(self) -> None:
         models = [mp.model for mp in self.plan.order if mp.create]
         reset_sequences(self.connection, models)
+
+
+def _returning(mp: ModelPlan) -> bool:
+    """Whether the database gives the created rows their keys as they are written."""
+    return mp.new_keys == RETURNING and not mp.reserved
 
 
 def _database_default(field: Any) -> bool:

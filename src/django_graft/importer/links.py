@@ -173,6 +173,14 @@ def new_keys_of(model: type[Model], remap: bool) -> str:
     return KEEP
 
 
+def keys_renamed(policy: Any, model: type[Model]) -> bool:
+    """Whether the policy's ``set_fields`` or ``pre_save`` hook may change ``model``'s keys."""
+    pk: Any = model._meta.pk
+    attnames = {part.attname for part in getattr(pk, "fields", None) or [pk]}
+    renamed = attnames & set(policy.overrides(model))
+    return bool(renamed) or policy.hook(model, "pre_save") is not None
+
+
 def _constant_default(field: Any) -> bool:
     """Whether ``field``'s database default is one value for every row (it cannot make keys)."""
     default = getattr(field, "db_default", NOT_PROVIDED)

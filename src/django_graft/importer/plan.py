@@ -24,7 +24,15 @@ from django_graft.importer.cycles import check_cycles
 from django_graft.importer.decode import RowDecoder
 from django_graft.importer.drift import Drift
 from django_graft.importer.ledger import Ledger
-from django_graft.importer.links import DEFAULT, KEEP, RETURNING, KeyMaps, links_of, new_keys_of
+from django_graft.importer.links import (
+    DEFAULT,
+    KEEP,
+    RETURNING,
+    KeyMaps,
+    keys_renamed,
+    links_of,
+    new_keys_of,
+)
 from django_graft.importer.needed import NeededRows
 from django_graft.importer.neededstate import NEW, key_link, named_key_link
 from django_graft.importer.relink import LinkPlan, plan_links
@@ -64,6 +72,8 @@ class ModelPlan:
     unchanged: dict[Any, Any] = field(default_factory=dict)
     #: Keys of created rows whose keys the database gives as they are written.
     pending: set[Any] = field(default_factory=set)
+    #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`).
+    reserved: dict[Any, Any] = field(default_factory=dict)
     #: How many of the created rows are needed rows no existing row matched.
     created_needed: int = 0
     #: Keys of ``update`` a sync overwrites because only the source changed them.
@@ -316,7 +326,7 @@ class Planner:
                 plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
             elif plan.new_keys in (RETURNING, DEFAULT):
                 plan.pending = set(plan.create)
-            elif self.remap and self._keys_renamed(plan.model):
+            elif self.remap and keys_renamed(self.policy, plan.model):
                 # The policy may give the kept keys others: known once written.
                 plan.pending = set(plan.create)
             elif named_key_link(plan.model) is not None:
@@ -338,13 +348,6 @@ class Planner:
         }
         for model, attname in sorted(named, key=lambda pair: (model_label(pair[0]), pair[1])):
             self.keys.values[model, attname].update(needed.named_values(model, attname))
-
-    def _keys_renamed(self, model: type[Model]) -> bool:
-        """Whether ``set_fields`` or a ``pre_save`` hook may change ``model``'s keys."""
-        pk: Any = model._meta.pk
-        attnames = {part.attname for part in getattr(pk, "fields", None) or [pk]}
-        renamed = attnames & set(self.policy.overrides(model))
-        return bool(renamed) or self.policy.hook(model, "pre_save") is not None
 
     def _report_created(self, needed: NeededRows) -> None:
         """Count the needed rows created anew, and say where match fields would help.

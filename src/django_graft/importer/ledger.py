@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, connections
@@ -43,14 +42,17 @@ KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class Entry:
-    """Where one archive row went, and what it held once written there."""
+    """Where one archive row went."""
 
     target: Any
-    fingerprint: str
     #: The sha256 of the archive's record the row was last synced from.
     source_fingerprint: str
     #: "own", or "need" for a needed row the sync created (found again, never pruned).
     role: str = "own"
+
+
+#: Reads ``{archive key: fingerprint}`` of some of a model's entries from the ledger.
+PrintReader = Callable[[Collection[Any]], dict[Any, str]]
 
 
 class Entries(Mapping[Any, Entry]):
@@ -59,28 +61,29 @@ class Entries(Mapping[Any, Entry]):
     A sync reads every entry of a tree and looks at most of them once, for
     one or two of their values (where the row went, the record it was
     synced from): those are read from the columns, and an :class:`Entry`
-    is made only for a key asked for by itself.
+    is made only for a key asked for by itself. The fingerprints of the rows
+    here are read only for the few rows a sync looks at (:meth:`fingerprints`).
     """
 
     def __init__(
         self,
         keys: list[Any],
         targets: list[Any],
-        fingerprints: Collection[str],
         sources: Collection[str],
         roles: Collection[str],
+        read_prints: PrintReader,
     ) -> None:
         #: {archive key: key here}
         self.targets: dict[Any, Any] = dict(zip(keys, targets, strict=True))
         #: {archive key: sha256 of the record it was last synced from}
         self.sources: dict[Any, str] = dict(zip(keys, sources, strict=True))
-        #: {archive key: sha256 of the row's values once written}
-        self.fingerprints: dict[Any, str] = dict(zip(keys, fingerprints, strict=True))
         #: {archive key: "own" or "need"}
         self.roles: dict[Any, str] = dict(zip(keys, roles, strict=True))
+        self._read_prints = read_prints
+        self._prints: dict[Any, str] = {}
 
     def __getitem__(self, key: Any) -> Entry:
-        return Entry(self.targets[key], self.fingerprints[key], self.sources[key], self.roles[key])
+        return Entry(self.targets[key], self.sources[key], self.roles[key])
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.targets)
@@ -94,14 +97,22 @@ class Entries(Mapping[Any, Entry]):
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self.targets else default
 
+    def fingerprints(self, keys: Collection[Any]) -> dict[Any, str]:
+        """``{archive key: sha256 of the row's values once written}`` of the entries of ``keys``."""
+        unread = [key for key in keys if key in self.targets and key not in self._prints]
+        if unread:
+            self._prints.update(self._read_prints(unread))
+        return {key: self._prints[key] for key in keys if key in self._prints}
+
     def owned_targets(self) -> dict[Any, Any]:
         """``{archive key: key here}`` of the entries of owned rows."""
         roles = self.roles
         return {key: target for key, target in self.targets.items() if roles[key] == "own"}
 
 
-#: The columns of an entry a sync reads, in the order :meth:`Ledger._read` selects them.
-_COLUMNS = ("model", "source_key", "target_key", "fingerprint", "source_fingerprint", "role")
+#: The columns of an entry a sync reads for every entry, in the order :meth:`Ledger._read`
+#: selects them; a row's fingerprint is read when it is looked at.
+_COLUMNS = ("source_key", "target_key", "source_fingerprint", "role")
 
 
 @dataclass
@@ -116,6 +127,8 @@ class Ledger:
     entries: dict[type[Model], Entries] = field(default_factory=dict)
     #: {model: archive keys of the archive whose rows here are gone}, once read.
     gone: dict[type[Model], set[Any]] | None = None
+    #: {model: its label as the ledger spells it}
+    labels: dict[type[Model], str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, header: Mapping[str, Any], using: str, tree: str | None = None) -> Ledger:
@@ -136,29 +149,36 @@ class Ledger:
         ledger._read()
         return ledger
 
-    def _read(self) -> None:
-        """Read the tree's entries in one query, as plain rows grouped by model."""
+    def _rows(self, label: str | None = None) -> Any:
         rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
-        # Ordered as the unique index is, so that a model's rows come together.
-        queryset = rows.order_by("model").values_list(*_COLUMNS)
-        groups: dict[str, list[tuple[Any, ...]]] = {}
+        return rows if label is None else rows.filter(model=label)
+
+    def _read(self) -> None:
+        """Read the tree's entries: which models they are of, then one query per model."""
         try:
-            for chunk in fetch_rows(queryset, 10_000):
-                for label, group in groupby(chunk, key=itemgetter(0)):
-                    groups.setdefault(label, []).extend(group)
+            labels = list(self._rows().order_by("model").values_list("model", flat=True).distinct())
+            for label in labels:
+                try:
+                    model = concrete(resolve_model(label))
+                except PolicyError:  # a model this project no longer has: nothing to sync
+                    continue
+                found = [
+                    row
+                    for chunk in fetch_rows(self._rows(label).values_list(*_COLUMNS), 10_000)
+                    for row in chunk
+                ]
+                if not found:
+                    continue
+                source_keys, target_keys, sources, roles = zip(*found, strict=True)
+                keys, targets = self._keys(model, label, source_keys, target_keys)
+                reader = partial(self._read_prints, model, label)
+                self.entries[model] = Entries(keys, targets, sources, roles, reader)
+                self.labels[model] = label
         except DatabaseError as exc:
             raise ImportRefused(
                 f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
-        for label, found in groups.items():
-            try:
-                model = concrete(resolve_model(label))
-            except PolicyError:  # a model this project no longer has: nothing to sync
-                continue
-            _, source_keys, target_keys, prints, sources, roles = zip(*found, strict=True)
-            keys, targets = self._keys(model, label, source_keys, target_keys)
-            self.entries[model] = Entries(keys, targets, prints, sources, roles)
 
     def _keys(
         self,
@@ -187,6 +207,40 @@ class Ledger:
                     f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
                 ) from None
         return keys, targets
+
+    def _read_prints(self, model: type[Model], label: str, keys: Collection[Any]) -> dict[Any, str]:
+        texts = {_text(archived_key(model, key)): key for key in keys}
+        found: dict[Any, str] = {}
+        rows = self._rows(label)
+        for batch in chunked(list(texts), key_batch_size(connections[self.using])):
+            pairs = rows.filter(source_key__in=batch).values_list("source_key", "fingerprint")
+            found.update((texts[text], fingerprint) for text, fingerprint in pairs)
+        return found
+
+    def gone_targets(self, model: type[Model]) -> set[Any] | None:
+        """The archive keys of ``model``'s entries whose rows here are gone, in one query.
+
+        On SQLite, where the table's key is one integer column: the ledger is
+        joined with the table, so only the rows that are gone come back, and
+        no key travels. None elsewhere: the caller looks the rows up by key.
+        """
+        connection = connections[self.using]
+        label = self.labels.get(model)
+        if connection.vendor != "sqlite" or not _integer_key(model) or label is None:
+            return None
+        pk: Any = model._meta.pk
+        quote = connection.ops.quote_name
+        # The key as JSON text, compared with an integer column: SQLite reads
+        # the text as that column's number (its type affinity rules).
+        sql = (
+            f"SELECT l.source_key FROM {quote(GraftLedgerEntry._meta.db_table)} l "
+            "WHERE l.source = %s AND l.tree = %s AND l.model = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {quote(model._meta.db_table)} t WHERE t.{quote(pk.column)} = "
+            "l.target_key)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.source, self.tree, label])
+            return {int(row[0]) for row in cursor.fetchall()}
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
         entries = self.entries.get(model)

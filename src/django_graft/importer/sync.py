@@ -54,9 +54,12 @@ def check_untouched(plan: Plan, ledger: Ledger) -> None:
         targets = {key: mp.update[key] for key in mp.synced}
         _lock(mp.model, list(targets.values()), plan.using)
         now = fingerprints(mp.model, list(targets.values()), plan.using)
+        olds = {key: mp.adopted.get(key, key) for key in targets}
+        entries = ledger.entries.get(mp.model)
+        synced = entries.fingerprints(list(olds.values())) if entries is not None else {}
         for key, target in targets.items():
-            entry = ledger.entry(mp.model, mp.adopted.get(key, key))
-            if entry is None or now.get(target) != entry.fingerprint:
+            kept = synced.get(olds[key])
+            if kept is None or now.get(target) != kept:
                 reason = f"the row {target!r} it was synced to changed while the sync ran"
                 changed.append(Conflict(mp.label, key, reason=reason))
     if changed:
@@ -200,7 +203,8 @@ def prune_forgotten(
         left = {key: target for key, target in left.items() if target in here}
         if left and on_conflict != "update":
             now = fingerprints(model, list(left.values()), plan.using)
-            mine = [key for key, target in left.items() if now[target] != entries.fingerprints[key]]
+            synced = entries.fingerprints(list(left))
+            mine = [key for key, target in left.items() if now[target] != synced.get(key)]
             label = model_label(model)
             changed.extend(
                 Conflict(

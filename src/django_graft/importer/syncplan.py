@@ -68,6 +68,7 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     differing = differing_fields(plan, compared, planner.keys, planner.using, planner.policy, at=at)
     changed = [at[key] for key in compared if differing.get(key) != []]
     now = fingerprints(plan.model, changed, planner.using)
+    kept = entries.fingerprints([key for key in compared if differing.get(key) != []])
     where = f"database '{planner.using}'"
     for key in missing:
         _deleted_here(planner, plan, key, where)
@@ -76,7 +77,7 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
         if differing.get(key) == []:
             plan.unchanged[key] = target
             plan.resynced.add(key)  # the same row, from a record that changed
-        elif now.get(target) == entries.fingerprints[key]:
+        elif now.get(target) == kept.get(key):
             plan.update[key] = target
             plan.synced.add(key)
         else:
@@ -109,13 +110,17 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
                 continue
             archived = spool.seen
             at = {key: target for key, target in entries.targets.items() if key in archived}
-            present = planner._existing(model, list(at.values()))
+            missing = ledger.gone_targets(model)
+            if missing is None:
+                present = planner._existing(model, list(at.values()))
+                gone = {key for key, target in at.items() if target not in present}
+            else:
+                gone = {key for key in missing if key in at}
             changes = planner.keys.changes[model]
-            if len(present) == len(at):  # every one of them (distinct) is here
-                ledger.gone[model] = set()
+            if not gone:
+                ledger.gone[model] = gone
                 changes.update(at)
                 continue
-            gone = {key for key, target in at.items() if target not in present}
             ledger.gone[model] = gone
             changes.update((key, target) for key, target in at.items() if key not in gone)
             # A row created again has a key known once written: a link without a
@@ -210,12 +215,13 @@ def adopt(planner: Planner, plan: ModelPlan, taken: list[Conflict]) -> set[Any]:
     # One new row per old one: two claiming the same row stay conflicts.
     single = {target: keys[0] for target, keys in claims.items() if len(set(keys)) == 1}
     now = fingerprints(plan.model, list(single), planner.using)
+    kept = entries.fingerprints([forgotten[target] for target in single])
     placed = set()
     for target, key in single.items():
         old = forgotten[target]
         plan.adopted[key] = old
         placed.add(key)
-        if now.get(target) != entries[old].fingerprint:
+        if now.get(target) != kept.get(old):
             planner._collide(
                 plan,
                 key,

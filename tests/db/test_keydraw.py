@@ -53,3 +53,21 @@ def test_only_an_autoincrement_key_takes_keys_from_sqlite_sequence(
     # Without AUTOINCREMENT, SQLite reuses the largest key after a delete:
     # nothing records a reservation there.
     assert _autoincrement_key(sql, "id") is counted
+
+
+def test_no_keys_are_drawn_for_a_sqlite_key_without_autoincrement() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's sqlite_sequence only")
+    with connection.cursor() as cursor:  # a table made elsewhere: no AUTOINCREMENT
+        cursor.execute('DROP TABLE "testapp_product"')
+        cursor.execute(
+            'CREATE TABLE "testapp_product" '
+            '("id" integer NOT NULL PRIMARY KEY, "name" varchar(50) NOT NULL UNIQUE)'
+        )
+        cursor.execute("SELECT count(*) FROM sqlite_sequence WHERE name = 'testapp_product'")
+        entries = cursor.fetchone()[0]
+    b.Product.objects.create(name="made before")
+    assert KeyDrawer(connection).draw(b.Product, 2) is None
+    with connection.cursor() as cursor:  # nothing written for a table SQLite counts otherwise
+        cursor.execute("SELECT count(*) FROM sqlite_sequence WHERE name = 'testapp_product'")
+        assert cursor.fetchone()[0] == entries

@@ -70,7 +70,9 @@ class KeyDrawer:
                     "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table]
                 )
                 found = cursor.fetchone()
-                return bool(found and _autoincrement_key(found[0], column))
+                # Without AUTOINCREMENT, SQLite gives the next row the largest key
+                # plus one, whatever sqlite_sequence says: nothing can be reserved.
+                return True if found and _autoincrement_key(found[0], column) else None
         return None
 
     def _sqlite_range(self, cursor: Any, table: str, column: str, count: int) -> list[int]:

@@ -240,7 +240,9 @@ class Ledger:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.source, self.tree, label])
-            return {int(row[0]) for row in cursor.fetchall()}
+            texts = [row[0] for row in cursor.fetchall()]
+        decode = key_decoder(model)  # few rows: as _keys reads them, whatever their spelling
+        return {decode(_parsed(text)) for text in texts}
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
         entries = self.entries.get(model)

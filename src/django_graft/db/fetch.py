@@ -28,6 +28,7 @@ from django.db.models import Model, QuerySet
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.collation import Pairing
 from django_graft.db.driver import qmark, sqlite_execute
+from django_graft.db.jsonread import json_converter
 from django_graft.db.keyfilter import filter_in
 
 Row = tuple[Any, ...]
@@ -83,7 +84,7 @@ def _column_converter(connection: Any, converters: list[Any], expression: Any) -
 
     if _is_sqlite_datetime(connection, converters, expression):
         return _sqlite_datetime(connection, convert)
-    return convert
+    return json_converter(converters, expression, convert) or convert
 
 
 def _link_converters(connection: Any, expression: Any) -> tuple[list[Any], Any] | None:

@@ -16,7 +16,7 @@ draws them instead, and every row is written once with its links:
   connection can take those keys before this transaction ends.
 
 Elsewhere (MariaDB and MySQL, whose counters only DDL moves; other tables)
-:func:`draw_keys` returns ``None`` and the links are filled in afterwards.
+:meth:`KeyDrawer.draw` returns ``None`` and the links are filled in afterwards.
 """
 
 from __future__ import annotations

@@ -70,9 +70,9 @@ class KeysAhead:
         if not pending or mp.new_keys not in (RETURNING, DEFAULT):
             return
         create = mp.create
-        keys = [key for key in mp.spool.order if key in create]
         if not pending.issubset(create):
             return  # a row the model's own writes do not create: left for later
+        keys = [key for key in mp.spool.order if key in create]  # in the order they are written
         drawn: list[Any] | None
         if mp.new_keys == DEFAULT:
             if keys_renamed(self.policy, mp.model):

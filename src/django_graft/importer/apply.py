@@ -35,7 +35,7 @@ from django_graft.importer.keysahead import KeysAhead
 from django_graft.importer.linkmap import Later, LinkMapper
 from django_graft.importer.links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
 from django_graft.importer.lockrows import check_updated, lock_overwritten_rows
-from django_graft.importer.plan import CHUNK, ModelPlan, Plan
+from django_graft.importer.planned import CHUNK, ModelPlan, Plan
 from django_graft.importer.result import ImportResult
 from django_graft.render import progress
 

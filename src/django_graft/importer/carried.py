@@ -30,7 +30,7 @@ from django_graft.importer.links import KeyMaps, links_of
 from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan
+    from django_graft.importer.planned import ModelPlan
 
 #: {(model, attname): values of that column of the rows the archive carries}
 NamedValues = dict[tuple[type[Model], str], set[Any]]

@@ -10,7 +10,7 @@ from django_graft.importer.unique import unique_sets
 from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan
+    from django_graft.importer.planned import ModelPlan
 
 
 def check_cycles(plans: list[ModelPlan], *, signals: bool) -> None:

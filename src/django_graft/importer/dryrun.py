@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_graft.importer.linkmap import LinkMapper
-from django_graft.importer.plan import CHUNK, Plan
+from django_graft.importer.planned import CHUNK, Plan
 
 
 def check_links_carried(plan: Plan, policy: Any) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from django.db.models import Model
 
 from django_graft.importer.decode import Columns, apply_overrides, columns_of, rows_of
-from django_graft.importer.plan import CHUNK, ModelPlan, Plan
+from django_graft.importer.planned import CHUNK, ModelPlan, Plan
 
 
 def with_policy(policy: Any, model: type[Model], columns: Columns, count: int) -> Columns:

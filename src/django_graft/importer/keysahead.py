@@ -29,7 +29,7 @@ from django_graft.schema.labels import concrete
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    from django_graft.importer.plan import ModelPlan, Plan
+    from django_graft.importer.planned import ModelPlan, Plan
 
 
 class KeysAhead:

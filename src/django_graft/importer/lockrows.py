@@ -23,7 +23,7 @@ from django.db.models import Model
 from django_graft.db.batching import chunked, key_batch_size, key_order, sorted_keys
 from django_graft.db.keyfilter import filter_in
 from django_graft.exceptions import ImportRefused
-from django_graft.importer.plan import ModelPlan, Plan
+from django_graft.importer.planned import ModelPlan, Plan
 from django_graft.importer.result import Conflict
 from django_graft.importer.values import shorten
 

@@ -54,7 +54,7 @@ from django_graft.policy.rules import Policy
 from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan
+    from django_graft.importer.planned import ModelPlan
 
 #: Records decoded per step.
 CHUNK = 2_000

@@ -11,7 +11,7 @@ from django.db.models import Model
 from django_graft.importer.links import Link, links_of
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan
+    from django_graft.importer.planned import ModelPlan
 
 
 class _New:

@@ -11,14 +11,13 @@ spells out, see :mod:`.matching`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model
 
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ConflictError
-from django_graft.importer.carried import NamedValues, named_values, owned_values
+from django_graft.importer.carried import named_values, owned_values
 from django_graft.importer.compare import difference, differing_fields
 from django_graft.importer.cycles import check_cycles
 from django_graft.importer.decode import RowDecoder
@@ -35,74 +34,18 @@ from django_graft.importer.links import (
 )
 from django_graft.importer.needed import NeededRows
 from django_graft.importer.neededstate import NEW, key_link, named_key_link
-from django_graft.importer.relink import LinkPlan, plan_links
+from django_graft.importer.planned import ModelPlan, Plan
+from django_graft.importer.relink import plan_links
 from django_graft.importer.resolve import generic_pairs, resolve_references
 from django_graft.importer.result import Conflict
 from django_graft.importer.settle import Settler
-from django_graft.importer.source import ArchiveContents, ModelSpool
+from django_graft.importer.source import ArchiveContents
 from django_graft.importer.syncplan import plan_synced, settle_taken
 from django_graft.importer.unique import taken_values
 from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
 from django_graft.schema.labels import model_label
 from django_graft.tree.ordering import dependency_order
-
-#: Records decoded per step while planning.
-CHUNK = 2_000
-
-
-@dataclass
-class ModelPlan:
-    """What happens to the rows of one model."""
-
-    model: type[Model]
-    label: str
-    spool: ModelSpool
-    decoder: RowDecoder
-    #: How created rows get their keys: KEEP, RETURNING, DEFAULT or PARENT.
-    new_keys: str
-    create: set[Any] = field(default_factory=set)
-    #: {archive key: key of the existing row it overwrites} (--on-conflict update)
-    update: dict[Any, Any] = field(default_factory=dict)
-    #: {archive key: key of the existing row that stands for it} (--on-conflict skip)
-    skip: dict[Any, Any] = field(default_factory=dict)
-    #: {archive key: existing key} for needed rows found in the database.
-    matched: dict[Any, Any] = field(default_factory=dict)
-    #: {archive key: the same key} for owned rows stored with the archive's values.
-    unchanged: dict[Any, Any] = field(default_factory=dict)
-    #: Keys of created rows whose keys the database gives as they are written.
-    pending: set[Any] = field(default_factory=set)
-    #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`).
-    reserved: dict[Any, Any] = field(default_factory=dict)
-    #: How many of the created rows are needed rows no existing row matched.
-    created_needed: int = 0
-    #: Keys of ``update`` a sync overwrites because only the source changed them.
-    synced: set[Any] = field(default_factory=set)
-    #: Keys of ``unchanged`` a sync found stored as a record that changed has them.
-    resynced: set[Any] = field(default_factory=set)
-    #: {owned key: fingerprint of its record}, in a sync.
-    sources: dict[Any, str] = field(default_factory=dict)
-    #: {archive key: the key of the row it replaces in the ledger}: rows re-created at
-    #: the source, which take the rows an earlier sync made for the old ones.
-    adopted: dict[Any, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Plan:
-    using: str
-    remap: bool
-    order: list[ModelPlan]
-    keys: KeyMaps
-    conflicts: list[Conflict]
-    warnings: list[str]
-    #: {model: keys of its rows the archive carries, as records or references}
-    archived: dict[type[Model], set[Any]]
-    #: Foreign keys of rows outside the archive to put back (link records).
-    links: LinkPlan = field(default_factory=LinkPlan)
-    #: The carried values of the columns that links by ``to_field`` name.
-    named: NamedValues = field(default_factory=dict)
-    #: Whether the archive was read from this database (a clone).
-    in_place: bool = False
 
 
 class Planner:

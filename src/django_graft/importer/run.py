@@ -21,7 +21,8 @@ from django_graft.importer.dryrun import check_links_carried
 from django_graft.importer.dynamicmap import check_declarations
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
 from django_graft.importer.ledger import Ledger, source_of
-from django_graft.importer.plan import Plan, Planner
+from django_graft.importer.plan import Planner
+from django_graft.importer.planned import Plan
 from django_graft.importer.result import Conflict, ImportResult, ModelReport
 from django_graft.importer.source import ArchiveContents, load_archive
 from django_graft.importer.sync import Sync, check_untouched, prune_forgotten, remember

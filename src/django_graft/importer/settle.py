@@ -37,7 +37,7 @@ from django_graft.importer.neededstate import NEW, NeededModel, key_link, named_
 from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan
+    from django_graft.importer.planned import ModelPlan
 
 #: Report a row that collides: ``collide(plan, key, taken=None, **why)`` (see Planner._collide).
 Collide = Callable[..., None]

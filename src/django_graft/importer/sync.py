@@ -22,8 +22,9 @@ from django.db.models import Model
 
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.exceptions import ConflictError, DeleteBlocked, ImportRefused
-from django_graft.importer.ledger import Ledger, fingerprints
-from django_graft.importer.plan import Plan
+from django_graft.importer.fingerprints import fingerprints
+from django_graft.importer.ledger import Ledger
+from django_graft.importer.planned import Plan
 from django_graft.importer.result import Conflict, ImportResult
 from django_graft.operations.delete import blocked_message, delete
 from django_graft.policy.rules import Policy

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Model
 
 from django_graft.importer.compare import differing_fields
-from django_graft.importer.ledger import Ledger, fingerprints, record_fingerprints
+from django_graft.importer.fingerprints import fingerprints, record_fingerprints
+from django_graft.importer.ledger import Ledger
 from django_graft.importer.links import links_of
 from django_graft.importer.result import Conflict
 from django_graft.policy.rules import Policy
 
 if TYPE_CHECKING:
-    from django_graft.importer.plan import ModelPlan, Planner
+    from django_graft.importer.plan import Planner
+    from django_graft.importer.planned import ModelPlan
 
 
 def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:

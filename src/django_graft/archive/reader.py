@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -41,8 +42,16 @@ class ArchiveSummary:
 Visitor = Callable[[int, bytes, dict[str, Any]], None]
 
 
-#: Lines read between two progress reports.
-_PROGRESS_EVERY = 4096
+#: Called with a block of lines after the header, in order; files the records
+#: it can without their lines being parsed and returns, for each line, its
+#: model label if it took it, or None to have it parsed and visited.
+Skimmer = Callable[[list[bytes]], list[str | None]]
+
+
+#: Lines read at most, and bytes read about, before a block is handled: the
+#: skimmer sees lines a block at a time, so that its work per line is in C.
+_BLOCK_LINES = 1024
+_BLOCK_BYTES = 1 << 20
 
 
 def read_archive(
@@ -51,31 +60,108 @@ def read_archive(
     keep_records: bool = False,
     visit: Visitor | None = None,
     on_header: Callable[[dict[str, Any]], None] | None = None,
+    skim: Skimmer | None = None,
 ) -> ArchiveSummary:
     """Verify a whole archive; return its header, counts and (optionally) records.
 
     A truncated or edited archive is refused with the line at fault.
     ``on_header`` sees the header as soon as it is read; ``visit`` sees each
     record and reference line. Neither can trust what it saw until this
-    function returns: the hash is checked at the end.
+    function returns: the hash is checked at the end. ``skim`` sees the
+    lines after the header a block at a time, first, and may take records
+    without their lines being parsed, as the visitor never could (the
+    lines are hashed and counted all the same).
     """
-    digest = hashlib.sha256()
-    header: dict[str, Any] | None = None
-    records: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    references: dict[str, int] = {}
-    links: dict[str, int] = {}
-    last = 0
-    update = digest.update  # the loop runs once per row: names bound once
+    reading = _Reading(stream, keep_records, visit, on_header)
     progress.stage("reading")
     size = SizeCheck()
-    for number, raw in enumerate(lines_of(stream), start=1):
-        last = number
-        size.left -= len(raw)
-        if size.left < 0 or len(raw) > size.longest:
-            raise size.refuse(len(raw), number)
-        if not number % _PROGRESS_EVERY:
-            progress.advance(_PROGRESS_EVERY)
+    left, longest = size.left, size.longest
+    block: list[bytes] = []
+    budget = 0  # the header is handled alone, as it decides how the rest is read
+    number = 0  # of the last line handled
+    for raw in lines_of(stream):
+        length = len(raw)
+        left -= length
+        if left < 0 or length > longest:
+            # The lines before it are judged first.
+            number = reading.block(number, block, skim if reading.header else None)
+            raise size.refuse(length, number + 1)
+        block.append(raw)
+        budget -= length
+        if budget < 0 or len(block) == _BLOCK_LINES:
+            number = reading.block(number, block, skim if reading.header else None)
+            if reading.summary is not None:
+                return reading.summary
+            progress.advance(len(block))
+            block, budget = [], _BLOCK_BYTES
+    number = reading.block(number, block, skim)
+    if reading.summary is not None:
+        return reading.summary
+    if reading.header is None:
+        raise ArchiveFormatError("The archive is empty.", line=1)
+    raise ArchiveFormatError(
+        f"The archive ends at line {number} without a trailer: it is truncated.", line=number
+    )
+
+
+class _Reading:
+    """What :func:`read_archive` has read so far, and how it reads one more line."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        keep_records: bool,
+        visit: Visitor | None,
+        on_header: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        self.stream = stream
+        self.keep_records = keep_records
+        self.visit = visit
+        self.on_header = on_header
+        self.digest = hashlib.sha256()
+        self.header: dict[str, Any] | None = None
+        self.records: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = {}
+        self.references: dict[str, int] = {}
+        self.links: dict[str, int] = {}
+        self.summary: ArchiveSummary | None = None
+
+    def block(self, number: int, block: list[bytes], skim: Skimmer | None) -> int:
+        """Handle the lines after line ``number``; return the number of the last one."""
+        if not block:
+            return number
+        taken: list[str | None] = skim(block) if skim is not None else [None] * len(block)
+        line = self.line
+        start = 0
+        # Runs of lines the skimmer took are hashed and counted in one go.
+        for at in [at for at, label in enumerate(taken) if label is None]:
+            if at > start:
+                self._taken(block[start:at], taken[start:at])
+            line(number + at + 1, block[at])
+            start = at + 1
+            if self.summary is not None:
+                if start < len(block) or self.stream.read(1):
+                    raise ArchiveFormatError(
+                        f"Data follows the trailer on line {number + start}.",
+                        line=number + start + 1,
+                    )
+                return number + start
+        if start < len(block):
+            self._taken(block[start:], taken[start:])
+        return number + len(block)
+
+    def _taken(self, lines: list[bytes], labels: list[str | None]) -> None:
+        """Hash and count record lines a skimmer took."""
+        self.digest.update(b"".join(lines))
+        counts = self.counts
+        for label, count in Counter(labels).items():
+            assert label is not None
+            counts[label] = counts.get(label, 0) + count
+        if self.keep_records:
+            self.records.extend(map(loads, lines))
+
+    def line(self, number: int, raw: bytes) -> None:
+        """Check and file one line, parsed."""
         if not raw.endswith(b"\n"):
             raise ArchiveFormatError(
                 f"Line {number} is cut short: the archive is truncated.", line=number
@@ -88,73 +174,71 @@ def read_archive(
             ) from None
         if type(item) is not dict:
             raise ArchiveFormatError(f"Line {number} is not a JSON object.", line=number)
-        if header is None:
-            if item.get("format") != FORMAT_NAME:
-                raise ArchiveFormatError(
-                    f"Line 1 is not a django-graft header (format {item.get('format')!r}).",
-                    line=1,
-                )
-            if item.get("version") != FORMAT_VERSION:
-                raise ArchiveFormatError(
-                    f"Archive format version {item.get('version')!r} is not supported; this "
-                    f"django-graft reads version {FORMAT_VERSION}.",
-                    line=1,
-                )
-            header = item
-            digest.update(raw)
-            if on_header is not None:
-                on_header(item)
-            continue
+        if self.header is None:
+            self._header(item, raw)
+            return
         if "end" in item and item["end"] is True:
-            if item.get("sha256") != digest.hexdigest():
-                raise ArchiveFormatError(
-                    f"The sha256 in the trailer (line {number}) does not match the content: "
-                    "the archive was altered.",
-                    line=number,
-                )
-            if (
-                item.get("counts") != counts
-                or item.get("references", {}) != references
-                or item.get("links", {}) != links
-            ):
-                raise ArchiveFormatError(
-                    f"The counts in the trailer (line {number}) do not match the records.",
-                    line=number,
-                )
-            if stream.read(1):
-                raise ArchiveFormatError(
-                    f"Data follows the trailer on line {number}.", line=number + 1
-                )
-            return ArchiveSummary(
-                header,
-                counts,
-                references,
-                item["sha256"],
-                number,
-                records,
-                links,
-                signature=item.get("signature"),
-            )
-        update(raw)
+            self._trailer(item, number)
+            return
+        self.digest.update(raw)
         if "ref" in item:
             label = str(item["ref"])
-            references[label] = references.get(label, 0) + 1
+            self.references[label] = self.references.get(label, 0) + 1
         elif "model" in item:
             label = str(item["model"])
-            counts[label] = counts.get(label, 0) + 1
+            self.counts[label] = self.counts.get(label, 0) + 1
         elif "link" in item:
             label = str(item["link"])
-            links[label] = links.get(label, 0) + 1
+            self.links[label] = self.links.get(label, 0) + 1
         else:
             raise ArchiveFormatError(
                 f"Line {number} is neither a record, a reference nor a link.", line=number
             )
-        if keep_records:
-            records.append(item)
-        if visit is not None:
-            visit(number, raw, item)
-    if header is None:
-        raise ArchiveFormatError("The archive is empty.", line=1)
-    raise ArchiveFormatError(
-        f"The archive ends at line {last} without a trailer: it is truncated.", line=last
-    )
+        if self.keep_records:
+            self.records.append(item)
+        if self.visit is not None:
+            self.visit(number, raw, item)
+
+    def _header(self, item: dict[str, Any], raw: bytes) -> None:
+        if item.get("format") != FORMAT_NAME:
+            raise ArchiveFormatError(
+                f"Line 1 is not a django-graft header (format {item.get('format')!r}).", line=1
+            )
+        if item.get("version") != FORMAT_VERSION:
+            raise ArchiveFormatError(
+                f"Archive format version {item.get('version')!r} is not supported; this "
+                f"django-graft reads version {FORMAT_VERSION}.",
+                line=1,
+            )
+        self.header = item
+        self.digest.update(raw)
+        if self.on_header is not None:
+            self.on_header(item)
+
+    def _trailer(self, item: dict[str, Any], number: int) -> None:
+        if item.get("sha256") != self.digest.hexdigest():
+            raise ArchiveFormatError(
+                f"The sha256 in the trailer (line {number}) does not match the content: "
+                "the archive was altered.",
+                line=number,
+            )
+        if (
+            item.get("counts") != self.counts
+            or item.get("references", {}) != self.references
+            or item.get("links", {}) != self.links
+        ):
+            raise ArchiveFormatError(
+                f"The counts in the trailer (line {number}) do not match the records.",
+                line=number,
+            )
+        assert self.header is not None
+        self.summary = ArchiveSummary(
+            self.header,
+            self.counts,
+            self.references,
+            item["sha256"],
+            number,
+            self.records,
+            self.links,
+            signature=item.get("signature"),
+        )

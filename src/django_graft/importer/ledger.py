@@ -9,17 +9,19 @@ values are already stored, updated when only the source changed it, and a
 conflict when this database changed it since (its fingerprint differs).
 
 Keys are kept as archives write them (JSON), so that any key type goes in
-and comes back as the model's own values. One query reads a tree's
-entries; writing them takes one query per model and batch.
+and comes back as the model's own values. Reading a tree's entries takes
+one query on SQLite (:mod:`.entries`), one per model elsewhere; writing
+them takes one query per model and batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 from typing import Any
 
 from django.db import DatabaseError, connections
@@ -30,6 +32,7 @@ from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.fetch import fetch_rows
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
+from django_graft.importer.entries import Entries, Entry, ReadEntries, joined_entries, split
 from django_graft.importer.fingerprints import fingerprints
 from django_graft.importer.insert import writer_for
 from django_graft.importer.scalars import key_decoder
@@ -39,81 +42,6 @@ from django_graft.schema.labels import concrete, model_label, resolve_model
 
 #: The longest key, as JSON, an entry holds (its columns' max_length).
 KEY_LENGTH = 255
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Where one archive row went."""
-
-    target: Any
-    #: The sha256 of the archive's record the row was last synced from.
-    source_fingerprint: str
-    #: "own", or "need" for a needed row the sync created (found again, never pruned).
-    role: str = "own"
-
-
-#: Reads ``{archive key: fingerprint}`` of some of a model's entries from the ledger.
-PrintReader = Callable[[Collection[Any]], dict[Any, str]]
-
-
-class Entries(Mapping[Any, Entry]):
-    """The entries of one model, ``{archive key: entry}``, kept as one dict per column.
-
-    A sync reads every entry of a tree and looks at most of them once, for
-    one or two of their values (where the row went, the record it was
-    synced from): those are read from the columns, and an :class:`Entry`
-    is made only for a key asked for by itself. The fingerprints of the rows
-    here are read only for the few rows a sync looks at (:meth:`fingerprints`).
-    """
-
-    def __init__(
-        self,
-        keys: list[Any],
-        targets: list[Any],
-        sources: Collection[str],
-        roles: Collection[str],
-        read_prints: PrintReader,
-    ) -> None:
-        #: {archive key: key here}
-        self.targets: dict[Any, Any] = dict(zip(keys, targets, strict=True))
-        #: {archive key: sha256 of the record it was last synced from}
-        self.sources: dict[Any, str] = dict(zip(keys, sources, strict=True))
-        #: {archive key: "own" or "need"}
-        self.roles: dict[Any, str] = dict(zip(keys, roles, strict=True))
-        self._read_prints = read_prints
-        self._prints: dict[Any, str] = {}
-
-    def __getitem__(self, key: Any) -> Entry:
-        return Entry(self.targets[key], self.sources[key], self.roles[key])
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.targets)
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.targets
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self[key] if key in self.targets else default
-
-    def fingerprints(self, keys: Collection[Any]) -> dict[Any, str]:
-        """``{archive key: sha256 of the row's values once written}`` of the entries of ``keys``."""
-        unread = [key for key in keys if key in self.targets and key not in self._prints]
-        if unread:
-            self._prints.update(self._read_prints(unread))
-        return {key: self._prints[key] for key in keys if key in self._prints}
-
-    def owned_targets(self) -> dict[Any, Any]:
-        """``{archive key: key here}`` of the entries of owned rows."""
-        roles = self.roles
-        return {key: target for key, target in self.targets.items() if roles[key] == "own"}
-
-
-#: The columns of an entry a sync reads for every entry, in the order :meth:`Ledger._read`
-#: selects them; a row's fingerprint is read when it is looked at.
-_COLUMNS = ("source_key", "target_key", "source_fingerprint", "role")
 
 
 @dataclass
@@ -130,6 +58,9 @@ class Ledger:
     gone: dict[type[Model], set[Any]] | None = None
     #: {model: its label as the ledger spells it}
     labels: dict[type[Model], str] = field(default_factory=dict)
+    #: {sha256 of an archive record: (model, archive key, owned)} of every
+    #: entry: the record each row was last synced from.
+    known: dict[str, tuple[type[Model], Any, bool]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, header: Mapping[str, Any], using: str, tree: str | None = None) -> Ledger:
@@ -155,31 +86,49 @@ class Ledger:
         return rows if label is None else rows.filter(model=label)
 
     def _read(self) -> None:
-        """Read the tree's entries: which models they are of, then one query per model."""
+        """Read the tree's entries: in one query on SQLite, else one per model."""
         try:
-            labels = list(self._rows().order_by("model").values_list("model", flat=True).distinct())
+            joined = joined_entries(self.using, self.source, self.tree)
+            labels = (
+                list(joined)
+                if joined is not None
+                else list(self._rows().order_by("model").values_list("model", flat=True).distinct())
+            )
             for label in labels:
                 try:
                     model = concrete(resolve_model(label))
                 except PolicyError:  # a model this project no longer has: nothing to sync
                     continue
-                found = [
-                    row
-                    for chunk in fetch_rows(self._rows(label).values_list(*_COLUMNS), 10_000)
-                    for row in chunk
-                ]
-                if not found:
+                read = None
+                if joined is not None:
+                    read = split(joined[label], None if _integer_key(model) else key_decoder(model))
+                read = read or self._rows_read(model, label)
+                if read is None:
                     continue
-                source_keys, target_keys, sources, roles = zip(*found, strict=True)
-                keys, targets = self._keys(model, label, source_keys, target_keys)
                 reader = partial(self._read_prints, model, label)
-                self.entries[model] = Entries(keys, targets, sources, roles, reader)
+                self.entries[model] = Entries(read, reader)
                 self.labels[model] = label
+                keys = zip(repeat(model, len(read.keys)), read.keys, read.owned, strict=True)
+                self.known.update(zip(read.sources, keys, strict=True))
         except DatabaseError as exc:
             raise ImportRefused(
                 f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
                 f"manage.py migrate django_graft --database {self.using}."
             ) from exc
+
+    def _rows_read(self, model: type[Model], label: str) -> ReadEntries | None:
+        """A model's entries, read row by row; None when it has none."""
+        columns = ("source_key", "target_key", "source_fingerprint", "role")
+        found = [
+            row
+            for chunk in fetch_rows(self._rows(label).values_list(*columns), 10_000)
+            for row in chunk
+        ]
+        if not found:
+            return None
+        source_keys, target_keys, sources, roles = zip(*found, strict=True)
+        keys, targets = self._keys(model, label, source_keys, target_keys)
+        return ReadEntries(keys, targets, list(sources), [role == "own" for role in roles])
 
     def _keys(
         self,

@@ -20,6 +20,7 @@ from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
 from django_graft.importer.dynamicmap import check_declarations
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
+from django_graft.importer.known import SyncSorter
 from django_graft.importer.ledger import Ledger, source_of
 from django_graft.importer.plan import Planner
 from django_graft.importer.planned import Plan
@@ -121,7 +122,7 @@ def import_archive(
     match_fields = _match_fields(match)
     with cyclic_gc_paused(), temporary_space():
         with open_for_read(source) as stream:
-            contents = _load(stream, source, using, format, ignore_missing_fields)
+            contents = _load(stream, source, using, format, ignore_missing_fields, sync=sync)
         return import_contents(
             contents,
             using,
@@ -140,12 +141,25 @@ def import_archive(
 
 
 def _load(
-    stream: BinaryIO, source: Destination, using: str, fmt: str | None, ignore_missing: bool
+    stream: BinaryIO,
+    source: Destination,
+    using: str,
+    fmt: str | None,
+    ignore_missing: bool,
+    *,
+    sync: bool,
 ) -> ArchiveContents:
     name = describe(source) if isinstance(source, str | os.PathLike) else None
     chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:
-        return load_archive(stream)
+        if not sync or os.environ.get("NOSKIM"):
+            return load_archive(stream)
+        # The ledger, read as soon as the header names the tree, spares
+        # parsing the records it already knows.
+        sorter = SyncSorter(partial(Ledger.of, using=using))
+        contents = load_archive(stream, sorter)
+        contents.ledger = sorter.ledger
+        return contents
     contents = FixtureLoader(using, chosen).contents(stream, ignore_missing_fields=ignore_missing)
     contents.fixture = chosen
     contents.fixture_guessed = guessed(name, fmt)
@@ -209,7 +223,9 @@ def import_contents(
         nested = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using):
-                ledger = None if sync is None else Ledger.of(contents.header, using, _tree(sync))
+                ledger = None
+                if sync is not None:
+                    ledger = contents.ledger or Ledger.of(contents.header, using, _tree(sync))
                 planner = Planner(
                     contents,
                     policy,

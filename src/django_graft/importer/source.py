@@ -51,6 +51,18 @@ class ModelSpool:
     #: single-column key is the record's ``pk``, never one of its fields);
     #: None where there is no header to hold them to.
     declared: frozenset[str] | None = field(default=None, repr=False)
+    #: {key: sha256 of its record line}, where a sync read the archive
+    #: (:mod:`django_graft.importer.known`); None elsewhere.
+    prints: dict[Any, str] | None = field(default=None, repr=False)
+    #: There, the keys of the records the ledger knew byte for byte.
+    taken: set[Any] | None = field(default=None, repr=False)
+
+    def note_targets(self, fields: dict[str, Any]) -> None:
+        """Note the content types a record's generic foreign keys name."""
+        for name, targets in self.generic_targets.items():
+            value = fields.get(name)
+            if type(value) in (int, str):
+                targets.add(value)
 
     @property
     def count(self) -> int:
@@ -120,6 +132,8 @@ class ArchiveContents:
     fixture: str | None = None
     #: Whether that format was guessed from the content (neither asked for nor named).
     fixture_guessed: bool = False
+    #: The sync ledger of the tree, where a sync read it with the archive.
+    ledger: Any = None
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -230,10 +244,8 @@ class Sorter:
         (spool.owned if role == "own" else spool.needed).append(pk)
         spool.order.append(pk)
         spool.file.write(raw)
-        for name, targets in spool.generic_targets.items():
-            value = fields.get(name)
-            if type(value) in (int, str):
-                targets.add(value)
+        if spool.generic_targets:
+            spool.note_targets(fields)
 
     def _new_spool(self, model: type[Model], label: str) -> ModelSpool:
         # Closed by ArchiveContents.close(), once the import is done with it.
@@ -298,11 +310,15 @@ def undeclared_field(
     )
 
 
-def load_archive(stream: BinaryIO) -> ArchiveContents:
-    """Verify ``stream`` and sort its records per model; raise on any damage."""
-    sorter = Sorter()
+def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveContents:
+    """Verify ``stream`` and sort its records per model; raise on any damage.
+
+    ``sorter``: one that files some records without parsing them (a sync's).
+    """
+    sorter = sorter or Sorter()
+    skim = getattr(sorter, "skim", None)
     try:
-        summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header)
+        summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header, skim=skim)
     except BaseException:
         for spool in sorter.spools.values():
             spool.file.close()

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     gone = _gone(planner, ledger)  # links to the rows still here land on them
-    owned = plan.spool.owned
-    plan.sources = record_fingerprints(plan.spool)
+    spool = plan.spool
+    owned = spool.owned
+    plan.sources = spool.prints if spool.prints is not None else record_fingerprints(spool)
     entries = ledger.entries.get(plan.model)
     if entries is None:
         plan.create.update(owned)
@@ -57,16 +58,22 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     gone_models = {model for model, keys in gone.items() if keys}
     trusted = not _links_to(plan.model, gone_models, planner.policy)
     here = [key for key in known if key not in missing] if missing else known
-    compared = []
+    compared: list[Any] = here
     if trusted:
-        sources, synced_from, unchanged = plan.sources, entries.sources, plan.unchanged
-        for key in here:
-            if sources[key] == synced_from[key]:
+        # The records read without being parsed are those the ledger knew
+        # byte for byte (:mod:`.known`); the others are told by their digests.
+        taken = spool.taken or set()
+        same = [key for key in here if key in taken] if taken else []
+        plan.unchanged.update(zip(same, map(at.__getitem__, same), strict=True))
+        rest = [key for key in here if key not in taken] if same else here
+        sources, synced, unchanged, model = plan.sources, ledger.known, plan.unchanged, plan.model
+        compared = []
+        for key in rest:
+            hit = synced.get(sources[key])  # the record this row was last synced from
+            if hit is not None and hit[1] == key and hit[0] is model:
                 unchanged[key] = at[key]
             else:
                 compared.append(key)
-    else:
-        compared = here
     differing = differing_fields(plan, compared, planner.keys, planner.using, planner.policy, at=at)
     changed = [at[key] for key in compared if differing.get(key) != []]
     now = fingerprints(plan.model, changed, planner.using)

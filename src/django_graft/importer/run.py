@@ -152,7 +152,7 @@ def _load(
     name = describe(source) if isinstance(source, str | os.PathLike) else None
     chosen, stream = sniff(stream, name, fmt)
     if chosen == GRAFT:
-        if not sync or os.environ.get("NOSKIM"):
+        if not sync:
             return load_archive(stream)
         # The ledger, read as soon as the header names the tree, spares
         # parsing the records it already knows.

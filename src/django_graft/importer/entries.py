@@ -160,5 +160,7 @@ def split(joined: Joined, decode: Callable[[Any], Any] | None) -> ReadEntries | 
             keys, targets = list(map(decode, keys)), list(map(decode, targets))
         except (ValueError, TypeError, OverflowError):
             return None
-    prints = [sources[at : at + _PRINT_LENGTH] for at in range(0, len(sources), _PRINT_LENGTH)]
-    return ReadEntries(keys, targets, prints, [flag == "1" for flag in joined.owned])
+    size = len(sources)
+    ends = range(_PRINT_LENGTH, size + 1, _PRINT_LENGTH)
+    prints = list(map(sources.__getitem__, map(slice, range(0, size, _PRINT_LENGTH), ends)))
+    return ReadEntries(keys, targets, prints, list(map("1".__eq__, joined.owned)))

@@ -4,11 +4,13 @@ A sync of a tree that changed little reads an archive whose records are,
 most of them, byte for byte the ones the last sync read: the ledger keeps
 the sha256 of each. Such a record is the record of the row its entry
 names, and was checked when it was first read, so it is filed under that
-row without being parsed. To be taken so, a line must also begin with its
-entry's model label and key, and end with its role, exactly as an export
-writes them; a line that does not (another spelling, a model whose key is
-not an integer, one with generic foreign keys, whose content types the
-import reads from every record) is read as any other.
+row without being parsed (the content types a model's generic foreign keys
+name are read from the lines' bytes: :func:`_note_targets`). To be taken
+so, a line must also begin with its entry's model label and key, and end
+with its role, exactly as an export writes them; a line that does not
+(another spelling of the label, a model whose key is not an integer) is
+read as any other. The lines come a block at a time, and a block of one
+model's records, as exports write them, is filed in one go.
 
 Every record line gets its sha256 here, which the sync compares with the
 ledger (``ModelSpool.prints``), so that the archive is not read twice.
@@ -21,9 +23,11 @@ what a sync writes from it is what that sync wrote.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from hashlib import sha256
-from itertools import compress
-from operator import itemgetter, methodcaller, not_
+from itertools import compress, repeat
+from operator import contains, itemgetter, methodcaller, not_
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -42,11 +46,30 @@ def _digest(raw: bytes) -> str:
     return sha256(raw[:-1]).hexdigest()
 
 
-def _note_targets(spool: ModelSpool, fields: list[dict[str, Any]]) -> None:
-    """Note the content types the generic foreign keys of records (their fields) name."""
+def _note_targets(spool: ModelSpool, rows: list[bytes]) -> None:
+    """Note the content types the generic foreign keys of record lines name.
+
+    Each content type field is found in the lines' bytes, one search for
+    the whole block: where every line holds its name exactly once (as a
+    key: inside a JSON string its quotes would be escaped) followed by an
+    integer or null, that is its value. Otherwise (a JSON field's value
+    holding an object with that key, say) the lines are parsed.
+    """
     for name, targets in spool.generic_targets.items():
+        key = orjson.dumps(name) + b":"
+        declared = spool.declared is None or name in spool.declared  # so every line holds it
+        found = _value_after(key).findall(b"\n".join(rows)) if declared else []
+        if len(found) == len(rows) and all(map(contains, rows, repeat(key, len(rows)))):
+            targets.update(int(value) for value in set(found) if value != b"null")
+            continue
+        fields = map(itemgetter("fields"), map(loads, rows))
         values = set(map(methodcaller("get", name), fields))
         targets.update(value for value in values if type(value) in (int, str))
+
+
+@cache
+def _value_after(key: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(key) + rb"(-?[0-9]+|null)[,}]")
 
 
 #: How a record line ends, by its role, as an export writes it.
@@ -115,7 +138,7 @@ class SyncSorter(Sorter):
         ):
             return None
         if spool.generic_targets:  # which models the rows point at, read from their values
-            _note_targets(spool, list(map(itemgetter("fields"), map(loads, rows))))
+            _note_targets(spool, rows)
         spool.seen.update(keys)
         spool.taken.update(keys)  # type: ignore[union-attr]
         spool.order.extend(keys)
@@ -156,7 +179,7 @@ class SyncSorter(Sorter):
             ):
                 continue
             if spool.generic_targets:
-                spool.note_targets(loads(raw)["fields"])
+                _note_targets(spool, [raw])
             seen.add(key)
             spool.taken.add(key)  # type: ignore[union-attr]
             (spool.owned if owned else spool.needed).append(key)

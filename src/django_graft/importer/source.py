@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
 from typing import IO, Any, BinaryIO
 
 from django.db.models import Model
@@ -81,7 +81,8 @@ class ModelSpool:
         few are wanted.
         """
         self.file.seek(0)
-        wanted = (line for key, line in zip(self.order, self.file, strict=True) if key in keys)
+        # The file holds a line per key of ``order``, in that order.
+        wanted = compress(self.file, map(keys.__contains__, self.order))
         while chunk := list(map(loads, islice(wanted, chunk_size))):
             yield chunk
 

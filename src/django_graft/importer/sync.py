@@ -142,7 +142,7 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
     the next sync knows that record.
     """
     for mp in plan.order:
-        owned = set(mp.spool.owned)
+        needs = set(mp.spool.needed)  # the other rows of the archive are owned
         key_map = result.key_map.get(mp.label, {})
         # Only rows the sync made, or made before: a row here that a row of the
         # archive collided with and overwrote (--on-conflict update) stays the
@@ -150,7 +150,7 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
         made = [key for key in mp.update if ledger.entry(mp.model, key) or key in mp.adopted]
         adopted = [key for key in mp.adopted if key not in mp.skip]
         keys = [*mp.create, *made, *mp.resynced, *adopted]
-        written = {key: key_map[key] for key in keys if key in owned}
+        written = {key: key_map[key] for key in keys if key not in needs}
         # A row taken over and kept as this database has it (--on-conflict skip)
         # keeps its old entry's fingerprints, under the new row's key: the next
         # sync finds the conflict again, and a prune leaves it.
@@ -162,7 +162,7 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
         needed = {
             key: key_map[key]
             for key in [*mp.create, *mp.matched]
-            if key not in owned and _new_image(ledger, mp.model, key, key_map[key])
+            if key in needs and _new_image(ledger, mp.model, key, key_map[key])
         }
         ledger.record(mp.model, needed, mp.sources, role="need")
 

@@ -117,8 +117,9 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
             spool = spools.get(model)
             if spool is None:
                 continue
-            archived = spool.seen
-            at = {key: target for key, target in entries.targets.items() if key in archived}
+            archived, at = spool.seen, entries.targets
+            if not at.keys() <= archived:  # the source dropped rows: those are pruned, not here
+                at = {key: target for key, target in at.items() if key in archived}
             missing = ledger.gone_targets(model)
             if missing is None:
                 present = planner._existing(model, list(at.values()))

@@ -107,7 +107,7 @@ def test_blocks_of_any_length_give_what_parsing_every_line_gives(
     second = archive_of(world.org)
     snapshot = (every_table(OTHER), ledger())
 
-    monkeypatch.setattr(known.SyncSorter, "skim", lambda self, lines: [None] * len(lines))
+    monkeypatch.setattr(known.SyncSorter, "skim", lambda self, number, lines: [None] * len(lines))
     parsed_all = sync(second, dry_run=True)
     monkeypatch.undo()
     monkeypatch.setattr(reader, "_BLOCK_LINES", block)

@@ -42,10 +42,11 @@ class ArchiveSummary:
 Visitor = Callable[[int, bytes, dict[str, Any]], None]
 
 
-#: Called with a block of lines after the header, in order; files the records
-#: it can without their lines being parsed and returns, for each line, its
-#: model label if it took it, or None to have it parsed and visited.
-Skimmer = Callable[[list[bytes]], list[str | None]]
+#: Called with the number of a block's first line and the block's lines, after
+#: the header, in order; takes the records it can without their lines being
+#: parsed and returns, for each line, its model label if it took it, or None
+#: to have it parsed and visited.
+Skimmer = Callable[[int, list[bytes]], list[str | None]]
 
 
 #: Lines read at most, and bytes read about, before a block is handled: the
@@ -85,6 +86,10 @@ def read_archive(
         if left < 0 or length > longest:
             # The lines before it are judged first.
             number = reading.block(number, block, skim if reading.header else None)
+            if reading.summary is not None:  # the line follows the trailer
+                raise ArchiveFormatError(
+                    f"Data follows the trailer on line {number}.", line=number + 1
+                )
             raise size.refuse(length, number + 1)
         block.append(raw)
         budget -= length
@@ -130,7 +135,9 @@ class _Reading:
         """Handle the lines after line ``number``; return the number of the last one."""
         if not block:
             return number
-        taken: list[str | None] = skim(block) if skim is not None else [None] * len(block)
+        taken: list[str | None] = (
+            skim(number + 1, block) if skim is not None else [None] * len(block)
+        )
         line = self.line
         start = 0
         # Runs of lines the skimmer took are hashed and counted in one go.

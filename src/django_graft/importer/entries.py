@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from django_graft.models import GraftLedgerEntry
 
@@ -109,8 +109,11 @@ class Joined:
     owned: str
 
 
-def joined_entries(using: str, source: str, tree: str) -> dict[str, Joined] | None:
+def joined_entries(using: str, source: str, tree: str) -> dict[str, Joined | None] | None:
     """``{model label: its entries joined}`` of a tree, in one query; None but on SQLite.
+
+    A model whose entries would not split cleanly has None: they are read
+    row by row, which names any entry at fault.
 
     SQLite feeds every aggregate of a group the rows in the same order, so
     the n-th value of each joined column is of the same entry.
@@ -119,14 +122,22 @@ def joined_entries(using: str, source: str, tree: str) -> dict[str, Joined] | No
     if connection.vendor != "sqlite":
         return None
     table = connection.ops.quote_name(GraftLedgerEntry._meta.db_table)
+    # With, per model, how many entries would not split cleanly: a fingerprint
+    # of another length, a key that is not one JSON value.
     sql = (
         "SELECT model, count(*), group_concat(source_key, ','), group_concat(target_key, ','), "
-        "group_concat(source_fingerprint, ''), group_concat(role = 'own', '') "
+        "group_concat(source_fingerprint, ''), group_concat(role = 'own', ''), "
+        f"sum(length(source_fingerprint) != {_PRINT_LENGTH} OR NOT json_valid(source_key) "
+        "OR NOT json_valid(target_key)) "
         f"FROM {table} WHERE source = %s AND tree = %s GROUP BY model ORDER BY model"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [source, tree])
-        return {row[0]: Joined(*row[1:]) for row in cursor.fetchall()}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [source, tree])
+            rows = cursor.fetchall()
+    except DatabaseError:  # an SQLite without its JSON functions: read row by row
+        return None
+    return {row[0]: None if row[6] else Joined(*row[1:6]) for row in rows}
 
 
 def split(joined: Joined, decode: Callable[[Any], Any] | None) -> ReadEntries | None:

@@ -24,16 +24,18 @@ what a sync writes from it is what that sync wrote.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from hashlib import sha256
 from itertools import compress, repeat
-from operator import contains, itemgetter, methodcaller, not_
+from operator import eq, itemgetter, methodcaller, not_
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db.models import Model
 
 from django_graft.archive.jsonenc import loads
+from django_graft.exceptions import ArchiveFormatError, GraftError
 from django_graft.importer.source import ModelSpool, Sorter
 from django_graft.schema.labels import model_label
 
@@ -50,16 +52,17 @@ def _note_targets(spool: ModelSpool, rows: list[bytes]) -> None:
     """Note the content types the generic foreign keys of record lines name.
 
     Each content type field is found in the lines' bytes, one search for
-    the whole block: where every line holds its name exactly once (as a
-    key: inside a JSON string its quotes would be escaped) followed by an
-    integer or null, that is its value. Otherwise (a JSON field's value
+    the whole block: where every line holds its name, quoted, exactly once
+    (so as its key, and once: a JSON string holding it would be quoted
+    otherwise), followed by an integer or null, that is its value. Otherwise (a JSON field's value
     holding an object with that key, say) the lines are parsed.
     """
     for name, targets in spool.generic_targets.items():
-        key = orjson.dumps(name) + b":"
+        quoted = orjson.dumps(name)
         declared = spool.declared is None or name in spool.declared  # so every line holds it
-        found = _value_after(key).findall(b"\n".join(rows)) if declared else []
-        if len(found) == len(rows) and all(map(contains, rows, repeat(key, len(rows)))):
+        found = _value_after(quoted + b":").findall(b"\n".join(rows)) if declared else []
+        once = repeat(1, len(rows))
+        if len(found) == len(rows) and all(map(eq, map(methodcaller("count", quoted), rows), once)):
             targets.update(int(value) for value in set(found) if value != b"null")
             continue
         fields = map(itemgetter("fields"), map(loads, rows))
@@ -76,11 +79,31 @@ def _value_after(key: bytes) -> re.Pattern[bytes]:
 _ENDINGS = {True: b',"role":"own"}\n', False: b',"role":"need"}\n'}
 
 
+@dataclass
+class _Run:
+    """Lines in a row that :meth:`SyncSorter.skim` took, all of one model, to be filed."""
+
+    spool: ModelSpool
+    label: str
+    #: The number of its first line in the archive.
+    number: int
+    keys: list[Any]
+    owned: list[bool]
+    rows: list[bytes]
+    digests: list[str]
+
+
 class SyncSorter(Sorter):
     """A :class:`Sorter` that takes the records its ledger knows without parsing them.
 
     ``ledger`` is called with the archive's header, once read, and gives
-    the ledger of the tree the archive holds.
+    the ledger of the tree the archive holds (None, or an error: nothing
+    is taken, and the import judges the archive as any other).
+
+    What :meth:`skim` takes is filed in archive order with the lines it
+    parses (:meth:`visit` files the runs of lines before its own first),
+    so that every spool holds its records as the archive does, and a row
+    found twice is refused at its second line.
     """
 
     def __init__(self, ledger: Any) -> None:
@@ -90,35 +113,46 @@ class SyncSorter(Sorter):
         self._known: dict[str, tuple[type[Model], Any, bool]] = {}
         #: {model: (spool, label, how its records' lines begin, up to the key)}
         self._places: dict[type[Model], tuple[ModelSpool, str, bytes | None]] = {}
+        self._runs: list[_Run] = []
 
     def header(self, header: dict[str, Any]) -> None:
         super().header(header)
-        self.ledger = self._ledger_of(header)
+        try:
+            self.ledger = self._ledger_of(header)
+        except GraftError:
+            # Judged once the archive is verified, in the order every import
+            # checks an archive (its damage first): nothing is taken meanwhile.
+            return
         self._known = self.ledger.known
 
-    def skim(self, lines: list[bytes]) -> list[str | None]:
-        """File the record lines of a block the ledger knows; per line, its label or None."""
+    def skim(self, number: int, lines: list[bytes]) -> list[str | None]:
+        """Take the record lines of a block the ledger knows; per line, its label or None.
+
+        ``number`` is the number of the block's first line.
+        """
+        self.finish()
         if not self._known:
             return [None] * len(lines)  # nothing synced before: every line is parsed
         digests = list(map(_digest, lines))
         hits = list(map(self._known.get, digests))
         models = {hit[0] for hit in hits if hit is not None}
         if len(models) == 1:  # a block of one model's records, as exports write them
-            taken = self._take_block(lines, digests, hits, models.pop())
+            taken = self._take_block(number, lines, digests, hits, models.pop())
             if taken is not None:
                 return taken
-        return self._take_lines(lines, digests, hits)
+        return self._take_lines(number, lines, digests, hits)
 
     def _take_block(
         self,
+        number: int,
         lines: list[bytes],
         digests: list[str],
         hits: list[tuple[type[Model], Any, bool] | None],
         model: type[Model],
     ) -> list[str | None] | None:
-        """File a block's known lines, all of ``model``, in one go; None if one does not fit.
+        """Take a block's known lines, all of ``model``, in one go; None if one does not fit.
 
-        Each step runs over the whole block in C (``map``, ``compress``);
+        Each check runs over the whole block in C (``map``, ``compress``);
         where any line is not as :meth:`_take_lines` would take it, the
         block is left to that method.
         """
@@ -137,59 +171,84 @@ class SyncSorter(Sorter):
             or not all(map(bytes.endswith, rows, map(_ENDINGS.__getitem__, owned)))
         ):
             return None
-        if spool.generic_targets:  # which models the rows point at, read from their values
-            _note_targets(spool, rows)
-        spool.seen.update(keys)
-        spool.taken.update(keys)  # type: ignore[union-attr]
-        spool.order.extend(keys)
-        if all(owned):
-            spool.owned.extend(keys)
-        else:
-            spool.owned.extend(compress(keys, owned))
-            spool.needed.extend(compress(keys, map(not_, owned)))
-        prints = compress(digests, mask)
-        spool.prints.update(zip(keys, prints, strict=True))  # type: ignore[union-attr]
-        spool.file.writelines(rows)
+        prints = list(compress(digests, mask))
+        # One run per stretch of taken lines between the lines left to parse.
+        at = 0
+        for begin, end in _stretches(mask):
+            size = end - begin
+            self._runs.append(
+                _Run(
+                    spool,
+                    label,
+                    number + begin,
+                    keys[at : at + size],
+                    owned[at : at + size],
+                    rows[at : at + size],
+                    prints[at : at + size],
+                )
+            )
+            at += size
         return [label if hit else None for hit in mask]
 
     def _take_lines(
         self,
+        number: int,
         lines: list[bytes],
         digests: list[str],
         hits: list[tuple[type[Model], Any, bool] | None],
     ) -> list[str | None]:
-        """File a block's known lines one by one; per line, its label or None."""
+        """Take a block's known lines one by one; per line, its label or None."""
         taken: list[str | None] = [None] * len(lines)
         places, place_of = self._places, self._place
-        # Lines go to each spool's file once per block, in the order they came.
-        batches: dict[type[Model], list[bytes]] = {}
         for at, hit in enumerate(hits):
             if hit is None:
                 continue
             model, key, owned = hit
             spool, label, start = places.get(model) or place_of(model)
             raw = lines[at]
-            seen = spool.seen
             if (
                 start is None  # a key other than an integer: read as any other line
-                or key in seen  # a second line of the row is refused by name
+                or key in spool.seen  # a second line of the row is refused by name
                 or not raw.startswith(start)
                 or not raw.startswith(b"%d," % key, len(start))
                 or not raw.endswith(_ENDINGS[owned])
             ):
                 continue
-            if spool.generic_targets:
-                _note_targets(spool, [raw])
-            seen.add(key)
-            spool.taken.add(key)  # type: ignore[union-attr]
-            (spool.owned if owned else spool.needed).append(key)
-            spool.order.append(key)
-            spool.prints[key] = digests[at]  # type: ignore[index]
-            batches.setdefault(model, []).append(raw)
+            run = _Run(spool, label, number + at, [key], [owned], [raw], [digests[at]])
+            self._runs.append(run)
             taken[at] = label
-        for model, batch in batches.items():
-            places[model][0].file.writelines(batch)
         return taken
+
+    def visit(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
+        if self._runs:
+            self.finish(before=number)
+        super().visit(number, raw, item)
+
+    def finish(self, before: int | None = None) -> None:
+        """File the lines taken so far (those before line ``before``), in archive order."""
+        runs = self._runs
+        done = len(runs)
+        if before is not None:
+            done = next((i for i, run in enumerate(runs) if run.number >= before), done)
+        for run in runs[:done]:
+            _file(run)
+        del runs[:done]
+
+    def _record(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
+        super()._record(number, raw, item)
+        spool = self._by_label[item["model"]]
+        digest = _digest(raw)
+        if item["model"] != model_label(spool.model):
+            # A line skim would count under another label than this one's:
+            # a digest no line has, so that it is always parsed.
+            digest = "~" + digest[1:]
+        spool.prints[spool.order[-1]] = digest  # type: ignore[index]
+
+    def _new_spool(self, model: type[Model], label: str) -> ModelSpool:
+        spool = super()._new_spool(model, label)
+        if spool.prints is None:
+            spool.prints, spool.taken = {}, set()
+        return spool
 
     def _place(self, model: type[Model]) -> tuple[ModelSpool, str, bytes | None]:
         """Where a model's known records go: its spool, its label, how its lines begin."""
@@ -199,13 +258,40 @@ class SyncSorter(Sorter):
         place = self._places[model] = (spool, label, start)
         return place
 
-    def _record(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
-        super()._record(number, raw, item)
-        spool = self._by_label[item["model"]]
-        spool.prints[spool.order[-1]] = _digest(raw)  # type: ignore[index]
 
-    def _new_spool(self, model: type[Model], label: str) -> ModelSpool:
-        spool = super()._new_spool(model, label)
-        if spool.prints is None:
-            spool.prints, spool.taken = {}, set()
-        return spool
+def _stretches(mask: list[bool]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each stretch of true values in ``mask``."""
+    stretches, begin = [], None
+    for at in [*(at for at, hit in enumerate(mask) if not hit), len(mask)]:
+        start = 0 if begin is None else begin
+        if at > start:
+            stretches.append((start, at))
+        begin = at + 1
+    return stretches
+
+
+def _file(run: _Run) -> None:
+    """File a run of taken lines in its spool; refuse a row found twice, at its line."""
+    spool, keys = run.spool, run.keys
+    seen = spool.seen
+    if not seen.isdisjoint(keys) or len(set(keys)) != len(keys):
+        for offset, key in enumerate(keys):
+            if key in seen:
+                number = run.number + offset
+                raise ArchiveFormatError(
+                    f"Line {number}: {run.label} {key!r} appears twice in the archive.",
+                    line=number,
+                )
+            seen.add(key)
+    if spool.generic_targets:  # which models the rows point at, read from their values
+        _note_targets(spool, run.rows)
+    seen.update(keys)
+    spool.taken.update(keys)  # type: ignore[union-attr]
+    spool.order.extend(keys)
+    if all(run.owned):
+        spool.owned.extend(keys)
+    else:
+        spool.owned.extend(compress(keys, run.owned))
+        spool.needed.extend(compress(keys, map(not_, run.owned)))
+    spool.prints.update(zip(keys, run.digests, strict=True))  # type: ignore[union-attr]
+    spool.file.writelines(run.rows)

@@ -25,7 +25,7 @@ from itertools import repeat
 from typing import Any
 
 from django.db import DatabaseError, connections
-from django.db.models import Model
+from django.db.models import Count, Max, Model
 from django.utils import timezone
 
 from django_graft.db.batching import chunked, key_batch_size
@@ -58,6 +58,11 @@ class Ledger:
     gone: dict[type[Model], set[Any]] | None = None
     #: {model: its label as the ledger spells it}
     labels: dict[type[Model], str] = field(default_factory=dict)
+    #: :meth:`_stamp` as the entries were read.
+    stamp: tuple[Any, ...] = ()
+    #: Whether the records a sync took unparsed (``ModelSpool.taken``) were
+    #: taken for these entries, so that they are the ones they name.
+    took: bool = False
     #: {sha256 of an archive record: (model, archive key, owned)} of every
     #: entry: the record each row was last synced from.
     known: dict[str, tuple[type[Model], Any, bool]] = field(default_factory=dict)
@@ -70,7 +75,7 @@ class Ledger:
         """
         source = source_of(header)
         named = header.get("roots")
-        if not named or not all(isinstance(root, dict) for root in named):
+        if not isinstance(named, list) or not named or not all(isinstance(r, dict) for r in named):
             raise ImportRefused(
                 "The archive's header names no roots, so a sync cannot tell which tree it "
                 "holds. Export the tree again."
@@ -78,8 +83,31 @@ class Ledger:
         roots = " ".join(sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in named))
         tree = tree or hashlib.sha256(roots.encode()).hexdigest()
         ledger = cls(using, source, tree, roots)
+        ledger.stamp = ledger._stamp()  # before the entries: a change meanwhile shows
         ledger._read()
         return ledger
+
+    def _stamp(self) -> tuple[Any, ...]:
+        """What tells whether the tree's entries changed: their count and their last id.
+
+        Entries are only ever added (ids grow), deleted, or moved to another
+        key (by adding a copy), so any change shows in one or the other.
+        """
+        try:
+            found = self._rows().aggregate(count=Count("pk"), last=Max("pk"))
+        except DatabaseError as exc:
+            raise self._unreadable(exc) from exc
+        return found["count"], found["last"]
+
+    def _unreadable(self, exc: DatabaseError) -> ImportRefused:
+        return ImportRefused(
+            f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
+            f"manage.py migrate django_graft --database {self.using}."
+        )
+
+    def changed(self) -> bool:
+        """Whether the tree's entries changed since they were read (another sync ran)."""
+        return self._stamp() != self.stamp
 
     def _rows(self, label: str | None = None) -> Any:
         rows = GraftLedgerEntry.objects.using(self.using).filter(source=self.source, tree=self.tree)
@@ -99,9 +127,9 @@ class Ledger:
                     model = concrete(resolve_model(label))
                 except PolicyError:  # a model this project no longer has: nothing to sync
                     continue
-                read = None
-                if joined is not None:
-                    read = split(joined[label], None if _integer_key(model) else key_decoder(model))
+                read, together = None, joined and joined[label]
+                if together:
+                    read = split(together, None if _integer_key(model) else key_decoder(model))
                 read = read or self._rows_read(model, label)
                 if read is None:
                     continue
@@ -111,10 +139,7 @@ class Ledger:
                 keys = zip(repeat(model, len(read.keys)), read.keys, read.owned, strict=True)
                 self.known.update(zip(read.sources, keys, strict=True))
         except DatabaseError as exc:
-            raise ImportRefused(
-                f"The sync ledger cannot be read in database '{self.using}' ({exc}). Run "
-                f"manage.py migrate django_graft --database {self.using}."
-            ) from exc
+            raise self._unreadable(exc) from exc
 
     def _rows_read(self, model: type[Model], label: str) -> ReadEntries | None:
         """A model's entries, read row by row; None when it has none."""
@@ -243,16 +268,24 @@ class Ledger:
         _insert(columns, keys, self.using)
 
     def move(self, model: type[Model], moved: Mapping[Any, Any]) -> None:
-        """Give ``{new archive key: old archive key}`` the old keys' entries, as they were."""
+        """Give ``{new archive key: old archive key}`` the old keys' entries, as they were.
+
+        Each is written again under its new key (a new id) and the old one
+        deleted, so that the change shows in the ledger's :meth:`_stamp`.
+        """
         label = model_label(model)
         manager = GraftLedgerEntry.objects.using(self.using)
         for key, old in moved.items():
-            manager.filter(
+            entries = manager.filter(
                 source=self.source,
                 tree=self.tree,
                 model=label,
                 source_key=_text(archived_key(model, old)),
-            ).update(source_key=_text(archived_key(model, key)))
+            )
+            for entry in list(entries):
+                entries.filter(pk=entry.pk).delete()
+                entry.pk, entry.source_key = None, _text(archived_key(model, key))
+                entry.save(using=self.using, force_insert=True)
 
     def forget(self, model: type[Model], keys: list[Any]) -> None:
         """Drop the entries of archive rows whose rows here are gone."""

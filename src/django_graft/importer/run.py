@@ -223,9 +223,7 @@ def import_contents(
         nested = connections[using].in_atomic_block
         try:
             with transaction.atomic(using=using):
-                ledger = None
-                if sync is not None:
-                    ledger = contents.ledger or Ledger.of(contents.header, using, _tree(sync))
+                ledger = None if sync is None else _ledger(contents, using, sync)
                 planner = Planner(
                     contents,
                     policy,
@@ -283,6 +281,20 @@ def import_contents(
         return result
     finally:
         contents.close()
+
+
+def _ledger(contents: ArchiveContents, using: str, sync: Sync) -> Ledger:
+    """The sync's ledger, as it is now that the import's transaction has begun.
+
+    Read with the archive's header where a sync read the archive; read again
+    if another sync changed it since (the records taken unparsed for what it
+    held are then told apart by their digests, as any other).
+    """
+    ledger = contents.ledger
+    if ledger is not None and not ledger.changed():
+        ledger.took = True
+        return ledger  # type: ignore[no-any-return]
+    return Ledger.of(contents.header, using, _tree(sync))
 
 
 def _tree(sync: Sync) -> str | None:

@@ -72,7 +72,7 @@ class ModelSpool:
         """Yield the parsed records, ``chunk_size`` at a time, in archive order."""
         self.file.seek(0)
         while chunk := list(map(loads, islice(self.file, chunk_size))):
-            yield chunk
+            yield self._held(chunk)
 
     def records_of(self, keys: Collection[Any], chunk_size: int) -> Iterator[list[dict[str, Any]]]:
         """Yield the parsed records of ``keys`` only, ``chunk_size`` at a time, in archive order.
@@ -84,7 +84,20 @@ class ModelSpool:
         # The file holds a line per key of ``order``, in that order.
         wanted = compress(self.file, map(keys.__contains__, self.order))
         while chunk := list(map(loads, islice(wanted, chunk_size))):
-            yield chunk
+            yield self._held(chunk)
+
+    def _held(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``records``, once those a sync took unparsed are held to the header's fields.
+
+        The others were when their lines were read.
+        """
+        taken, declared = self.taken, self.declared
+        if taken and declared is not None:
+            for record in records:
+                fields = record["fields"]
+                if record["pk"] in taken and not declared.issuperset(fields):
+                    raise undeclared_field(None, self.label, record["pk"], fields, declared)
+        return records
 
     def records_among(
         self, keys: Collection[Any], chunk_size: int
@@ -187,6 +200,9 @@ class Sorter:
                 ) from None
             self._models[label] = model
         return model
+
+    def finish(self) -> None:
+        """Called once every line is read (a sorter that files some lines later files them)."""
 
     def visit(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
         if "ref" in item:
@@ -298,12 +314,13 @@ def declared_fields(described: Any) -> frozenset[str] | None:
 
 
 def undeclared_field(
-    number: int, label: str, pk: Any, fields: dict[str, Any], declared: frozenset[str]
+    number: int | None, label: str, pk: Any, fields: dict[str, Any], declared: frozenset[str]
 ) -> ArchiveFormatError:
-    """The error for a record holding a field its header does not declare."""
+    """The error for a record holding a field its header does not declare (at line ``number``)."""
     name = sorted(set(fields) - declared, key=str)[0]
+    where = "" if number is None else f"Line {number}: "
     return ArchiveFormatError(
-        f"Line {number}: {label} {pk!r} holds a value for field {name!r}, which the "
+        f"{where}{label} {pk!r} holds a value for field {name!r}, which the "
         f"archive's header does not declare for {label} (a record holds the fields its "
         "header lists, the primary key excepted). Nothing of the archive is dropped "
         "unread: the archive was altered; export it again.",
@@ -320,6 +337,7 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
     skim = getattr(sorter, "skim", None)
     try:
         summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header, skim=skim)
+        sorter.finish()
     except BaseException:
         for spool in sorter.spools.values():
             spool.file.close()

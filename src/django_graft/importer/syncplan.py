@@ -62,7 +62,7 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     if trusted:
         # The records read without being parsed are those the ledger knew
         # byte for byte (:mod:`.known`); the others are told by their digests.
-        taken = spool.taken or set()
+        taken = (spool.taken if ledger.took else None) or set()
         same = [key for key in here if key in taken] if taken else []
         plan.unchanged.update(zip(same, map(at.__getitem__, same), strict=True))
         rest = [key for key in here if key not in taken] if same else here

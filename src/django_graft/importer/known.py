@@ -15,10 +15,11 @@ model's records, as exports write them, is filed in one go.
 Every record line gets its sha256 here, which the sync compares with the
 ledger (``ModelSpool.prints``), so that the archive is not read twice.
 
-A record taken so is not held again to this header's list of fields
-(a record holding a field its header does not declare is refused when
-parsed): it is the record an earlier sync read, checked and wrote, and
-what a sync writes from it is what that sync wrote.
+A record taken so is held to this header's list of fields only if it is
+parsed after all, to be compared with its row or written
+(``ModelSpool.records``): it is the record an earlier sync read and
+checked. The ledger it was taken for is read again, and the records told
+apart by their digests, if another sync changed it meanwhile (``run``).
 """
 
 from __future__ import annotations
@@ -214,8 +215,20 @@ class SyncSorter(Sorter):
                 or not raw.endswith(_ENDINGS[owned])
             ):
                 continue
-            run = _Run(spool, label, number + at, [key], [owned], [raw], [digests[at]])
-            self._runs.append(run)
+            last = self._runs[-1] if self._runs else None
+            if (
+                last is not None
+                and last.spool is spool
+                and last.number + len(last.keys) == number + at
+            ):
+                last.keys.append(key)  # the line after the run's last: one run still
+                last.owned.append(owned)
+                last.rows.append(raw)
+                last.digests.append(digests[at])
+            else:
+                self._runs.append(
+                    _Run(spool, label, number + at, [key], [owned], [raw], [digests[at]])
+                )
             taken[at] = label
         return taken
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 
 from django_graft.archive import reader
 from django_graft.archive.jsonenc import dumps, loads
@@ -51,6 +51,11 @@ def _reseal(lines: list[bytes]) -> bytes:
     return body + dumps(trailer) + b"\n"
 
 
+def _task_lines(lines: list[bytes]) -> list[int]:
+    """The indexes of the task records among ``lines``."""
+    return [i for i, line in enumerate(lines) if line.startswith(b'{"model":"testapp.task",')]
+
+
 def _in_rollback(data: bytes, **options: Any) -> Any:
     """A sync's result, rolled back."""
     with transaction.atomic(using=OTHER):
@@ -59,7 +64,7 @@ def _in_rollback(data: bytes, **options: Any) -> Any:
     return result
 
 
-# 1. The ledger is read before the import's transaction, while the archive is read.
+# Another sync commits while the archive is read: the ledger is read again.
 
 
 def test_a_sync_that_commits_while_the_archive_is_read_is_seen(
@@ -90,7 +95,7 @@ def test_a_sync_that_commits_while_the_archive_is_read_is_seen(
     assert second.created == 0
 
 
-# 2. The ledger is read from the header before the archive is verified.
+# The header is not yet verified when the ledger is read: damage is judged first.
 
 
 def _damaged(data: bytes) -> bytes:
@@ -105,8 +110,7 @@ def _damaged(data: bytes) -> bytes:
 def test_a_damaged_archive_whose_roots_are_not_a_list_is_refused_by_name(
     world: World, roots: Any
 ) -> None:
-    """A TypeError traceback, raised by Ledger.of from the header callback, before
-    the archive's hash (or its signature, or trust) is checked."""
+    """Roots the ledger cannot use leave the archive to the usual checks, damage first."""
 
     def odd_roots(header: Any, items: list[Any]) -> Any:
         return {**header, "roots": roots}, items
@@ -119,7 +123,7 @@ def test_a_damaged_archive_whose_roots_are_not_a_list_is_refused_by_name(
 
 
 def test_a_damaged_archive_is_refused_for_its_damage_not_for_its_header(world: World) -> None:
-    """The unverified header's word (no installation) is taken before the hash is checked."""
+    """The unverified header's word (no installation) waits for the hash to be checked."""
 
     def no_installation(header: Any, items: list[Any]) -> Any:
         return {**header, "installation": ""}, items
@@ -129,15 +133,14 @@ def test_a_damaged_archive_is_refused_for_its_damage_not_for_its_header(world: W
         sync(data)
 
 
-# 3. A known record is not held to this archive's header.
+# A record taken unparsed is held to this archive's header once parsed.
 
 
 def test_a_known_record_holding_a_field_the_header_left_out_is_refused(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Parsed, the archive is refused ("the archive was altered"); skimmed, it is
-    accepted, and a task deleted here is created again with the left-out field's
-    default: not what the earlier sync wrote from that very record."""
+    """Parsed, the archive is refused ("the archive was altered"); so it is when a
+    record taken unparsed is parsed to create a task deleted here again."""
     data = archive_of(world.org)
     sync(data)
 
@@ -159,7 +162,7 @@ def test_a_known_record_holding_a_field_the_header_left_out_is_refused(
     assert (every_table(OTHER), ledger()) == snapshot
 
 
-# 4. Known records are filed ahead of the parsed records of their block.
+# Records taken unparsed are filed in archive order with the parsed ones.
 
 
 def test_records_are_spooled_in_archive_order(world: World) -> None:
@@ -177,9 +180,8 @@ def test_records_are_spooled_in_archive_order(world: World) -> None:
 def test_rows_created_again_take_the_keys_a_parsed_read_gives_them(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two tasks deleted here, the first also changed at the source: created again,
-    in archive order when every line is parsed, the known one first when skimmed
-    (and a parent then comes after the subtasks created again with it)."""
+    """Two tasks deleted here, the first also changed at the source: created again
+    in archive order, whether their lines were taken unparsed or not."""
     sync(archive_of(world.org))
     tasks = list(m.Task.objects.filter(project__organisation=world.org).order_by("pk"))
     first, second = tasks[3], tasks[4]
@@ -193,19 +195,19 @@ def test_rows_created_again_take_the_keys_a_parsed_read_gives_them(
     skimmed = _in_rollback(data, on_conflict="update").key_map["testapp.task"]
     _parse_every_line(monkeypatch)
     parsed = _in_rollback(data, on_conflict="update").key_map["testapp.task"]
-    assert skimmed == parsed
+    # Keys drawn from a sequence are not given back by a rollback: what must
+    # agree is which row came first.
+    assert sorted(skimmed, key=skimmed.__getitem__) == sorted(parsed, key=parsed.__getitem__)
 
 
-# 5. A duplicate found through a known line is reported at the wrong line.
+# A row twice is refused at its second line, whichever line was taken.
 
 
 def test_a_record_twice_is_refused_at_its_second_line(world: World) -> None:
     data = archive_of(world.org)
     sync(data)
     lines = data.splitlines(keepends=True)
-    at = next(
-        i for i, line in enumerate(lines) if line.startswith(b'{"model":"testapp.task","pk":5,')
-    )
+    at = _task_lines(lines)[4]
 
     def edited_copy_first(header: Any, items: list[Any]) -> Any:
         item = loads(lines[at])
@@ -218,7 +220,7 @@ def test_a_record_twice_is_refused_at_its_second_line(world: World) -> None:
     assert refused.value.line == at + 2
 
 
-# 6. The content types read from a known line's bytes are not always those it holds.
+# The content types read from a line's bytes are those it holds.
 
 
 @pytest.mark.parametrize(
@@ -229,8 +231,7 @@ def test_a_record_twice_is_refused_at_its_second_line(world: World) -> None:
     ],
 )
 def test_the_content_type_of_a_line_with_a_key_twice_is_the_one_it_holds(fields: bytes) -> None:
-    """JSON (orjson, json) reads the last of two equal keys; the regex the first that
-    is spelled compactly, and one match per line passes its check."""
+    """JSON (orjson, json) reads the last of two equal keys: so must the search."""
     spool = ModelSpool(m.Note, "testapp.note", io.BytesIO())
     spool.generic_targets = {"content_type": set()}
     row = b'{"model":"testapp.note","pk":1,"fields":' + fields + b',"role":"own"}\n'
@@ -238,14 +239,15 @@ def test_the_content_type_of_a_line_with_a_key_twice_is_the_one_it_holds(fields:
     assert spool.generic_targets["content_type"] == {json.loads(row)["fields"]["content_type"]}
 
 
-# 7. An edited ledger reads otherwise in one query than row by row.
+# An edited ledger reads in one query as it reads row by row.
 
 
 def test_entries_whose_fingerprints_were_cut_elsewhere_read_as_row_by_row(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Fingerprints of 63 and 65 characters join into 128: split back by length,
-    the first entry reads as a whole fingerprint that it does not hold."""
+    """Fingerprints of 63 and 65 characters join into 128: they are read row by row."""
+    if connections[OTHER].vendor != "sqlite":
+        pytest.skip("only SQLite stores a fingerprint of 65 characters in its 64")
     header = loads(archive_of(world.org).splitlines()[0])
     sync(archive_of(world.org))
     one, two = GraftLedgerEntry.objects.using(OTHER).filter(model="testapp.task").order_by("pk")[:2]
@@ -264,9 +266,8 @@ def test_entries_whose_fingerprints_were_cut_elsewhere_read_as_row_by_row(
 def test_entries_whose_keys_do_not_read_as_keys_are_refused_by_name(
     world: World, word: str
 ) -> None:
-    """Row by row, an entry whose key is not JSON is refused by name; joined with
-    its neighbour's (the last two in the index's order), the two read as one
-    clean list, and are taken as other keys."""
+    """Entries whose keys are not JSON, though joined they read as a clean list, are
+    refused by name, as row by row."""
     header = loads(archive_of(world.org).splitlines()[0])
     sync(archive_of(world.org))
     tasktags = GraftLedgerEntry.objects.using(OTHER).filter(model="testapp.tasktag")
@@ -279,15 +280,14 @@ def test_entries_whose_keys_do_not_read_as_keys_are_refused_by_name(
         Ledger.of(header, OTHER)
 
 
-# 8. Plain imports: data after the trailer, read with the trailer's block.
+# Plain imports: data after the trailer, read with the trailer's block.
 
 
 def test_data_after_the_trailer_is_named_so_whatever_the_size_limit(
     world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before the change: "Data follows the trailer" (the archive proper is within
-    the limit); with it, when the junk crosses MAX_ARCHIVE_BYTES in the trailer's
-    block, the archive is called too large."""
+    """The archive proper is within the limit: what follows its trailer is named so,
+    even where it crosses MAX_ARCHIVE_BYTES in the trailer's block."""
     data = archive_of(world.org)
     settings.GRAFT = {**getattr(settings, "GRAFT", {}), "MAX_ARCHIVE_BYTES": len(data)}
     monkeypatch.setattr(reader, "_BLOCK_LINES", 5)
@@ -295,18 +295,15 @@ def test_data_after_the_trailer_is_named_so_whatever_the_size_limit(
         load_archive(io.BytesIO(data + b"x\n"))
 
 
-# 9. A known line is counted under its first "model", a parsed one under its last.
+# A line is counted under the label its trailer counts, taken or parsed.
 
 
 def test_an_archive_a_sync_accepted_is_accepted_again(world: World) -> None:
-    """A record line with "model" twice (same model, two spellings): parsed, it is
-    counted as "testapp.Task", as its trailer counts it; taken by the next sync,
-    as "testapp.task", and that same archive is refused as altered."""
+    """A record line with "model" twice (same model, two spellings) is counted as
+    "testapp.Task" (the last), as its trailer counts it, by every sync."""
     data = archive_of(world.org)
     lines = data.splitlines(keepends=True)[:-1]
-    at = next(
-        i for i, line in enumerate(lines) if line.startswith(b'{"model":"testapp.task","pk":5,')
-    )
+    at = _task_lines(lines)[4]
     lines[at] = lines[at].replace(b',"role":"own"}', b',"model":"testapp.Task","role":"own"}')
     twice = _reseal(lines)
     sync(twice)

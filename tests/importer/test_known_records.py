@@ -96,6 +96,33 @@ def test_a_resync_parses_only_the_records_that_changed(
     assert result.report("testapp.project").updated == 1
 
 
+def test_a_write_elsewhere_while_the_archive_is_read_leaves_the_records_taken(
+    world: World, parsed: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database changed, not the tree's ledger: read again, it still knows the records."""
+    first = archive_of(world.org)
+    sync(first)
+    _rename_a_project(world)
+    second = archive_of(world.org)
+    original = known.SyncSorter.header
+
+    def header(self: known.SyncSorter, header: dict[str, Any]) -> None:
+        original(self, header)
+        m.Country.objects.using(OTHER).create(code="zz", name="written meanwhile")
+
+    monkeypatch.setattr(known.SyncSorter, "header", header)
+    parsed.clear()
+    result = sync(second)
+    before = _records(first)
+    assert set(parsed) == {
+        record
+        for line, record in _records(second).items()
+        if line not in before or not _integer_key(record[0])
+    }
+    assert result.report("testapp.project").updated == 1
+    assert m.Country.objects.using(OTHER).filter(code="zz").exists()
+
+
 @pytest.mark.parametrize("block", [1, 2, 3, 1024])
 def test_blocks_of_any_length_give_what_parsing_every_line_gives(
     world: World, monkeypatch: pytest.MonkeyPatch, block: int

@@ -280,6 +280,23 @@ def test_entries_whose_keys_do_not_read_as_keys_are_refused_by_name(
         Ledger.of(header, OTHER)
 
 
+@pytest.mark.parametrize("label", ["testapp.task", "testapp.document"])
+def test_entries_that_join_into_as_many_values_are_refused_by_name(
+    world: World, label: str
+) -> None:
+    """Two entries "1,[1" and "2]" join into "1,[1,2]": two values, as many as there are
+    entries, and neither of them the key of either. Integer keys (the list is not all
+    integers) as UUIDs (the entries are not JSON) are read row by row, which names them."""
+    header = loads(archive_of(world.org).splitlines()[0])
+    sync(archive_of(world.org))
+    entries = GraftLedgerEntry.objects.using(OTHER).filter(model=label)
+    one, two = sorted(entries.values_list("source_key", flat=True))[:2]
+    entries.filter(source_key=one).update(source_key=f"{one},[{one}")
+    entries.filter(source_key=two).update(source_key=f"{two}]")
+    with pytest.raises(GraftError, match="whose keys are not keys"):
+        Ledger.of(header, OTHER)
+
+
 # Plain imports: data after the trailer, read with the trailer's block.
 
 

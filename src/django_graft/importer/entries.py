@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import compress
+from operator import not_
 from typing import Any
 
 import orjson
 from django.db import DatabaseError, connections
 
+from django_graft.db.batching import chunked, key_batch_size
 from django_graft.models import GraftLedgerEntry
 
 
@@ -58,9 +61,7 @@ class Entries(Mapping[Any, Entry]):
         #: {archive key: key here}
         self.targets: dict[Any, Any] = dict(zip(read.keys, read.targets, strict=True))
         #: The archive keys of needed rows (the rest are owned).
-        self.needed: set[Any] = {
-            key for key, own in zip(read.keys, read.owned, strict=True) if not own
-        }
+        self.needed: set[Any] = set(compress(read.keys, map(not_, read.owned)))
         self._read_prints = read_prints
         self._prints: dict[Any, str] = {}
 
@@ -109,11 +110,14 @@ class Joined:
     owned: str
 
 
-def joined_entries(using: str, source: str, tree: str) -> dict[str, Joined | None] | None:
+def joined_entries(
+    using: str, source: str, tree: str, integer_keys: Callable[[str], bool]
+) -> dict[str, Joined | None] | None:
     """``{model label: its entries joined}`` of a tree, in one query; None but on SQLite.
 
     A model whose entries would not split cleanly has None: they are read
-    row by row, which names any entry at fault.
+    row by row, which names any entry at fault. ``integer_keys`` tells the
+    labels of models whose key is one integer column.
 
     SQLite feeds every aggregate of a group the rows in the same order, so
     the n-th value of each joined column is of the same entry.
@@ -122,22 +126,43 @@ def joined_entries(using: str, source: str, tree: str) -> dict[str, Joined | Non
     if connection.vendor != "sqlite":
         return None
     table = connection.ops.quote_name(GraftLedgerEntry._meta.db_table)
-    # With, per model, how many entries would not split cleanly: a fingerprint
-    # of another length, a key that is not one JSON value.
+    # With, per model, how many fingerprints are of another length.
     sql = (
         "SELECT model, count(*), group_concat(source_key, ','), group_concat(target_key, ','), "
         "group_concat(source_fingerprint, ''), group_concat(role = 'own', ''), "
-        f"sum(length(source_fingerprint) != {_PRINT_LENGTH} OR NOT json_valid(source_key) "
-        "OR NOT json_valid(target_key)) "
+        f"sum(length(source_fingerprint) != {_PRINT_LENGTH}) "
         f"FROM {table} WHERE source = %s AND tree = %s GROUP BY model ORDER BY model"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [source, tree])
+        rows = cursor.fetchall()
+    others = [row[0] for row in rows if not integer_keys(row[0])]
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [source, tree])
-            rows = cursor.fetchall()
+        unclean = _unclean_keys(connection, table, source, tree, others)
     except DatabaseError:  # an SQLite without its JSON functions: read row by row
-        return None
-    return {row[0]: None if row[6] else Joined(*row[1:6]) for row in rows}
+        unclean = set(others)
+    return {row[0]: None if row[6] or row[0] in unclean else Joined(*row[1:6]) for row in rows}
+
+
+def _unclean_keys(
+    connection: Any, table: str, source: str, tree: str, labels: list[str]
+) -> set[str]:
+    """Which of ``labels`` have an entry whose keys are not one JSON value each.
+
+    Joined, a key holding a comma could pass for two, and the next two for
+    one. Integer keys need no such check: a list of n integers, joined
+    from n entries, has one in each, as :func:`split` makes sure.
+    """
+    unclean: set[str] = set()
+    for batch in chunked(labels, max(key_batch_size(connection) - 2, 1)):
+        sql = (
+            "SELECT model FROM {table} WHERE source = %s AND tree = %s AND model IN ({places}) "
+            "GROUP BY model HAVING sum(NOT json_valid(source_key) OR NOT json_valid(target_key))"
+        ).format(table=table, places=", ".join(["%s"] * len(batch)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [source, tree, *batch])
+            unclean.update(row[0] for row in cursor.fetchall())
+    return unclean
 
 
 def split(joined: Joined, decode: Callable[[Any], Any] | None) -> ReadEntries | None:
@@ -164,7 +189,7 @@ def split(joined: Joined, decode: Callable[[Any], Any] | None) -> ReadEntries | 
     ):
         return None
     if decode is None:
-        if not {type(key) for key in keys} | {type(key) for key in targets} <= {int}:
+        if not set(map(type, keys)) | set(map(type, targets)) <= {int}:
             return None
     else:
         try:

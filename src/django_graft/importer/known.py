@@ -49,6 +49,15 @@ def _digest(raw: bytes) -> str:
     return sha256(raw[:-1]).hexdigest()
 
 
+_without_newline = itemgetter(slice(None, -1))
+_hexdigest = methodcaller("hexdigest")
+
+
+def _digests(lines: list[bytes]) -> list[str]:
+    """:func:`_digest` of each line, in C."""
+    return list(map(_hexdigest, map(sha256, map(_without_newline, lines))))
+
+
 def _note_targets(spool: ModelSpool, rows: list[bytes]) -> None:
     """Note the content types the generic foreign keys of record lines name.
 
@@ -134,9 +143,9 @@ class SyncSorter(Sorter):
         self.finish()
         if not self._known:
             return [None] * len(lines)  # nothing synced before: every line is parsed
-        digests = list(map(_digest, lines))
+        digests = _digests(lines)
         hits = list(map(self._known.get, digests))
-        models = {hit[0] for hit in hits if hit is not None}
+        models = set(map(itemgetter(0), filter(None, hits)))
         if len(models) == 1:  # a block of one model's records, as exports write them
             taken = self._take_block(number, lines, digests, hits, models.pop())
             if taken is not None:
@@ -189,7 +198,7 @@ class SyncSorter(Sorter):
                 )
             )
             at += size
-        return [label if hit else None for hit in mask]
+        return list(map({True: label, False: None}.__getitem__, mask))
 
     def _take_lines(
         self,
@@ -275,7 +284,7 @@ class SyncSorter(Sorter):
 def _stretches(mask: list[bool]) -> list[tuple[int, int]]:
     """``(start, end)`` of each stretch of true values in ``mask``."""
     stretches, begin = [], None
-    for at in [*(at for at, hit in enumerate(mask) if not hit), len(mask)]:
+    for at in [*compress(range(len(mask)), map(not_, mask)), len(mask)]:
         start = 0 if begin is None else begin
         if at > start:
             stretches.append((start, at))

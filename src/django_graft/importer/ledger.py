@@ -88,11 +88,16 @@ class Ledger:
         return ledger
 
     def _stamp(self) -> tuple[Any, ...]:
-        """What tells whether the tree's entries changed: their count and their last id.
+        """What tells whether the tree's entries may have changed since it was taken.
 
-        Entries are only ever added (ids grow), deleted, or moved to another
-        key (by adding a copy), so any change shows in one or the other.
+        On SQLite, the database's own counts of changes (:func:`_sqlite_stamp`).
+        Elsewhere, the tree's entries' count and last id: entries are only
+        ever added (ids grow), deleted, or moved to another key (by adding a
+        copy), so any change shows in one or the other.
         """
+        connection = connections[self.using]
+        if connection.vendor == "sqlite" and (stamp := _sqlite_stamp(connection)) is not None:
+            return stamp
         try:
             found = self._rows().aggregate(count=Count("pk"), last=Max("pk"))
         except DatabaseError as exc:
@@ -106,7 +111,11 @@ class Ledger:
         )
 
     def changed(self) -> bool:
-        """Whether the tree's entries changed since they were read (another sync ran)."""
+        """Whether the tree's entries may have changed since they were read (another sync ran).
+
+        On SQLite, any write to the database since counts: the caller reads
+        the entries again to know.
+        """
         return self._stamp() != self.stamp
 
     def _rows(self, label: str | None = None) -> Any:
@@ -116,7 +125,7 @@ class Ledger:
     def _read(self) -> None:
         """Read the tree's entries: in one query on SQLite, else one per model."""
         try:
-            joined = joined_entries(self.using, self.source, self.tree)
+            joined = joined_entries(self.using, self.source, self.tree, _integer_label)
             labels = (
                 list(joined)
                 if joined is not None
@@ -316,6 +325,25 @@ def _insert(columns: dict[str, list[Any]], keys: list[str], using: str) -> None:
         insert_rows(GraftLedgerEntry.objects.using(using), batch, fields, using)
 
 
+def _sqlite_stamp(connection: Any) -> tuple[Any, ...] | None:
+    """How many rows this connection changed, and how often others committed, on SQLite.
+
+    Two counters SQLite keeps (``total_changes()``, ``PRAGMA data_version``),
+    read in one statement that costs the same for any size of ledger, where
+    counting a tree's entries reads them all. They move with any write to
+    the database, not only to the ledger. The connection itself is part of
+    the stamp: the counters of another connection say nothing. None where
+    this SQLite cannot read them.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT total_changes(), data_version FROM pragma_data_version")
+            changes, version = cursor.fetchone()
+    except DatabaseError:
+        return None
+    return (connection.connection, changes, version)
+
+
 def source_of(header: Mapping[str, Any]) -> str:
     """The installation an archive names as its source; refused when it names none."""
     source = header.get("installation")
@@ -341,6 +369,14 @@ def _text(key: Any) -> str:
 def _integer_key(model: type[Model]) -> bool:
     pk: Any = model._meta.pk
     return not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
+
+
+def _integer_label(label: str) -> bool:
+    """Whether the model a ledger names has one integer column as its key (or is gone)."""
+    try:
+        return _integer_key(concrete(resolve_model(label)))
+    except PolicyError:
+        return True  # a model this project no longer has: its entries are not read
 
 
 def _parsed(text: str) -> Any:

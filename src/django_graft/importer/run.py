@@ -287,7 +287,7 @@ def _ledger(contents: ArchiveContents, using: str, sync: Sync) -> Ledger:
     """The sync's ledger, as it is now that the import's transaction has begun.
 
     Read with the archive's header where a sync read the archive; read again
-    if another sync changed it since (the records taken unparsed for what it
+    if it may have changed since (the records taken unparsed for what it
     held are then told apart by their digests, as any other).
     """
     ledger = contents.ledger

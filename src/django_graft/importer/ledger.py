@@ -363,6 +363,8 @@ def source_of(header: Mapping[str, Any]) -> str:
 
 
 def _text(key: Any) -> str:
+    if type(key) is int:  # most keys: as JSON writes them, without the encoder
+        return str(key)
     return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
 
 

@@ -20,6 +20,7 @@ stored, whether or not their records changed.
 
 from __future__ import annotations
 
+from itertools import filterfalse
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
@@ -46,9 +47,9 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
         plan.create.update(owned)
         return
     at = entries.targets
-    known = [key for key in owned if key in at]
+    known = list(filter(at.__contains__, owned))
     if len(known) < len(owned):
-        plan.create.update(key for key in owned if key not in at)
+        plan.create.update(filterfalse(at.__contains__, owned))
     if not known:
         return
     missing = gone.get(plan.model, set())
@@ -57,15 +58,15 @@ def plan_synced(planner: Planner, plan: ModelPlan, ledger: Ledger) -> None:
     # such rows: they are told apart by their records' digests alone.
     gone_models = {model for model, keys in gone.items() if keys}
     trusted = not _links_to(plan.model, gone_models, planner.policy)
-    here = [key for key in known if key not in missing] if missing else known
+    here = list(filterfalse(missing.__contains__, known)) if missing else known
     compared: list[Any] = here
     if trusted:
         # The records read without being parsed are those the ledger knew
         # byte for byte (:mod:`.known`); the others are told by their digests.
         taken = (spool.taken if ledger.took else None) or set()
-        same = [key for key in here if key in taken] if taken else []
+        same = list(filter(taken.__contains__, here)) if taken else []
         plan.unchanged.update(zip(same, map(at.__getitem__, same), strict=True))
-        rest = [key for key in here if key not in taken] if same else here
+        rest = list(filterfalse(taken.__contains__, here)) if same else here
         sources, synced, unchanged, model = plan.sources, ledger.known, plan.unchanged, plan.model
         compared = []
         for key in rest:

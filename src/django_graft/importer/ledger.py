@@ -29,7 +29,9 @@ from django.db.models import Count, Max, Model
 from django.utils import timezone
 
 from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.changes import change_stamp
 from django_graft.db.fetch import fetch_rows
+from django_graft.db.keyspan import spanned
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
 from django_graft.importer.entries import Entries, Entry, ReadEntries, joined_entries, split
@@ -90,13 +92,14 @@ class Ledger:
     def _stamp(self) -> tuple[Any, ...]:
         """What tells whether the tree's entries may have changed since it was taken.
 
-        On SQLite, the database's own counts of changes (:func:`_sqlite_stamp`).
+        On SQLite, the database's own counts of changes
+        (:func:`~django_graft.db.changes.change_stamp`).
         Elsewhere, the tree's entries' count and last id: entries are only
         ever added (ids grow), deleted, or moved to another key (by adding a
         copy), so any change shows in one or the other.
         """
         connection = connections[self.using]
-        if connection.vendor == "sqlite" and (stamp := _sqlite_stamp(connection)) is not None:
+        if connection.vendor == "sqlite" and (stamp := change_stamp(connection)) is not None:
             return stamp
         try:
             found = self._rows().aggregate(count=Count("pk"), last=Max("pk"))
@@ -201,12 +204,16 @@ class Ledger:
             found.update((texts[text], fingerprint) for text, fingerprint in pairs)
         return found
 
-    def gone_targets(self, model: type[Model]) -> set[Any] | None:
+    def gone_targets(self, model: type[Model], targets: list[Any]) -> set[Any] | None:
         """The archive keys of ``model``'s entries whose rows here are gone, in one query.
 
         On SQLite, where the table's key is one integer column: the ledger is
         joined with the table, so only the rows that are gone come back, and
-        no key travels. None elsewhere: the caller looks the rows up by key.
+        no key travels. First, where the keys here (``targets``) fill most
+        of the span between the least and the greatest, the rows in that
+        span are counted, once (:func:`~django_graft.db.keyspan.spanned`):
+        as many as the span is wide, every row is here, and the join reads
+        no entry. None elsewhere: the caller looks the rows up by key.
         """
         connection = connections[self.using]
         label = self.labels.get(model)
@@ -214,16 +221,22 @@ class Ledger:
             return None
         pk: Any = model._meta.pk
         quote = connection.ops.quote_name
+        table, column = quote(model._meta.db_table), quote(pk.column)
+        span = spanned(targets)
+        full, counted = "", []
+        if span is not None:
+            # A condition of no entry: SQLite weighs it once, before any is read.
+            full = f"(SELECT count(*) FROM {table} WHERE {column} BETWEEN %s AND %s) != %s AND "
+            counted = [span[0], span[1], span[1] - span[0] + 1]
         # The key as JSON text, compared with an integer column: SQLite reads
         # the text as that column's number (its type affinity rules).
         sql = (
             f"SELECT l.source_key FROM {quote(GraftLedgerEntry._meta.db_table)} l "
-            "WHERE l.source = %s AND l.tree = %s AND l.model = %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {quote(model._meta.db_table)} t WHERE t.{quote(pk.column)} = "
-            "l.target_key)"
+            f"WHERE {full}l.source = %s AND l.tree = %s AND l.model = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} t WHERE t.{column} = l.target_key)"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.source, self.tree, label])
+            cursor.execute(sql, [*counted, self.source, self.tree, label])
             texts = [row[0] for row in cursor.fetchall()]
         decode = key_decoder(model)  # few rows: as _keys reads them, whatever their spelling
         return {decode(_parsed(text)) for text in texts}
@@ -323,25 +336,6 @@ def _insert(columns: dict[str, list[Any]], keys: list[str], using: str) -> None:
     size = max(1, key_batch_size(connections[using]) // len(fields))
     for batch in chunked(entries, size):
         insert_rows(GraftLedgerEntry.objects.using(using), batch, fields, using)
-
-
-def _sqlite_stamp(connection: Any) -> tuple[Any, ...] | None:
-    """How many rows this connection changed, and how often others committed, on SQLite.
-
-    Two counters SQLite keeps (``total_changes()``, ``PRAGMA data_version``),
-    read in one statement that costs the same for any size of ledger, where
-    counting a tree's entries reads them all. They move with any write to
-    the database, not only to the ledger. The connection itself is part of
-    the stamp: the counters of another connection say nothing. None where
-    this SQLite cannot read them.
-    """
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT total_changes(), data_version FROM pragma_data_version")
-            changes, version = cursor.fetchone()
-    except DatabaseError:
-        return None
-    return (connection.connection, changes, version)
 
 
 def source_of(header: Mapping[str, Any]) -> str:

@@ -121,7 +121,7 @@ def _gone(planner: Planner, ledger: Ledger) -> dict[type[Model], set[Any]]:
             archived, at = spool.seen, entries.targets
             if not at.keys() <= archived:  # the source dropped rows: those are pruned, not here
                 at = {key: target for key, target in at.items() if key in archived}
-            missing = ledger.gone_targets(model)
+            missing = ledger.gone_targets(model, list(at.values()))
             if missing is None:
                 present = planner._existing(model, list(at.values()))
                 gone = {key for key, target in at.items() if target not in present}

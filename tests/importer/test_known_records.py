@@ -123,6 +123,35 @@ def test_a_write_elsewhere_while_the_archive_is_read_leaves_the_records_taken(
     assert m.Country.objects.using(OTHER).filter(code="zz").exists()
 
 
+@pytest.mark.django_db(databases=["default", "other"], transaction=True)
+@pytest.mark.parametrize("meanwhile", ["nothing", "a write elsewhere", "another sync"])
+def test_outside_a_transaction_what_happened_meanwhile_is_seen(
+    world: World, parsed: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """Read outside any transaction (on SQLite, the database's change counters tell
+    whether the ledger may have changed): the outcome is the same whatever happened."""
+    first = archive_of(world.org)
+    sync(first)
+    _rename_a_project(world)
+    second = archive_of(world.org)
+    original = known.SyncSorter.header
+
+    def header(self: known.SyncSorter, header: dict[str, Any]) -> None:
+        original(self, header)
+        if meanwhile == "a write elsewhere":
+            m.Country.objects.using(OTHER).create(code="zz", name="written meanwhile")
+        elif meanwhile == "another sync":
+            monkeypatch.setattr(known.SyncSorter, "header", original)
+            sync(second)
+
+    monkeypatch.setattr(known.SyncSorter, "header", header)
+    result = sync(second)
+    assert result.created == 0
+    assert result.report("testapp.project").updated == (meanwhile != "another sync")
+    tree = m.Task.objects.filter(project__organisation=world.org).count()
+    assert m.Task.objects.using(OTHER).count() == tree
+
+
 @pytest.mark.parametrize("block", [1, 2, 3, 1024])
 def test_blocks_of_any_length_give_what_parsing_every_line_gives(
     world: World, monkeypatch: pytest.MonkeyPatch, block: int

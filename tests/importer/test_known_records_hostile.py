@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -295,6 +296,49 @@ def test_entries_that_join_into_as_many_values_are_refused_by_name(
     entries.filter(source_key=two).update(source_key=f"{two}]")
     with pytest.raises(GraftError, match="whose keys are not keys"):
         Ledger.of(header, OTHER)
+
+
+def test_a_ledger_too_long_to_join_is_read_row_by_row(world: World) -> None:
+    """A model's entries joined past SQLite's longest string (``SQLITE_LIMIT_LENGTH``,
+    10**9 bytes by default, some 15 million entries; lowered here)."""
+    length = getattr(sqlite3, "SQLITE_LIMIT_LENGTH", None)  # from Python 3.11
+    if connections[OTHER].vendor != "sqlite" or length is None:
+        pytest.skip("SQLite's limits, which Python sets from 3.11")
+    data = archive_of(world.org)
+    sync(data)
+    connections[OTHER].ensure_connection()
+    raw = connections[OTHER].connection
+    before = raw.setlimit(length, 1000)  # 18 tasks' fingerprints: 1152
+    try:
+        again = sync(data)
+    finally:
+        raw.setlimit(length, before)
+    assert again.created == 0 and again.conflicts == []
+
+
+# Code on the connection while the archive is read.
+
+
+def test_a_ledger_read_in_a_savepoint_rolled_back_meanwhile_is_read_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger read with the header inside a savepoint that is rolled back before the
+    import's transaction begins: a rollback moves none of SQLite's change counters, so
+    the entries are counted instead, and read again."""
+    data = archive_of(world.org)
+    sync(data)
+    original = known.SyncSorter.header
+
+    def header(self: known.SyncSorter, header: dict[str, Any]) -> None:
+        with transaction.atomic(using=OTHER):
+            GraftLedgerEntry.objects.using(OTHER).all().delete()
+            original(self, header)  # the ledger is read now: empty
+            transaction.set_rollback(True, using=OTHER)
+
+    monkeypatch.setattr(known.SyncSorter, "header", header)
+    with transaction.atomic(using=OTHER):
+        again = sync(data)
+    assert again.created == 0
 
 
 # Plain imports: data after the trailer, read with the trailer's block.

@@ -17,12 +17,15 @@ from typing import Any
 #: past it, counting would read more rows than looking the keys up.
 MOST_SPREAD = 2
 
+#: The integers every database's key columns hold (64 bits, signed).
+_LEAST, _GREATEST = -(2**63), 2**63 - 1
+
 
 def spanned(keys: list[Any]) -> tuple[int, int] | None:
     """``(least, greatest)`` of integer ``keys`` that fill at least half their span.
 
-    None where they do not, or are not integers, or are none: the caller
-    looks the keys up one by one.
+    None where they do not, or are not integers (or past 64 bits), or are
+    none: the caller looks the keys up one by one.
     """
     if not keys:
         return None
@@ -31,6 +34,8 @@ def spanned(keys: list[Any]) -> tuple[int, int] | None:
     except TypeError:
         return None
     if type(low) is not int or type(high) is not int:
+        return None
+    if low < _LEAST or high > _GREATEST:  # no row's key: for the caller to look up
         return None
     if high - low + 1 > MOST_SPREAD * len(keys):
         return None

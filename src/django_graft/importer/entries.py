@@ -133,9 +133,12 @@ def joined_entries(
         f"sum(length(source_fingerprint) != {_PRINT_LENGTH}) "
         f"FROM {table} WHERE source = %s AND tree = %s GROUP BY model ORDER BY model"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [source, tree])
-        rows = cursor.fetchall()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [source, tree])
+            rows = cursor.fetchall()
+    except DatabaseError:  # joined past SQLite's longest string: read row by row
+        return None
     others = [row[0] for row in rows if not integer_keys(row[0])]
     try:
         unclean = _unclean_keys(connection, table, source, tree, others)

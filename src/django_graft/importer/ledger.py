@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
@@ -62,6 +63,8 @@ class Ledger:
     labels: dict[type[Model], str] = field(default_factory=dict)
     #: :meth:`_stamp` as the entries were read.
     stamp: tuple[Any, ...] = ()
+    #: Whether :meth:`_stamp` reads SQLite's change counters (None: not yet known).
+    counters: bool | None = None
     #: Whether the records a sync took unparsed (``ModelSpool.taken``) were
     #: taken for these entries, so that they are the ones they name.
     took: bool = False
@@ -92,14 +95,18 @@ class Ledger:
     def _stamp(self) -> tuple[Any, ...]:
         """What tells whether the tree's entries may have changed since it was taken.
 
-        On SQLite, the database's own counts of changes
-        (:func:`~django_graft.db.changes.change_stamp`).
-        Elsewhere, the tree's entries' count and last id: entries are only
+        On SQLite, read outside any transaction: the database's own counts of
+        changes (:func:`~django_graft.db.changes.change_stamp`). Elsewhere,
+        the tree's entries' count and last id: entries are only
         ever added (ids grow), deleted, or moved to another key (by adding a
         copy), so any change shows in one or the other.
         """
         connection = connections[self.using]
-        if connection.vendor == "sqlite" and (stamp := change_stamp(connection)) is not None:
+        if self.counters is None:
+            # The counters tell a write, not a rollback: entries read inside a
+            # transaction may yet be rolled back, which only counting them shows.
+            self.counters = connection.vendor == "sqlite" and not connection.in_atomic_block
+        if self.counters and (stamp := change_stamp(connection)) is not None:
             return stamp
         try:
             found = self._rows().aggregate(count=Count("pk"), last=Max("pk"))
@@ -174,18 +181,26 @@ class Ledger:
         source_keys: tuple[str, ...],
         target_keys: tuple[str, ...],
     ) -> tuple[list[Any], list[Any]]:
-        """The archive keys and the keys here of a model's entries, decoded."""
+        """The archive keys and the keys here of a model's entries, decoded.
+
+        An integer key must be a JSON integer, as an entry joined with others
+        is read (:mod:`.entries`), and as SQLite compares it with the key
+        column: ``int()`` alone would take "0_1" or "1.5" for another row's.
+        """
+        read: Callable[[str], Any]
         if _integer_key(model):
-            try:  # as JSON writes integers, which int() reads in one step per column
+            texts = (*source_keys, *target_keys)
+            if all(map(_JSON_INTEGER.fullmatch, texts)):  # in one step per column
                 return list(map(int, source_keys)), list(map(int, target_keys))
-            except ValueError:
-                pass  # the entry at fault is named below
-        decode = key_decoder(model)
+            read = _json_integer  # the entry at fault is named below
+        else:
+            decode = key_decoder(model)
+            read = lambda text: decode(_parsed(text))  # noqa: E731
         keys, targets = [], []
         for source_key, target_key in zip(source_keys, target_keys, strict=True):
             try:
-                keys.append(decode(_parsed(source_key)))
-                targets.append(decode(_parsed(target_key)))
+                keys.append(read(source_key))
+                targets.append(read(target_key))
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ImportRefused(
                     f"The sync ledger of database '{self.using}' holds an entry for {label} "
@@ -226,7 +241,11 @@ class Ledger:
         full, counted = "", []
         if span is not None:
             # A condition of no entry: SQLite weighs it once, before any is read.
-            full = f"(SELECT count(*) FROM {table} WHERE {column} BETWEEN %s AND %s) != %s AND "
+            # Integers only: a column that is not SQLite's rowid may hold 2.5.
+            full = (
+                f"(SELECT count(*) FROM {table} WHERE {column} BETWEEN %s AND %s "
+                f"AND typeof({column}) = 'integer') != %s AND "
+            )
             counted = [span[0], span[1], span[1] - span[0] + 1]
         # The key as JSON text, compared with an integer column: SQLite reads
         # the text as that column's number (its type affinity rules).
@@ -373,6 +392,17 @@ def _integer_label(label: str) -> bool:
         return _integer_key(concrete(resolve_model(label)))
     except PolicyError:
         return True  # a model this project no longer has: its entries are not read
+
+
+#: An integer as JSON writes it, and nothing else.
+_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _json_integer(text: str) -> int:
+    value = json.loads(text)
+    if type(value) is not int:
+        raise ValueError(f"{type(value).__name__}, not an integer")
+    return value
 
 
 def _parsed(text: str) -> Any:

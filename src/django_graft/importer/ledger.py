@@ -16,9 +16,9 @@ them takes one query per model and batch.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -183,15 +183,16 @@ class Ledger:
     ) -> tuple[list[Any], list[Any]]:
         """The archive keys and the keys here of a model's entries, decoded.
 
-        An integer key must be a JSON integer, as an entry joined with others
-        is read (:mod:`.entries`), and as SQLite compares it with the key
-        column: ``int()`` alone would take "0_1" or "1.5" for another row's.
+        An integer key must be written in ASCII digits, or else be a JSON
+        integer, as SQLite compares it with the key column: ``int()`` alone
+        would take "0_1" or "+1", and the key field "1.5", for another row's.
         """
         read: Callable[[str], Any]
         if _integer_key(model):
-            texts = (*source_keys, *target_keys)
-            if all(map(_JSON_INTEGER.fullmatch, texts)):  # in one step per column
-                return list(map(int, source_keys)), list(map(int, target_keys))
+            digits = "".join(source_keys) + "".join(target_keys)
+            if digits.isascii() and digits.isdigit():  # 0 to 9 only: in one step per column
+                with contextlib.suppress(ValueError):  # an empty key: named below
+                    return list(map(int, source_keys)), list(map(int, target_keys))
             read = _json_integer  # the entry at fault is named below
         else:
             decode = key_decoder(model)
@@ -392,10 +393,6 @@ def _integer_label(label: str) -> bool:
         return _integer_key(concrete(resolve_model(label)))
     except PolicyError:
         return True  # a model this project no longer has: its entries are not read
-
-
-#: An integer as JSON writes it, and nothing else.
-_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def _json_integer(text: str) -> int:

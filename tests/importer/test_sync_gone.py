@@ -97,12 +97,12 @@ def _refused(data: bytes, match: str) -> None:
 
 
 @pytest.mark.parametrize("target", [str(2**63), str(2**64 - 1), str(-(2**63) - 1)])
-def test_an_entry_naming_a_key_past_64_bits_is_a_row_gone(world: World, target: str) -> None:
+def test_an_entry_naming_a_key_past_64_bits_is_refused_by_name(world: World, target: str) -> None:
     data = archive_of(world.org)
     sync(data)
     entries = GraftLedgerEntry.objects.using(OTHER).filter(model="testapp.organisation")
     entries.update(target_key=target)
-    _refused(data, "deleted")
+    _refused(data, "testapp.organisation .* whose keys are not keys")
 
 
 @pytest.mark.parametrize("spelling", ["true", "0_{}", "{}.5", "\u0661", "+{}"])

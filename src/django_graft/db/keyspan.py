@@ -21,6 +21,11 @@ MOST_SPREAD = 2
 _LEAST, _GREATEST = -(2**63), 2**63 - 1
 
 
+def within_64_bits(keys: list[int]) -> bool:
+    """Whether integer ``keys`` all fit the key columns of every database (64 bits, signed)."""
+    return not keys or (min(keys) >= _LEAST and max(keys) <= _GREATEST)
+
+
 def spanned(keys: list[Any]) -> tuple[int, int] | None:
     """``(least, greatest)`` of integer ``keys`` that fill at least half their span.
 
@@ -35,7 +40,7 @@ def spanned(keys: list[Any]) -> tuple[int, int] | None:
         return None
     if type(low) is not int or type(high) is not int:
         return None
-    if low < _LEAST or high > _GREATEST:  # no row's key: for the caller to look up
+    if not within_64_bits([low, high]):  # no row's key: for the caller to look up
         return None
     if high - low + 1 > MOST_SPREAD * len(keys):
         return None

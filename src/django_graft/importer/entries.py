@@ -21,6 +21,7 @@ import orjson
 from django.db import DatabaseError, connections
 
 from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.keyspan import within_64_bits
 from django_graft.models import GraftLedgerEntry
 
 
@@ -194,6 +195,8 @@ def split(joined: Joined, decode: Callable[[Any], Any] | None) -> ReadEntries | 
     if decode is None:
         if not set(map(type, keys)) | set(map(type, targets)) <= {int}:
             return None
+        if not (within_64_bits(keys) and within_64_bits(targets)):
+            return None  # no row's key: named row by row
     else:
         try:
             keys, targets = list(map(decode, keys)), list(map(decode, targets))

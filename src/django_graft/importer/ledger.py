@@ -32,7 +32,7 @@ from django.utils import timezone
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.changes import change_stamp
 from django_graft.db.fetch import fetch_rows
-from django_graft.db.keyspan import spanned
+from django_graft.db.keyspan import spanned, within_64_bits
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
 from django_graft.importer.entries import Entries, Entry, ReadEntries, joined_entries, split
@@ -192,7 +192,9 @@ class Ledger:
             digits = "".join(source_keys) + "".join(target_keys)
             if digits.isascii() and digits.isdigit():  # 0 to 9 only: in one step per column
                 with contextlib.suppress(ValueError):  # an empty key: named below
-                    return list(map(int, source_keys)), list(map(int, target_keys))
+                    keys, targets = list(map(int, source_keys)), list(map(int, target_keys))
+                    if within_64_bits(keys) and within_64_bits(targets):
+                        return keys, targets
             read = _json_integer  # the entry at fault is named below
         else:
             decode = key_decoder(model)
@@ -399,6 +401,8 @@ def _json_integer(text: str) -> int:
     value = json.loads(text)
     if type(value) is not int:
         raise ValueError(f"{type(value).__name__}, not an integer")
+    if not within_64_bits([value]):
+        raise ValueError("past the 64 bits of every database's integer keys")
     return value
 
 

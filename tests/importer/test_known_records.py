@@ -96,10 +96,12 @@ def test_a_resync_parses_only_the_records_that_changed(
     assert result.report("testapp.project").updated == 1
 
 
-def test_a_write_elsewhere_while_the_archive_is_read_leaves_the_records_taken(
-    world: World, parsed: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The database changed, not the tree's ledger: read again, it still knows the records."""
+def _sync_while(
+    world: World, monkeypatch: pytest.MonkeyPatch, parsed: list[Any], meanwhile: str
+) -> tuple[bytes, bytes, Any]:
+    """Sync the tree, rename a project at the source, and sync it again while ``meanwhile``
+    happens to the target once the second archive's header is read; the two archives
+    and the second sync's result."""
     first = archive_of(world.org)
     sync(first)
     _rename_a_project(world)
@@ -108,11 +110,22 @@ def test_a_write_elsewhere_while_the_archive_is_read_leaves_the_records_taken(
 
     def header(self: known.SyncSorter, header: dict[str, Any]) -> None:
         original(self, header)
-        m.Country.objects.using(OTHER).create(code="zz", name="written meanwhile")
+        if meanwhile == "a write elsewhere":
+            m.Country.objects.using(OTHER).create(code="zz", name="written meanwhile")
+        elif meanwhile == "another sync":
+            monkeypatch.setattr(known.SyncSorter, "header", original)
+            sync(second)
 
     monkeypatch.setattr(known.SyncSorter, "header", header)
     parsed.clear()
-    result = sync(second)
+    return first, second, sync(second)
+
+
+def test_a_write_elsewhere_while_the_archive_is_read_leaves_the_records_taken(
+    world: World, parsed: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database changed, not the tree's ledger: read again, it still knows the records."""
+    first, second, result = _sync_while(world, monkeypatch, parsed, "a write elsewhere")
     before = _records(first)
     assert set(parsed) == {
         record
@@ -130,22 +143,7 @@ def test_outside_a_transaction_what_happened_meanwhile_is_seen(
 ) -> None:
     """Read outside any transaction (on SQLite, the database's change counters tell
     whether the ledger may have changed): the outcome is the same whatever happened."""
-    first = archive_of(world.org)
-    sync(first)
-    _rename_a_project(world)
-    second = archive_of(world.org)
-    original = known.SyncSorter.header
-
-    def header(self: known.SyncSorter, header: dict[str, Any]) -> None:
-        original(self, header)
-        if meanwhile == "a write elsewhere":
-            m.Country.objects.using(OTHER).create(code="zz", name="written meanwhile")
-        elif meanwhile == "another sync":
-            monkeypatch.setattr(known.SyncSorter, "header", original)
-            sync(second)
-
-    monkeypatch.setattr(known.SyncSorter, "header", header)
-    result = sync(second)
+    result = _sync_while(world, monkeypatch, parsed, meanwhile)[2]
     assert result.created == 0
     assert result.report("testapp.project").updated == (meanwhile != "another sync")
     tree = m.Task.objects.filter(project__organisation=world.org).count()

@@ -8,18 +8,15 @@ a row it finds there is the same row, to be left alone when the archive's
 values are already stored, updated when only the source changed it, and a
 conflict when this database changed it since (its fingerprint differs).
 
-Keys are kept as archives write them (JSON), so that any key type goes in
-and comes back as the model's own values. Reading a tree's entries takes
-one query on SQLite (:mod:`.entries`), one per model elsewhere; writing
-them takes one query per model and batch.
+Keys are kept as archives write them (JSON, :mod:`.ledgerkeys`). Reading
+a tree's entries takes one query on SQLite (:mod:`.entries`), one per
+model elsewhere; writing them takes one query per model and batch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
@@ -32,15 +29,23 @@ from django.utils import timezone
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.changes import change_stamp
 from django_graft.db.fetch import fetch_rows
-from django_graft.db.keyspan import spanned, within_64_bits
+from django_graft.db.keyspan import spanned
 from django_graft.db.queryset import insert_rows
 from django_graft.exceptions import ImportRefused, PolicyError
 from django_graft.importer.entries import Entries, Entry, ReadEntries, joined_entries, split
 from django_graft.importer.fingerprints import fingerprints
 from django_graft.importer.insert import writer_for
+from django_graft.importer.ledgerkeys import (
+    UnreadableEntry,
+    entry_keys,
+    integer_key,
+    integer_label,
+    key_text,
+    parsed_key,
+)
 from django_graft.importer.scalars import key_decoder
 from django_graft.models import GraftLedgerEntry
-from django_graft.schema.fieldtypes import INTEGER_TYPES, archived_key, stored_type
+from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 #: The longest key, as JSON, an entry holds (its columns' max_length).
@@ -85,7 +90,9 @@ class Ledger:
                 "The archive's header names no roots, so a sync cannot tell which tree it "
                 "holds. Export the tree again."
             )
-        roots = " ".join(sorted(f"{root.get('model')}:{_text(root.get('pk'))}" for root in named))
+        roots = " ".join(
+            sorted(f"{root.get('model')}:{key_text(root.get('pk'))}" for root in named)
+        )
         tree = tree or hashlib.sha256(roots.encode()).hexdigest()
         ledger = cls(using, source, tree, roots)
         ledger.stamp = ledger._stamp()  # before the entries: a change meanwhile shows
@@ -135,7 +142,7 @@ class Ledger:
     def _read(self) -> None:
         """Read the tree's entries: in one query on SQLite, else one per model."""
         try:
-            joined = joined_entries(self.using, self.source, self.tree, _integer_label)
+            joined = joined_entries(self.using, self.source, self.tree, integer_label)
             labels = (
                 list(joined)
                 if joined is not None
@@ -148,7 +155,7 @@ class Ledger:
                     continue
                 read, together = None, joined and joined[label]
                 if together:
-                    read = split(together, None if _integer_key(model) else key_decoder(model))
+                    read = split(together, None if integer_key(model) else key_decoder(model))
                 read = read or self._rows_read(model, label)
                 if read is None:
                     continue
@@ -181,40 +188,19 @@ class Ledger:
         source_keys: tuple[str, ...],
         target_keys: tuple[str, ...],
     ) -> tuple[list[Any], list[Any]]:
-        """The archive keys and the keys here of a model's entries, decoded.
-
-        An integer key must be written in ASCII digits, or else be a JSON
-        integer, as SQLite compares it with the key column: ``int()`` alone
-        would take "0_1" or "+1", and the key field "1.5", for another row's.
-        """
-        read: Callable[[str], Any]
-        if _integer_key(model):
-            digits = "".join(source_keys) + "".join(target_keys)
-            if digits.isascii() and digits.isdigit():  # 0 to 9 only: in one step per column
-                with contextlib.suppress(ValueError):  # an empty key: named below
-                    keys, targets = list(map(int, source_keys)), list(map(int, target_keys))
-                    if within_64_bits(keys) and within_64_bits(targets):
-                        return keys, targets
-            read = _json_integer  # the entry at fault is named below
-        else:
-            decode = key_decoder(model)
-            read = lambda text: decode(_parsed(text))  # noqa: E731
-        keys, targets = [], []
-        for source_key, target_key in zip(source_keys, target_keys, strict=True):
-            try:
-                keys.append(read(source_key))
-                targets.append(read(target_key))
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise ImportRefused(
-                    f"The sync ledger of database '{self.using}' holds an entry for {label} "
-                    f"({source_key[:40]!r} -> {target_key[:40]!r}) whose keys are not keys of "
-                    f"{label} ({exc}). Nothing was written. Delete the tree's entries "
-                    f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
-                ) from None
-        return keys, targets
+        """The archive keys and the keys here of a model's entries, decoded."""
+        try:
+            return entry_keys(model, source_keys, target_keys)
+        except UnreadableEntry as exc:
+            raise ImportRefused(
+                f"The sync ledger of database '{self.using}' holds an entry for {label} "
+                f"({exc.source_key[:40]!r} -> {exc.target_key[:40]!r}) whose keys are not keys "
+                f"of {label} ({exc.reason}). Nothing was written. Delete the tree's entries "
+                f"(GraftLedgerEntry, roots {self.roots[:80]!r}) to sync it afresh."
+            ) from None
 
     def _read_prints(self, model: type[Model], label: str, keys: Collection[Any]) -> dict[Any, str]:
-        texts = {_text(archived_key(model, key)): key for key in keys}
+        texts = {key_text(archived_key(model, key)): key for key in keys}
         found: dict[Any, str] = {}
         rows = self._rows(label)
         for batch in chunked(list(texts), key_batch_size(connections[self.using])):
@@ -235,7 +221,7 @@ class Ledger:
         """
         connection = connections[self.using]
         label = self.labels.get(model)
-        if connection.vendor != "sqlite" or not _integer_key(model) or label is None:
+        if connection.vendor != "sqlite" or not integer_key(model) or label is None:
             return None
         pk: Any = model._meta.pk
         quote = connection.ops.quote_name
@@ -261,7 +247,7 @@ class Ledger:
             cursor.execute(sql, [*counted, self.source, self.tree, label])
             texts = [row[0] for row in cursor.fetchall()]
         decode = key_decoder(model)  # few rows: as _keys reads them, whatever their spelling
-        return {decode(_parsed(text)) for text in texts}
+        return {decode(parsed_key(text)) for text in texts}
 
     def entry(self, model: type[Model], key: Any) -> Entry | None:
         entries = self.entries.get(model)
@@ -283,8 +269,8 @@ class Ledger:
         label = model_label(model)
         prints = fingerprints(model, list(written.values()), self.using)
         manager = GraftLedgerEntry.objects.using(self.using)
-        keys = [_text(archived_key(model, key)) for key in written]
-        targets = [_text(archived_key(model, target)) for target in written.values()]
+        keys = [key_text(archived_key(model, key)) for key in written]
+        targets = [key_text(archived_key(model, target)) for target in written.values()]
         long = next((text for text in [*keys, *targets] if len(text) > KEY_LENGTH), None)
         if long is not None:
             raise ImportRefused(
@@ -324,18 +310,18 @@ class Ledger:
                 source=self.source,
                 tree=self.tree,
                 model=label,
-                source_key=_text(archived_key(model, old)),
+                source_key=key_text(archived_key(model, old)),
             )
             for entry in list(entries):
                 entries.filter(pk=entry.pk).delete()
-                entry.pk, entry.source_key = None, _text(archived_key(model, key))
+                entry.pk, entry.source_key = None, key_text(archived_key(model, key))
                 entry.save(using=self.using, force_insert=True)
 
     def forget(self, model: type[Model], keys: list[Any]) -> None:
         """Drop the entries of archive rows whose rows here are gone."""
         label = model_label(model)
         manager = GraftLedgerEntry.objects.using(self.using)
-        texts = [_text(archived_key(model, key)) for key in keys]
+        texts = [key_text(archived_key(model, key)) for key in keys]
         for batch in chunked(texts, key_batch_size(connections[self.using])):
             manager.filter(
                 source=self.source, tree=self.tree, model=label, source_key__in=batch
@@ -376,38 +362,3 @@ def source_of(header: Mapping[str, Any]) -> str:
             "or import it without --sync."
         )
     return source
-
-
-def _text(key: Any) -> str:
-    if type(key) is int:  # most keys: as JSON writes them, without the encoder
-        return str(key)
-    return json.dumps(key, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def _integer_key(model: type[Model]) -> bool:
-    pk: Any = model._meta.pk
-    return not hasattr(pk, "fields") and stored_type(pk) in INTEGER_TYPES
-
-
-def _integer_label(label: str) -> bool:
-    """Whether the model a ledger names has one integer column as its key (or is gone)."""
-    try:
-        return _integer_key(concrete(resolve_model(label)))
-    except PolicyError:
-        return True  # a model this project no longer has: its entries are not read
-
-
-def _json_integer(text: str) -> int:
-    value = json.loads(text)
-    if type(value) is not int:
-        raise ValueError(f"{type(value).__name__}, not an integer")
-    if not within_64_bits([value]):
-        raise ValueError("past the 64 bits of every database's integer keys")
-    return value
-
-
-def _parsed(text: str) -> Any:
-    try:  # most keys are integers: read without the JSON parser
-        return int(text)
-    except ValueError:
-        return json.loads(text)

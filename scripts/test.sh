@@ -5,9 +5,10 @@
 # more with Django 4.2 LTS on SQLite under the oldest Python supported, and
 # the admin's tests with Django 5.2 LTS: each major version writes its
 # screenshots of the admin to build/screenshots/django-<major>/.
-# PostgreSQL, MariaDB (with the headers its driver compiles against) and
-# Chromium (for the admin's browser tests) are installed with apt-get when
-# missing; if a database server cannot start, the run fails.
+# PostgreSQL, MariaDB (with the headers its driver compiles against),
+# Chromium (for the admin's browser tests) and Node.js (for Azurite, the
+# Azure Storage emulator, installed with npm) are installed with apt-get
+# when missing; if a database or storage server cannot start, the run fails.
 # The whole matrix of Pythons, Djangos and databases: nox (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ fi
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 pkg-config --exists libmariadb 2>/dev/null || missing+=(libmariadb-dev pkg-config)
 command -v chromium >/dev/null || [ -n "${GRAFT_CHROMIUM:-}" ] || missing+=(chromium)
+command -v npm >/dev/null || [ -n "${GRAFT_AZURITE:-}" ] || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== Installing ${missing[*]}"
   sudo_cmd=""
@@ -30,6 +32,11 @@ fi
 
 setup_venv .venv "" -e ".[dev,mariadb]"
 bin=.venv/bin
+# Azurite, the Azure Storage emulator of the object-store tests (tests/objectstores.py).
+if [ -z "${GRAFT_AZURITE:-}" ] && [ ! -x build/azurite/node_modules/.bin/azurite-blob ]; then
+  echo "== Installing Azurite"
+  npm install --prefix build/azurite --no-audit --no-fund --silent azurite@3.35.0
+fi
 
 echo "== ruff"
 $bin/ruff check .

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,9 +9,14 @@ from typing import Any
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
+from tests.objectstores import Store, azure_store, azurite_server, gcs_server, gcs_store, s3_store
 from tests.s3server import moto_server
 from tests.testapp import models as m
 from tests.testapp.world import World, build_tenant, build_world
+
+# gcsfs would otherwise ask Google's gRPC control plane what kind each bucket
+# is, which an emulator does not answer (a minute's timeout per bucket).
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 
 @pytest.fixture
@@ -62,6 +68,34 @@ def s3_bucket(s3_endpoint: str, settings: Any) -> tuple[str, Any]:
     client.create_bucket(Bucket=name)
     settings.GRAFT = {"STORAGE_OPTIONS": {"s3": s3_options(s3_endpoint)}}
     return name, client
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    """gcp-storage-emulator on 127.0.0.1, for the whole session."""
+    with gcs_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def azure_connection() -> Iterator[str]:
+    """Azurite on 127.0.0.1, for the whole session; yields its connection string."""
+    with azurite_server() as connection_string:
+        yield connection_string
+
+
+@pytest.fixture(params=["s3", "gs", "az"])
+def store(request: pytest.FixtureRequest, settings: Any) -> Store:
+    """Each object store in turn, a real local server, with django-graft set up to use it."""
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        found = s3_store(endpoint, s3_options(endpoint))
+    elif request.param == "gs":
+        found = gcs_store(request.getfixturevalue("gcs_endpoint"))
+    else:
+        found = azure_store(request.getfixturevalue("azure_connection"))
+    settings.GRAFT = found.graft
+    return found
 
 
 @pytest.fixture

@@ -11,56 +11,21 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+from tests.objectstores import HOST, free_port, serve
 
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """Start moto's S3 server on loopback; yield its endpoint URL."""
-    port = free_port()
-    endpoint = f"http://{HOST}:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
-    )
-    try:
-        _wait_until_up(endpoint, process)
+    endpoint = f"http://{HOST}:{free_port()}"
+    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", endpoint.rsplit(":", 1)[1]]
+    environment = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
+    with serve("moto S3 server", command, f"{endpoint}/moto-api/", env=environment):
         yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
-
-
-def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"The moto S3 server exited at start:\n{error}")
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"The moto S3 server did not answer on {endpoint} within 30 s.")
 
 
 class CuttingProxy:

@@ -1,4 +1,4 @@
-"""Every command's path argument takes S3 URLs and storage:// aliases, end to end."""
+"""Every command's path argument takes S3, GCS and Azure URLs and storage:// aliases, end to end."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from tests.objectstores import Store
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
-
-Bucket = tuple[str, Any]
 
 
 def run(*args: str) -> str:
@@ -24,21 +23,22 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_export_inspect_delete_and_restore_through_s3(world: World, s3_bucket: Bucket) -> None:
-    name, client = s3_bucket
+def test_export_inspect_delete_and_restore_through_object_stores(
+    world: World, store: Store
+) -> None:
+    bucket = store.new_bucket()
     spec = f"testapp.Organisation:{world.org.pk}"
     before = every_table()
 
-    run("graft_export", spec, "-o", f"s3://{name}/exports/org.jsonl.gz")
-    url = f"s3://{name}/exports/org.jsonl.gz"
+    url = store.url(bucket, "exports/org.jsonl.gz")
+    run("graft_export", spec, "-o", url)
     assert run("graft_inspect", url).startswith(f"{url}: django-graft archive v1, verified")
 
-    run("graft_delete", spec, "--no-input", "--archive", f"s3://{name}/deleted/org.jsonl.zst")
+    run("graft_delete", spec, "--no-input", "--archive", store.url(bucket, "deleted/org.jsonl.zst"))
     assert not m.Organisation.objects.filter(pk=world.org.pk).exists()
-    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"])
-    assert keys == ["deleted/org.jsonl.zst", "exports/org.jsonl.gz"]
+    assert sorted(store.keys(bucket)) == ["deleted/org.jsonl.zst", "exports/org.jsonl.gz"]
 
-    run("graft_import", f"s3://{name}/deleted/org.jsonl.zst")
+    run("graft_import", store.url(bucket, "deleted/org.jsonl.zst"))
     assert every_table() == before
 
 

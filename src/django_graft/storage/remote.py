@@ -1,12 +1,20 @@
 """fsspec URLs (``s3://``, ``gs://``, ``az://``, ``memory://``, ...).
 
-On S3 files are opened with ``autocommit=False``: the multipart upload
-stays out of sight until ``commit()`` completes it, and ``discard()``
-aborts it. So an export that fails half way never leaves an object behind;
-a lost connection leaves at most an unfinished multipart upload, which no
-reader sees and which the bucket's lifecycle rule for incomplete uploads
-removes. Other filesystems (GCS and Azure included) are written under a
-temporary name beside the target and moved into place when done.
+Object stores are written as the archive is made, a part at a time, and
+the object appears only once the last part is in:
+
+- S3: a multipart upload opened with ``autocommit=False``, completed by
+  ``commit()``, aborted by ``discard()``;
+- Google Cloud Storage: a resumable upload, likewise finalised by
+  ``commit()``; on failure it is left unfinished, never readable, and the
+  service drops it after a week;
+- Azure: blocks staged as they come, committed as a block list on close;
+  on failure none is committed, and the service drops uncommitted blocks
+  after a week.
+
+A failure half way never leaves an object behind, nor does a killed
+process. Other filesystems are written under a temporary name beside the
+target and moved into place when done.
 """
 
 from __future__ import annotations
@@ -35,10 +43,32 @@ EXTRAS = {
 }
 
 
-#: Filesystems whose files keep what is written out of sight until
-#: ``commit()``, as the tests show against an S3 server. Others are written
-#: under a temporary name and moved into place.
-COMMIT_ON_DEMAND = frozenset({"s3", "s3a"})
+#: How an object store keeps what is written out of sight until the end,
+#: as the tests show against each store's local server. Any other
+#: filesystem is written under a temporary name and moved into place.
+#: "commit": opened with ``autocommit=False`` and finished by ``commit()``;
+#: "close": finished by ``close()``, which commits the staged blocks.
+FINISH = {
+    "s3": "commit",
+    "s3a": "commit",
+    "gs": "commit",
+    "gcs": "commit",
+    "az": "close",
+    "abfs": "close",
+    "abfss": "close",
+}
+
+#: Options for reading, by protocol: gcsfs would otherwise read ahead
+#: adaptively, up to 256 MB for a long sequential read; one block at a
+#: time keeps an import's memory the same for any size of archive.
+READ_OPTIONS: dict[str, dict[str, Any]] = {
+    "gs": {"cache_type": "readahead"},
+    "gcs": {"cache_type": "readahead"},
+}
+
+#: Where an unfinished upload can be aborted at once (S3 bills the parts
+#: of an unfinished multipart upload until it is).
+ABORTABLE = frozenset({"s3", "s3a"})
 
 
 def protocol_of(url: str) -> str:
@@ -128,33 +158,36 @@ def _open_for_writing(fs: Any, path: str, url: str, **options: Any) -> Any:
 def write_remote(url: str) -> Iterator[BinaryIO]:
     """Yield a stream whose bytes appear at ``url`` only once all are written."""
     fs, path = filesystem(url)
-    deferred = protocol_of(url) in COMMIT_ON_DEMAND
+    protocol = protocol_of(url)
+    finish = FINISH.get(protocol)
     # Elsewhere the bytes go to a temporary name beside the target, moved into place at the end.
-    temporary = path if deferred else f"{path}.{uuid.uuid4().hex}.partial"
-    handle = _open_for_writing(fs, temporary, url, **({"autocommit": False} if deferred else {}))
+    temporary = None if finish else f"{path}.{uuid.uuid4().hex}.partial"
+    options = {"autocommit": False} if finish == "commit" else {}
+    handle = _open_for_writing(fs, temporary or path, url, **options)
     guarded = _Guarded(handle, url, writing=True)
     try:
         yield cast(BinaryIO, guarded)
         try:
             handle.close()
-            if deferred:
+            if finish == "commit":
                 handle.commit()
-            else:
+            elif temporary is not None:
                 fs.mv(temporary, path)
         except Exception as exc:
             raise guarded.error(exc) from exc
     except BaseException:
-        _discard(fs, handle, temporary if not deferred else None, url)
+        _discard(fs, handle, temporary, url, abort=protocol in ABORTABLE)
         raise
 
 
-def _discard(fs: Any, handle: Any, temporary: str | None, url: str) -> None:
+def _discard(fs: Any, handle: Any, temporary: str | None, url: str, *, abort: bool) -> None:
     try:
-        if temporary is None:
-            handle.discard()
-        else:
+        if temporary is not None:
             handle.close()
             fs.rm(temporary)
+        elif abort:
+            handle.discard()
+        # Otherwise the upload is left unfinished: closing would complete it.
     except Exception as exc:
         # The upload was never completed, so nothing reads as an archive; an
         # unfinished multipart upload stays until the bucket's lifecycle
@@ -171,7 +204,7 @@ def _discard(fs: Any, handle: Any, temporary: str | None, url: str) -> None:
 def read_remote(url: str) -> Iterator[BinaryIO]:
     fs, path = filesystem(url)
     try:
-        handle = fs.open(path, "rb")
+        handle = fs.open(path, "rb", **READ_OPTIONS.get(protocol_of(url), {}))
     except FileNotFoundError:
         raise ArchiveError(f"Cannot read archive '{url}': there is no such object.") from None
     except Exception as exc:

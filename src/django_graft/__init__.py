@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         ImportRefused,
         ImportWriteError,
         LimitExceeded,
+        ManifestError,
         MissingDependency,
         ObjectNotFound,
         PermissionRefused,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from django_graft.importer.run import ImportResult, import_archive
     from django_graft.operations.clone import CloneResult, clone
     from django_graft.operations.delete import DeleteResult, delete
+    from django_graft.operations.each import EachResult, export_each
     from django_graft.operations.export import ExportResult, export
     from django_graft.policy.rules import Policy, Rule
     from django_graft.tree.graph import Graph, ModelCount, Role
@@ -55,6 +57,7 @@ _PUBLIC = {
     "DeleteResult": "operations.delete",
     "DestinationError": "exceptions",
     "DynamicEdgeError": "exceptions",
+    "EachResult": "operations.each",
     "ExportResult": "operations.export",
     "Graph": "tree.graph",
     "GraftError": "exceptions",
@@ -62,6 +65,7 @@ _PUBLIC = {
     "ImportResult": "importer.run",
     "ImportWriteError": "exceptions",
     "LimitExceeded": "exceptions",
+    "ManifestError": "exceptions",
     "MissingDependency": "exceptions",
     "ModelCount": "tree.graph",
     "ObjectNotFound": "exceptions",
@@ -78,6 +82,7 @@ _PUBLIC = {
     "collect": "tree.walk",
     "delete": "operations.delete",
     "export": "operations.export",
+    "export_each": "operations.each",
     "import_archive": "importer.run",
 }
 
@@ -93,6 +98,7 @@ __all__ = [
     "DeleteResult",
     "DestinationError",
     "DynamicEdgeError",
+    "EachResult",
     "ExportResult",
     "GraftError",
     "Graph",
@@ -100,6 +106,7 @@ __all__ = [
     "ImportResult",
     "ImportWriteError",
     "LimitExceeded",
+    "ManifestError",
     "MissingDependency",
     "ModelCount",
     "ObjectNotFound",
@@ -117,6 +124,7 @@ __all__ = [
     "collect",
     "delete",
     "export",
+    "export_each",
     "import_archive",
 ]
 

@@ -135,6 +135,16 @@ class ArchiveError(GraftError):
     code = "archive"
 
 
+class ManifestError(ArchiveError):
+    """The manifest of a run over many roots cannot be read, or belongs to another run."""
+
+    code = "manifest"
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 class DestinationError(ArchiveError):
     """The archive destination cannot be opened or written."""
 

@@ -26,11 +26,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
+from django_graft.exceptions import DestinationError
 from django_graft.storage.aliases import PREFIX as STORAGE_PREFIX
-from django_graft.storage.aliases import read_from_storage, write_to_storage
+from django_graft.storage.aliases import read_from_storage, stored, write_to_storage
 from django_graft.storage.compression import compressed, decompressed
 from django_graft.storage.local import atomic_file, read_file
-from django_graft.storage.remote import read_remote, write_remote
+from django_graft.storage.remote import read_remote, remote_exists, write_remote
 
 Destination = str | os.PathLike[str] | IO[bytes]
 
@@ -68,6 +69,28 @@ def _openers(location: str | os.PathLike[str]) -> tuple[Opener, Opener, Any]:
     if text.startswith(STORAGE_PREFIX):
         return write_to_storage, read_from_storage, text
     return write_remote, read_remote, text
+
+
+def exists(location: str | os.PathLike[str]) -> bool:
+    """Whether there is a file at ``location`` (a path or a URL, not ``-``)."""
+    path = _local_path(location)
+    if path is not None:
+        return path.is_file()
+    text = os.fspath(location)
+    return stored(text) if text.startswith(STORAGE_PREFIX) else remote_exists(text)
+
+
+def make_folder(location: str | os.PathLike[str]) -> None:
+    """Create the local folder ``location`` lies in, if missing; URLs have none to make."""
+    path = _local_path(location)
+    if path is not None and os.fspath(location) != "-":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DestinationError(
+                f"Cannot create the folder '{path.parent}': {exc.strerror or exc}.",
+                path=os.fspath(location),
+            ) from None
 
 
 @contextlib.contextmanager

@@ -79,6 +79,17 @@ def write_to_storage(url: str) -> Iterator[BinaryIO]:
         )
 
 
+def stored(url: str) -> bool:
+    """Whether the storage ``url`` names holds its file."""
+    alias, name, storage = _storage(url, writing=False)
+    try:
+        return bool(storage.exists(name))
+    except (OSError, ValueError, SuspiciousOperation) as exc:
+        raise ArchiveError(
+            f"The storage '{alias}' cannot tell whether '{name}' exists ({summary(exc)})."
+        ) from None
+
+
 @contextlib.contextmanager
 def read_from_storage(url: str) -> Iterator[BinaryIO]:
     alias, name, storage = _storage(url, writing=False)

@@ -200,6 +200,17 @@ def _discard(fs: Any, handle: Any, temporary: str | None, url: str, *, abort: bo
             handle.closed = True
 
 
+def remote_exists(url: str) -> bool:
+    fs, path = filesystem(url)
+    try:
+        return bool(fs.isfile(path))
+    except Exception as exc:
+        raise ArchiveError(
+            f"Cannot tell whether '{url}' exists: {summary(exc)}. Check the credentials and "
+            "GRAFT['STORAGE_OPTIONS']."
+        ) from exc
+
+
 @contextlib.contextmanager
 def read_remote(url: str) -> Iterator[BinaryIO]:
     fs, path = filesystem(url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldError, ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model, QuerySet
 
@@ -100,3 +100,56 @@ def normalize_roots(roots: Any, using: str | None) -> tuple[dict[type[Model], li
                 f"or specifications of the form {SPEC_FORM}."
             )
     return by_model, db or DEFAULT_DB_ALIAS
+
+
+#: Lookups whose value is not one value of the field.
+_BOOLEAN_LOOKUPS = ("__isnull",)
+_LIST_LOOKUPS = ("__in", "__range")
+
+
+def _filter_value(lookup: str, raw: str, text: str) -> Any:
+    if lookup.endswith(_BOOLEAN_LOOKUPS):
+        if raw.lower() not in {"true", "false"}:
+            raise SpecError(f"--filter '{text}': {lookup} takes true or false.", spec=text)
+        return raw.lower() == "true"
+    if lookup.endswith(_LIST_LOOKUPS):
+        return [part.strip() for part in raw.split(",")]
+    return raw
+
+
+def filtered_roots(
+    labels: list[str], filters: list[str], using: str
+) -> dict[type[Model], list[Any]]:
+    """Every row of the models ``labels`` names that passes ``filters`` (``FIELD=VALUE``).
+
+    A filter is a queryset lookup (``plan__name=gold``, ``created__year=2020``,
+    ``id__in=1,2,3``, ``closed_at__isnull=true``); the values are strings
+    the field converts, as in a URL's query. The rows come from the model's
+    default manager, in key order.
+    """
+    lookups: dict[str, Any] = {}
+    for text in filters:
+        lookup, sep, raw = text.partition("=")
+        if not sep or not lookup.strip():
+            raise SpecError(f"--filter '{text}' is not FIELD=VALUE, e.g. plan__name=gold.")
+        lookups[lookup.strip()] = _filter_value(lookup.strip(), raw, text)
+    roots: dict[type[Model], list[Any]] = {}
+    for label in labels:
+        if ":" in label:
+            raise SpecError(
+                f"'{label}': with --filter, name models only (app.Model), not keys.", spec=label
+            )
+        try:
+            model = concrete(resolve_model(label))
+        except PolicyError as exc:
+            raise SpecError(f"'{label}': {exc.message}", spec=label) from None
+        try:
+            query = model._default_manager.using(using).filter(**lookups).order_by("pk")
+            roots[model] = list(query.values_list("pk", flat=True))
+        except (FieldError, ValidationError, ValueError, TypeError) as exc:
+            message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            raise SpecError(
+                f"--filter {' '.join(filters)} does not apply to {model._meta.label}: {message}",
+                spec=label,
+            ) from None
+    return roots

@@ -5,11 +5,14 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management.base import CommandError
+
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.operations.each import export_each
 from django_graft.operations.export import export
 from django_graft.render.text import plan_table, roots_text
-from django_graft.tree.roots import parse_specs
+from django_graft.tree.roots import filtered_roots, parse_specs
 from django_graft.tree.walk import collect
 
 
@@ -20,10 +23,31 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        self.add_roots_argument(parser, verb="export")
+        parser.add_argument(
+            "roots", nargs="+", metavar="app.Model[:PK[,PK...]]",
+            help="Objects to export; with --filter, models whose rows that pass it are the roots.",
+        )  # fmt: skip
         parser.add_argument(
             "-o", "--output", default="-", metavar="LOCATION",
-            help=f"Where to write the archive: {LOCATIONS}. Default: '-', standard output.",
+            help=f"Where to write the archive: {LOCATIONS}. Default: '-', standard output. "
+            "With --each, a template: {pk}, {label}, {app_label}, {model} are filled per root.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--filter", action="append", default=[], metavar="FIELD=VALUE",
+            help="Take as roots every row of the models named that passes this lookup "
+            "(plan__name=gold, created__year=2020, id__in=1,2,3, closed_at__isnull=true). "
+            "Repeatable: every filter applies.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--each", action="store_true",
+            help="Write one archive per root, to the locations the --output template names, "
+            "and a manifest of the run (each root, its archive, sha256, counts, outcome). A "
+            "rerun with the same manifest skips the roots it has done.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--manifest", metavar="LOCATION",
+            help="With --each: where the manifest goes. Default: graft-manifest.json in the "
+            "folder of the --output template.",
         )  # fmt: skip
         parser.add_argument(
             "--format",
@@ -57,12 +81,29 @@ class Command(GraftCommand):
             else f"no archive was written to {options['output']}."
         )
         database = self.check_database(options["database"])
-        roots = parse_specs(options["roots"])
+        if options["manifest"] and not options["each"]:
+            raise CommandError("--manifest goes with --each: one archive per root.")
+        if options["filter"]:
+            roots = filtered_roots(options["roots"], options["filter"], database)
+        else:
+            roots = parse_specs(options["roots"])
         policy = self.policy_from(options)
+        if options["each"] and not options["dry_run"]:
+            self.export_each(roots, policy, database, options)
+            return
+        if options["filter"] and not options["dry_run"] and not any(roots.values()):
+            models = ", ".join(model._meta.label for model in roots)
+            raise CommandError(
+                f"No row of {models} passes --filter {' '.join(options['filter'])}: "
+                "nothing exported."
+            )
         # With the archive on stdout, the report goes to stderr.
         report = self.stderr if options["output"] == "-" else self.stdout
         verbosity = options["verbosity"]
         if options["dry_run"]:
+            if not any(roots.values()):
+                self.stdout.write("Dry run: no row passes the filter; nothing to export.")
+                return
             graph = collect(roots, policy=policy, using=database)
             for line in plan_table(graph):
                 self.stdout.write(line)
@@ -93,4 +134,41 @@ class Command(GraftCommand):
                 f"Exported {result.total} rows of {len(result.counts)} models and {refs} "
                 f"references from {roots_text(result.graph)} to {result.destination} "
                 f"(sha256 {result.sha256})."
+            )
+
+    def export_each(
+        self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
+    ) -> None:
+        self.interrupted = "the archives done are in the manifest; run again to finish."
+        with self.recorded("export", options, options["roots"]) as entry:
+            result = export_each(
+                roots,
+                options["output"],
+                manifest=options["manifest"],
+                policy=policy,
+                using=database,
+                format=options["format"],
+                natural_foreign=options["natural_foreign"],
+                natural_primary=options["natural_primary"],
+            )
+            entry.location = result.manifest
+            for done in result.done:
+                for label, rows in done.counts.items():
+                    entry.counts[label] = entry.counts.get(label, 0) + rows
+        verbosity = options["verbosity"]
+        if verbosity >= 2:
+            for done in result.done:
+                rows = sum(done.counts.values())
+                self.stdout.write(f"{done.model} {done.pk}: {rows} rows to {done.archive}")
+        for failed in result.failed:
+            self.stderr.write(f"{failed.model} {failed.pk}: failed: {failed.error}")
+        if verbosity >= 1:
+            self.stdout.write(
+                f"{result.total} roots: {len(result.done)} exported, {len(result.skipped)} "
+                f"done before, {len(result.failed)} failed. Manifest: {result.manifest}."
+            )
+        if result.failed:
+            raise CommandError(
+                f"{len(result.failed)} of {result.total} roots failed (see above and the "
+                "manifest); run the same command again to retry them."
             )

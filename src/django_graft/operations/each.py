@@ -1,0 +1,180 @@
+"""Export every root to an archive of its own, with a manifest of the run.
+
+``export_each(roots, "s3://bucket/{label}-{pk}.jsonl.zst")`` exports each
+root alone, as ``export()`` would, to the location its placeholders name,
+and keeps a manifest (:mod:`django_graft.operations.manifest`) of every
+root: its archive, the archive's sha256, its counts, or the error that
+stopped it. One root failing does not stop the others. Run again with the
+same manifest, it skips the roots the manifest has done: a run stopped half
+way, by an error or a kill, picks up where it was.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from django.db import DatabaseError
+from django.db.models import Model
+
+from django_graft.exceptions import DestinationError, GraftError
+from django_graft.operations.export import export
+from django_graft.operations.manifest import Entry, open_manifest
+from django_graft.policy.rules import Policy
+from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.labels import model_label
+from django_graft.storage import make_folder
+from django_graft.storage.failures import summary
+from django_graft.tree.roots import normalize_roots
+
+#: What a template may name: ``{label}`` (``app_label.model``), ``{app_label}``,
+#: ``{model}`` (the model's name, lower case) and ``{pk}``.
+PLACEHOLDERS = ("label", "app_label", "model", "pk")
+#: The manifest's name, beside the archives, when none is given.
+MANIFEST_NAME = "graft-manifest.json"
+
+
+@dataclass
+class EachResult:
+    """What a run over many roots did; the manifest holds the same, per root."""
+
+    manifest: str
+    done: list[Entry] = field(default_factory=list)
+    #: Roots the manifest had done already, skipped.
+    skipped: list[Entry] = field(default_factory=list)
+    failed: list[Entry] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.done) + len(self.skipped) + len(self.failed)
+
+    def __repr__(self) -> str:
+        return (
+            f"<EachResult {len(self.done)} done, {len(self.skipped)} skipped, "
+            f"{len(self.failed)} failed; manifest {self.manifest}>"
+        )
+
+
+def check_template(template: str) -> None:
+    """Refuse a template that would not give each root a location of its own."""
+    if template == "-":
+        raise DestinationError("One archive per root cannot go to standard output.", path="-")
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        unknown = sorted(set(names) - set(PLACEHOLDERS))
+        if not unknown:
+            template.format(**dict.fromkeys(PLACEHOLDERS, "x"))
+    except (ValueError, IndexError, KeyError) as exc:
+        raise DestinationError(
+            f"'{template}' is not a template of archive locations ({exc}). Write placeholders "
+            "as {label}, {app_label}, {model} or {pk}; double a brace to write it.",
+            path=template,
+        ) from None
+    if unknown:
+        raise DestinationError(
+            f"'{template}' names {', '.join(map(repr, unknown))}, which is no placeholder of "
+            "an archive location: use {label}, {app_label}, {model} and {pk}.",
+            path=template,
+        )
+    if "pk" not in names:
+        raise DestinationError(
+            f"'{template}' has no {{pk}}: every root would be written to the same archive. "
+            "Put {pk} in the name, e.g. 'archives/{label}-{pk}.jsonl.gz'.",
+            path=template,
+        )
+
+
+def archive_location(template: str, model: type[Model], key: Any) -> str:
+    """The location of one root's archive: the template with its placeholders filled."""
+    parts = key if isinstance(key, list) else [key]
+    # A key is one path segment whatever it holds: '/' and '..' in a text key stay in it.
+    pk = "|".join(quote(str(part), safe="") for part in parts).replace(".", "%2E")
+    meta = model._meta
+    return template.format(
+        label=meta.label_lower, app_label=meta.app_label, model=meta.model_name, pk=pk
+    )
+
+
+def default_manifest(template: str) -> str:
+    """``graft-manifest.json`` in the folder of the archives (the template's fixed part)."""
+    fixed = template.split("{", 1)[0]
+    folder = fixed.rsplit("/", 1)[0] + "/" if "/" in fixed else ""
+    if folder.endswith("://"):  # a bucket of its own: 's3://{label}/...'
+        raise DestinationError(
+            f"'{template}' leaves no fixed folder for the manifest: give one with --manifest.",
+            path=template,
+        )
+    return f"{folder}{MANIFEST_NAME}"
+
+
+def each_root(by_model: dict[type[Model], list[Any]]) -> Iterator[tuple[type[Model], Any]]:
+    for model, keys in by_model.items():
+        seen: set[Any] = set()
+        for pk in keys:
+            if pk not in seen:
+                seen.add(pk)
+                yield model, pk
+
+
+def export_each(
+    roots: Any,
+    destination: str | os.PathLike[str],
+    *,
+    manifest: str | os.PathLike[str] | None = None,
+    policy: Policy | None = None,
+    using: str | None = None,
+    format: str | None = None,
+    natural_foreign: bool = False,
+    natural_primary: bool = False,
+) -> EachResult:
+    """Export each of ``roots`` to an archive of its own; keep a manifest of the run.
+
+    ``destination`` is a template of locations (any location ``export()``
+    takes, but ``-``) with ``{pk}`` and optionally ``{label}``,
+    ``{app_label}`` and ``{model}`` in it. ``manifest`` is where the
+    manifest goes: by default ``graft-manifest.json`` in the folder the
+    template names. Roots the manifest has done already are skipped.
+    """
+    template = os.fspath(destination)
+    check_template(template)
+    by_model, db = normalize_roots(roots, using)
+    location = os.fspath(manifest) if manifest is not None else default_manifest(template)
+    run = open_manifest(location, "export", template, db)
+    result = EachResult(location)
+    options = {
+        "policy": policy,
+        "using": db,
+        "format": format,
+        "natural_foreign": natural_foreign,
+        "natural_primary": natural_primary,
+    }
+    try:
+        for model, pk in each_root(by_model):
+            key = archived_key(model, pk)
+            before = run.done(model_label(model), key)
+            if before is not None:
+                result.skipped.append(before)
+                continue
+            entry = export_root(model, pk, archive_location(template, model, key), options)
+            run.record(entry)
+            (result.done if entry.outcome == "done" else result.failed).append(entry)
+    finally:
+        run.save()
+    return result
+
+
+def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
+    """Export one root; its manifest entry, done or failed."""
+    label, key = model_label(model), archived_key(model, pk)
+    try:
+        make_folder(archive)
+        exported = export({model: [pk]}, archive, **options)
+    except GraftError as exc:
+        return Entry(label, key, archive, "failed", error=exc.message)
+    except DatabaseError as exc:
+        return Entry(label, key, archive, "failed", error=f"The database failed: {summary(exc)}")
+    return Entry(label, key, archive, "done", sha256=exported.sha256, counts=exported.counts)

@@ -1,0 +1,182 @@
+"""One archive per root, with a manifest; a rerun skips what the manifest has done."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_graft import export, import_archive
+from django_graft.exceptions import DestinationError
+from django_graft.operations import each
+from django_graft.operations.each import archive_location, default_manifest, export_each
+from tests.snapshots import every_table
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    """The object and reference records of an archive, without header and trailer."""
+    return [json.loads(line) for line in path.read_text().splitlines()[1:-1]]
+
+
+def trailer_hash(path: Path) -> str:
+    """The sha256 of every line before the trailer, computed here."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    return hashlib.sha256(b"".join(lines[:-1])).hexdigest()
+
+
+def manifest_of(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def test_each_root_gets_the_archive_an_export_of_it_alone_gets(
+    world: World, tmp_path: Path
+) -> None:
+    orgs = m.Organisation.objects.order_by("pk")
+    result = export_each(orgs, tmp_path / "{label}-{pk}.jsonl")
+    assert [(e.model, e.pk) for e in result.done] == [
+        ("testapp.organisation", org.pk) for org in orgs
+    ]
+    assert result.manifest == f"{tmp_path}/graft-manifest.json"
+    manifest = manifest_of(tmp_path / "graft-manifest.json")
+    assert manifest["operation"] == "export"
+    assert manifest["database"] == "default"
+    for org, entry in zip(orgs, manifest["roots"], strict=True):
+        path = tmp_path / f"testapp.organisation-{org.pk}.jsonl"
+        alone = tmp_path / "alone.jsonl"
+        export(org, alone)
+        assert records(path) == records(alone)
+        assert entry["archive"] == str(path)
+        assert entry["outcome"] == "done"
+        assert entry["sha256"] == trailer_hash(path)
+        assert sum(entry["counts"].values()) == len([r for r in records(path) if "model" in r])
+
+
+def test_each_archive_restores_its_root(world: World, tmp_path: Path) -> None:
+    export_each([world.org, world.other_org], tmp_path / "{model}/{pk}.jsonl.gz")
+    before = every_table(using="other")
+    import_archive(tmp_path / "organisation" / f"{world.org.pk}.jsonl.gz", using="other")
+    assert m.Organisation.objects.using("other").get().name == "Acme"
+    assert every_table(using="other") != before
+
+
+def test_a_root_that_fails_is_recorded_and_the_others_go_on(
+    world: World, tmp_path: Path, settings: Any
+) -> None:
+    small = m.Organisation.objects.create(name="Small")
+    settings.GRAFT = {"MAX_ROWS": 5}
+    result = export_each(
+        [world.org, small, world.other_org], tmp_path / "{pk}.jsonl", manifest=tmp_path / "m.json"
+    )
+    assert [e.pk for e in result.done] == [small.pk]
+    assert [e.pk for e in result.failed] == [world.org.pk, world.other_org.pk]
+    assert "GRAFT['MAX_ROWS']" in (result.failed[0].error or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.json", f"{small.pk}.jsonl"])
+    entries = manifest_of(tmp_path / "m.json")["roots"]
+    assert [e["outcome"] for e in entries] == ["failed", "done", "failed"]
+    assert "sha256" not in entries[0]
+
+    # Run again, with room enough: the root done is skipped, the others are retried.
+    first = (tmp_path / f"{small.pk}.jsonl").read_bytes()
+    settings.GRAFT = {}
+    again = export_each(
+        [world.org, small, world.other_org], tmp_path / "{pk}.jsonl", manifest=tmp_path / "m.json"
+    )
+    assert [e.pk for e in again.skipped] == [small.pk]
+    assert [e.pk for e in again.done] == [world.org.pk, world.other_org.pk]
+    assert again.failed == []
+    assert (tmp_path / f"{small.pk}.jsonl").read_bytes() == first  # not written again
+    entries = manifest_of(tmp_path / "m.json")["roots"]
+    assert [e["outcome"] for e in entries] == ["done", "done", "done"]
+    assert len(entries) == 3
+
+
+def test_an_interrupted_run_keeps_what_it_did(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = each.export_root
+    calls = []
+
+    def interrupted_on_the_second(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(each, "export_root", interrupted_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        export_each([world.org, world.other_org], tmp_path / "{pk}.jsonl")
+    entries = manifest_of(tmp_path / "graft-manifest.json")["roots"]
+    assert [(e["pk"], e["outcome"]) for e in entries] == [(world.org.pk, "done")]
+
+    monkeypatch.setattr(each, "export_root", real)
+    result = export_each([world.org, world.other_org], tmp_path / "{pk}.jsonl")
+    assert [e.pk for e in result.skipped] == [world.org.pk]
+    assert [e.pk for e in result.done] == [world.other_org.pk]
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        ("archives/org.jsonl", "has no {pk}"),
+        ("archives/{pk}-{name}.jsonl", "names 'name', which is no placeholder"),
+        ("archives/{pk.real}.jsonl", "names 'pk.real', which is no placeholder"),
+        ("archives/{pk.jsonl", "is not a template of archive locations"),
+        ("archives/{pk:>5d}.jsonl", "is not a template of archive locations"),
+        ("-", "cannot go to standard output"),
+    ],
+)
+def test_templates_that_cannot_name_each_root_are_refused(
+    world: World, tmp_path: Path, template: str, says: str
+) -> None:
+    before = every_table()
+    with pytest.raises(DestinationError) as info:
+        export_each(world.org, str(tmp_path / template) if template != "-" else "-")
+    assert says in info.value.message
+    assert list(tmp_path.iterdir()) == []
+    assert every_table() == before
+
+
+def test_a_key_is_one_path_segment_whatever_it_holds() -> None:
+    assert archive_location("a/{label}-{pk}.json", m.Tag, 7) == "a/testapp.tag-7.json"
+    assert (
+        archive_location("a/{pk}.json", m.Tag, "../../etc/x") == "a/%2E%2E%2F%2E%2E%2Fetc%2Fx.json"
+    )
+    assert archive_location("a/{app_label}/{model}/{pk}", m.Tag, [1, "b|c"]) == (
+        "a/testapp/tag/1|b%7Cc"
+    )
+
+
+def test_the_manifest_goes_beside_the_archives_by_default() -> None:
+    assert default_manifest("s3://bucket/2026/{label}-{pk}.jsonl") == (
+        "s3://bucket/2026/graft-manifest.json"
+    )
+    assert default_manifest("{pk}.jsonl") == "graft-manifest.json"
+    assert default_manifest("/srv/a/{model}/{pk}.jsonl") == "/srv/a/graft-manifest.json"
+    with pytest.raises(DestinationError, match="give one with --manifest"):
+        default_manifest("s3://{app_label}/{pk}.jsonl")
+
+
+def test_archives_and_manifest_in_object_stores(world: World, store: Any) -> None:
+    bucket = store.new_bucket()
+    result = export_each(
+        m.Organisation.objects.order_by("pk"), store.url(bucket, "tenants/{pk}.jsonl.zst")
+    )
+    assert result.manifest == store.url(bucket, "tenants/graft-manifest.json")
+    names = sorted(store.keys(bucket))
+    assert names == sorted(
+        ["tenants/graft-manifest.json"]
+        + [f"tenants/{org.pk}.jsonl.zst" for org in m.Organisation.objects.all()]
+    )
+    manifest = json.loads(store.read(bucket, "tenants/graft-manifest.json"))
+    assert [e["outcome"] for e in manifest["roots"]] == ["done", "done"]
+    again = export_each(
+        m.Organisation.objects.order_by("pk"), store.url(bucket, "tenants/{pk}.jsonl.zst")
+    )
+    assert len(again.skipped) == 2 and again.done == []

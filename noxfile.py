@@ -47,5 +47,7 @@ COMBINATIONS = [
 @nox.parametrize(("python", "django", "db"), COMBINATIONS)
 def tests(session: nox.Session, django: str, db: str) -> None:
     extras = "dev,mariadb" if db == "mariadb" else "dev"
-    session.install("-e", f".[{extras}]", DJANGO[django])
+    # The task workers' backend (django-tasks-db) needs Django 5.2+, and the backport before 6.0.
+    workers = {"4.2": [], "5.2": ["django-tasks-db[compat]>=0.13"]}.get(django, [".[tasks]"])
+    session.install("-e", f".[{extras}]", DJANGO[django], *workers)
     session.run(*SERVER[db], "python", "-m", "pytest", *session.posargs, env={"GRAFT_TEST_DB": db})

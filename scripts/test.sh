@@ -30,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-setup_venv .venv "" -e ".[dev,mariadb]"
+setup_venv .venv "" -e ".[dev,mariadb,tasks]"
 bin=.venv/bin
 # Azurite, the Azure Storage emulator of the object-store tests (tests/objectstores.py).
 if [ -z "${GRAFT_AZURITE:-}" ] && [ ! -x build/azurite/node_modules/.bin/azurite-blob ]; then

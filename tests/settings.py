@@ -7,9 +7,12 @@ does both); without them it fails rather than skipping.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
+
+import django
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "graft-tests-only"
@@ -30,6 +33,16 @@ INSTALLED_APPS = [
     # schema the benchmark and demo run on.
     "tenants",
 ]
+# The task backend the tests of runs spread over workers start real workers
+# of (tests/operations/test_workers.py); installed by scripts/test.sh where
+# the Django under test supports it (5.2 and later).
+TASK_WORKERS = bool(importlib.util.find_spec("django_tasks_db")) and (
+    django.VERSION >= (6, 0) or bool(importlib.util.find_spec("django_tasks"))
+)
+if TASK_WORKERS:
+    INSTALLED_APPS.append("django_tasks_db")
+    if os.environ.get("GRAFT_TEST_TASKS"):
+        TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # The admin, for tests/admin/.
 ROOT_URLCONF = "tests.urls"

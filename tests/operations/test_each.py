@@ -11,7 +11,7 @@ import pytest
 
 from django_graft import export, import_archive
 from django_graft.exceptions import DestinationError
-from django_graft.operations import each
+from django_graft.operations import each, eachroot
 from django_graft.operations.each import archive_location, default_manifest, export_each
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -100,7 +100,7 @@ def test_a_root_that_fails_is_recorded_and_the_others_go_on(
 def test_an_interrupted_run_keeps_what_it_did(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = each.export_root
+    real = eachroot.export_root
     calls = []
 
     def interrupted_on_the_second(*args: Any) -> Any:

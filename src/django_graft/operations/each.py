@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from django.db import DatabaseError
 from django.db.models import Model
 
 from django_graft.exceptions import DestinationError, GraftError
-from django_graft.operations.export import export
+from django_graft.operations import workers as task_workers
+from django_graft.operations.eachroot import Job, export_root
 from django_graft.operations.manifest import Entry, open_manifest
+from django_graft.policy.loading import load_policy
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import model_label
-from django_graft.storage import make_folder
-from django_graft.storage.failures import summary
 from django_graft.tree.roots import normalize_roots
 
 #: What a template may name: ``{label}`` (``app_label.model``), ``{app_label}``,
@@ -43,6 +42,8 @@ class EachResult:
     """What a run over many roots did; the manifest holds the same, per root."""
 
     manifest: str
+    #: Whether the roots went to task workers rather than ran in this process.
+    on_workers: bool = False
     done: list[Entry] = field(default_factory=list)
     #: Roots the manifest had done already, skipped.
     skipped: list[Entry] = field(default_factory=list)
@@ -125,11 +126,12 @@ def export_each(
     destination: str | os.PathLike[str],
     *,
     manifest: str | os.PathLike[str] | None = None,
-    policy: Policy | None = None,
+    policy: Policy | str | None = None,
     using: str | None = None,
     format: str | None = None,
     natural_foreign: bool = False,
     natural_primary: bool = False,
+    workers: bool | None = None,
 ) -> EachResult:
     """Export each of ``roots`` to an archive of its own; keep a manifest of the run.
 
@@ -138,20 +140,42 @@ def export_each(
     ``{app_label}`` and ``{model}`` in it. ``manifest`` is where the
     manifest goes: by default ``graft-manifest.json`` in the folder the
     template names. Roots the manifest has done already are skipped.
+
+    ``policy`` is a :class:`Policy` or the dotted path of one. With a task
+    backend configured (``TASKS``), each root is a task for the project's
+    workers, unless ``workers=False``; a :class:`Policy` object cannot go
+    to a worker, so such a run stays in this process unless
+    ``workers=True``, which asks for the dotted path.
     """
     template = os.fspath(destination)
     check_template(template)
     by_model, db = normalize_roots(roots, using)
+    policy_path = policy if isinstance(policy, str) else None
+    loaded = load_policy(policy) if isinstance(policy, str) else policy  # refused here if wrong
+    on_workers = task_workers.available() if workers is None else workers
+    if on_workers and policy is not None and policy_path is None:
+        if workers:
+            raise GraftError(
+                "Roots run on task workers take their policy as a dotted path (a worker "
+                "loads it): give policy='myproject.graft.policy', or workers=False."
+            )
+        on_workers = False
     location = os.fspath(manifest) if manifest is not None else default_manifest(template)
     run = open_manifest(location, "export", template, db)
-    result = EachResult(location)
+    result = EachResult(location, on_workers=on_workers)
     options = {
-        "policy": policy,
+        "policy": loaded,
         "using": db,
         "format": format,
         "natural_foreign": natural_foreign,
         "natural_primary": natural_primary,
     }
+
+    def record(entry: Entry) -> None:
+        run.record(entry)
+        (result.done if entry.outcome == "done" else result.failed).append(entry)
+
+    jobs: list[Job] = []
     try:
         for model, pk in each_root(by_model):
             key = archived_key(model, pk)
@@ -159,22 +183,24 @@ def export_each(
             if before is not None:
                 result.skipped.append(before)
                 continue
-            entry = export_root(model, pk, archive_location(template, model, key), options)
-            run.record(entry)
-            (result.done if entry.outcome == "done" else result.failed).append(entry)
+            archive = archive_location(template, model, key)
+            if on_workers:
+                jobs.append(
+                    Job(
+                        label=model_label(model),
+                        pk=key,
+                        archive=archive,
+                        database=db,
+                        policy=policy_path,
+                        format=format,
+                        natural_foreign=natural_foreign,
+                        natural_primary=natural_primary,
+                    )
+                )
+            else:
+                record(export_root(model, pk, archive, options))
+        if jobs:
+            task_workers.spread(jobs, record)
     finally:
         run.save()
     return result
-
-
-def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
-    """Export one root; its manifest entry, done or failed."""
-    label, key = model_label(model), archived_key(model, pk)
-    try:
-        make_folder(archive)
-        exported = export({model: [pk]}, archive, **options)
-    except GraftError as exc:
-        return Entry(label, key, archive, "failed", error=exc.message)
-    except DatabaseError as exc:
-        return Entry(label, key, archive, "failed", error=f"The database failed: {summary(exc)}")
-    return Entry(label, key, archive, "done", sha256=exported.sha256, counts=exported.counts)

@@ -140,12 +140,15 @@ class Command(GraftCommand):
         self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
     ) -> None:
         self.interrupted = "the archives done are in the manifest; run again to finish."
+        # A worker loads the policy from its dotted path; options that extend it
+        # on the command line keep the run in this process.
+        extended = options["reference"] or options["skip"]
         with self.recorded("export", options, options["roots"]) as entry:
             result = export_each(
                 roots,
                 options["output"],
                 manifest=options["manifest"],
-                policy=policy,
+                policy=policy if extended else options["policy"],
                 using=database,
                 format=options["format"],
                 natural_foreign=options["natural_foreign"],
@@ -163,9 +166,11 @@ class Command(GraftCommand):
         for failed in result.failed:
             self.stderr.write(f"{failed.model} {failed.pk}: failed: {failed.error}")
         if verbosity >= 1:
+            where = " (on task workers)" if result.on_workers else ""
             self.stdout.write(
-                f"{result.total} roots: {len(result.done)} exported, {len(result.skipped)} "
-                f"done before, {len(result.failed)} failed. Manifest: {result.manifest}."
+                f"{result.total} roots: {len(result.done)} exported{where}, "
+                f"{len(result.skipped)} done before, {len(result.failed)} failed. "
+                f"Manifest: {result.manifest}."
             )
         if result.failed:
             raise CommandError(

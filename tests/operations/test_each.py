@@ -11,7 +11,7 @@ import pytest
 
 from django_graft import export, import_archive
 from django_graft.exceptions import DestinationError
-from django_graft.operations import each, eachroot
+from django_graft.operations import eachroot
 from django_graft.operations.each import archive_location, default_manifest, export_each
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -109,13 +109,13 @@ def test_an_interrupted_run_keeps_what_it_did(
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(each, "export_root", interrupted_on_the_second)
+    monkeypatch.setitem(eachroot.ONE_ROOT, "export", interrupted_on_the_second)
     with pytest.raises(KeyboardInterrupt):
         export_each([world.org, world.other_org], tmp_path / "{pk}.jsonl")
     entries = manifest_of(tmp_path / "graft-manifest.json")["roots"]
     assert [(e["pk"], e["outcome"]) for e in entries] == [(world.org.pk, "done")]
 
-    monkeypatch.setattr(each, "export_root", real)
+    monkeypatch.setitem(eachroot.ONE_ROOT, "export", real)
     result = export_each([world.org, world.other_org], tmp_path / "{pk}.jsonl")
     assert [e.pk for e in result.skipped] == [world.org.pk]
     assert [e.pk for e in result.done] == [world.other_org.pk]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from django_graft import export
-from django_graft.operations.each import export_each
+from django_graft.operations.each import delete_each, export_each
 from tests.operations.test_each import records, trailer_hash
 from tests.settings import TASK_WORKERS, TEST_DB
 from tests.testapp import models as m
@@ -112,3 +112,16 @@ def test_a_rerun_sends_only_what_is_left(
     assert result.on_workers
     assert [e.pk for e in result.skipped] == [world.org.pk]
     assert [e.pk for e in result.done] == [world.other_org.pk]
+
+
+def test_deletes_spread_over_workers_too(
+    world: World, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    small = m.Organisation.objects.create(name="Small")
+    result = delete_each([world.org, small, world.other_org], tmp_path / "{pk}.jsonl")
+    assert result.on_workers
+    assert sorted(e.pk for e in result.done) == sorted([world.org.pk, small.pk])
+    assert [e.pk for e in result.failed] == [world.other_org.pk]  # a PROTECT row outside
+    assert list(m.Organisation.objects.values_list("name", flat=True)) == ["Globex"]
+    for entry in result.done:
+        assert entry.sha256 == trailer_hash(Path(entry.archive))

@@ -11,18 +11,19 @@ way, by an error or a kill, picks up where it was.
 
 from __future__ import annotations
 
+import json
 import os
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.db.models import Model
 
 from django_graft.exceptions import DestinationError, GraftError
 from django_graft.operations import workers as task_workers
-from django_graft.operations.eachroot import Job, export_root
+from django_graft.operations.eachroot import EXPORT_DEFAULTS, ONE_ROOT, Job, settle_started
 from django_graft.operations.manifest import Entry, open_manifest
 from django_graft.policy.loading import load_policy
 from django_graft.policy.rules import Policy
@@ -147,6 +148,43 @@ def export_each(
     to a worker, so such a run stays in this process unless
     ``workers=True``, which asks for the dotted path.
     """
+    extra = {"format": format, "natural_foreign": natural_foreign}
+    extra["natural_primary"] = natural_primary
+    return _run("export", roots, destination, manifest, policy, using, workers, extra)
+
+
+def delete_each(
+    roots: Any,
+    archive: str | os.PathLike[str],
+    *,
+    manifest: str | os.PathLike[str] | None = None,
+    policy: Policy | str | None = None,
+    using: str | None = None,
+    workers: bool | None = None,
+) -> EachResult:
+    """Delete each of ``roots`` alone, its archive written and read back first.
+
+    ``archive`` is a template of locations as for :func:`export_each`; each
+    root is deleted as ``delete(root, archive=...)`` would, in a
+    transaction of its own, so one blocked or failed root leaves the others
+    to go on. The manifest notes each root as started before its delete
+    runs: a run killed after a delete committed and before the manifest
+    said so finds, when run again, the root gone and its archive in place,
+    and records it as done from the archive itself.
+    """
+    return _run("delete", roots, archive, manifest, policy, using, workers, {})
+
+
+def _run(
+    operation: str,
+    roots: Any,
+    destination: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None,
+    policy: Policy | str | None,
+    using: str | None,
+    workers: bool | None,
+    extra: dict[str, Any],
+) -> EachResult:
     template = os.fspath(destination)
     check_template(template)
     by_model, db = normalize_roots(roots, using)
@@ -161,15 +199,12 @@ def export_each(
             )
         on_workers = False
     location = os.fspath(manifest) if manifest is not None else default_manifest(template)
-    run = open_manifest(location, "export", template, db)
+    run = open_manifest(location, operation, template, db)
     result = EachResult(location, on_workers=on_workers)
-    options = {
-        "policy": loaded,
-        "using": db,
-        "format": format,
-        "natural_foreign": natural_foreign,
-        "natural_primary": natural_primary,
-    }
+    one = ONE_ROOT[operation]
+    options = {"policy": loaded, "using": db, **extra}
+    # A delete may commit before the manifest says so: it is marked started first.
+    marks = operation == "delete"
 
     def record(entry: Entry) -> None:
         run.record(entry)
@@ -177,6 +212,9 @@ def export_each(
 
     jobs: list[Job] = []
     try:
+        if marks:
+            for entry in settle_started(run, db):
+                record(entry)
         for model, pk in each_root(by_model):
             key = archived_key(model, pk)
             before = run.done(model_label(model), key)
@@ -184,22 +222,20 @@ def export_each(
                 result.skipped.append(before)
                 continue
             archive = archive_location(template, model, key)
-            if on_workers:
-                jobs.append(
-                    Job(
-                        label=model_label(model),
-                        pk=key,
-                        archive=archive,
-                        database=db,
-                        policy=policy_path,
-                        format=format,
-                        natural_foreign=natural_foreign,
-                        natural_primary=natural_primary,
-                    )
+            if marks:
+                run.entries[(model_label(model), json.dumps(key))] = Entry(
+                    model_label(model), key, archive, "started"
                 )
+                if not on_workers:
+                    run.save()
+            if on_workers:
+                job = {"operation": operation, "label": model_label(model), "pk": key}
+                job.update(archive=archive, database=db, policy=policy_path)
+                jobs.append(cast(Job, {**EXPORT_DEFAULTS, **extra, **job}))
             else:
-                record(export_root(model, pk, archive, options))
+                record(one(model, pk, archive, options))
         if jobs:
+            run.save()
             task_workers.spread(jobs, record)
     finally:
         run.save()

@@ -1,30 +1,37 @@
-"""Export one root of a run over many: its manifest entry, done or failed.
+"""Export or delete one root of a run over many: its manifest entry, done or failed.
 
-What :func:`~django_graft.operations.each.export_each` runs for each root,
-in its own process or, through :mod:`django_graft.operations.workers`, in a
+What :func:`~django_graft.operations.each.export_each` and
+:func:`~django_graft.operations.each.delete_each` run for each root, in
+their own process or, through :mod:`django_graft.operations.workers`, in a
 task worker's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypedDict
 
 from django.db import DatabaseError
 from django.db.models import Model
 
+from django_graft.archive.reader import read_archive
 from django_graft.exceptions import GraftError
-from django_graft.operations.export import export
-from django_graft.operations.manifest import Entry
+from django_graft.operations.delete import delete
+from django_graft.operations.export import ExportResult, export
+from django_graft.operations.manifest import Entry, Manifest
 from django_graft.policy.loading import default_policy, load_policy
 from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import concrete, model_label, resolve_model
-from django_graft.storage import make_folder
+from django_graft.storage import exists, make_folder, open_for_read
 from django_graft.storage.failures import summary
 
 
 class Job(TypedDict):
-    """One root to export, as a task's arguments: plain JSON."""
+    """One root to export or delete, as a task's arguments: plain JSON."""
 
+    #: "export" or "delete" (with its archive written first).
+    operation: str
     label: str
     pk: Any
     archive: str
@@ -38,15 +45,74 @@ class Job(TypedDict):
 
 def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
     """Export one root; its manifest entry, done or failed."""
+    return _one(model, pk, archive, lambda: export({model: [pk]}, archive, **options))
+
+
+def delete_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
+    """Delete one root and what it owns, its archive written and read back first."""
+    options = {key: value for key, value in options.items() if key in ("policy", "using")}
+
+    def deleted() -> ExportResult:
+        done = delete({model: [pk]}, archive=archive, **options)
+        assert done.archive is not None  # asked for
+        return done.archive
+
+    return _one(model, pk, archive, deleted)
+
+
+def _one(model: type[Model], pk: Any, archive: str, work: Callable[[], ExportResult]) -> Entry:
     label, key = model_label(model), archived_key(model, pk)
     try:
         make_folder(archive)
-        exported = export({model: [pk]}, archive, **options)
+        written = work()
     except GraftError as exc:
         return Entry(label, key, archive, "failed", error=exc.message)
     except DatabaseError as exc:
         return Entry(label, key, archive, "failed", error=f"The database failed: {summary(exc)}")
-    return Entry(label, key, archive, "done", sha256=exported.sha256, counts=exported.counts)
+    return Entry(label, key, archive, "done", sha256=written.sha256, counts=written.counts)
+
+
+#: What each operation of a run does to one root.
+ONE_ROOT = {"export": export_root, "delete": delete_root}
+#: The options of an export that a delete's job does not have.
+EXPORT_DEFAULTS = {"format": None, "natural_foreign": False, "natural_primary": False}
+
+
+def settle_started(run: Manifest, using: str) -> list[Entry]:
+    """What became of the roots a run started deleting and did not record.
+
+    A root still in the database was not deleted: it stays to be done. A
+    root gone with its archive in place was deleted after the archive was
+    written and read back, which the archive itself tells (its sha256,
+    its counts, its roots); a root gone without one is a failure to look at.
+    """
+    settled = []
+    for entry in [e for e in run.entries.values() if e.outcome == "started"]:
+        try:
+            model = concrete(resolve_model(entry.model))
+        except GraftError:
+            settled.append(replace(entry, outcome="failed", error="No such model is installed."))
+            continue
+        pk = tuple(entry.pk) if isinstance(entry.pk, list) else entry.pk
+        if model._base_manager.using(using).filter(pk=pk).exists():
+            continue
+        settled.append(_from_archive(entry))
+    return settled
+
+
+def _from_archive(entry: Entry) -> Entry:
+    gone = f"The root was deleted, but its archive '{entry.archive}' "
+    try:
+        if not exists(entry.archive):
+            return replace(entry, outcome="failed", error=gone + "is not there.")
+        with open_for_read(entry.archive) as stream:
+            summary_ = read_archive(stream)
+    except GraftError as exc:
+        return replace(entry, outcome="failed", error=gone + f"cannot be read: {exc.message}")
+    roots = summary_.header.get("roots", [])
+    if {"model": entry.model, "pk": entry.pk} not in roots:
+        return replace(entry, outcome="failed", error=gone + "holds other roots.")
+    return replace(entry, outcome="done", sha256=summary_.sha256, counts=summary_.counts)
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -61,4 +127,4 @@ def run_job(job: Job) -> dict[str, Any]:
         "natural_foreign": job["natural_foreign"],
         "natural_primary": job["natural_primary"],
     }
-    return export_root(model, pk, job["archive"], options).as_json()
+    return ONE_ROOT[job["operation"]](model, pk, job["archive"], options).as_json()

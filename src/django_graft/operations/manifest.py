@@ -34,7 +34,8 @@ from django_graft.storage import exists, open_for_read, open_for_write
 
 FORMAT = "django-graft-manifest"
 VERSION = 1
-OUTCOMES = ("done", "failed")
+#: "started": a delete begun and not known to have ended (see each.delete_each).
+OUTCOMES = ("done", "failed", "started")
 #: A manifest larger than this is refused unread (about a million roots).
 MAX_BYTES = 512 << 20
 #: How often, at most, a run rewrites its manifest (and always at its end).

@@ -9,8 +9,15 @@ from django.core.management.base import CommandError
 
 from django_graft.exceptions import DeleteBlocked
 from django_graft.management.commands._base import SEEKABLE_LOCATIONS, GraftCommand
+from django_graft.management.commands._each import (
+    add_each_arguments,
+    policy_for_workers,
+    report_each,
+    roots_of,
+    summed_counts,
+)
 from django_graft.operations.delete import DeleteResult, blocked_message, delete
-from django_graft.tree.roots import parse_specs
+from django_graft.operations.each import delete_each
 
 
 class Command(GraftCommand):
@@ -21,13 +28,18 @@ class Command(GraftCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        self.add_roots_argument(parser, verb="delete")
+        parser.add_argument(
+            "roots", nargs="+", metavar="app.Model[:PK[,PK...]]",
+            help="Objects to delete; with --filter, models whose rows that pass it are the roots.",
+        )  # fmt: skip
         parser.add_argument(
             "--archive",
             metavar="LOCATION",
             help="Export the tree here first and read it back; nothing is deleted unless "
-            f"that succeeds. graft_import of it restores the rows. Takes {SEEKABLE_LOCATIONS}.",
+            f"that succeeds. graft_import of it restores the rows. Takes {SEEKABLE_LOCATIONS}. "
+            "With --each, a template, as graft_export's --output.",
         )
+        add_each_arguments(parser, template="--archive", verb="delete")
         parser.add_argument(
             "--dry-run", action="store_true", help="Show the preview; delete nothing."
         )
@@ -48,11 +60,21 @@ class Command(GraftCommand):
             else ""
         )
         database = self.check_database(options["database"])
-        roots = parse_specs(options["roots"])
+        roots = roots_of(options, database)
+        if options["each"] and not options["archive"]:
+            raise CommandError(
+                "--each deletes each root with its archive written first: give the template "
+                "of their locations with --archive, e.g. 'archives/{label}-{pk}.jsonl.gz'."
+            )
+        if not any(roots.values()):
+            self.stdout.write("No row passes the filter: nothing to delete.")
+            return
         policy = self.policy_from(options)
         verbose = options["verbosity"] >= 1
-        preview = delete(roots, policy=policy, using=database, dry_run=True)
-        if preview.blockers:
+        # One at a time, roots a former run deleted are no longer there to preview.
+        shown = existing(roots, database) if options["each"] else roots
+        preview = delete(shown, policy=policy, using=database, dry_run=True)
+        if preview.blockers and not options["each"]:
             # The error names the first blockers itself (output may be discarded);
             # the whole list is the preview's, at verbosity 2.
             if options["verbosity"] >= 2:
@@ -66,6 +88,9 @@ class Command(GraftCommand):
             return
         if options["interactive"] and not self._confirmed(preview, database):
             self.stdout.write("Delete cancelled: nothing was deleted.")
+            return
+        if options["each"]:
+            self.delete_each(roots, policy, database, options)
             return
         with self.recorded("delete", options, options["roots"]) as entry:
             result = delete(
@@ -82,6 +107,23 @@ class Command(GraftCommand):
                 )
             self.stdout.write(f"Deleted {result.total} rows from '{database}'.")
 
+    def delete_each(
+        self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
+    ) -> None:
+        self.interrupted = (
+            "the roots deleted are in the manifest, each with its archive; run again to finish."
+        )
+        with self.recorded("delete", options, options["roots"]) as entry:
+            result = delete_each(
+                roots,
+                options["archive"],
+                manifest=options["manifest"],
+                policy=policy_for_workers(policy, options),
+                using=database,
+            )
+            entry.location, entry.counts = result.manifest, summed_counts(result)
+        report_each(self, result, options, "deleted")
+
     def _confirmed(self, preview: DeleteResult, database: str) -> bool:
         try:
             answer = input(
@@ -93,3 +135,13 @@ class Command(GraftCommand):
                 "Pass --no-input to delete without asking."
             ) from None
         return answer.strip().lower() == "yes"
+
+
+def existing(roots: dict[Any, list[Any]], using: str) -> dict[Any, list[Any]]:
+    """The roots still in the database."""
+    return {
+        model: list(
+            model._base_manager.using(using).filter(pk__in=keys).values_list("pk", flat=True)
+        )
+        for model, keys in roots.items()
+    }

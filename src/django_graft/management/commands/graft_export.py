@@ -9,10 +9,16 @@ from django.core.management.base import CommandError
 
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.management.commands._each import (
+    add_each_arguments,
+    policy_for_workers,
+    report_each,
+    roots_of,
+    summed_counts,
+)
 from django_graft.operations.each import export_each
 from django_graft.operations.export import export
 from django_graft.render.text import plan_table, roots_text
-from django_graft.tree.roots import filtered_roots, parse_specs
 from django_graft.tree.walk import collect
 
 
@@ -32,23 +38,7 @@ class Command(GraftCommand):
             help=f"Where to write the archive: {LOCATIONS}. Default: '-', standard output. "
             "With --each, a template: {pk}, {label}, {app_label}, {model} are filled per root.",
         )  # fmt: skip
-        parser.add_argument(
-            "--filter", action="append", default=[], metavar="FIELD=VALUE",
-            help="Take as roots every row of the models named that passes this lookup "
-            "(plan__name=gold, created__year=2020, id__in=1,2,3, closed_at__isnull=true). "
-            "Repeatable: every filter applies.",
-        )  # fmt: skip
-        parser.add_argument(
-            "--each", action="store_true",
-            help="Write one archive per root, to the locations the --output template names, "
-            "and a manifest of the run (each root, its archive, sha256, counts, outcome). A "
-            "rerun with the same manifest skips the roots it has done.",
-        )  # fmt: skip
-        parser.add_argument(
-            "--manifest", metavar="LOCATION",
-            help="With --each: where the manifest goes. Default: graft-manifest.json in the "
-            "folder of the --output template.",
-        )  # fmt: skip
+        add_each_arguments(parser, template="--output", verb="export")
         parser.add_argument(
             "--format",
             choices=[GRAFT, *FIXTURE_FORMATS],
@@ -81,12 +71,7 @@ class Command(GraftCommand):
             else f"no archive was written to {options['output']}."
         )
         database = self.check_database(options["database"])
-        if options["manifest"] and not options["each"]:
-            raise CommandError("--manifest goes with --each: one archive per root.")
-        if options["filter"]:
-            roots = filtered_roots(options["roots"], options["filter"], database)
-        else:
-            roots = parse_specs(options["roots"])
+        roots = roots_of(options, database)
         policy = self.policy_from(options)
         if options["each"] and not options["dry_run"]:
             self.export_each(roots, policy, database, options)
@@ -140,40 +125,16 @@ class Command(GraftCommand):
         self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
     ) -> None:
         self.interrupted = "the archives done are in the manifest; run again to finish."
-        # A worker loads the policy from its dotted path; options that extend it
-        # on the command line keep the run in this process.
-        extended = options["reference"] or options["skip"]
         with self.recorded("export", options, options["roots"]) as entry:
             result = export_each(
                 roots,
                 options["output"],
                 manifest=options["manifest"],
-                policy=policy if extended else options["policy"],
+                policy=policy_for_workers(policy, options),
                 using=database,
                 format=options["format"],
                 natural_foreign=options["natural_foreign"],
                 natural_primary=options["natural_primary"],
             )
-            entry.location = result.manifest
-            for done in result.done:
-                for label, rows in done.counts.items():
-                    entry.counts[label] = entry.counts.get(label, 0) + rows
-        verbosity = options["verbosity"]
-        if verbosity >= 2:
-            for done in result.done:
-                rows = sum(done.counts.values())
-                self.stdout.write(f"{done.model} {done.pk}: {rows} rows to {done.archive}")
-        for failed in result.failed:
-            self.stderr.write(f"{failed.model} {failed.pk}: failed: {failed.error}")
-        if verbosity >= 1:
-            where = " (on task workers)" if result.on_workers else ""
-            self.stdout.write(
-                f"{result.total} roots: {len(result.done)} exported{where}, "
-                f"{len(result.skipped)} done before, {len(result.failed)} failed. "
-                f"Manifest: {result.manifest}."
-            )
-        if result.failed:
-            raise CommandError(
-                f"{len(result.failed)} of {result.total} roots failed (see above and the "
-                "manifest); run the same command again to retry them."
-            )
+            entry.location, entry.counts = result.manifest, summed_counts(result)
+        report_each(self, result, options, "exported")

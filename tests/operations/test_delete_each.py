@@ -1,0 +1,122 @@
+"""Delete one root at a time, each archived first; a rerun settles what a kill left."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from django_graft import import_archive
+from django_graft.operations import eachroot
+from django_graft.operations.each import delete_each
+from tests.operations.test_each import manifest_of, trailer_hash
+from tests.snapshots import every_table
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_root_is_deleted_and_its_archive_restores_it(world: World, tmp_path: Path) -> None:
+    small = m.Organisation.objects.create(name="Small")
+    before = every_table()
+    result = delete_each([world.org, small], tmp_path / "{pk}.jsonl.gz")
+    assert [e.pk for e in result.done] == [world.org.pk, small.pk]
+    assert not m.Organisation.objects.filter(pk__in=[world.org.pk, small.pk]).exists()
+    for entry in result.done:
+        assert entry.sha256 is not None
+        import_archive(entry.archive)
+    assert every_table() == before
+
+
+def test_a_blocked_root_fails_and_the_others_go_on(world: World, tmp_path: Path) -> None:
+    # A Contract outside the tree PROTECTs a project of the other organisation.
+    kept = every_table()["testapp.organisation"]
+    result = delete_each([world.other_org, world.org], tmp_path / "{pk}.jsonl")
+    assert [e.pk for e in result.failed] == [world.other_org.pk]
+    assert "PROTECT" in (result.failed[0].error or "")
+    assert [e.pk for e in result.done] == [world.org.pk]
+    assert m.Organisation.objects.get(pk=world.other_org.pk).name == "Globex"
+    assert len(every_table()["testapp.organisation"]) == len(kept) - 1
+
+
+def test_a_delete_the_manifest_did_not_hear_of_is_settled_from_its_archive(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = m.Organisation.objects.create(name="Small")
+    real = eachroot.ONE_ROOT["delete"]
+
+    def killed_after_the_commit(*args: Any) -> Any:
+        real(*args)  # deleted and committed, then the process dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", killed_after_the_commit)
+    template = tmp_path / "{pk}.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        delete_each([world.org, small], template)
+    entries = manifest_of(tmp_path / "graft-manifest.json")["roots"]
+    assert [(e["pk"], e["outcome"]) for e in entries] == [(world.org.pk, "started")]
+    assert not m.Organisation.objects.filter(pk=world.org.pk).exists()
+
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", real)
+    result = delete_each({m.Organisation: [world.org.pk, small.pk]}, template)
+    archive = tmp_path / f"{world.org.pk}.jsonl"
+    assert [(e.pk, e.sha256) for e in result.done] == [
+        (world.org.pk, trailer_hash(archive)),
+        (small.pk, trailer_hash(tmp_path / f"{small.pk}.jsonl")),
+    ]
+    assert result.done[0].counts["testapp.organisation"] == 1
+    entries = manifest_of(tmp_path / "graft-manifest.json")["roots"]
+    assert [e["outcome"] for e in entries] == ["done", "done"]
+
+
+def test_a_started_root_gone_without_its_archive_is_a_failure(world: World, tmp_path: Path) -> None:
+    template = str(tmp_path / "{pk}.jsonl")
+    started = {
+        "model": "testapp.organisation",
+        "pk": 999_999,
+        "archive": str(tmp_path / "999999.jsonl"),
+        "outcome": "started",
+        "finished_at": "2026-12-03T00:00:00+00:00",
+    }
+    (tmp_path / "graft-manifest.json").write_text(
+        json.dumps(
+            {
+                "format": "django-graft-manifest",
+                "version": 1,
+                "operation": "delete",
+                "template": template,
+                "database": "default",
+                "roots": [started],
+            }
+        )
+    )
+    result = delete_each([world.org], template)
+    assert [e.pk for e in result.failed] == [999_999]
+    assert (result.failed[0].error or "").endswith("999999.jsonl' is not there.")
+    assert [e.pk for e in result.done] == [world.org.pk]
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("graft_delete", *args, "--no-input", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_the_command(world: World, tmp_path: Path) -> None:
+    template = str(tmp_path / "{label}-{pk}.jsonl.zst")
+    with pytest.raises(CommandError, match="give the template of their locations with --archive"):
+        run("testapp.Organisation", "--filter", "name=Acme", "--each")
+    out = run("testapp.Organisation", "--filter", "name=Acme", "--each", "--archive", template)
+    assert out.splitlines()[-1] == (
+        f"1 roots: 1 deleted, 0 done before, 0 failed. Manifest: {tmp_path}/graft-manifest.json."
+    )
+    assert (tmp_path / f"testapp.organisation-{world.org.pk}.jsonl.zst").exists()
+    out = run("testapp.Organisation", "--filter", "name=Acme", "--each", "--archive", template)
+    assert out.strip() == "No row passes the filter: nothing to delete."
+    with pytest.raises(CommandError, match="1 of 1 roots failed"):
+        run(f"testapp.Organisation:{world.other_org.pk}", "--each", "--archive", template)

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from django_graft.importer.run import ImportResult, import_archive
     from django_graft.operations.clone import CloneResult, clone
     from django_graft.operations.delete import DeleteResult, delete
-    from django_graft.operations.each import EachResult, export_each
+    from django_graft.operations.each import export_each
+    from django_graft.operations.eachrun import EachResult
     from django_graft.operations.export import ExportResult, export
     from django_graft.policy.rules import Policy, Rule
     from django_graft.tree.graph import Graph, ModelCount, Role
@@ -57,7 +58,7 @@ _PUBLIC = {
     "DeleteResult": "operations.delete",
     "DestinationError": "exceptions",
     "DynamicEdgeError": "exceptions",
-    "EachResult": "operations.each",
+    "EachResult": "operations.eachrun",
     "ExportResult": "operations.export",
     "Graph": "tree.graph",
     "GraftError": "exceptions",

@@ -20,6 +20,7 @@ import pytest
 
 from django_graft import export
 from django_graft.operations.each import delete_each, export_each
+from django_graft.operations.importeach import import_each
 from tests.operations.test_each import records, trailer_hash
 from tests.settings import TASK_WORKERS, TEST_DB
 from tests.testapp import models as m
@@ -125,3 +126,15 @@ def test_deletes_spread_over_workers_too(
     assert list(m.Organisation.objects.values_list("name", flat=True)) == ["Globex"]
     for entry in result.done:
         assert entry.sha256 == trailer_hash(Path(entry.archive))
+
+
+def test_imports_of_a_manifest_spread_over_workers(
+    world: World, tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    exported = export_each([world.org, world.other_org], tmp_path / "{pk}.jsonl", workers=False)
+    assert len(exported.done) == 2
+    result = import_each(exported.manifest, using="other")
+    assert result.on_workers
+    assert len(result.done) == 2 and result.failed == []
+    names = m.Organisation.objects.using("other").values_list("name", flat=True)
+    assert sorted(names) == ["Acme", "Globex"]

@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from django_graft.db.constraints import check_links, checked_at_end
 from django_graft.db.gcpause import cyclic_gc_paused
-from django_graft.exceptions import ImportWriteError, PolicyError, check_row_limit
+from django_graft.exceptions import ArchiveError, ImportWriteError, PolicyError, check_row_limit
 from django_graft.fixtures import GRAFT, guessed, sniff
 from django_graft.fixtures.load import FixtureLoader
 from django_graft.importer.apply import Writer
@@ -67,6 +67,7 @@ def import_archive(
     sync: bool = False,
     prune: bool = False,
     prune_archive: Destination | None = None,
+    sha256: str | None = None,
 ) -> ImportResult:
     """Load the archive at ``source`` into database ``using``; return what happened.
 
@@ -103,6 +104,10 @@ def import_archive(
     the rest are created, and the ledger remembers them all. ``prune``
     deletes the rows an earlier sync created that the archive no longer
     holds, archived first to ``prune_archive`` when given.
+
+    ``sha256``, when given, is the hash the archive must have (the one a
+    manifest lists for it): another archive at that location is refused
+    before anything is written.
     """
     if pks not in PK_MODES:
         raise PolicyError(f"pks must be one of {', '.join(PK_MODES)}, not {pks!r}.")
@@ -123,6 +128,13 @@ def import_archive(
     with cyclic_gc_paused(), temporary_space():
         with open_for_read(source) as stream:
             contents = _load(stream, source, using, format, ignore_missing_fields, sync=sync)
+        if sha256 is not None and contents.sha256 != sha256:
+            contents.close()
+            raise ArchiveError(
+                f"'{describe(source)}' is not the archive expected there: its sha256 is "
+                f"{contents.sha256}, not {sha256}. It was replaced or changed since it was "
+                "listed; nothing was written."
+            )
         return import_contents(
             contents,
             using,

@@ -11,24 +11,19 @@ way, by an error or a kill, picks up where it was.
 
 from __future__ import annotations
 
-import json
 import os
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from django.db.models import Model
 
-from django_graft.exceptions import DestinationError, GraftError
-from django_graft.operations import workers as task_workers
-from django_graft.operations.eachroot import EXPORT_DEFAULTS, ONE_ROOT, Job, settle_started
-from django_graft.operations.manifest import Entry, open_manifest
-from django_graft.policy.loading import load_policy
+from django_graft.exceptions import DestinationError
+from django_graft.operations.eachrun import EachResult, Root, run_each
+from django_graft.operations.manifest import open_manifest
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import archived_key
-from django_graft.schema.labels import model_label
 from django_graft.tree.roots import normalize_roots
 
 #: What a template may name: ``{label}`` (``app_label.model``), ``{app_label}``,
@@ -36,29 +31,6 @@ from django_graft.tree.roots import normalize_roots
 PLACEHOLDERS = ("label", "app_label", "model", "pk")
 #: The manifest's name, beside the archives, when none is given.
 MANIFEST_NAME = "graft-manifest.json"
-
-
-@dataclass
-class EachResult:
-    """What a run over many roots did; the manifest holds the same, per root."""
-
-    manifest: str
-    #: Whether the roots went to task workers rather than ran in this process.
-    on_workers: bool = False
-    done: list[Entry] = field(default_factory=list)
-    #: Roots the manifest had done already, skipped.
-    skipped: list[Entry] = field(default_factory=list)
-    failed: list[Entry] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.done) + len(self.skipped) + len(self.failed)
-
-    def __repr__(self) -> str:
-        return (
-            f"<EachResult {len(self.done)} done, {len(self.skipped)} skipped, "
-            f"{len(self.failed)} failed; manifest {self.manifest}>"
-        )
 
 
 def check_template(template: str) -> None:
@@ -188,55 +160,12 @@ def _run(
     template = os.fspath(destination)
     check_template(template)
     by_model, db = normalize_roots(roots, using)
-    policy_path = policy if isinstance(policy, str) else None
-    loaded = load_policy(policy) if isinstance(policy, str) else policy  # refused here if wrong
-    on_workers = task_workers.available() if workers is None else workers
-    if on_workers and policy is not None and policy_path is None:
-        if workers:
-            raise GraftError(
-                "Roots run on task workers take their policy as a dotted path (a worker "
-                "loads it): give policy='myproject.graft.policy', or workers=False."
-            )
-        on_workers = False
     location = os.fspath(manifest) if manifest is not None else default_manifest(template)
     run = open_manifest(location, operation, template, db)
-    result = EachResult(location, on_workers=on_workers)
-    one = ONE_ROOT[operation]
-    options = {"policy": loaded, "using": db, **extra}
-    # A delete may commit before the manifest says so: it is marked started first.
-    marks = operation == "delete"
-
-    def record(entry: Entry) -> None:
-        run.record(entry)
-        (result.done if entry.outcome == "done" else result.failed).append(entry)
-
-    jobs: list[Job] = []
-    try:
-        if marks:
-            for entry in settle_started(run, db):
-                record(entry)
-        for model, pk in each_root(by_model):
-            key = archived_key(model, pk)
-            before = run.done(model_label(model), key)
-            if before is not None:
-                result.skipped.append(before)
-                continue
-            archive = archive_location(template, model, key)
-            if marks:
-                run.entries[(model_label(model), json.dumps(key))] = Entry(
-                    model_label(model), key, archive, "started"
-                )
-                if not on_workers:
-                    run.save()
-            if on_workers:
-                job = {"operation": operation, "label": model_label(model), "pk": key}
-                job.update(archive=archive, database=db, policy=policy_path)
-                jobs.append(cast(Job, {**EXPORT_DEFAULTS, **extra, **job}))
-            else:
-                record(one(model, pk, archive, options))
-        if jobs:
-            run.save()
-            task_workers.spread(jobs, record)
-    finally:
-        run.save()
-    return result
+    items = (
+        Root(model, pk, key, archive_location(template, model, key))
+        for model, pk in each_root(by_model)
+        for key in [archived_key(model, pk)]
+    )
+    options = {"using": db, **extra}
+    return run_each(operation, run, items, policy=policy, workers=workers, options=options)

@@ -17,8 +17,9 @@ from django.db.models import Model
 
 from django_graft.archive.reader import read_archive
 from django_graft.exceptions import GraftError
+from django_graft.importer.run import import_archive
 from django_graft.operations.delete import delete
-from django_graft.operations.export import ExportResult, export
+from django_graft.operations.export import export
 from django_graft.operations.manifest import Entry, Manifest
 from django_graft.policy.loading import default_policy, load_policy
 from django_graft.schema.fieldtypes import archived_key
@@ -28,9 +29,9 @@ from django_graft.storage.failures import summary
 
 
 class Job(TypedDict):
-    """One root to export or delete, as a task's arguments: plain JSON."""
+    """One root to export, delete or import, as a task's arguments: plain JSON."""
 
-    #: "export" or "delete" (with its archive written first).
+    #: "export", "delete" (with its archive written first) or "import".
     operation: str
     label: str
     pk: Any
@@ -38,44 +39,62 @@ class Job(TypedDict):
     database: str
     #: The policy's dotted path; None for the default policy.
     policy: str | None
-    format: str | None
-    natural_foreign: bool
-    natural_primary: bool
+    #: The operation's other options (JSON): format, pks, on_conflict...
+    options: dict[str, Any]
 
 
 def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
     """Export one root; its manifest entry, done or failed."""
-    return _one(model, pk, archive, lambda: export({model: [pk]}, archive, **options))
+
+    def exported() -> Done:
+        done = export({model: [pk]}, archive, **options)
+        return done.sha256, done.counts
+
+    return _one(model, pk, archive, exported)
 
 
 def delete_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
     """Delete one root and what it owns, its archive written and read back first."""
-    options = {key: value for key, value in options.items() if key in ("policy", "using")}
 
-    def deleted() -> ExportResult:
+    def deleted() -> Done:
         done = delete({model: [pk]}, archive=archive, **options)
         assert done.archive is not None  # asked for
-        return done.archive
+        return done.archive.sha256, done.archive.counts
 
     return _one(model, pk, archive, deleted)
 
 
-def _one(model: type[Model], pk: Any, archive: str, work: Callable[[], ExportResult]) -> Entry:
+def import_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
+    """Import the archive of one root; its counts are the rows created."""
+
+    def imported() -> Done:
+        done = import_archive(archive, **options)
+        return done.sha256, {label: r.created for label, r in done.models.items() if r.created}
+
+    return _one(model, pk, archive, imported, writes=False)
+
+
+#: The sha256 of the archive written or read, and its counts.
+Done = tuple[str, dict[str, int]]
+
+
+def _one(
+    model: type[Model], pk: Any, archive: str, work: Callable[[], Done], *, writes: bool = True
+) -> Entry:
     label, key = model_label(model), archived_key(model, pk)
     try:
-        make_folder(archive)
-        written = work()
+        if writes:
+            make_folder(archive)
+        sha256, counts = work()
     except GraftError as exc:
         return Entry(label, key, archive, "failed", error=exc.message)
     except DatabaseError as exc:
         return Entry(label, key, archive, "failed", error=f"The database failed: {summary(exc)}")
-    return Entry(label, key, archive, "done", sha256=written.sha256, counts=written.counts)
+    return Entry(label, key, archive, "done", sha256=sha256, counts=counts)
 
 
 #: What each operation of a run does to one root.
-ONE_ROOT = {"export": export_root, "delete": delete_root}
-#: The options of an export that a delete's job does not have.
-EXPORT_DEFAULTS = {"format": None, "natural_foreign": False, "natural_primary": False}
+ONE_ROOT = {"export": export_root, "delete": delete_root, "import": import_root}
 
 
 def settle_started(run: Manifest, using: str) -> list[Entry]:
@@ -116,15 +135,9 @@ def _from_archive(entry: Entry) -> Entry:
 
 
 def run_job(job: Job) -> dict[str, Any]:
-    """Export the root a job names (in a worker); its manifest entry as JSON."""
+    """Run the job of one root (in a worker); its manifest entry as JSON."""
     model = concrete(resolve_model(job["label"]))
     pk = tuple(job["pk"]) if isinstance(job["pk"], list) else job["pk"]
     policy = load_policy(job["policy"]) if job["policy"] else default_policy()
-    options = {
-        "policy": policy,
-        "using": job["database"],
-        "format": job["format"],
-        "natural_foreign": job["natural_foreign"],
-        "natural_primary": job["natural_primary"],
-    }
+    options = {**job["options"], "policy": policy, "using": job["database"]}
     return ONE_ROOT[job["operation"]](model, pk, job["archive"], options).as_json()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_graft.operations.each import EachResult
+from django_graft.operations.eachrun import EachResult
 from django_graft.tree.roots import filtered_roots, parse_specs
 
 

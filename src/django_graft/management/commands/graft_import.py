@@ -11,6 +11,8 @@ from django_graft.exceptions import GraftError
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
+from django_graft.management.commands._each import report_each, summed_counts
+from django_graft.operations.importeach import import_each
 from django_graft.policy.loading import default_policy, load_policy
 from django_graft.render.lists import SHOWN, listed
 from django_graft.render.reportfile import import_report, write_report
@@ -38,7 +40,21 @@ class Command(GraftCommand):
         parser.add_argument(
             "archive",
             metavar="LOCATION",
+            nargs="?",
             help=f"Archive or Django fixture to import: {LOCATIONS}.",
+        )
+        parser.add_argument(
+            "--manifest",
+            metavar="LOCATION",
+            help="Instead of one archive, import every archive this manifest (of graft_export "
+            "or graft_delete --each) lists as done, each in a transaction of its own, after "
+            "checking its sha256; a rerun skips the archives already imported.",
+        )
+        parser.add_argument(
+            "--progress",
+            metavar="LOCATION",
+            help="With --manifest: where this run keeps its own manifest. Default: beside the "
+            "one read, as NAME.import-DATABASE.json.",
         )
         parser.add_argument(
             "--format",
@@ -122,6 +138,13 @@ class Command(GraftCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         database = self.check_database(options["database"])
         match = dict(_match_option(value) for value in options["match"])
+        if bool(options["archive"]) == bool(options["manifest"]):
+            raise CommandError("Give one archive to import, or --manifest LOCATION; not both.")
+        if options["manifest"]:
+            self.import_manifest(database, match, options)
+            return
+        if options["progress"]:
+            raise CommandError("--progress goes with --manifest.")
         policy = load_policy(options["policy"]) if options["policy"] else default_policy()
         with self.recorded("import", options) as entry:
             entry.location = options["archive"]
@@ -183,6 +206,35 @@ class Command(GraftCommand):
                     else ""
                 )
             )
+
+    def import_manifest(
+        self, database: str, match: dict[str, list[str]], options: dict[str, Any]
+    ) -> None:
+        unsupported = [
+            f"--{name.replace('_', '-')}"
+            for name in ("dry_run", "signals", "ignore_missing_fields", "prune", "format", "report")
+            if options[name]
+        ]
+        if unsupported:
+            raise CommandError(
+                f"{', '.join(unsupported)} cannot go with --manifest: import one of its "
+                "archives on its own for that."
+            )
+        self.interrupted = "the archives imported are in the run's manifest; run again to finish."
+        with self.recorded("import", options) as entry:
+            result = import_each(
+                options["manifest"],
+                using=database,
+                manifest=options["progress"],
+                pks=options["pks"],
+                on_conflict=options["on_conflict"],
+                match=match,
+                policy=options["policy"],
+                trust_unsigned=options["trust_unsigned"],
+                sync=options["sync"],
+            )
+            entry.location, entry.counts = result.manifest, summed_counts(result)
+        report_each(self, result, options, "imported")
 
 
 def _rows(count: int) -> str:

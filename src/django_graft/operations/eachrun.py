@@ -1,0 +1,134 @@
+"""The loop of a run over many roots: skip what is done, run the rest, keep the manifest.
+
+Each root runs in this process or, when a task backend is configured, as
+a task of the project's workers (:mod:`django_graft.operations.workers`);
+either way its entry goes into the manifest as soon as it ends, and the
+manifest is saved at the end whatever happens (an error, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+from django_graft.exceptions import GraftError
+from django_graft.operations import workers as task_workers
+from django_graft.operations.eachroot import ONE_ROOT, Job, settle_started
+from django_graft.operations.manifest import Entry, Manifest
+from django_graft.policy.loading import load_policy
+from django_graft.policy.rules import Policy
+from django_graft.schema.labels import model_label
+
+
+@dataclass
+class EachResult:
+    """What a run over many roots did; the manifest holds the same, per root."""
+
+    manifest: str
+    #: Whether the roots went to task workers rather than ran in this process.
+    on_workers: bool = False
+    done: list[Entry] = field(default_factory=list)
+    #: Roots the manifest had done already, skipped.
+    skipped: list[Entry] = field(default_factory=list)
+    failed: list[Entry] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.done) + len(self.skipped) + len(self.failed)
+
+    def __repr__(self) -> str:
+        return (
+            f"<EachResult {len(self.done)} done, {len(self.skipped)} skipped, "
+            f"{len(self.failed)} failed; manifest {self.manifest}>"
+        )
+
+
+@dataclass(frozen=True)
+class Root:
+    """One root of a run: its model and key, and the archive it is written to or read from."""
+
+    model: type[Model]
+    pk: Any
+    #: The key as the archive and the manifest hold it (JSON).
+    key: Any
+    archive: str
+    #: The sha256 the archive must have (an import of an export's archives).
+    expect: str | None = None
+
+
+def where_to_run(policy: Policy | str | None, workers: bool | None) -> tuple[bool, Policy | None]:
+    """Whether the roots go to task workers, and the policy (loaded here, refused here)."""
+    loaded = load_policy(policy) if isinstance(policy, str) else policy
+    on_workers = task_workers.available() if workers is None else workers
+    if on_workers and isinstance(policy, Policy):
+        if workers:
+            raise GraftError(
+                "Roots run on task workers take their policy as a dotted path (a worker "
+                "loads it): give policy='myproject.graft.policy', or workers=False."
+            )
+        on_workers = False
+    return on_workers, loaded
+
+
+def run_each(
+    operation: str,
+    run: Manifest,
+    roots: Iterable[Root],
+    *,
+    policy: Policy | str | None,
+    workers: bool | None,
+    options: dict[str, Any],
+) -> EachResult:
+    """Run ``operation`` on every root the manifest has not done; the result."""
+    on_workers, loaded = where_to_run(policy, workers)
+    result = EachResult(run.location, on_workers=on_workers)
+    one = ONE_ROOT[operation]
+    # A delete may commit before the manifest says so: it is marked started first.
+    marks = operation == "delete"
+
+    def record(entry: Entry) -> None:
+        run.record(entry)
+        (result.done if entry.outcome == "done" else result.failed).append(entry)
+
+    jobs: list[Job] = []
+    try:
+        if marks:
+            for entry in settle_started(run, run.database):
+                record(entry)
+        for root in roots:
+            label = model_label(root.model)
+            before = run.done(label, root.key)
+            if before is not None:
+                result.skipped.append(before)
+                continue
+            given = {**options, "sha256": root.expect} if root.expect else options
+            if marks:
+                run.entries[(label, json.dumps(root.key))] = Entry(
+                    label, root.key, root.archive, "started"
+                )
+                if not on_workers:
+                    run.save()
+            if on_workers:
+                jobs.append(
+                    Job(
+                        operation=operation,
+                        label=label,
+                        pk=root.key,
+                        archive=root.archive,
+                        database=run.database,
+                        policy=policy if isinstance(policy, str) else None,
+                        options=given,
+                    )
+                )
+            else:
+                record(one(root.model, root.pk, root.archive, {**given, "policy": loaded}))
+        if jobs:
+            run.save()
+            task_workers.spread(jobs, record)
+    finally:
+        run.save()
+    return result

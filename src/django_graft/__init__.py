@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from django_graft.importer.run import ImportResult, import_archive
     from django_graft.operations.clone import CloneResult, clone
     from django_graft.operations.delete import DeleteResult, delete
-    from django_graft.operations.each import export_each
+    from django_graft.operations.each import delete_each, export_each
     from django_graft.operations.eachrun import EachResult
     from django_graft.operations.export import ExportResult, export
+    from django_graft.operations.importeach import import_each
     from django_graft.policy.rules import Policy, Rule
     from django_graft.tree.graph import Graph, ModelCount, Role
     from django_graft.tree.walk import collect
@@ -82,9 +83,11 @@ _PUBLIC = {
     "clone": "operations.clone",
     "collect": "tree.walk",
     "delete": "operations.delete",
+    "delete_each": "operations.each",
     "export": "operations.export",
     "export_each": "operations.each",
     "import_archive": "importer.run",
+    "import_each": "operations.importeach",
 }
 
 __all__ = [
@@ -124,9 +127,11 @@ __all__ = [
     "clone",
     "collect",
     "delete",
+    "delete_each",
     "export",
     "export_each",
     "import_archive",
+    "import_each",
 ]
 
 

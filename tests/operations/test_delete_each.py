@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def test_each_root_is_deleted_and_its_archive_restores_it(world: World, tmp_path: Path) -> None:
     small = m.Organisation.objects.create(name="Small")
     before = every_table()
-    result = delete_each([world.org, small], tmp_path / "{pk}.jsonl.gz")
+    result = delete_each([world.org, small], tmp_path / "new" / "{pk}.jsonl.gz")  # no folder yet
     assert [e.pk for e in result.done] == [world.org.pk, small.pk]
     assert not m.Organisation.objects.filter(pk__in=[world.org.pk, small.pk]).exists()
     for entry in result.done:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django_graft.exceptions import ManifestError
-from django_graft.storage import exists, open_for_read, open_for_write
+from django_graft.storage import exists, make_folder, open_for_read, open_for_write
 
 FORMAT = "django-graft-manifest"
 VERSION = 1
@@ -112,6 +112,7 @@ class Manifest:
 
     def save(self) -> None:
         text = json.dumps(self.as_json(), indent=1, ensure_ascii=False)
+        make_folder(self.location)
         with open_for_write(self.location) as stream:
             stream.write(text.encode())
         self._saved_at = time.monotonic()

@@ -33,16 +33,6 @@ INSTALLED_APPS = [
     # schema the benchmark and demo run on.
     "tenants",
 ]
-# The task backend the tests of runs spread over workers start real workers
-# of (tests/operations/test_workers.py); installed by scripts/test.sh where
-# the Django under test supports it (5.2 and later).
-TASK_WORKERS = bool(importlib.util.find_spec("django_tasks_db")) and (
-    django.VERSION >= (6, 0) or bool(importlib.util.find_spec("django_tasks"))
-)
-if TASK_WORKERS:
-    INSTALLED_APPS.append("django_tasks_db")
-    if os.environ.get("GRAFT_TEST_TASKS"):
-        TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # The admin, for tests/admin/.
 ROOT_URLCONF = "tests.urls"
@@ -68,6 +58,21 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 
 TEST_DB = os.environ.get("GRAFT_TEST_DB", "sqlite")
+
+# The task backend whose real workers the tests of runs over many roots start
+# (tests/operations/test_workers.py), on PostgreSQL only, where the workers
+# share the test database; installed by scripts/test.sh where the Django under
+# test supports it (5.2 and later). Its data migrations read the default
+# database whichever is migrated, so it stays out of the other runs.
+TASK_WORKERS = (
+    TEST_DB == "postgres"
+    and bool(importlib.util.find_spec("django_tasks_db"))
+    and (django.VERSION >= (6, 0) or bool(importlib.util.find_spec("django_tasks")))
+)
+if TASK_WORKERS:
+    INSTALLED_APPS.append("django_tasks_db")
+    if os.environ.get("GRAFT_TEST_TASKS"):
+        TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 #: The server each database needs: (environment variable it sets, module that starts it).

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django_graft import import_archive
 from django_graft.operations import eachroot
 from django_graft.operations.each import delete_each
+from django_graft.operations.manifest import Manifest
 from tests.operations.test_each import manifest_of, trailer_hash
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -112,11 +113,73 @@ def test_the_command(world: World, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="give the template of their locations with --archive"):
         run("testapp.Organisation", "--filter", "name=Acme", "--each")
     out = run("testapp.Organisation", "--filter", "name=Acme", "--each", "--archive", template)
-    assert out.splitlines()[-1] == (
-        f"1 roots: 1 deleted, 0 done before, 0 failed. Manifest: {tmp_path}/graft-manifest.json."
-    )
+    assert out.splitlines() == [
+        "testapp.organisation: 1 roots",
+        f"1 roots: 1 deleted, 0 done before, 0 failed. Manifest: {tmp_path}/graft-manifest.json.",
+    ]
     assert (tmp_path / f"testapp.organisation-{world.org.pk}.jsonl.zst").exists()
     out = run("testapp.Organisation", "--filter", "name=Acme", "--each", "--archive", template)
-    assert out.strip() == "No row passes the filter: nothing to delete."
+    assert out.strip().startswith("0 roots: 0 deleted, 0 done before, 0 failed.")
     with pytest.raises(CommandError, match="1 of 1 roots failed"):
         run(f"testapp.Organisation:{world.other_org.pk}", "--each", "--archive", template)
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_a_kill_after_the_last_delete_is_settled_by_the_command(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filtered: bool
+) -> None:
+    real = eachroot.ONE_ROOT["delete"]
+
+    def killed_after_the_commit(*args: Any) -> Any:
+        real(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", killed_after_the_commit)
+    template = str(tmp_path / "{pk}.jsonl")
+    roots = (
+        ["testapp.Organisation", "--filter", "name=Acme"]
+        if filtered
+        else [f"testapp.Organisation:{world.org.pk}"]
+    )
+    with pytest.raises(CommandError, match="Interrupted"):
+        run(*roots, "--each", "--archive", template)
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", real)
+    out = run(*roots, "--each", "--archive", template)
+    assert out.splitlines()[-1].startswith("1 roots: 1 deleted, 0 done before, 0 failed.")
+    entries = manifest_of(tmp_path / "graft-manifest.json")["roots"]
+    assert [(e["pk"], e["outcome"]) for e in entries] == [(world.org.pk, "done")]
+    assert entries[0]["sha256"] == trailer_hash(tmp_path / f"{world.org.pk}.jsonl")
+
+
+def test_a_root_deleted_by_a_task_that_outlived_its_run_is_done(
+    world: World, tmp_path: Path
+) -> None:
+    # A first run's task deleted the root; the rerun's own try finds it gone.
+    template = tmp_path / "{pk}.jsonl"
+    first = delete_each([world.org], template, manifest=tmp_path / "first.json")
+    assert len(first.done) == 1
+    again = delete_each({m.Organisation: [world.org.pk]}, template, manifest=tmp_path / "m.json")
+    assert [(e.pk, e.sha256) for e in again.done] == [(world.org.pk, first.done[0].sha256)]
+    missing = delete_each({m.Organisation: [424242]}, template, manifest=tmp_path / "n.json")
+    assert missing.failed[0].error == (
+        f"No testapp.organisation with primary key 424242 exists in 'default', and no archive "
+        f"of it is at '{tmp_path}/424242.jsonl'."
+    )
+
+
+def test_a_manifest_is_saved_a_few_times_not_once_per_root(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m.Organisation.objects.bulk_create(m.Organisation(name=f"Tiny {i}") for i in range(14))
+    saves = []
+    real = Manifest.save
+
+    def counted(self: Manifest) -> None:
+        saves.append(self.location)
+        real(self)
+
+    monkeypatch.setattr(Manifest, "save", counted)
+    tiny = m.Organisation.objects.filter(name__startswith="Tiny")
+    result = delete_each(tiny, tmp_path / "{pk}.jsonl")
+    assert len(result.done) == 14
+    assert len(saves) <= 7  # marks before roots 1, 2, 3, 5, 9, then the end

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from django_graft import export, import_archive
-from django_graft.exceptions import DestinationError
+from django_graft.exceptions import DestinationError, ManifestError
 from django_graft.operations import eachroot
 from django_graft.operations.each import archive_location, default_manifest, export_each
 from tests.snapshots import every_table
@@ -129,6 +129,8 @@ def test_an_interrupted_run_keeps_what_it_did(
         ("archives/{pk.real}.jsonl", "names 'pk.real', which is no placeholder"),
         ("archives/{pk.jsonl", "is not a template of archive locations"),
         ("archives/{pk:>5d}.jsonl", "is not a template of archive locations"),
+        ("archives/{pk:.0}x.jsonl", "is not a template of archive locations"),
+        ("archives/{pk!r}.jsonl", "is not a template of archive locations"),
         ("-", "cannot go to standard output"),
     ],
 )
@@ -180,3 +182,45 @@ def test_archives_and_manifest_in_object_stores(world: World, store: Any) -> Non
         m.Organisation.objects.order_by("pk"), store.url(bucket, "tenants/{pk}.jsonl.zst")
     )
     assert len(again.skipped) == 2 and again.done == []
+
+
+def test_two_roots_in_one_place_are_refused_before_anything_is_done(
+    world: World, tmp_path: Path
+) -> None:
+    tag = m.Tag.objects.create(pk=world.org.pk + 5000, name="same key")
+    org = m.Organisation.objects.create(pk=tag.pk, name="Same")
+    before = every_table()
+    with pytest.raises(DestinationError) as info:
+        export_each([org, tag], tmp_path / "{pk}.jsonl")
+    assert info.value.message.startswith(
+        f"testapp.tag {tag.pk} and testapp.organisation {org.pk} would both be written to "
+    )
+    with pytest.raises(DestinationError, match="would both be written"):
+        export_each([org], tmp_path / "{pk}.jsonl", manifest=tmp_path / f"{org.pk}.jsonl")
+    assert list(tmp_path.iterdir()) == []
+    assert every_table() == before
+    export_each([org, tag], tmp_path / "{label}-{pk}.jsonl")  # the label sets them apart
+
+
+def test_a_root_that_cannot_be_written_fails_and_the_others_go_on(
+    world: World, tmp_path: Path
+) -> None:
+    long = tmp_path / ("x" * 300 + "{pk}.jsonl")  # longer than a file name may be
+    result = export_each([world.org, world.other_org], long, manifest=tmp_path / "m.json")
+    assert len(result.failed) == 2
+    assert "cannot be written" in (result.failed[0].error or "")
+
+
+def test_a_rerun_on_another_database_is_refused(world: World, tmp_path: Path) -> None:
+    export_each([world.org], tmp_path / "{pk}.jsonl")
+    with pytest.raises(ManifestError, match="on the database 'default', not of 'export'"):
+        export_each({m.Organisation: [world.org.pk]}, tmp_path / "{pk}.jsonl", using="other")
+
+
+def test_local_templates_are_made_absolute(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = export_each([world.org], "out/{pk}.jsonl")
+    assert result.manifest == f"{tmp_path}/out/graft-manifest.json"
+    assert result.done[0].archive == f"{tmp_path}/out/{world.org.pk}.jsonl"

@@ -58,7 +58,7 @@ def test_an_archive_replaced_since_is_refused(world: World, exported: Path, tmp_
     second.write_bytes(first.read_bytes())
     result = import_each(exported, using="other")
     assert [e.pk for e in result.failed] == [world.other_org.pk]
-    assert "is not the archive expected there: its sha256 is" in (result.failed[0].error or "")
+    assert "is not the archive expected there: its sha256 is not" in (result.failed[0].error or "")
     assert names("other") == ["Acme"]
 
 
@@ -129,3 +129,38 @@ def test_the_command(world: World, exported: Path, tmp_path: Path) -> None:
         run(str(tmp_path / "x.jsonl"), "--manifest", str(exported))
     with pytest.raises(CommandError, match="--dry-run cannot go with --manifest"):
         run("--manifest", str(exported), "--dry-run")
+
+
+def rewritten(manifest: Path, change: Any) -> Path:
+    data = json.loads(manifest.read_text())
+    change(data)
+    manifest.write_text(json.dumps(data))
+    return manifest
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (
+            lambda d: d["roots"][0].update(archive="/etc/hostname"),
+            "is not where the manifest's template puts it",
+        ),
+        (
+            lambda d: d.update(template="http://127.0.0.1:9/{pk}.jsonl"),
+            "which is not where the manifest is",
+        ),
+        (
+            lambda d: d.update(template="storage://default/{pk}.jsonl"),
+            "which is not where the manifest is",
+        ),
+        (lambda d: d.update(template="/elsewhere/{name}.jsonl"), "which is no placeholder"),
+    ],
+)
+def test_archives_a_manifest_cannot_send_the_import_to(
+    world: World, exported: Path, change: Any, says: str
+) -> None:
+    before = every_table("other")
+    with pytest.raises(ManifestError) as info:
+        import_each(rewritten(exported, change), using="other")
+    assert says in info.value.message
+    assert every_table("other") == before

@@ -112,3 +112,24 @@ def test_read_manifest_gives_checked_entries(tmp_path: Path) -> None:
     assert [(entry.pk, entry.outcome) for entry in data["roots"]] == [(1, "done"), ("b", "failed")]
     with pytest.raises(ManifestError, match="There is no manifest at"):
         read_manifest(str(tmp_path / "absent.json"))
+
+
+def test_hostile_started_entries_and_strings_of_a_delete_run(world: World, tmp_path: Path) -> None:
+    from django_graft.operations.each import delete_each
+
+    template = str(tmp_path / "{pk}.jsonl")
+    path = tmp_path / "manifest.json"
+    odd = [
+        root(pk="abc", outcome="started", sha256=...),
+        root(pk=[1, 2], outcome="started", sha256=...),
+        root(pk=7, outcome="failed", sha256=..., error="\ud800", archive="\udc80.jsonl"),
+    ]
+    path.write_text(json.dumps(header(operation="delete", roots=odd)).replace("TEMPLATE", template))
+    result = delete_each([world.org], template, manifest=path)
+    assert [e.error for e in result.failed] == [
+        "'abc' is not a key of testapp.organisation.",
+        "[1, 2] is not a key of testapp.organisation.",
+    ]
+    assert [e.pk for e in result.done] == [world.org.pk]
+    saved = json.loads(path.read_text())
+    assert saved["roots"][2]["error"] == "\ud800"  # kept as it was, and saved

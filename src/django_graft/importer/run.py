@@ -131,9 +131,9 @@ def import_archive(
         if sha256 is not None and contents.sha256 != sha256:
             contents.close()
             raise ArchiveError(
-                f"'{describe(source)}' is not the archive expected there: its sha256 is "
-                f"{contents.sha256}, not {sha256}. It was replaced or changed since it was "
-                "listed; nothing was written."
+                f"'{describe(source)}' is not the archive expected there: its sha256 is not "
+                f"{sha256}. It was replaced or changed since it was listed; nothing was "
+                "written."
             )
         return import_contents(
             contents,

@@ -24,6 +24,8 @@ from django_graft.operations.eachrun import EachResult, Root, run_each
 from django_graft.operations.manifest import open_manifest
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import archived_key
+from django_graft.schema.labels import model_label
+from django_graft.storage import local_path
 from django_graft.tree.roots import normalize_roots
 
 #: What a template may name: ``{label}`` (``app_label.model``), ``{app_label}``,
@@ -38,8 +40,11 @@ def check_template(template: str) -> None:
     if template == "-":
         raise DestinationError("One archive per root cannot go to standard output.", path="-")
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(n, spec, conv) for _, n, spec, conv in string.Formatter().parse(template)]
+        names = [name for name, _, _ in fields if name is not None]
         unknown = sorted(set(names) - set(PLACEHOLDERS))
+        if any(spec or conversion for name, spec, conversion in fields if name is not None):
+            raise ValueError("a placeholder takes no format or conversion")
         if not unknown:
             template.format(**dict.fromkeys(PLACEHOLDERS, "x"))
     except (ValueError, IndexError, KeyError) as exc:
@@ -71,6 +76,32 @@ def archive_location(template: str, model: type[Model], key: Any) -> str:
     return template.format(
         label=meta.label_lower, app_label=meta.app_label, model=meta.model_name, pk=pk
     )
+
+
+def absolute(location: str) -> str:
+    """A local location as an absolute path: a manifest names its archives from anywhere."""
+    path = local_path(location)
+    return os.path.abspath(path) if path is not None and location != "-" else location
+
+
+def check_places(roots: list[Root], manifest: str) -> None:
+    """Refuse a run in which two roots, or a root and the manifest, share a location.
+
+    Names that differ only by case count as the same: they are one file on
+    case-insensitive file systems.
+    """
+    taken: dict[str, str] = {manifest.casefold(): "the manifest"}
+    for root in roots:
+        place = root.archive.casefold()
+        other = taken.get(place)
+        if other is not None:
+            raise DestinationError(
+                f"{model_label(root.model)} {root.key!r} and {other} would both be written "
+                f"to '{root.archive}'. Put {{label}} and {{pk}} in the template (and give "
+                "the manifest a name no root can take), so that each root has its own place.",
+                path=root.archive,
+            )
+        taken[place] = f"{model_label(root.model)} {root.key!r}"
 
 
 def default_manifest(template: str) -> str:
@@ -159,13 +190,15 @@ def _run(
 ) -> EachResult:
     template = os.fspath(destination)
     check_template(template)
+    template = absolute(template)
     by_model, db = normalize_roots(roots, using)
-    location = os.fspath(manifest) if manifest is not None else default_manifest(template)
-    run = open_manifest(location, operation, template, db)
-    items = (
+    location = absolute(os.fspath(manifest)) if manifest is not None else default_manifest(template)
+    items = [
         Root(model, pk, key, archive_location(template, model, key))
         for model, pk in each_root(by_model)
         for key in [archived_key(model, pk)]
-    )
+    ]
+    check_places(items, location)
+    run = open_manifest(location, operation, template, db)
     options = {"using": db, **extra}
     return run_each(operation, run, items, policy=policy, workers=workers, options=options)

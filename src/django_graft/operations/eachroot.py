@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypedDict
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.db.models import Model
 
@@ -54,7 +55,20 @@ def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, An
 
 
 def delete_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
-    """Delete one root and what it owns, its archive written and read back first."""
+    """Delete one root and what it owns, its archive written and read back first.
+
+    A root already gone was deleted by an earlier run (or task) that did not
+    live to say so: its archive tells whether that delete archived it.
+    """
+    if not _present(model, pk, options["using"]):
+        gone = Entry(model_label(model), archived_key(model, pk), archive, "failed")
+        if exists(archive):
+            return _from_archive(gone)
+        gone.error = (
+            f"No {gone.model} with primary key {gone.pk!r} exists in '{options['using']}', "
+            f"and no archive of it is at '{archive}'."
+        )
+        return gone
 
     def deleted() -> Done:
         done = delete({model: [pk]}, archive=archive, **options)
@@ -90,6 +104,9 @@ def _one(
         return Entry(label, key, archive, "failed", error=exc.message)
     except DatabaseError as exc:
         return Entry(label, key, archive, "failed", error=f"The database failed: {summary(exc)}")
+    except OSError as exc:
+        error = f"'{archive}' cannot be written: {exc.strerror or exc}."
+        return Entry(label, key, archive, "failed", error=error)
     return Entry(label, key, archive, "done", sha256=sha256, counts=counts)
 
 
@@ -98,25 +115,40 @@ ONE_ROOT = {"export": export_root, "delete": delete_root, "import": import_root}
 
 
 def settle_started(run: Manifest, using: str) -> list[Entry]:
-    """What became of the roots a run started deleting and did not record.
+    """What became of the roots a run began deleting and did not see done.
 
     A root still in the database was not deleted: it stays to be done. A
     root gone with its archive in place was deleted after the archive was
     written and read back, which the archive itself tells (its sha256,
-    its counts, its roots); a root gone without one is a failure to look at.
+    its counts, its roots); a root started and gone without one is a
+    failure to look at. A root recorded as failed and gone since (the
+    delete of a task that outlived the run that sent it) is done if its
+    archive says so.
     """
     settled = []
-    for entry in [e for e in run.entries.values() if e.outcome == "started"]:
+    for entry in [e for e in run.entries.values() if e.outcome != "done"]:
         try:
             model = concrete(resolve_model(entry.model))
         except GraftError:
             settled.append(replace(entry, outcome="failed", error="No such model is installed."))
             continue
         pk = tuple(entry.pk) if isinstance(entry.pk, list) else entry.pk
-        if model._base_manager.using(using).filter(pk=pk).exists():
+        try:
+            if _present(model, pk, using):
+                continue
+        except (ValueError, TypeError, ValidationError):
+            error = f"{entry.pk!r} is not a key of {entry.model}."
+            settled.append(replace(entry, outcome="failed", error=error))
             continue
-        settled.append(_from_archive(entry))
+        found = _from_archive(entry)
+        # A root that failed before and is gone now is news only if its archive is whole.
+        if entry.outcome == "started" or found.outcome == "done":
+            settled.append(found)
     return settled
+
+
+def _present(model: type[Model], pk: Any, using: str) -> bool:
+    return bool(model._base_manager.using(using).filter(pk=pk).exists())
 
 
 def _from_archive(entry: Entry) -> Entry:

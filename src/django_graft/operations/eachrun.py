@@ -94,41 +94,59 @@ def run_each(
         run.record(entry)
         (result.done if entry.outcome == "done" else result.failed).append(entry)
 
-    jobs: list[Job] = []
     try:
+        settled = set()
         if marks:
             for entry in settle_started(run, run.database):
                 record(entry)
+                settled.add(entry.key)
+        pending = []
         for root in roots:
             label = model_label(root.model)
             before = run.done(label, root.key)
-            if before is not None:
+            if before is None:
+                pending.append(root)
+            elif (label, json.dumps(root.key)) not in settled:
                 result.skipped.append(before)
-                continue
-            given = {**options, "sha256": root.expect} if root.expect else options
+        if on_workers:
             if marks:
-                run.entries[(label, json.dumps(root.key))] = Entry(
-                    label, root.key, root.archive, "started"
-                )
-                if not on_workers:
-                    run.save()
-            if on_workers:
-                jobs.append(
-                    Job(
-                        operation=operation,
-                        label=label,
-                        pk=root.key,
-                        archive=root.archive,
-                        database=run.database,
-                        policy=policy if isinstance(policy, str) else None,
-                        options=given,
-                    )
-                )
-            else:
-                record(one(root.model, root.pk, root.archive, {**given, "policy": loaded}))
-        if jobs:
-            run.save()
-            task_workers.spread(jobs, record)
+                mark_started(run, pending)
+            jobs = [job_of(operation, root, run, policy, options) for root in pending]
+            if jobs:
+                task_workers.spread(jobs, record)
+            return result
+        marked = 0
+        for number, root in enumerate(pending):
+            if marks and number >= marked:
+                # Marked a batch at a time, each as large as all done so far: a
+                # manifest saved a few times rather than once per root.
+                marked = number + max(1, number)
+                mark_started(run, pending[number:marked])
+            given = {**options, "sha256": root.expect} if root.expect else options
+            record(one(root.model, root.pk, root.archive, {**given, "policy": loaded}))
     finally:
         run.save()
     return result
+
+
+def mark_started(run: Manifest, roots: list[Root]) -> None:
+    """Note in the manifest, saved at once, that these roots are about to be deleted."""
+    for root in roots:
+        label = model_label(root.model)
+        run.entries[(label, json.dumps(root.key))] = Entry(label, root.key, root.archive, "started")
+    run.save()
+
+
+def job_of(
+    operation: str, root: Root, run: Manifest, policy: Policy | str | None, options: dict[str, Any]
+) -> Job:
+    """The task's arguments for one root: plain JSON."""
+    return Job(
+        operation=operation,
+        label=model_label(root.model),
+        pk=root.key,
+        archive=root.archive,
+        database=run.database,
+        policy=policy if isinstance(policy, str) else None,
+        options={**options, "sha256": root.expect} if root.expect else options,
+    )

@@ -24,10 +24,12 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 
 from django_graft.exceptions import GraftError, ManifestError, PolicyError
+from django_graft.operations.each import archive_location, check_template
 from django_graft.operations.eachrun import EachResult, Root, run_each
 from django_graft.operations.manifest import Entry, open_manifest, read_manifest
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete, resolve_model
+from django_graft.storage import local_path
 
 #: The operations whose manifests list archives to import.
 IMPORTABLE = ("export", "delete")
@@ -74,12 +76,13 @@ def import_each(
             "import: give the manifest of an export or of a delete with archives.",
             location=listed,
         )
+    check_template_place(read["template"], listed)
     location = os.fspath(manifest) if manifest is not None else progress_location(listed, db)
     run = open_manifest(location, "import", listed, db)
     options: dict[str, Any] = {"using": db, "pks": pks, "on_conflict": on_conflict}
     options.update(match=dict(match or {}), trust_unsigned=trust_unsigned, sync=sync)
     missing: list[Entry] = []
-    roots = list(_roots(read["roots"], missing))
+    roots = list(_roots(read["roots"], read["template"], missing, listed))
     result = run_each("import", run, roots, policy=policy, workers=workers, options=options)
     if missing:
         for entry in missing:
@@ -89,8 +92,37 @@ def import_each(
     return result
 
 
-def _roots(entries: list[Entry], missing: list[Entry]) -> Iterator[Root]:
-    """The roots of the archives to import; those of models not installed go to ``missing``."""
+def check_template_place(template: str, manifest: str) -> None:
+    """Refuse a manifest whose archives are not where it is: another bucket, host or kind.
+
+    A manifest is untrusted input: it must not send the import to read a
+    file of this machine, another bucket or a server on the network.
+    """
+    try:
+        check_template(template)
+    except GraftError as exc:
+        raise ManifestError(f"'{manifest}': {exc.message}", location=manifest) from None
+    if place_of(template) != place_of(manifest):
+        raise ManifestError(
+            f"'{manifest}' lists archives at '{template}', which is not where the manifest "
+            "is (another kind of location, bucket, host or storage). Keep the archives "
+            "beside their manifest.",
+            location=manifest,
+        )
+
+
+def place_of(location: str) -> tuple[str, str]:
+    """The kind of a location and its bucket, host or storage alias ('' for a local path)."""
+    if local_path(location) is not None:
+        return "file", ""
+    protocol, _, rest = location.partition("://")
+    return protocol.lower(), rest.split("/", 1)[0]
+
+
+def _roots(
+    entries: list[Entry], template: str, missing: list[Entry], manifest: str
+) -> Iterator[Root]:
+    """The roots of the archives to import; those that cannot be go to ``missing``."""
     for entry in entries:
         if entry.outcome != "done":
             continue
@@ -100,5 +132,11 @@ def _roots(entries: list[Entry], missing: list[Entry]) -> Iterator[Root]:
             error = f"The model {entry.model} is not installed here."
             missing.append(Entry(entry.model, entry.pk, entry.archive, "failed", error=error))
             continue
+        if entry.archive != archive_location(template, model, entry.pk):
+            raise ManifestError(
+                f"'{manifest}': the archive of {entry.model} {entry.pk!r}, '{entry.archive}', "
+                f"is not where the manifest's template puts it.",
+                location=manifest,
+            )
         pk = tuple(entry.pk) if isinstance(entry.pk, list) else entry.pk
         yield Root(model, pk, entry.pk, entry.archive, expect=entry.sha256)

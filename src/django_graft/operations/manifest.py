@@ -36,9 +36,11 @@ FORMAT = "django-graft-manifest"
 VERSION = 1
 #: "started": a delete begun and not known to have ended (see each.delete_each).
 OUTCOMES = ("done", "failed", "started")
-#: A manifest larger than this is refused unread (about a million roots).
-MAX_BYTES = 512 << 20
-#: How often, at most, a run rewrites its manifest (and always at its end).
+#: A manifest larger than this is refused unread: about 800,000 roots,
+#: which take about 1 GB of memory once read.
+MAX_BYTES = 128 << 20
+#: How often, at most, a run rewrites its manifest (and always at its end);
+#: never more than a tenth of the run's time goes to it, however large it grows.
 SAVE_EVERY = 5.0
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -48,7 +50,7 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One root of the run."""
 
@@ -87,6 +89,7 @@ class Manifest:
     created_at: str = field(default_factory=now)
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
     _saved_at: float = field(default=0.0, repr=False)
+    _saving_takes: float = field(default=0.0, repr=False)
 
     def done(self, model: str, pk: Any) -> Entry | None:
         """The entry of a root already done, if it is."""
@@ -95,7 +98,7 @@ class Manifest:
 
     def record(self, entry: Entry) -> None:
         self.entries[entry.key] = entry
-        if time.monotonic() - self._saved_at >= SAVE_EVERY:
+        if time.monotonic() - self._saved_at >= max(SAVE_EVERY, 10 * self._saving_takes):
             self.save()
 
     def as_json(self) -> dict[str, Any]:
@@ -111,11 +114,14 @@ class Manifest:
         }
 
     def save(self) -> None:
-        text = json.dumps(self.as_json(), indent=1, ensure_ascii=False)
+        started = time.monotonic()
+        # ASCII: a string of the manifest read back may hold a lone surrogate.
+        text = json.dumps(self.as_json(), indent=1)
         make_folder(self.location)
         with open_for_write(self.location) as stream:
             stream.write(text.encode())
         self._saved_at = time.monotonic()
+        self._saving_takes = self._saved_at - started
 
 
 def open_manifest(location: str, operation: str, template: str, database: str) -> Manifest:
@@ -125,11 +131,12 @@ def open_manifest(location: str, operation: str, template: str, database: str) -
     if data is None:
         return manifest
     _check_header(data, location)
-    if data["operation"] != operation or data["template"] != template:
+    if (data["operation"], data["template"], data["database"]) != (operation, template, database):
         raise ManifestError(
-            f"'{location}' is the manifest of {data['operation']!r} to {data['template']!r}, "
-            f"not of {operation!r} to {template!r}. Give this run another --manifest, "
-            "or remove that one to start again.",
+            f"'{location}' is the manifest of {data['operation']!r} with {data['template']!r} "
+            f"on the database {data['database']!r}, not of {operation!r} with {template!r} on "
+            f"{database!r}. Give this run another --manifest, or remove that one to start "
+            "again.",
             location=location,
         )
     manifest.created_at = str(data.get("created_at") or manifest.created_at)

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from django_graft.operations.eachroot import Job
 from django_graft.operations.manifest import Entry
+from django_graft.storage.failures import summary
 
 #: How often the waiting process asks for the results of the tasks.
 POLL_SECONDS = 0.5
@@ -44,7 +45,13 @@ def spread(jobs: list[Job], record: Callable[[Entry], None]) -> None:
     while waiting:
         time.sleep(POLL_SECONDS)
         for task_id in list(waiting):
-            result = graft_root.get_result(task_id)
+            try:
+                result = graft_root.get_result(task_id)
+            except Exception as exc:  # the backend's own: a result pruned, a lost broker
+                job = waiting.pop(task_id)
+                error = f"The task's result cannot be read ({summary(exc)}); run again."
+                record(Entry(job["label"], job["pk"], job["archive"], "failed", error=error))
+                continue
             if not result.is_finished:
                 continue
             job = waiting.pop(task_id)

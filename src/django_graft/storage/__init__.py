@@ -49,7 +49,7 @@ def describe(destination: Destination) -> str:
     return getattr(destination, "name", None) or repr(destination)
 
 
-def _local_path(location: str | os.PathLike[str]) -> Path | None:
+def local_path(location: str | os.PathLike[str]) -> Path | None:
     """The local path ``location`` names, or None for a URL that is not ``file://``."""
     text = os.fspath(location)
     if text.lower().startswith("file://"):
@@ -62,7 +62,7 @@ Opener = Callable[[Any], AbstractContextManager[BinaryIO]]
 
 def _openers(location: str | os.PathLike[str]) -> tuple[Opener, Opener, Any]:
     """The writer and the reader of the kind of place ``location`` names, and its address."""
-    path = _local_path(location)
+    path = local_path(location)
     if path is not None:
         return atomic_file, read_file, path
     text = os.fspath(location)
@@ -73,7 +73,7 @@ def _openers(location: str | os.PathLike[str]) -> tuple[Opener, Opener, Any]:
 
 def exists(location: str | os.PathLike[str]) -> bool:
     """Whether there is a file at ``location`` (a path or a URL, not ``-``)."""
-    path = _local_path(location)
+    path = local_path(location)
     if path is not None:
         return path.is_file()
     text = os.fspath(location)
@@ -82,7 +82,7 @@ def exists(location: str | os.PathLike[str]) -> bool:
 
 def make_folder(location: str | os.PathLike[str]) -> None:
     """Create the local folder ``location`` lies in, if missing; URLs have none to make."""
-    path = _local_path(location)
+    path = local_path(location)
     if path is not None and os.fspath(location) != "-":
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

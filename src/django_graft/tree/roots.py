@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldError, ValidationError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import Model, QuerySet
 
 from django_graft.exceptions import PolicyError, SpecError
@@ -102,6 +102,18 @@ def normalize_roots(roots: Any, using: str | None) -> tuple[dict[type[Model], li
     return by_model, db or DEFAULT_DB_ALIAS
 
 
+#: What a lookup with a value its field cannot take raises, by the field's
+#: conversion, the lookup's, or the database's (a regular expression it cannot compile).
+FILTER_ERRORS = (
+    FieldError,
+    ValidationError,
+    ValueError,
+    TypeError,
+    IndexError,
+    OverflowError,
+    DatabaseError,
+)
+
 #: Lookups whose value is not one value of the field.
 _BOOLEAN_LOOKUPS = ("__isnull",)
 _LIST_LOOKUPS = ("__in", "__range")
@@ -140,16 +152,21 @@ def filtered_roots(
                 f"'{label}': with --filter, name models only (app.Model), not keys.", spec=label
             )
         try:
-            model = concrete(resolve_model(label))
+            named = resolve_model(label)
         except PolicyError as exc:
             raise SpecError(f"'{label}': {exc.message}", spec=label) from None
+        # The model named (a proxy, say) chooses the rows, through its own manager.
+        model = concrete(named)
         try:
-            query = model._default_manager.using(using).filter(**lookups).order_by("pk")
-            roots[model] = list(query.values_list("pk", flat=True))
-        except (FieldError, ValidationError, ValueError, TypeError) as exc:
+            query = named._default_manager.using(using).filter(**lookups).order_by("pk")
+            keys = list(query.values_list("pk", flat=True))
+        except FILTER_ERRORS as exc:
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             raise SpecError(
-                f"--filter {' '.join(filters)} does not apply to {model._meta.label}: {message}",
+                f"--filter {' '.join(filters)} does not apply to {named._meta.label}: {message}",
                 spec=label,
             ) from None
+        found = roots.setdefault(model, [])
+        seen = set(found)
+        found.extend(key for key in keys if key not in seen)
     return roots

@@ -16,7 +16,7 @@ from django_graft.management.commands._each import (
     roots_of,
     summed_counts,
 )
-from django_graft.operations.delete import DeleteResult, blocked_message, delete
+from django_graft.operations.delete import blocked_message, delete
 from django_graft.operations.each import delete_each
 
 
@@ -61,20 +61,16 @@ class Command(GraftCommand):
         )
         database = self.check_database(options["database"])
         roots = roots_of(options, database)
-        if options["each"] and not options["archive"]:
-            raise CommandError(
-                "--each deletes each root with its archive written first: give the template "
-                "of their locations with --archive, e.g. 'archives/{label}-{pk}.jsonl.gz'."
-            )
+        policy = self.policy_from(options)
+        if options["each"]:
+            self.delete_each(roots, policy, database, options)
+            return
         if not any(roots.values()):
             self.stdout.write("No row passes the filter: nothing to delete.")
             return
-        policy = self.policy_from(options)
         verbose = options["verbosity"] >= 1
-        # One at a time, roots a former run deleted are no longer there to preview.
-        shown = existing(roots, database) if options["each"] else roots
-        preview = delete(shown, policy=policy, using=database, dry_run=True)
-        if preview.blockers and not options["each"]:
+        preview = delete(roots, policy=policy, using=database, dry_run=True)
+        if preview.blockers:
             # The error names the first blockers itself (output may be discarded);
             # the whole list is the preview's, at verbosity 2.
             if options["verbosity"] >= 2:
@@ -86,11 +82,8 @@ class Command(GraftCommand):
             if verbose:
                 self.stdout.write(f"Dry run: nothing was deleted from '{database}'.")
             return
-        if options["interactive"] and not self._confirmed(preview, database):
+        if options["interactive"] and not self._confirmed(preview.total, "rows", database):
             self.stdout.write("Delete cancelled: nothing was deleted.")
-            return
-        if options["each"]:
-            self.delete_each(roots, policy, database, options)
             return
         with self.recorded("delete", options, options["roots"]) as entry:
             result = delete(
@@ -110,6 +103,28 @@ class Command(GraftCommand):
     def delete_each(
         self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
     ) -> None:
+        """One root at a time. The preview counts the roots still here, per model: the
+        trees of thousands of roots together would not fit in memory, and each is
+        previewed by its own delete, which refuses it alone if it is blocked."""
+        if not options["archive"]:
+            raise CommandError(
+                "--each deletes each root with its archive written first: give the template "
+                "of their locations with --archive, e.g. 'archives/{label}-{pk}.jsonl.gz'."
+            )
+        here = {model: keys for model, keys in existing(roots, database).items() if keys}
+        count = sum(map(len, here.values()))
+        if options["verbosity"] >= 1:
+            for model, keys in here.items():
+                self.stdout.write(f"{model._meta.label_lower}: {len(keys)} roots")
+        if options["dry_run"]:
+            self.stdout.write(
+                f"Dry run: {count} roots would be deleted one at a time, each with what it "
+                "owns; nothing was deleted."
+            )
+            return
+        if count and options["interactive"] and not self._confirmed(count, "roots", database):
+            self.stdout.write("Delete cancelled: nothing was deleted.")
+            return
         self.interrupted = (
             "the roots deleted are in the manifest, each with its archive; run again to finish."
         )
@@ -124,10 +139,12 @@ class Command(GraftCommand):
             entry.location, entry.counts = result.manifest, summed_counts(result)
         report_each(self, result, options, "deleted")
 
-    def _confirmed(self, preview: DeleteResult, database: str) -> bool:
+    def _confirmed(self, count: int, what: str, database: str) -> bool:
         try:
             answer = input(
-                f"Delete these {preview.total} rows from '{database}'? Type 'yes' to continue: "
+                f"Delete these {count} {what} from '{database}'"
+                + (", each with everything it owns" if what == "roots" else "")
+                + "? Type 'yes' to continue: "
             )
         except EOFError:
             raise CommandError(

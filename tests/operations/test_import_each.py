@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_graft.exceptions import ManifestError, PolicyError
+from django_graft import import_archive
+from django_graft.exceptions import ImportWriteError, ManifestError, PolicyError
 from django_graft.operations import eachroot
 from django_graft.operations.each import export_each
 from django_graft.operations.importeach import import_each
@@ -164,3 +165,19 @@ def test_archives_a_manifest_cannot_send_the_import_to(
         import_each(rewritten(exported, change), using="other")
     assert says in info.value.message
     assert every_table("other") == before
+
+
+def test_an_import_the_database_refuses_is_tried_again(
+    world: World, exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+
+    def refused_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:  # as when another import created a shared row meanwhile
+            raise ImportWriteError("The database refused the import: duplicate key.")
+        return import_archive(*args, **kwargs)
+
+    monkeypatch.setattr(eachroot, "import_archive", refused_once)
+    result = import_each(exported, using="other")
+    assert len(result.done) == 2 and len(calls) == 3

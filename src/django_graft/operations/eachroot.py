@@ -17,7 +17,7 @@ from django.db import DatabaseError
 from django.db.models import Model
 
 from django_graft.archive.reader import read_archive
-from django_graft.exceptions import GraftError
+from django_graft.exceptions import GraftError, ImportWriteError
 from django_graft.importer.run import import_archive
 from django_graft.operations.delete import delete
 from django_graft.operations.export import export
@@ -78,11 +78,28 @@ def delete_root(model: type[Model], pk: Any, archive: str, options: dict[str, An
     return _one(model, pk, archive, deleted)
 
 
+#: How many times the import of one root is tried when the database refuses it.
+IMPORT_TRIES = 3
+
+
 def import_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
-    """Import the archive of one root; its counts are the rows created."""
+    """Import the archive of one root; its counts are the rows created.
+
+    Imports running at once (workers) can each create the same needed row
+    (a user several tenants share): the database refuses all but the first,
+    and the import, rolled back whole, is tried again, finding the row there.
+    """
 
     def imported() -> Done:
-        done = import_archive(archive, **options)
+        tries = 1
+        while True:
+            try:
+                done = import_archive(archive, **options)
+                break
+            except ImportWriteError:
+                if tries == IMPORT_TRIES:
+                    raise
+                tries += 1
         return done.sha256, {label: r.created for label, r in done.models.items() if r.created}
 
     return _one(model, pk, archive, imported, writes=False)

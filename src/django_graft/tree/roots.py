@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldError, ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models import Model, QuerySet
 
 from django_graft.exceptions import PolicyError, SpecError
@@ -159,7 +159,9 @@ def filtered_roots(
         model = concrete(named)
         try:
             query = named._default_manager.using(using).filter(**lookups).order_by("pk")
-            keys = list(query.values_list("pk", flat=True))
+            # In a savepoint: a value the database refuses leaves a transaction usable.
+            with transaction.atomic(using=using):
+                keys = list(query.values_list("pk", flat=True))
         except FILTER_ERRORS as exc:
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             raise SpecError(

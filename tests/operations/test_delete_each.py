@@ -12,14 +12,14 @@ from django.core.management import CommandError, call_command
 
 from django_graft import import_archive
 from django_graft.operations import eachroot
-from django_graft.operations.each import delete_each
+from django_graft.operations.each import delete_each, export_each
 from django_graft.operations.manifest import Manifest
 from tests.operations.test_each import manifest_of, trailer_hash
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 
 def test_each_root_is_deleted_and_its_archive_restores_it(world: World, tmp_path: Path) -> None:
@@ -83,6 +83,7 @@ def test_a_started_root_gone_without_its_archive_is_a_failure(world: World, tmp_
         "archive": str(tmp_path / "999999.jsonl"),
         "outcome": "started",
         "finished_at": "2026-12-03T00:00:00+00:00",
+        "started_at": "2026-12-03T00:00:00+00:00",
     }
     (tmp_path / "graft-manifest.json").write_text(
         json.dumps(
@@ -112,6 +113,24 @@ def test_the_command(world: World, tmp_path: Path) -> None:
     template = str(tmp_path / "{label}-{pk}.jsonl.zst")
     with pytest.raises(CommandError, match="give the template of their locations with --archive"):
         run("testapp.Organisation", "--filter", "name=Acme", "--each")
+    with pytest.raises(CommandError, match="give the template of their locations with --archive"):
+        run("testapp.Organisation", "--filter", "name=Acme", "--each", "--dry-run")
+    with pytest.raises(CommandError, match="has no"):
+        run(f"testapp.Organisation:{world.org.pk}", "--each", "--dry-run", "--archive", "x")
+    out = run(
+        "testapp.Organisation",
+        "--filter",
+        "name=Acme",
+        "--each",
+        "--dry-run",
+        "--archive",
+        template,
+    )
+    assert out.splitlines() == [
+        "testapp.organisation: 1 roots",
+        "Dry run: 1 roots would be deleted one at a time, each with what it owns; nothing was "
+        "deleted.",
+    ]
     out = run("testapp.Organisation", "--filter", "name=Acme", "--each", "--archive", template)
     assert out.splitlines() == [
         "testapp.organisation: 1 roots",
@@ -152,19 +171,44 @@ def test_a_kill_after_the_last_delete_is_settled_by_the_command(
 
 
 def test_a_root_deleted_by_a_task_that_outlived_its_run_is_done(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = eachroot.ONE_ROOT["delete"]
+
+    def beaten_by_an_older_task(*args: Any) -> Any:
+        real(*args)  # an older run's task deletes it and archives it...
+        return eachroot.delete_root(*args)  # ...and this run's own try finds it gone
+
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", beaten_by_an_older_task)
+    template = tmp_path / "{pk}.jsonl"
+    first = delete_each([world.org], template)
+    assert (first.failed[0].error or "").startswith("No testapp.organisation with primary key")
+    monkeypatch.setitem(eachroot.ONE_ROOT, "delete", real)
+    again = delete_each({m.Organisation: [world.org.pk]}, template)
+    archive = tmp_path / f"{world.org.pk}.jsonl"
+    assert [(e.pk, e.sha256) for e in again.done] == [(world.org.pk, trailer_hash(archive))]
+    assert again.failed == [] and again.skipped == []
+
+
+def test_an_archive_no_run_of_the_manifest_wrote_proves_nothing(
     world: World, tmp_path: Path
 ) -> None:
-    # A first run's task deleted the root; the rerun's own try finds it gone.
     template = tmp_path / "{pk}.jsonl"
-    first = delete_each([world.org], template, manifest=tmp_path / "first.json")
-    assert len(first.done) == 1
-    again = delete_each({m.Organisation: [world.org.pk]}, template, manifest=tmp_path / "m.json")
-    assert [(e.pk, e.sha256) for e in again.done] == [(world.org.pk, first.done[0].sha256)]
-    missing = delete_each({m.Organisation: [424242]}, template, manifest=tmp_path / "n.json")
-    assert missing.failed[0].error == (
-        f"No testapp.organisation with primary key 424242 exists in 'default', and no archive "
-        f"of it is at '{tmp_path}/424242.jsonl'."
+    export_each([world.org], template, manifest=tmp_path / "export.json")
+    written = (tmp_path / f"{world.org.pk}.jsonl").read_bytes()
+    # Another database never had the root: nothing is deleted, nothing is "done".
+    elsewhere = delete_each({m.Organisation: [world.org.pk]}, template, using="other")
+    assert elsewhere.done == []
+    assert (elsewhere.failed[0].error or "").startswith("An archive is already at")
+    gone = delete_each({m.Organisation: [424242]}, template, using="other")
+    assert (gone.failed[0].error or "") == (
+        "No testapp.organisation with primary key 424242 exists in 'other'."
     )
+    # Here, the export's archive is not replaced: it may be the only copy of a tree.
+    here = delete_each([world.org], template, manifest=tmp_path / "delete.json")
+    assert (here.failed[0].error or "").startswith(f"An archive is already at '{tmp_path}/")
+    assert m.Organisation.objects.filter(pk=world.org.pk).exists()
+    assert (tmp_path / f"{world.org.pk}.jsonl").read_bytes() == written
 
 
 def test_a_manifest_is_saved_a_few_times_not_once_per_root(

@@ -12,7 +12,8 @@ import pytest
 from django_graft import export, import_archive
 from django_graft.exceptions import DestinationError, ManifestError
 from django_graft.operations import eachroot
-from django_graft.operations.each import archive_location, default_manifest, export_each
+from django_graft.operations.each import delete_each, export_each
+from django_graft.operations.importeach import import_each
 from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
@@ -121,50 +122,6 @@ def test_an_interrupted_run_keeps_what_it_did(
     assert [e.pk for e in result.done] == [world.other_org.pk]
 
 
-@pytest.mark.parametrize(
-    ("template", "says"),
-    [
-        ("archives/org.jsonl", "has no {pk}"),
-        ("archives/{pk}-{name}.jsonl", "names 'name', which is no placeholder"),
-        ("archives/{pk.real}.jsonl", "names 'pk.real', which is no placeholder"),
-        ("archives/{pk.jsonl", "is not a template of archive locations"),
-        ("archives/{pk:>5d}.jsonl", "is not a template of archive locations"),
-        ("archives/{pk:.0}x.jsonl", "is not a template of archive locations"),
-        ("archives/{pk!r}.jsonl", "is not a template of archive locations"),
-        ("-", "cannot go to standard output"),
-    ],
-)
-def test_templates_that_cannot_name_each_root_are_refused(
-    world: World, tmp_path: Path, template: str, says: str
-) -> None:
-    before = every_table()
-    with pytest.raises(DestinationError) as info:
-        export_each(world.org, str(tmp_path / template) if template != "-" else "-")
-    assert says in info.value.message
-    assert list(tmp_path.iterdir()) == []
-    assert every_table() == before
-
-
-def test_a_key_is_one_path_segment_whatever_it_holds() -> None:
-    assert archive_location("a/{label}-{pk}.json", m.Tag, 7) == "a/testapp.tag-7.json"
-    assert (
-        archive_location("a/{pk}.json", m.Tag, "../../etc/x") == "a/%2E%2E%2F%2E%2E%2Fetc%2Fx.json"
-    )
-    assert archive_location("a/{app_label}/{model}/{pk}", m.Tag, [1, "b|c"]) == (
-        "a/testapp/tag/1|b%7Cc"
-    )
-
-
-def test_the_manifest_goes_beside_the_archives_by_default() -> None:
-    assert default_manifest("s3://bucket/2026/{label}-{pk}.jsonl") == (
-        "s3://bucket/2026/graft-manifest.json"
-    )
-    assert default_manifest("{pk}.jsonl") == "graft-manifest.json"
-    assert default_manifest("/srv/a/{model}/{pk}.jsonl") == "/srv/a/graft-manifest.json"
-    with pytest.raises(DestinationError, match="give one with --manifest"):
-        default_manifest("s3://{app_label}/{pk}.jsonl")
-
-
 def test_archives_and_manifest_in_object_stores(world: World, store: Any) -> None:
     bucket = store.new_bucket()
     result = export_each(
@@ -224,3 +181,59 @@ def test_local_templates_are_made_absolute(
     result = export_each([world.org], "out/{pk}.jsonl")
     assert result.manifest == f"{tmp_path}/out/graft-manifest.json"
     assert result.done[0].archive == f"{tmp_path}/out/{world.org.pk}.jsonl"
+
+
+def test_keys_of_every_type_each_get_an_archive(tmp_path: Path) -> None:
+    import datetime
+    import decimal
+
+    from tests.testapp import boards, constructs
+
+    roots = [
+        boards.Sketch.objects.create(),
+        constructs.Edition.objects.create(day=datetime.date(2026, 12, 3), title="e"),
+        constructs.Release.objects.create(
+            at=datetime.datetime(2026, 12, 3, 4, 5, tzinfo=datetime.timezone.utc), title="r"
+        ),
+        constructs.Grade.objects.create(value=decimal.Decimal("1.50"), name="g"),
+        constructs.Region.objects.create(code="Acme", name="a"),
+        constructs.Region.objects.create(code="acme", name="b"),  # names differ by case
+    ]
+    template = tmp_path / "{label}-{pk}.jsonl"
+    result = export_each(roots, template)
+    assert len(result.done) == 6 and result.failed == []
+    manifest = manifest_of(tmp_path / "graft-manifest.json")
+    assert [e["pk"] for e in manifest["roots"]] == [
+        str(roots[0].pk),
+        "2026-12-03",
+        "2026-12-03T04:05:00+00:00",
+        "1.50",
+        "Acme",
+        "acme",
+    ]
+    again = export_each(roots, template)
+    assert len(again.skipped) == 6
+    imported = import_each(tmp_path / "graft-manifest.json", using="other")
+    assert len(imported.done) == 6 and imported.failed == []
+    removed = delete_each(roots, tmp_path / "gone" / "{label}-{pk}.jsonl")
+    assert len(removed.done) == 6 and removed.failed == []
+
+
+def test_dots_after_a_placeholder_cannot_join_two_roots(world: World, tmp_path: Path) -> None:
+    with pytest.raises(DestinationError, match="would both be written"):
+        export_each([world.org, world.other_org], str(tmp_path) + "/{pk}/../one.jsonl")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("manifest", "says"),
+    [("-", "must be read back"), ("a\0b", "must be read back"), ("folder", "is a folder")],
+)
+def test_places_a_manifest_cannot_be_kept_at(
+    world: World, tmp_path: Path, manifest: str, says: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    place = manifest if manifest == "-" else str(tmp_path / manifest)
+    with pytest.raises(ManifestError, match=says):
+        export_each([world.org], tmp_path / "{pk}.jsonl", manifest=place)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]

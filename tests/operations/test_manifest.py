@@ -120,8 +120,8 @@ def test_hostile_started_entries_and_strings_of_a_delete_run(world: World, tmp_p
     template = str(tmp_path / "{pk}.jsonl")
     path = tmp_path / "manifest.json"
     odd = [
-        root(pk="abc", outcome="started", sha256=...),
-        root(pk=[1, 2], outcome="started", sha256=...),
+        root(pk="abc", outcome="started", sha256=..., started_at="2026-12-03T00:00:00+00:00"),
+        root(pk=[1, 2], outcome="started", sha256=..., started_at="2026-12-03T00:00:00+00:00"),
         root(pk=7, outcome="failed", sha256=..., error="\ud800", archive="\udc80.jsonl"),
     ]
     path.write_text(json.dumps(header(operation="delete", roots=odd)).replace("TEMPLATE", template))

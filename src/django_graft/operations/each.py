@@ -12,87 +12,41 @@ way, by an error or a kill, picks up where it was.
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from django.db.models import Model
 
 from django_graft.exceptions import DestinationError
+from django_graft.operations.eachroot import manifest_key
 from django_graft.operations.eachrun import EachResult, Root, run_each
 from django_graft.operations.manifest import open_manifest
+from django_graft.operations.templates import (
+    absolute,
+    archive_location,
+    check_template,
+    default_manifest,
+)
 from django_graft.policy.rules import Policy
-from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import model_label
 from django_graft.storage import local_path
 from django_graft.tree.roots import normalize_roots
-
-#: What a template may name: ``{label}`` (``app_label.model``), ``{app_label}``,
-#: ``{model}`` (the model's name, lower case) and ``{pk}``.
-PLACEHOLDERS = ("label", "app_label", "model", "pk")
-#: The manifest's name, beside the archives, when none is given.
-MANIFEST_NAME = "graft-manifest.json"
-
-
-def check_template(template: str) -> None:
-    """Refuse a template that would not give each root a location of its own."""
-    if template == "-":
-        raise DestinationError("One archive per root cannot go to standard output.", path="-")
-    try:
-        fields = [(n, spec, conv) for _, n, spec, conv in string.Formatter().parse(template)]
-        names = [name for name, _, _ in fields if name is not None]
-        unknown = sorted(set(names) - set(PLACEHOLDERS))
-        if any(spec or conversion for name, spec, conversion in fields if name is not None):
-            raise ValueError("a placeholder takes no format or conversion")
-        if not unknown:
-            template.format(**dict.fromkeys(PLACEHOLDERS, "x"))
-    except (ValueError, IndexError, KeyError) as exc:
-        raise DestinationError(
-            f"'{template}' is not a template of archive locations ({exc}). Write placeholders "
-            "as {label}, {app_label}, {model} or {pk}; double a brace to write it.",
-            path=template,
-        ) from None
-    if unknown:
-        raise DestinationError(
-            f"'{template}' names {', '.join(map(repr, unknown))}, which is no placeholder of "
-            "an archive location: use {label}, {app_label}, {model} and {pk}.",
-            path=template,
-        )
-    if "pk" not in names:
-        raise DestinationError(
-            f"'{template}' has no {{pk}}: every root would be written to the same archive. "
-            "Put {pk} in the name, e.g. 'archives/{label}-{pk}.jsonl.gz'.",
-            path=template,
-        )
-
-
-def archive_location(template: str, model: type[Model], key: Any) -> str:
-    """The location of one root's archive: the template with its placeholders filled."""
-    parts = key if isinstance(key, list) else [key]
-    # A key is one path segment whatever it holds: '/' and '..' in a text key stay in it.
-    pk = "|".join(quote(str(part), safe="") for part in parts).replace(".", "%2E")
-    meta = model._meta
-    return template.format(
-        label=meta.label_lower, app_label=meta.app_label, model=meta.model_name, pk=pk
-    )
-
-
-def absolute(location: str) -> str:
-    """A local location as an absolute path: a manifest names its archives from anywhere."""
-    path = local_path(location)
-    return os.path.abspath(path) if path is not None and location != "-" else location
 
 
 def check_places(roots: list[Root], manifest: str) -> None:
     """Refuse a run in which two roots, or a root and the manifest, share a location.
 
-    Names that differ only by case count as the same: they are one file on
-    case-insensitive file systems.
+    Local names are compared as the file system compares them (``normcase``).
     """
-    taken: dict[str, str] = {manifest.casefold(): "the manifest"}
+
+    def place_of(location: str) -> str:
+        # '..' in a local path is resolved by the file system: the files are what count.
+        local = local_path(location) is not None
+        return os.path.normcase(os.path.normpath(location)) if local else location
+
+    taken: dict[str, str] = {place_of(manifest): "the manifest"}
     for root in roots:
-        place = root.archive.casefold()
+        place = place_of(root.archive)
         other = taken.get(place)
         if other is not None:
             raise DestinationError(
@@ -102,18 +56,6 @@ def check_places(roots: list[Root], manifest: str) -> None:
                 path=root.archive,
             )
         taken[place] = f"{model_label(root.model)} {root.key!r}"
-
-
-def default_manifest(template: str) -> str:
-    """``graft-manifest.json`` in the folder of the archives (the template's fixed part)."""
-    fixed = template.split("{", 1)[0]
-    folder = fixed.rsplit("/", 1)[0] + "/" if "/" in fixed else ""
-    if folder.endswith("://"):  # a bucket of its own: 's3://{label}/...'
-        raise DestinationError(
-            f"'{template}' leaves no fixed folder for the manifest: give one with --manifest.",
-            path=template,
-        )
-    return f"{folder}{MANIFEST_NAME}"
 
 
 def each_root(by_model: dict[type[Model], list[Any]]) -> Iterator[tuple[type[Model], Any]]:
@@ -196,7 +138,7 @@ def _run(
     items = [
         Root(model, pk, key, archive_location(template, model, key))
         for model, pk in each_root(by_model)
-        for key in [archived_key(model, pk)]
+        for key in [manifest_key(model, pk)]
     ]
     check_places(items, location)
     run = open_manifest(location, operation, template, db)

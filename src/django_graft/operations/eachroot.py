@@ -8,25 +8,34 @@ task worker's.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypedDict
 
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.db.models import Model
 
+from django_graft.archive.jsonenc import dumps, loads
 from django_graft.archive.reader import read_archive
 from django_graft.exceptions import GraftError, ImportWriteError
 from django_graft.importer.run import import_archive
 from django_graft.operations.delete import delete
 from django_graft.operations.export import export
 from django_graft.operations.manifest import Entry, Manifest
+from django_graft.operations.templates import archive_location
 from django_graft.policy.loading import default_policy, load_policy
 from django_graft.schema.fieldtypes import archived_key
 from django_graft.schema.labels import concrete, model_label, resolve_model
 from django_graft.storage import exists, make_folder, open_for_read
 from django_graft.storage.failures import summary
+from django_graft.tree.roots import key_from_json
+
+
+def manifest_key(model: type[Model], pk: Any) -> Any:
+    """A key as a manifest holds it: JSON, as the archive's header does (UUIDs, dates
+    and decimals as text)."""
+    return loads(dumps(archived_key(model, pk)))
 
 
 class Job(TypedDict):
@@ -57,18 +66,13 @@ def export_root(model: type[Model], pk: Any, archive: str, options: dict[str, An
 def delete_root(model: type[Model], pk: Any, archive: str, options: dict[str, Any]) -> Entry:
     """Delete one root and what it owns, its archive written and read back first.
 
-    A root already gone was deleted by an earlier run (or task) that did not
-    live to say so: its archive tells whether that delete archived it.
+    A root already gone fails by name: whether an earlier run (or one of its
+    tasks) deleted it is for :func:`settle_started` to tell, from the manifest.
     """
     if not _present(model, pk, options["using"]):
-        gone = Entry(model_label(model), archived_key(model, pk), archive, "failed")
-        if exists(archive):
-            return _from_archive(gone)
-        gone.error = (
-            f"No {gone.model} with primary key {gone.pk!r} exists in '{options['using']}', "
-            f"and no archive of it is at '{archive}'."
-        )
-        return gone
+        label = model_label(model)
+        error = f"No {label} with primary key {pk!r} exists in '{options['using']}'."
+        return Entry(label, manifest_key(model, pk), archive, "failed", error=error)
 
     def deleted() -> Done:
         done = delete({model: [pk]}, archive=archive, **options)
@@ -112,7 +116,7 @@ Done = tuple[str, dict[str, int]]
 def _one(
     model: type[Model], pk: Any, archive: str, work: Callable[[], Done], *, writes: bool = True
 ) -> Entry:
-    label, key = model_label(model), archived_key(model, pk)
+    label, key = model_label(model), manifest_key(model, pk)
     try:
         if writes:
             make_folder(archive)
@@ -135,30 +139,30 @@ def settle_started(run: Manifest, using: str) -> list[Entry]:
     """What became of the roots a run began deleting and did not see done.
 
     A root still in the database was not deleted: it stays to be done. A
-    root gone with its archive in place was deleted after the archive was
-    written and read back, which the archive itself tells (its sha256,
-    its counts, its roots); a root started and gone without one is a
-    failure to look at. A root recorded as failed and gone since (the
-    delete of a task that outlived the run that sent it) is done if its
-    archive says so.
+    root gone was deleted by a run of this manifest (or one of its tasks,
+    which may outlive it) if an archive of it is where the template puts it,
+    written since its delete was first begun: the archive then tells its
+    sha256 and counts. A root begun and gone without such an archive is a
+    failure to look at; a root that failed before and is gone without one
+    stays as it was.
     """
     settled = []
     for entry in [e for e in run.entries.values() if e.outcome != "done"]:
+        if entry.started_at is None:
+            continue  # never begun under this manifest
         try:
             model = concrete(resolve_model(entry.model))
-        except GraftError:
-            settled.append(replace(entry, outcome="failed", error="No such model is installed."))
-            continue
-        pk = tuple(entry.pk) if isinstance(entry.pk, list) else entry.pk
-        try:
+            pk = key_from_json(model, entry.pk)
             if _present(model, pk, using):
                 continue
-        except (ValueError, TypeError, ValidationError):
-            error = f"{entry.pk!r} is not a key of {entry.model}."
+        except GraftError as exc:
+            settled.append(replace(entry, outcome="failed", error=exc.message))
+            continue
+        if entry.archive != archive_location(run.template, model, entry.pk):
+            error = f"'{entry.archive}' is not where the manifest's template puts this root."
             settled.append(replace(entry, outcome="failed", error=error))
             continue
         found = _from_archive(entry)
-        # A root that failed before and is gone now is news only if its archive is whole.
         if entry.outcome == "started" or found.outcome == "done":
             settled.append(found)
     return settled
@@ -174,19 +178,30 @@ def _from_archive(entry: Entry) -> Entry:
         if not exists(entry.archive):
             return replace(entry, outcome="failed", error=gone + "is not there.")
         with open_for_read(entry.archive) as stream:
-            summary_ = read_archive(stream)
+            read = read_archive(stream)
     except GraftError as exc:
         return replace(entry, outcome="failed", error=gone + f"cannot be read: {exc.message}")
-    roots = summary_.header.get("roots", [])
-    if {"model": entry.model, "pk": entry.pk} not in roots:
+    if {"model": entry.model, "pk": entry.pk} not in read.header.get("roots", []):
         return replace(entry, outcome="failed", error=gone + "holds other roots.")
-    return replace(entry, outcome="done", sha256=summary_.sha256, counts=summary_.counts)
+    if not _written_since(read.header.get("created_at"), entry.started_at):
+        error = gone + "was written before this run began deleting it: it is not this run's."
+        return replace(entry, outcome="failed", error=error)
+    return replace(entry, outcome="done", sha256=read.sha256, counts=read.counts)
+
+
+def _written_since(created_at: Any, started_at: str | None) -> bool:
+    try:
+        created = datetime.datetime.fromisoformat(str(created_at))
+        started = datetime.datetime.fromisoformat(str(started_at))
+        return created >= started
+    except (TypeError, ValueError):
+        return False
 
 
 def run_job(job: Job) -> dict[str, Any]:
     """Run the job of one root (in a worker); its manifest entry as JSON."""
     model = concrete(resolve_model(job["label"]))
-    pk = tuple(job["pk"]) if isinstance(job["pk"], list) else job["pk"]
+    pk = key_from_json(model, job["pk"])
     policy = load_policy(job["policy"]) if job["policy"] else default_policy()
     options = {**job["options"], "policy": policy, "using": job["database"]}
     return ONE_ROOT[job["operation"]](model, pk, job["archive"], options).as_json()

@@ -9,7 +9,7 @@ manifest is saved at the end whatever happens (an error, Ctrl-C).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from django_graft.operations.manifest import Entry, Manifest
 from django_graft.policy.loading import load_policy
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import model_label
+from django_graft.storage import exists
 
 
 @dataclass
@@ -103,11 +104,15 @@ def run_each(
         pending = []
         for root in roots:
             label = model_label(root.model)
+            if (label, json.dumps(root.key)) in settled:
+                continue  # settled above, done or failed
             before = run.done(label, root.key)
             if before is None:
                 pending.append(root)
-            elif (label, json.dumps(root.key)) not in settled:
+            else:
                 result.skipped.append(before)
+        if marks:
+            pending = [root for root in pending if not _replaces_archive(run, root, record)]
         if on_workers:
             if marks:
                 mark_started(run, pending)
@@ -130,11 +135,35 @@ def run_each(
 
 
 def mark_started(run: Manifest, roots: list[Root]) -> None:
-    """Note in the manifest, saved at once, that these roots are about to be deleted."""
+    """Note in the manifest, saved at once, that these roots are about to be deleted.
+
+    The time of the first mark of a root stays: an archive written since is
+    this manifest's own.
+    """
     for root in roots:
         label = model_label(root.model)
-        run.entries[(label, json.dumps(root.key))] = Entry(label, root.key, root.archive, "started")
+        before = run.entries.get((label, json.dumps(root.key)))
+        mark = Entry(label, root.key, root.archive, "started")
+        mark.started_at = (before and before.started_at) or mark.finished_at
+        run.entries[mark.key] = mark
     run.save()
+
+
+def _replaces_archive(run: Manifest, root: Root, record: Callable[[Entry], None]) -> bool:
+    """Whether deleting ``root`` would replace an archive no run of this manifest wrote.
+
+    Such an archive is another delete's (the only copy of a tree), or an
+    export's: a delete never writes over it. Records the refusal.
+    """
+    label = model_label(root.model)
+    if (label, json.dumps(root.key)) in run.entries or not exists(root.archive):
+        return False
+    error = (
+        f"An archive is already at '{root.archive}', which this run did not write: a delete "
+        "never replaces one. Move it away, or give the delete another template."
+    )
+    record(Entry(label, root.key, root.archive, "failed", error=error))
+    return True
 
 
 def job_of(

@@ -24,12 +24,13 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 
 from django_graft.exceptions import GraftError, ManifestError, PolicyError
-from django_graft.operations.each import archive_location, check_template
 from django_graft.operations.eachrun import EachResult, Root, run_each
 from django_graft.operations.manifest import Entry, open_manifest, read_manifest
+from django_graft.operations.templates import archive_location, check_template
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete, resolve_model
 from django_graft.storage import local_path
+from django_graft.tree.roots import key_from_json
 
 #: The operations whose manifests list archives to import.
 IMPORTABLE = ("export", "delete")
@@ -138,5 +139,8 @@ def _roots(
                 f"is not where the manifest's template puts it.",
                 location=manifest,
             )
-        pk = tuple(entry.pk) if isinstance(entry.pk, list) else entry.pk
+        try:
+            pk = key_from_json(model, entry.pk)
+        except GraftError as exc:
+            raise ManifestError(f"'{manifest}': {exc.message}", location=manifest) from None
         yield Root(model, pk, entry.pk, entry.archive, expect=entry.sha256)

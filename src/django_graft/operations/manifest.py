@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django_graft.exceptions import ManifestError
-from django_graft.storage import exists, make_folder, open_for_read, open_for_write
+from django_graft.storage import exists, local_path, make_folder, open_for_read, open_for_write
 
 FORMAT = "django-graft-manifest"
 VERSION = 1
@@ -62,6 +62,9 @@ class Entry:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     finished_at: str = field(default_factory=now)
+    #: When a delete of the root was first begun under this manifest: an
+    #: archive written since then is this run's own (see eachroot.settle_started).
+    started_at: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -77,6 +80,8 @@ class Entry:
         if self.error is not None:
             data["error"] = self.error
         data["finished_at"] = self.finished_at
+        if self.started_at is not None:
+            data["started_at"] = self.started_at
         return data
 
 
@@ -97,6 +102,9 @@ class Manifest:
         return entry if entry is not None and entry.outcome == "done" else None
 
     def record(self, entry: Entry) -> None:
+        before = self.entries.get(entry.key)
+        if before is not None and entry.started_at is None:
+            entry.started_at = before.started_at
         self.entries[entry.key] = entry
         if time.monotonic() - self._saved_at >= max(SAVE_EVERY, 10 * self._saving_takes):
             self.save()
@@ -124,8 +132,26 @@ class Manifest:
         self._saving_takes = self._saved_at - started
 
 
+def check_location(location: str) -> None:
+    """Refuse a place a manifest cannot be kept at, before the run begins."""
+    if location == "-" or "\0" in location:
+        raise ManifestError(
+            f"A manifest cannot be kept at {location!r}: it must be read back by the next run. "
+            "Give a path or a URL.",
+            location=location,
+        )
+    path = local_path(location)
+    if path is not None and path.is_dir():
+        raise ManifestError(
+            f"'{location}' is a folder: give the manifest a file name, e.g. "
+            f"'{location.rstrip('/')}/graft-manifest.json'.",
+            location=location,
+        )
+
+
 def open_manifest(location: str, operation: str, template: str, database: str) -> Manifest:
     """The manifest at ``location``, or a new one when there is none yet."""
+    check_location(location)
     manifest = Manifest(location, operation, template, database)
     data = _read(location)
     if data is None:
@@ -148,6 +174,7 @@ def open_manifest(location: str, operation: str, template: str, database: str) -
 
 def read_manifest(location: str) -> dict[str, Any]:
     """A manifest read and checked, as JSON: for a run that follows another's manifest."""
+    check_location(location)
     data = _read(location)
     if data is None:
         raise ManifestError(f"There is no manifest at '{location}'.", location=location)
@@ -225,6 +252,9 @@ def _entry(item: Any, number: int, location: str) -> Entry:
     error = item.get("error")
     if error is not None and not isinstance(error, str):
         raise refuse("error must be a string")
+    started_at = item.get("started_at")
+    if started_at is not None and not isinstance(started_at, str):
+        raise refuse("started_at must be a string")
     return Entry(
         model=item["model"],
         pk=pk,
@@ -234,6 +264,7 @@ def _entry(item: Any, number: int, location: str) -> Entry:
         counts=counts,
         error=error,
         finished_at=item["finished_at"],
+        started_at=started_at,
     )
 
 

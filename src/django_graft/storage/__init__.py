@@ -72,7 +72,9 @@ def _openers(location: str | os.PathLike[str]) -> tuple[Opener, Opener, Any]:
 
 
 def exists(location: str | os.PathLike[str]) -> bool:
-    """Whether there is a file at ``location`` (a path or a URL, not ``-``)."""
+    """Whether there is a file at ``location`` (a path or a URL; never ``-``)."""
+    if os.fspath(location) == "-":
+        return False
     path = local_path(location)
     if path is not None:
         return path.is_file()

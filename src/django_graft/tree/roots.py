@@ -44,6 +44,25 @@ def _to_python(field: Any, raw: str, model: type[Model], spec: str) -> Any:
         ) from None
 
 
+def key_from_json(model: type[Model], value: Any) -> Any:
+    """The key an archive or a manifest holds as JSON, as the model's key field gives it."""
+    pk = model._meta.pk
+    label = model._meta.label_lower
+    refused = SpecError(f"{value!r} is not a key of {label}.", spec=label)
+    composite = hasattr(pk, "fields")
+    if composite and not (isinstance(value, list) and len(value) == len(pk.fields)):
+        raise refused
+    if not composite and (isinstance(value, list | dict | bool) or value is None):
+        raise refused
+    try:
+        if composite:
+            parts = zip(pk.fields, value, strict=True)
+            return tuple(_to_python(field, part, model, label) for field, part in parts)
+        return _to_python(pk, value, model, label)
+    except (SpecError, TypeError, ValueError):
+        raise refused from None
+
+
 def parse_spec(spec: str) -> tuple[type[Model], list[Any]]:
     """Return the concrete model and primary keys named by one specification."""
     label, sep, raw_keys = spec.partition(":")

@@ -18,6 +18,7 @@ from django_graft.management.commands._each import (
 )
 from django_graft.operations.delete import blocked_message, delete
 from django_graft.operations.each import delete_each
+from django_graft.operations.templates import check_template
 
 
 class Command(GraftCommand):
@@ -111,6 +112,7 @@ class Command(GraftCommand):
                 "--each deletes each root with its archive written first: give the template "
                 "of their locations with --archive, e.g. 'archives/{label}-{pk}.jsonl.gz'."
             )
+        check_template(options["archive"])
         here = {model: keys for model, keys in existing(roots, database).items() if keys}
         count = sum(map(len, here.values()))
         if options["verbosity"] >= 1:

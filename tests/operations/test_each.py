@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from django_graft import export, import_archive
 from django_graft.exceptions import DestinationError, ManifestError
@@ -197,8 +198,9 @@ def test_keys_of_every_type_each_get_an_archive(tmp_path: Path) -> None:
         ),
         constructs.Grade.objects.create(value=decimal.Decimal("1.50"), name="g"),
         constructs.Region.objects.create(code="Acme", name="a"),
-        constructs.Region.objects.create(code="acme", name="b"),  # names differ by case
     ]
+    if connection.vendor != "mysql":  # MariaDB compares text keys without case
+        roots.append(constructs.Region.objects.create(code="acme", name="b"))
     template = tmp_path / "{label}-{pk}.jsonl"
     result = export_each(roots, template)
     assert len(result.done) == 6 and result.failed == []

@@ -156,8 +156,9 @@ def _replaces_archive(run: Manifest, root: Root, record: Callable[[Entry], None]
     export's: a delete never writes over it. Records the refusal.
     """
     label = model_label(root.model)
-    if (label, json.dumps(root.key)) in run.entries or not exists(root.archive):
-        return False
+    before = run.entries.get((label, json.dumps(root.key)))
+    if (before is not None and before.started_at is not None) or not exists(root.archive):
+        return False  # a delete of this manifest began: the archive there is its own
     error = (
         f"An archive is already at '{root.archive}', which this run did not write: a delete "
         "never replaces one. Move it away, or give the delete another template."

@@ -72,7 +72,11 @@ def serve(name: str, command: list[str], probe: str, **popen: Any) -> Iterator[N
         yield
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # Azurite may take its time over SIGTERM
+            process.kill()
+            process.wait(timeout=10)
         if process.stderr:
             process.stderr.close()
 

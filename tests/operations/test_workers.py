@@ -135,6 +135,6 @@ def test_imports_of_a_manifest_spread_over_workers(
     assert len(exported.done) == 2
     result = import_each(exported.manifest, using="other")
     assert result.on_workers
-    assert len(result.done) == 2 and result.failed == []
+    assert len(result.done) == 2, [entry.error for entry in result.failed]
     names = m.Organisation.objects.using("other").values_list("name", flat=True)
     assert sorted(names) == ["Acme", "Globex"]

@@ -91,7 +91,8 @@ def import_root(model: type[Model], pk: Any, archive: str, options: dict[str, An
 
     Imports running at once (workers) can each create the same needed row
     (a user several tenants share): the database refuses all but the first,
-    and the import, rolled back whole, is tried again, finding the row there.
+    or finds them waiting on each other, and the import, rolled back whole,
+    is tried again, finding the row there.
     """
 
     def imported() -> Done:
@@ -100,7 +101,7 @@ def import_root(model: type[Model], pk: Any, archive: str, options: dict[str, An
             try:
                 done = import_archive(archive, **options)
                 break
-            except ImportWriteError:
+            except (ImportWriteError, DatabaseError):  # a race with another import, a deadlock
                 if tries == IMPORT_TRIES:
                     raise
                 tries += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -82,3 +83,13 @@ def summed_counts(result: EachResult) -> dict[str, int]:
         for label, rows in entry.counts.items():
             counts[label] = counts.get(label, 0) + rows
     return counts
+
+
+def run_each_recorded(
+    command: Any, operation: str, options: dict[str, Any], work: Callable[[], EachResult], done: str
+) -> None:
+    """Run a run over many roots under its audit log entry, then report it."""
+    with command.recorded(operation, options, options.get("roots")) as entry:
+        result = work()
+        entry.location, entry.counts = result.manifest, summed_counts(result)
+    report_each(command, result, options, done)

@@ -12,9 +12,8 @@ from django_graft.management.commands._base import SEEKABLE_LOCATIONS, GraftComm
 from django_graft.management.commands._each import (
     add_each_arguments,
     policy_for_workers,
-    report_each,
     roots_of,
-    summed_counts,
+    run_each_recorded,
 )
 from django_graft.operations.delete import blocked_message, delete
 from django_graft.operations.each import delete_each
@@ -130,16 +129,19 @@ class Command(GraftCommand):
         self.interrupted = (
             "the roots deleted are in the manifest, each with its archive; run again to finish."
         )
-        with self.recorded("delete", options, options["roots"]) as entry:
-            result = delete_each(
+        run_each_recorded(
+            self,
+            "delete",
+            options,
+            lambda: delete_each(
                 roots,
                 options["archive"],
                 manifest=options["manifest"],
                 policy=policy_for_workers(policy, options),
                 using=database,
-            )
-            entry.location, entry.counts = result.manifest, summed_counts(result)
-        report_each(self, result, options, "deleted")
+            ),
+            "deleted",
+        )
 
     def _confirmed(self, count: int, what: str, database: str) -> bool:
         try:

@@ -12,9 +12,8 @@ from django_graft.management.commands._base import LOCATIONS, GraftCommand
 from django_graft.management.commands._each import (
     add_each_arguments,
     policy_for_workers,
-    report_each,
     roots_of,
-    summed_counts,
+    run_each_recorded,
 )
 from django_graft.operations.each import export_each
 from django_graft.operations.export import export
@@ -125,8 +124,11 @@ class Command(GraftCommand):
         self, roots: dict[Any, list[Any]], policy: Any, database: str, options: dict[str, Any]
     ) -> None:
         self.interrupted = "the archives done are in the manifest; run again to finish."
-        with self.recorded("export", options, options["roots"]) as entry:
-            result = export_each(
+        run_each_recorded(
+            self,
+            "export",
+            options,
+            lambda: export_each(
                 roots,
                 options["output"],
                 manifest=options["manifest"],
@@ -135,6 +137,6 @@ class Command(GraftCommand):
                 format=options["format"],
                 natural_foreign=options["natural_foreign"],
                 natural_primary=options["natural_primary"],
-            )
-            entry.location, entry.counts = result.manifest, summed_counts(result)
-        report_each(self, result, options, "exported")
+            ),
+            "exported",
+        )

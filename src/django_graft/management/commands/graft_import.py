@@ -11,7 +11,7 @@ from django_graft.exceptions import GraftError
 from django_graft.fixtures import FIXTURE_FORMATS, GRAFT
 from django_graft.importer.run import CONFLICT_MODES, PK_MODES, import_archive
 from django_graft.management.commands._base import LOCATIONS, GraftCommand
-from django_graft.management.commands._each import report_each, summed_counts
+from django_graft.management.commands._each import run_each_recorded
 from django_graft.operations.importeach import import_each
 from django_graft.policy.loading import default_policy, load_policy
 from django_graft.render.lists import SHOWN, listed
@@ -221,8 +221,11 @@ class Command(GraftCommand):
                 "archives on its own for that."
             )
         self.interrupted = "the archives imported are in the run's manifest; run again to finish."
-        with self.recorded("import", options) as entry:
-            result = import_each(
+        run_each_recorded(
+            self,
+            "import",
+            options,
+            lambda: import_each(
                 options["manifest"],
                 using=database,
                 manifest=options["progress"],
@@ -232,9 +235,9 @@ class Command(GraftCommand):
                 policy=options["policy"],
                 trust_unsigned=options["trust_unsigned"],
                 sync=options["sync"],
-            )
-            entry.location, entry.counts = result.manifest, summed_counts(result)
-        report_each(self, result, options, "imported")
+            ),
+            "imported",
+        )
 
 
 def _rows(count: int) -> str:

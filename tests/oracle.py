@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from django.apps import apps
@@ -83,8 +84,8 @@ class Verifier:
 
     def verify(
         self,
-        owned: dict[type[Model], set[Any]],
-        needed: dict[type[Model], set[Any]],
+        owned: dict[type[Model], AbstractSet[Any]],
+        needed: dict[type[Model], AbstractSet[Any]],
         before: Snapshot,
     ) -> list[str]:
         """Return every way in which the target does not hold the tree; empty when it does."""
@@ -106,7 +107,12 @@ class Verifier:
         return self.problems
 
     def _check_model(
-        self, model: type[Model], keys: set[Any], role: str, before: Snapshot, after: Snapshot
+        self,
+        model: type[Model],
+        keys: AbstractSet[Any],
+        role: str,
+        before: Snapshot,
+        after: Snapshot,
     ) -> set[Any]:
         name = label(model)
         sources = serialized(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -87,7 +88,7 @@ def _content_type(ct_id: Any, using: str) -> Any:
 
 
 def table(
-    model: type[Model], keys: set[Any], using: str, key_map: KeyMap | None = None
+    model: type[Model], keys: AbstractSet[Any], using: str, key_map: KeyMap | None = None
 ) -> dict[Any, tuple[Any, ...]]:
     """``{key: row}`` for ``keys`` of ``model`` in ``using``, comparable across databases.
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any
 from unittest import mock
 
@@ -44,7 +45,9 @@ def _renamed(field: Any, renamed: dict[str, Any]) -> bool:
     return f"{field.model._meta.label}.{field.name}" in renamed
 
 
-def expected_copy(model: type[Model], keys: set[Any], key_map: Any, renamed: dict[str, Any]) -> Any:
+def expected_copy(
+    model: type[Model], keys: AbstractSet[Any], key_map: Any, renamed: dict[str, Any]
+) -> Any:
     """The original rows as their copies should read: keys mapped, renamed columns suffixed."""
     attnames = [f.attname for f in own_columns(model)]
     suffixed = {

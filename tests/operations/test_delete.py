@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError, RestrictedError, signals
+from django.test import override_settings
 
 from django_graft import DeleteBlocked, Policy, delete, import_archive
 from django_graft.exceptions import DeleteRefused
@@ -78,9 +80,18 @@ def django_delete(
     return outcome, sorted(log.sent, key=repr)
 
 
+@pytest.fixture(params=[None, 1], ids=["keys in Python", "keys in tables"])
+def keys_placed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Deletes keeping every key in Python, then every key in a temporary table."""
+    with override_settings(GRAFT={"SERVER_SIDE_KEYS": request.param}):
+        yield
+
+
 @pytest.mark.parametrize("with_signals", [False, True], ids=["no receivers", "receivers"])
 @pytest.mark.parametrize("name", ROOT_NAMES)
-def test_delete_does_what_django_does(world: World, name: str, with_signals: bool) -> None:
+def test_delete_does_what_django_does(
+    world: World, name: str, with_signals: bool, keys_placed: None
+) -> None:
     root = roots_of(world)[name]
     expected, expected_signals = django_delete(
         root, with_signals=with_signals, unchecked=name.startswith("chicken")
@@ -222,7 +233,7 @@ def archive_path(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
 def test_an_archived_delete_is_restored_exactly(
-    world: World, name: str, archive_path: Path
+    world: World, name: str, archive_path: Path, keys_placed: None
 ) -> None:
     root = roots_of(world)[name]
     before = every_table()

@@ -70,6 +70,15 @@ SETTINGS: dict[str, Setting] = {
             positive_int,
         ),
         Setting(
+            "SERVER_SIDE_KEYS",
+            100_000,
+            "Past this many keys of one model, an export or a delete keeps them in a "
+            "temporary table of the database and walks and reads them by joins, so memory "
+            "stays flat however large the tree. None: every key in Python.",
+            "graft.E017",
+            optional_positive_int,
+        ),
+        Setting(
             "STORAGE",
             "default",
             "The STORAGES alias that storage:///name (no alias) writes to and reads from.",
@@ -255,6 +264,11 @@ class GraftSettings:
     @property
     def BATCH_SIZE(self) -> int | None:
         value = self._get("BATCH_SIZE")
+        return None if value is None else int(value)
+
+    @property
+    def SERVER_SIDE_KEYS(self) -> int | None:
+        value = self._get("SERVER_SIDE_KEYS")
         return None if value is None else int(value)
 
     @property

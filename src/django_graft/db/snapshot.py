@@ -9,6 +9,11 @@ one transaction instead; on PostgreSQL and MariaDB/MySQL a
 taken at the first. (Django runs MariaDB at ``READ COMMITTED`` by default;
 SQLite's transactions are serializable.) Inside a transaction the caller already
 holds, its isolation applies: it cannot be changed once queries have run.
+
+PostgreSQL refuses to create any table, a temporary one included, in a
+read-only transaction: a snapshot that may keep key sets in temporary
+tables (``temporary_tables``) is only ``REPEATABLE READ`` there.
+MariaDB allows temporary tables in a read-only transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from django.db import connections, transaction
 
 
 @contextlib.contextmanager
-def consistent_snapshot(using: str) -> Iterator[None]:
+def consistent_snapshot(using: str, *, temporary_tables: bool = False) -> Iterator[None]:
     connection = connections[using]
     if connection.in_atomic_block:
         yield
@@ -29,6 +34,8 @@ def consistent_snapshot(using: str) -> Iterator[None]:
         if connection.vendor in ("postgresql", "mysql"):
             # The first statement: it sets the transaction that the next
             # statement starts (MariaDB) or has just started (PostgreSQL).
+            writable = temporary_tables and connection.vendor == "postgresql"
+            access = "" if writable else ", READ ONLY"
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ{access}")
         yield

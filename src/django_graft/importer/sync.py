@@ -14,6 +14,7 @@ when asked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,7 @@ def check_untouched(plan: Plan, ledger: Ledger) -> None:
 
 
 def _check_held(
-    plan: Plan, result: ImportResult, pruned: dict[type[Model], set[Any]], *, dry_run: bool
+    plan: Plan, result: ImportResult, pruned: dict[type[Model], AbstractSet[Any]], *, dry_run: bool
 ) -> None:
     """Refuse a prune that would take rows of the archive with it.
 
@@ -234,7 +235,7 @@ def prune_forgotten(
     if not gone:
         return
     roots = {model: sorted(targets.values(), key=repr) for model, targets in gone.items()}
-    preview = delete(roots, policy=policy, using=plan.using, dry_run=True)
+    preview = delete(roots, policy=policy, using=plan.using, dry_run=True, keep_keys=True)
     if preview.blockers:
         raise DeleteBlocked(blocked_message(preview.blockers), blockers=preview.blockers)
     _check_held(plan, result, preview.graph.owned, dry_run=dry_run)

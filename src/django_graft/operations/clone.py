@@ -20,6 +20,7 @@ back with the rows named.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +149,7 @@ def clone(
     return result
 
 
-def _owned_keys(graph: Graph) -> dict[str, set[Any]]:
+def _owned_keys(graph: Graph) -> dict[str, AbstractSet[Any]]:
     return {model_label(model): keys for model, keys in graph.owned.items() if keys}
 
 

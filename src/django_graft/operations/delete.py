@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model, signals
 
+from django_graft.conf import graft_settings
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.constraints import checked_at_end, checks_each_row
 from django_graft.db.deletion import receiver_that_raised
 from django_graft.db.driver import run_statement
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.db.keyfilter import filter_in, integer_where
+from django_graft.db.keytables import KeyTable
 from django_graft.db.queryset import raw_delete
 from django_graft.exceptions import DeleteBlocked, DeleteRefused, GraftError, check_row_limit
 from django_graft.operations.deletearchive import write_verified
@@ -40,6 +43,7 @@ from django_graft.schema.edges import EdgeKind, edges_of
 from django_graft.schema.labels import model_label
 from django_graft.storage import Destination
 from django_graft.tree.graph import Graph
+from django_graft.tree.keysets import keyed
 from django_graft.tree.ordering import dependency_order
 from django_graft.tree.outside import Blocker, Outside, OutsideUpdate, action_name, scan_outside
 from django_graft.tree.roots import normalize_roots
@@ -108,6 +112,7 @@ def delete(
     using: str | None = None,
     archive: Destination | None = None,
     dry_run: bool = False,
+    keep_keys: bool = False,
 ) -> DeleteResult:
     """Delete ``roots`` and every row they own; return what was deleted.
 
@@ -119,32 +124,22 @@ def delete(
     tree is exported there and read
     back before anything is deleted; ``graft_import`` of it restores the
     rows. With ``dry_run`` nothing is written and the blockers are returned.
+
+    Past ``GRAFT["SERVER_SIDE_KEYS"]`` keys of a model, they are kept in a
+    temporary table for the time of the delete, and the result's graph keeps
+    only their counts; ``keep_keys`` keeps every key in Python instead, for
+    a caller that reads them afterwards.
     """
     by_model, db = normalize_roots(roots, using)
     nested = connections[db].in_atomic_block
+    server_side = None if keep_keys else graft_settings.SERVER_SIDE_KEYS
     try:
         with cyclic_gc_paused(), transaction.atomic(using=db):
-            graph = collect(by_model, policy=policy or default_policy(), using=db)
-            outside = scan_outside(graph)
-            order = _delete_order(graph)
-            result = DeleteResult(
-                db,
-                dry_run,
-                graph,
-                {model_label(m): len(graph.owned[m]) for m in order},
-                updates=outside.updates,
+            graph = collect(
+                by_model, policy=policy or default_policy(), using=db, server_side_keys=server_side
             )
-            if dry_run:
-                result.blockers = outside.blockers
-                return result
-            check_row_limit(graph.total_rows, f"The delete of {roots_text(graph)}")
-            if outside.blockers:
-                raise DeleteBlocked(blocked_message(outside.blockers), blockers=outside.blockers)
-            for update in outside.updates:
-                update.settle()  # one value, for the rows and the archive alike
-            if archive is not None:
-                result.archive = write_verified(graph, outside, archive)
-            result.deleted = _run(graph, outside, order, nested=nested)
+            with contextlib.closing(graph):
+                return _delete(graph, archive, dry_run, nested=nested)
     except IntegrityError as exc:
         raise DeleteRefused(
             f"The database refused the delete: {exc}. Nothing was deleted. Rows pointing "
@@ -154,6 +149,32 @@ def delete(
         raise DeleteRefused(
             f"The database failed during the delete: {exc}. Nothing was deleted."
         ) from exc
+
+
+def _delete(
+    graph: Graph, archive: Destination | None, dry_run: bool, *, nested: bool
+) -> DeleteResult:
+    """Scan, check, archive and delete a walked tree, inside the delete's transaction."""
+    outside = scan_outside(graph)
+    order = _delete_order(graph)
+    result = DeleteResult(
+        graph.using,
+        dry_run,
+        graph,
+        {model_label(m): len(graph.owned[m]) for m in order},
+        updates=outside.updates,
+    )
+    if dry_run:
+        result.blockers = outside.blockers
+        return result
+    check_row_limit(graph.total_rows, f"The delete of {roots_text(graph)}")
+    if outside.blockers:
+        raise DeleteBlocked(blocked_message(outside.blockers), blockers=outside.blockers)
+    for update in outside.updates:
+        update.settle()  # one value, for the rows and the archive alike
+    if archive is not None:
+        result.archive = write_verified(graph, outside, archive)
+    result.deleted = _run(graph, outside, order, nested=nested)
     return result
 
 
@@ -228,12 +249,11 @@ def _detach_links_back(graph: Graph, order: list[type[Model]]) -> bool:
             if not edge.nullable:
                 detachable = False
                 continue
-            manager = model._base_manager.using(graph.using)
-            for batch in _batches(model, graph.owned[model], graph.using):
-                linked = filter_in(manager, model._meta.pk, batch).filter(
-                    **{f"{edge.fk.attname}__isnull": False}
-                )
-                linked.update(**{edge.fk.attname: None})
+            linked = model._base_manager.using(graph.using).filter(
+                **{f"{edge.fk.attname}__isnull": False}
+            )
+            for part in keyed(linked, graph.owned[model], at_once=True):
+                part.update(**{edge.fk.attname: None})
     return detachable
 
 
@@ -284,8 +304,8 @@ def _signalled(graph: Graph, order: list[type[Model]]) -> dict[type[Model], list
             continue
         manager = model._base_manager.using(graph.using)
         by_key: dict[Any, Model] = {}
-        for batch in _batches(model, graph.owned[model], graph.using):
-            by_key.update((obj.pk, obj) for obj in filter_in(manager, model._meta.pk, batch))
+        for part in keyed(manager.all(), graph.owned[model]):
+            by_key.update((obj.pk, obj) for obj in part)
         found[model] = [by_key[key] for key in sorted_keys(by_key)]
     return found
 
@@ -305,28 +325,29 @@ def _origin(graph: Graph) -> Any:
     return manager.get(pk=keys[0]) if len(keys) == 1 else manager.filter(pk__in=keys)
 
 
-def _batches(model: type[Model], keys: set[Any], using: str) -> Iterator[list[Any]]:
-    width = len(getattr(model._meta.pk, "fields", ())) or 1
-    yield from chunked(sorted_keys(keys), key_batch_size(connections[using], width))
-
-
 def _update(update: OutsideUpdate, using: str) -> None:
     model = update.model
     value = update.new_value()
     manager = model._base_manager.using(using)
     keys = {key for key, _ in update.rows}
-    for batch in _batches(model, keys, using):
-        filter_in(manager, model._meta.pk, batch).update(**{update.field.name: value})
+    for part in keyed(manager.all(), keys):
+        part.update(**{update.field.name: value})
 
 
-def _delete_rows(model: type[Model], keys: set[Any], using: str) -> int:
-    """``DELETE`` the rows with ``keys``, a batch of keys per statement; return the count."""
+def _delete_rows(model: type[Model], keys: AbstractSet[Any], using: str) -> int:
+    """``DELETE`` the rows with ``keys``, a batch of keys per statement; return the count.
+
+    Keys in a table are deleted by one statement joining with it.
+    """
     connection = connections[using]
     pk = model._meta.pk
     table = connection.ops.quote_name(model._meta.db_table)
     manager = model._base_manager.using(using)
+    if isinstance(keys, KeyTable):
+        return sum(raw_delete(part, using) for part in keyed(manager.all(), keys, at_once=True))
     count = 0
-    for batch in _batches(model, keys, using):
+    width = len(getattr(pk, "fields", ())) or 1
+    for batch in chunked(sorted_keys(keys), key_batch_size(connection, width)):
         where = integer_where(model, pk, batch, using)
         if where is None:
             count += raw_delete(filter_in(manager, pk, batch), using)

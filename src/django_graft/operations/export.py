@@ -15,6 +15,7 @@ from django.db.models import Model
 from django_graft import __version__
 from django_graft.archive.schema import describe_model
 from django_graft.archive.writer import ArchiveWriter
+from django_graft.conf import graft_settings
 from django_graft.db.fetch import naive_means_utc
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.db.snapshot import consistent_snapshot
@@ -170,18 +171,23 @@ def export(
     chosen = export_format(name, format)
     by_model, db = normalize_roots(roots, using)
     source = installation_id(db)  # before the snapshot, which cannot write it
+    # Fixtures are written from model instances, read by key lists.
+    server_side = graft_settings.SERVER_SIDE_KEYS if chosen == GRAFT else None
     # The walk and the rows are read from one snapshot of the database.
-    with consistent_snapshot(db):
+    with consistent_snapshot(db, temporary_tables=server_side is not None):
         with cyclic_gc_paused():
-            graph = collect(by_model, policy=policy, using=db)
+            graph = collect(by_model, policy=policy, using=db, server_side_keys=server_side)
+        try:
             check_row_limit(graph.total_rows, f"The export of {roots_text(graph)}")
-        if chosen != GRAFT:
-            # Model instances and querysets make reference cycles: the collector
-            # must run while Django's serializers work.
-            return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
-        with cyclic_gc_paused(), open_for_write(destination) as stream:
-            writer = ArchiveWriter(stream)
-            digest = write_graph(graph, writer, installation=source)
+            if chosen != GRAFT:
+                # Model instances and querysets make reference cycles: the collector
+                # must run while Django's serializers work.
+                return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
+            with cyclic_gc_paused(), open_for_write(destination) as stream:
+                writer = ArchiveWriter(stream)
+                digest = write_graph(graph, writer, installation=source)
+        finally:
+            graph.close()
     return ExportResult(
         destination=describe(destination),
         sha256=digest,

@@ -9,7 +9,9 @@ faster than Django's serializers.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from itertools import repeat
 from typing import Any
 
@@ -21,6 +23,7 @@ from django_graft.conf import graft_settings
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.fetch import fetch_rows
 from django_graft.db.keyfilter import filter_in
+from django_graft.db.keytables import KeyTable
 from django_graft.policy.rules import Policy, Rule
 from django_graft.schema.edges import EdgeKind, edges_of
 from django_graft.schema.fieldtypes import as_text, converts_itself, stored_type
@@ -70,7 +73,7 @@ class ModelRows:
         self.datetime_key = simple_key and stored_type(pk) == "DateTimeField"
 
     def read(
-        self, keys: list[Any], using: str, owned: set[Any], *, utc_naive: bool = False
+        self, keys: list[Any], using: str, owned: AbstractSet[Any], *, utc_naive: bool = False
     ) -> Iterator[list[Record]]:
         """Yield the rows for ``keys`` in chunks, ordered by primary key.
 
@@ -81,24 +84,23 @@ class ModelRows:
         queryset = (
             filter_in(manager, self.model._meta.pk, keys).order_by("pk").values_list(*self.columns)
         )
-        label, names = self.label, self.names
         is_owned = _membership(owned, utc_naive and self.datetime_key)
         for rows in fetch_rows(queryset, graft_settings.CHUNK_SIZE, utc_naive=utc_naive):
-            # map(dict, map(zip, ...)) builds the field dicts in C; zip stops
-            # at the shorter, so the primary key at the end of a row is left out.
-            fields = map(dict, map(zip, repeat(names), rows))
-            chunk = [
-                {
-                    "model": label,
-                    "pk": row[-1],
-                    "fields": f,
-                    "role": OWN if is_owned(row[-1]) else NEED,
-                }
-                for row, f in zip(rows, fields, strict=True)
-            ]
-            if self.cleared or self.masks or self.encoders or self.key_encoder:
-                self._rewrite(chunk)
-            yield chunk
+            yield self.records(rows, (OWN if is_owned(row[-1]) else NEED for row in rows))
+
+    def records(self, rows: list[tuple[Any, ...]], roles: Iterable[str]) -> list[Record]:
+        """The records of ``rows`` (as :attr:`columns` reads them), of the roles given."""
+        label, names = self.label, self.names
+        # map(dict, map(zip, ...)) builds the field dicts in C; zip stops
+        # at the shorter, so the primary key at the end of a row is left out.
+        fields = map(dict, map(zip, repeat(names), rows))
+        chunk = [
+            {"model": label, "pk": row[-1], "fields": f, "role": role}
+            for row, f, role in zip(rows, fields, roles, strict=True)
+        ]
+        if self.cleared or self.masks or self.encoders or self.key_encoder:
+            self._rewrite(chunk)
+        return chunk
 
     def _rewrite(self, chunk: list[Record]) -> None:
         """Encode custom values, clear the skipped foreign keys, apply the masks, in place."""
@@ -114,7 +116,7 @@ class ModelRows:
                 fields[name] = mask(fields[name])
 
 
-def _membership(keys: set[Any], naive_utc: bool) -> Callable[[Any], bool]:
+def _membership(keys: AbstractSet[Any], naive_utc: bool) -> Callable[[Any], bool]:
     """``key in keys``; with ``naive_utc``, for a naive datetime key read as UTC."""
     if not naive_utc:
         return keys.__contains__
@@ -136,9 +138,52 @@ def iter_records(
     naive (see :func:`~django_graft.db.fetch.fetch_rows`).
     """
     reader = ModelRows(model, graph.policy)
-    connection = connections[graph.using]
-    size = key_batch_size(connection, len(getattr(model._meta.pk, "fields", ())) or 1)
     owned = graph.owned.get(model, set())
     needed = graph.needed.get(model, set())
+    if isinstance(owned, KeyTable) or isinstance(needed, KeyTable):
+        yield from _joined_records(reader, graph.using, owned, needed, utc_naive)
+        return
+    connection = connections[graph.using]
+    size = key_batch_size(connection, len(getattr(model._meta.pk, "fields", ())) or 1)
     for batch in chunked(sorted_keys(owned | needed), size):
         yield from reader.read(batch, graph.using, owned, utc_naive=utc_naive)
+
+
+def _joined_records(
+    reader: ModelRows,
+    using: str,
+    owned: AbstractSet[Any],
+    needed: AbstractSet[Any],
+    utc_naive: bool,
+) -> Iterator[list[Record]]:
+    """The records of keys some of which are in tables: each role read in key order, merged."""
+    streams = [
+        _role_rows(reader, using, keys, role, utc_naive)
+        for keys, role in ((owned, OWN), (needed, NEED))
+        if keys
+    ]
+    merged = heapq.merge(*streams, key=_row_key)
+    for chunk in chunked(merged, graft_settings.CHUNK_SIZE):
+        rows, roles = zip(*chunk, strict=True)
+        yield reader.records(list(rows), roles)
+
+
+def _row_key(pair: tuple[tuple[Any, ...], str]) -> Any:
+    return pair[0][-1]
+
+
+def _role_rows(
+    reader: ModelRows, using: str, keys: AbstractSet[Any], role: str, utc_naive: bool
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """``(row, role)`` for the rows of ``keys`` in key order: by join when they are in a table."""
+    model, chunk = reader.model, graft_settings.CHUNK_SIZE
+    size = key_batch_size(connections[using])
+    if isinstance(keys, KeyTable):
+        parts = (keys.rows(part) for part in keys.slices(size))
+    else:
+        manager = model._base_manager.using(using)
+        parts = (filter_in(manager, model._meta.pk, b) for b in chunked(sorted_keys(keys), size))
+    for queryset in parts:
+        ordered = queryset.order_by("pk").values_list(*reader.columns)
+        for rows in fetch_rows(ordered, chunk, utc_naive=utc_naive):
+            yield from zip(rows, repeat(role))

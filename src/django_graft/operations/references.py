@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from django.db import connections
@@ -13,7 +14,7 @@ from django_graft.policy.rules import Policy
 
 
 def reference_keys(
-    model: type[Model], keys: set[Any], policy: Policy, using: str
+    model: type[Model], keys: AbstractSet[Any], policy: Policy, using: str
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Yield ``(pk, {"natural_key": [...]})`` or ``(pk, {"match": {...}})`` per row.
 

@@ -3,11 +3,18 @@
 A graph holds keys, never rows: memory grows with the number of objects,
 not with their size. Rows are read again, in batches, by whatever consumes
 the graph (the archive writer, later the importer and the deleter).
+
+A walk allowed to keep large key sets in the database (see
+:mod:`.keysets`) leaves some roles of some models as
+:class:`~django_graft.db.keytables.KeyTable` objects instead of sets: they
+are sized, iterated and tested for a key as sets are, and stay readable
+until :meth:`Graph.close`.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +23,7 @@ from django_graft.schema.labels import model_label
 if TYPE_CHECKING:
     from django.db.models import Model
 
+    from django_graft.db.keytables import KeyTable
     from django_graft.policy.rules import Policy
     from django_graft.schema.edges import Edge
 
@@ -58,10 +66,11 @@ class Graph:
     policy: Policy
     roots: dict[type[Model], list[Any]] = field(default_factory=dict)
     """{model: [root pk, ...]} in the order the user gave them."""
-    owned: dict[type[Model], set[Any]] = field(default_factory=dict)
-    """{model: {pk, ...}} per role; a key is in at most one of the three."""
-    needed: dict[type[Model], set[Any]] = field(default_factory=dict)
-    referenced: dict[type[Model], set[Any]] = field(default_factory=dict)
+    owned: dict[type[Model], AbstractSet[Any]] = field(default_factory=dict)
+    """{model: {pk, ...}} per role; a key is in at most one of the three. A set, or
+    a :class:`~django_graft.db.keytables.KeyTable` when the walk kept them in the database."""
+    needed: dict[type[Model], AbstractSet[Any]] = field(default_factory=dict)
+    referenced: dict[type[Model], AbstractSet[Any]] = field(default_factory=dict)
     reasons: dict[type[Model], Reason] = field(default_factory=dict)
     """{model: Reason} for the first edge that reached each model."""
     edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
@@ -69,6 +78,18 @@ class Graph:
     key has one entry per model it reached.
     """
     warnings: list[str] = field(default_factory=list)
+    tables: list[KeyTable] = field(default_factory=list)
+    """The temporary tables some of the key sets are kept in, dropped by :meth:`close`."""
+
+    def close(self) -> None:
+        """Drop the temporary tables of the graph; its counts stay readable."""
+        for table in self.tables:
+            table.drop()
+
+    @property
+    def in_database(self) -> bool:
+        """Whether some key sets are kept in temporary tables."""
+        return bool(self.tables)
 
     def __repr__(self) -> str:
         owned, needed, refs = (

@@ -26,6 +26,7 @@ of the rows pointing in; nothing is loaded as a model instance.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +35,9 @@ from django.db.models import Model, ProtectedError, RestrictedError
 
 from django_graft.db.batching import chunked, key_batch_size, key_order, sorted_keys
 from django_graft.db.deletion import ask_on_delete, constant_db_default
-from django_graft.db.fetch import rows_in, rows_where
+from django_graft.db.fetch import fetch_rows, rows_in, rows_where
 from django_graft.db.keyfilter import filter_in
+from django_graft.db.keytables import KeyTable
 from django_graft.exceptions import DeleteRefused, GraftError
 from django_graft.policy.rules import Rule
 from django_graft.schema.edges import Edge, EdgeKind, edges_of
@@ -173,7 +175,7 @@ def scan_outside(graph: Graph) -> Outside:
     return outside
 
 
-def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> None:
+def _scan_edge(graph: Graph, edge: Edge, keys: AbstractSet[Any], outside: Outside) -> None:
     fk, source = edge.fk, edge.target
     assert source is not None
     action = action_name(fk.remote_field.on_delete)
@@ -184,7 +186,7 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
         return  # Django leaves such rows pointing at the deleted keys; so does this
     outside.tables.add(source._meta.db_table)
     if action not in _KNOWN and not action.startswith("SET("):
-        _ask_handler(graph, edge, _pointing_in(graph, edge, keys), outside)
+        _ask_handler(graph, edge, _pointing_in(graph, edge, keys, set()), outside)
         return
     update: OutsideUpdate | None = None
     if action in ("SET_NULL", "SET_DEFAULT", "DB_SET_NULL", "DB_SET_DEFAULT") or action.startswith(
@@ -199,14 +201,13 @@ def _scan_edge(graph: Graph, edge: Edge, keys: set[Any], outside: Outside) -> No
         "DO_NOTHING": "DO_NOTHING, and the database constraint would refuse",
     }.get(action, f"on_delete={action}")
     target = model_label(edge.source)
-    for pk, value in _pointing_in(graph, edge, keys):
-        if action == "PROTECT" or pk not in owned:
-            if update is not None:
-                update.rows.append((pk, value))
-            else:
-                outside.blockers.append(
-                    Blocker(model_label(source), pk, fk.name, target, value, why)
-                )
+    # PROTECT refuses even for rows deleted with the tree, as Django's does.
+    skipped = set() if action == "PROTECT" else owned
+    for pk, value in _pointing_in(graph, edge, keys, skipped):
+        if update is not None:
+            update.rows.append((pk, value))
+        else:
+            outside.blockers.append(Blocker(model_label(source), pk, fk.name, target, value, why))
     if update is not None and update.rows:
         update.rows.sort(key=lambda row: key_order(row[0]))
         outside.updates.append(update)
@@ -295,22 +296,62 @@ def _ask_handler(
         outside.updates.append(update)
 
 
-def _pointing_in(graph: Graph, edge: Edge, keys: set[Any]) -> list[tuple[Any, Any]]:
+def _pointing_in(
+    graph: Graph, edge: Edge, keys: AbstractSet[Any], skipped: AbstractSet[Any]
+) -> list[tuple[Any, Any]]:
     """``(key, value)`` of the rows whose link of ``edge`` names one of ``keys``.
 
-    The value is a tuple for a link by several columns.
+    Rows whose key is in ``skipped`` are left out. The value is a tuple for a
+    link by several columns.
     """
     source = edge.target
     assert source is not None
-    values = keys if edge.via_pk else _target_values(graph, edge, keys)
     names = [f.attname for f in edge.link_fields]
+    if len(names) == 1 and (isinstance(keys, KeyTable) or isinstance(skipped, KeyTable)):
+        return _pointing_in_by_join(graph, edge, keys, skipped)
+    values = keys if edge.via_pk else _target_values(graph, edge, keys)
     rows = rows_where(source, edge.link_fields, values, ["pk", *names], graph.using)
     if len(names) == 1:
-        return [(row[0], row[1]) for row in rows]
-    return [(row[0], tuple(row[1:])) for row in rows]
+        pairs = [(row[0], row[1]) for row in rows]
+    else:
+        pairs = [(row[0], tuple(row[1:])) for row in rows]
+    return [pair for pair in pairs if pair[0] not in skipped] if skipped else pairs
 
 
-def _target_values(graph: Graph, edge: Edge, keys: set[Any]) -> set[Any]:
+def _pointing_in_by_join(
+    graph: Graph, edge: Edge, keys: AbstractSet[Any], skipped: AbstractSet[Any]
+) -> list[tuple[Any, Any]]:
+    """:func:`_pointing_in` where the keys, or those skipped, are in a table.
+
+    The database joins with the tables: only the rows pointing in from
+    outside ``skipped`` are read.
+    """
+    source = edge.target
+    assert source is not None
+    (link,) = edge.link_fields
+    manager = source._base_manager.using(graph.using)
+    if isinstance(skipped, KeyTable):
+        manager = manager.exclude(pk__in=skipped.subquery())
+    parts: Any
+    if isinstance(keys, KeyTable):
+        on_rows = keys.subquery() if edge.via_pk else keys.rows().values(edge.key_fields[0].attname)
+        parts = [manager.filter(**{f"{link.attname}__in": on_rows})]
+    else:
+        values = keys if edge.via_pk else _target_values(graph, edge, keys)
+        size = key_batch_size(connections[graph.using])
+        parts = (filter_in(manager, link, batch) for batch in chunked(sorted_keys(values), size))
+    pairs = [
+        (row[0], row[1])
+        for part in parts
+        for chunk in fetch_rows(part.order_by("pk").values_list("pk", link.attname), 10_000)
+        for row in chunk
+    ]
+    if skipped and not isinstance(skipped, KeyTable):
+        return [pair for pair in pairs if pair[0] not in skipped]
+    return pairs
+
+
+def _target_values(graph: Graph, edge: Edge, keys: AbstractSet[Any]) -> set[Any]:
     """The values of the columns a link names (a ``to_field``) on the owned ``keys``."""
     model = edge.source
     names = [f.attname for f in edge.key_fields]

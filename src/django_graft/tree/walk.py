@@ -16,6 +16,10 @@ sends, per batch of keys:
 
 The number of queries depends on the shape of the schema and the depth of
 the tree, never on the number of rows.
+
+Keys past the walk's ``server_side`` limit are kept in temporary tables
+(:mod:`.walkkeys`) and walked from there with one ``INSERT … SELECT`` per
+edge and round (:mod:`.walkjoins`).
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
-from django_graft.db.fetch import fetch_keys, keys_where
+from django_graft.db.fetch import fetch_keys, fetch_rows, keys_where
 from django_graft.db.keyfilter import filter_in
+from django_graft.db.keytables import KeyTable
 from django_graft.exceptions import ObjectNotFound, SpecError
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy, Rule
@@ -40,30 +45,30 @@ from django_graft.schema.edges import Edge, EdgeKind, generic_columns
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph, Reason, Role
+from django_graft.tree.keysets import keyed, without
 from django_graft.tree.roots import normalize_roots
+from django_graft.tree.walkjoins import joined_keys
+from django_graft.tree.walkkeys import Found, Frontier, WalkKeys
 from django_graft.tree.walkrows import Rows, link_values, row_names
-
-#: {model: {key, ...}}
-KeySets = dict[type[Model], set[Any]]
-
-
-def _pk_columns(model: type[Model]) -> int:
-    return len(getattr(model._meta.pk, "fields", ())) or 1
 
 
 class Collector:
-    """Walk the graph of some roots under a policy; the result is ``graph``."""
+    """Walk the graph of some roots under a policy; the result is ``graph``.
 
-    def __init__(self, policy: Policy, using: str) -> None:
+    With ``server_side`` (a number of keys), the graph may hold
+    :class:`~django_graft.db.keytables.KeyTable` objects, which
+    :meth:`Graph.close` drops. ``None`` keeps every key in Python.
+    """
+
+    def __init__(self, policy: Policy, using: str, server_side: int | None = None) -> None:
         self.policy = policy
         self.using = using
         self.connection = connections[using]
         self.graph = Graph(using=using, policy=policy)
+        self.keys = WalkKeys(self.graph, server_side)
         # {model: {key, ...}} reached by an edge that does not prove the row
         # exists (generic foreign keys); checked by the next row query.
-        self._unverified: KeySets = defaultdict(set)
-        # {model: {key, ...}} forward targets found while owning, walked later.
-        self._need_frontier: KeySets = defaultdict(set)
+        self._unverified: dict[type[Model], set[Any]] = defaultdict(set)
         # {model: [key, ...]} roots the row query did not find.
         self._missing_roots: dict[type[Model], list[Any]] = {}
         # {model: (names, {key: row})}: rows a reverse edge found this round,
@@ -74,8 +79,17 @@ class Collector:
     # -- entry point -----------------------------------------------------
 
     def collect(self, roots: Mapping[type[Model], Iterable[Any]]) -> Graph:
+        try:
+            self._walk(roots)
+        except BaseException:
+            self.keys.drop_all()
+            raise
+        self.keys.finish()
+        return self.graph
+
+    def _walk(self, roots: Mapping[type[Model], Iterable[Any]]) -> None:
         progress.stage("collecting")
-        frontier: KeySets = defaultdict(set)
+        frontier: Frontier = {}
         for model, keys in roots.items():
             model = concrete(model)
             if self.policy.is_reference(model):
@@ -89,39 +103,37 @@ class Collector:
             self.graph.roots.setdefault(model, []).extend(ordered)
             self.graph.reasons.setdefault(model, Reason(Role.OWN, None))
             self._unverified[model].update(ordered)
-            frontier[model].update(ordered)
-            self.graph.owned.setdefault(model, set()).update(ordered)
+            frontier[model] = {*frontier.get(model, ()), *ordered}
+            self.keys.roots(model, ordered)
 
         while frontier:
             progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.OWN)
         self._report_missing_roots()
 
-        frontier = defaultdict(set)
-        for model, keys in self._need_frontier.items():
-            fresh = keys - self.graph.owned.get(model, set())
-            if fresh:
-                frontier[model] = fresh
-                self.graph.needed.setdefault(model, set()).update(fresh)
+        frontier = self.keys.admit(self.keys.need_frontier, Role.NEED)
         while frontier:
             progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.NEED)
-        self._drop_empty()
-        return self.graph
 
     # -- one round ---------------------------------------------------------
 
-    def _round(self, frontier: KeySets, role: Role) -> KeySets:
-        found: KeySets = defaultdict(set)
+    def _round(self, frontier: Frontier, role: Role) -> Frontier:
+        found: Found = {}
         # Rows prefetched last round serve this one; older ones are dropped.
         prefetched, self._prefetched = self._prefetched, {}
         for model in sorted(frontier, key=model_label):
             followed = self._followed(model, role)
-            size = key_batch_size(self.connection, _pk_columns(model))
+            keys = frontier[model]
+            if isinstance(keys, KeyTable):
+                self._expand_table(model, keys, followed, role, found)
+                keys.drop()
+                continue
+            size = key_batch_size(self.connection, len(getattr(model._meta.pk, "fields", ())) or 1)
             known = prefetched.get(model)
-            for batch in chunked(sorted_keys(frontier[model]), size):
+            for batch in chunked(sorted_keys(keys), size):
                 self._expand(model, batch, followed, role, found, known)
-        return self._admit(found, role)
+        return self.keys.admit(found, role)
 
     def _followed(self, model: type[Model], role: Role) -> list[Edge]:
         return [e for e in self.policy.edges_of(model) if self._follows(e, role)]
@@ -140,25 +152,50 @@ class Collector:
         batch: list[Any],
         edges: list[Edge],
         role: Role,
-        found: KeySets,
+        found: Found,
         known: tuple[tuple[str, ...], dict[Any, Any]] | None,
     ) -> None:
         rows = self._row_query(model, batch, edges, known)
         keys = batch if rows is None else rows.column("pk")
+        self._follow(edges, keys, rows, role, found)
+
+    def _expand_table(
+        self, model: type[Model], table: KeyTable, edges: list[Edge], role: Role, found: Found
+    ) -> None:
+        """Follow ``edges`` from keys in a table: by joins where one join does it."""
+        self._verify(model)
+        in_python = []
         for edge in edges:
-            if edge.kind is EdgeKind.FORWARD:
-                assert rows is not None
-                self._forward(edge, rows, role, found)
-            elif edge.kind is EdgeKind.GENERIC_FORWARD:
-                assert rows is not None
-                self._generic_forward(edge, rows, role, found)
-            elif edge.kind is EdgeKind.DYNAMIC:
-                assert rows is not None
-                self._dynamic(edge, rows, role, found)
-            elif edge.kind is EdgeKind.REVERSE:
+            reached = joined_keys(edge, table, self.using)
+            if reached is not None and edge.target is not None:
+                bag, reason = self.keys.destination(edge, edge.target, role, found)
+                if bag.can_spill:  # else keys that cannot go into a table
+                    self.keys.record(edge, edge.target, bag.add_query(reached), reason)
+                    continue
+            in_python.append(edge)
+        if not in_python:
+            return
+        names = row_names(in_python)
+        for part in table.slices(key_batch_size(self.connection)):
+            rows = Rows.read(names, table.rows(part).order_by("pk"))
+            self._follow(in_python, rows.column("pk"), rows, role, found)
+
+    def _follow(
+        self, edges: list[Edge], keys: list[Any], rows: Rows | None, role: Role, found: Found
+    ) -> None:
+        for edge in edges:
+            if edge.kind is EdgeKind.REVERSE:
                 self._reverse(edge, keys, rows, found)
-            else:
+            elif edge.kind is EdgeKind.GENERIC_REVERSE:
                 self._generic_reverse(edge, keys, found)
+            else:  # the forward kinds, which follow columns of the rows
+                assert rows is not None
+                forward = {
+                    EdgeKind.FORWARD: self._forward,
+                    EdgeKind.GENERIC_FORWARD: self._generic_forward,
+                    EdgeKind.DYNAMIC: self._dynamic,
+                }[edge.kind]
+                forward(edge, rows, role, found)
 
     def _row_query(
         self,
@@ -195,18 +232,26 @@ class Collector:
                         self._missing(model, key)
         return table
 
+    def _verify(self, model: type[Model]) -> None:
+        """Check that the keys of ``model`` edges without a constraint found are rows."""
+        unverified = self._unverified.pop(model, set())
+        rows = model._base_manager.using(self.using).all()
+        present = {key for part in keyed(rows, unverified) for key in fetch_keys(part)}
+        for key in sorted_keys(unverified - present):
+            self._missing(model, key)
+
     # -- edge kinds ------------------------------------------------------
 
-    def _forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
+    def _forward(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         values = set(link_values(rows, edge.link_fields))
         if not values:
             return
         assert edge.target is not None
         if not edge.via_pk:
             values = keys_where(edge.target, edge.key_fields, values, self.using)
-        self._reach(edge, edge.target, values, role, found)
+        self.keys.reach(edge, edge.target, values, role, found)
 
-    def _generic_forward(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
+    def _generic_forward(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         by_type: dict[int, set[Any]] = defaultdict(set)
         for ct_id, object_id in zip(*map(rows.column, generic_columns(edge)), strict=True):
             if ct_id is not None and object_id is not None:
@@ -224,28 +269,21 @@ class Collector:
             to_python = target._meta.pk.to_python
             keys = {to_python(value) for value in by_type[ct_id]}
             self._unverify(target, keys)
-            self._reach(edge, target, keys, role, found)
+            self.keys.reach(edge, target, keys, role, found)
 
     def _unverify(self, target: type[Model], keys: set[Any]) -> None:
         """Have the next row query show that keys an edge without a constraint found exist."""
         if not self.policy.is_reference(target):
-            fresh = keys - self.graph.owned.get(target, set())
-            fresh -= self.graph.needed.get(target, set())
-            self._unverified[target].update(fresh)
+            fresh = without(keys, self.graph.owned.get(target, set()))
+            self._unverified[target].update(without(fresh, self.graph.needed.get(target, set())))
 
-    def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: KeySets) -> None:
+    def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         targets = dynamic_targets(edge, rows, self._namer, self.graph.warnings.append)
         for target, keys in sorted(targets.items(), key=lambda item: model_label(item[0])):
             self._unverify(target, keys)
-            self._reach(edge, target, keys, role, found)
+            self.keys.reach(edge, target, keys, role, found)
 
-    def _reverse(
-        self,
-        edge: Edge,
-        keys: list[Any],
-        rows: Rows | None,
-        found: KeySets,
-    ) -> None:
+    def _reverse(self, edge: Edge, keys: list[Any], rows: Rows | None, found: Found) -> None:
         if edge.via_pk:
             values: list[Any] = keys
         else:
@@ -257,12 +295,12 @@ class Collector:
         (link, *more) = edge.link_fields
         if more:  # a link by several columns
             targets = keys_where(edge.target, edge.link_fields, values, self.using)
+            self.keys.reach(edge, edge.target, targets, Role.OWN, found)
         else:
             manager = edge.target._base_manager.using(self.using)
-            targets = self._discover(edge.target, filter_in(manager, link, values))
-        self._reach(edge, edge.target, targets, Role.OWN, found)
+            self._discover(edge, filter_in(manager, link, values), found)
 
-    def _generic_reverse(self, edge: Edge, keys: list[Any], found: KeySets) -> None:
+    def _generic_reverse(self, edge: Edge, keys: list[Any], found: Found) -> None:
         relation = edge.generic
         assert edge.target is not None
         content_type = ContentType.objects.db_manager(self.using).get_for_model(
@@ -270,94 +308,49 @@ class Collector:
         )
         manager = edge.target._base_manager.using(self.using)
         object_id = edge.target._meta.get_field(relation.object_id_field_name)
-        targets = self._discover(
-            edge.target,
-            filter_in(
-                manager.filter(**{relation.content_type_field_name: content_type.pk}),
-                object_id,
-                keys,
-            ),
+        queryset = filter_in(
+            manager.filter(**{relation.content_type_field_name: content_type.pk}),
+            object_id,
+            keys,
         )
-        self._reach(edge, edge.target, targets, Role.OWN, found)
+        self._discover(edge, queryset, found)
 
-    def _discover(self, target: type[Model], queryset: QuerySet[Any, Any]) -> set[Any]:
-        """Return the keys of the owned rows ``queryset`` finds.
+    def _discover(self, edge: Edge, queryset: QuerySet[Any, Any], found: Found) -> None:
+        """Own the rows ``queryset`` finds through ``edge``.
 
         The columns the rows' own row query will need next round are read
-        in the same query and kept, so that query is not sent.
+        in the same query and kept, so that query is not sent; keys bound
+        for a table go there by ``INSERT … SELECT``, and are read in chunks
+        when they may yet go there.
         """
+        target = edge.target
+        assert target is not None
+        bag, reason = self.keys.destination(edge, target, Role.OWN, found)
+        if bag.in_database():
+            self.keys.record(edge, target, bag.add_query(queryset.values_list("pk")), reason)
+            return
         if self.policy.is_reference(target):
-            return fetch_keys(queryset)
+            self.keys.reach(edge, target, fetch_keys(queryset), Role.OWN, found)
+            return
         names = row_names(self._followed(target, Role.OWN))
-        if len(names) == 1:
-            return fetch_keys(queryset)
-        rows = Rows.read(names, queryset)._rows
-        keys = list(map(itemgetter(0), rows))
-        self._prefetched.setdefault(target, (names, {}))[1].update(zip(keys, rows, strict=True))
-        return set(keys)
+        for chunk in fetch_rows(queryset.values_list(*names), _DISCOVER_CHUNK):
+            keys = list(map(itemgetter(0), chunk))
+            if len(names) > 1 and not bag.in_database():
+                kept = self._prefetched.setdefault(target, (names, {}))[1]
+                kept.update(zip(keys, chunk, strict=True))
+            self.keys.reach(edge, target, keys, Role.OWN, found)
+            if bag.in_database():
+                # Its next round joins with the table: the rows are of no use.
+                self._prefetched.pop(target, None)
 
     # -- bookkeeping -------------------------------------------------------
-
-    def _reach(
-        self,
-        edge: Edge,
-        target: type[Model],
-        keys: set[Any],
-        role: Role,
-        found: KeySets,
-    ) -> None:
-        """Record that ``edge`` led from rows of one role to ``keys`` of ``target``."""
-        if not keys:
-            return
-        step = (edge, target)
-        self.graph.edge_rows[step] = self.graph.edge_rows.get(step, 0) + len(keys)
-        if self.policy.is_reference(target):
-            self.graph.referenced.setdefault(target, set()).update(keys)
-            self.graph.reasons.setdefault(target, Reason(Role.REFERENCE, edge))
-            return
-        owning = role is Role.OWN and (
-            edge.kind in (EdgeKind.REVERSE, EdgeKind.GENERIC_REVERSE)
-            or self.policy.rule(edge) is Rule.OWN
-        )
-        if owning:
-            found[target].update(keys)
-            self._explain(target, Reason(Role.OWN, edge))
-        elif role is Role.OWN:
-            self._need_frontier[target].update(keys)
-            self._explain(target, Reason(Role.NEED, edge))
-        else:
-            found[target].update(keys)
-            self._explain(target, Reason(Role.NEED, edge))
-
-    def _explain(self, model: type[Model], reason: Reason) -> None:
-        """Keep the first reason of the strongest role: owning beats needing."""
-        current = self.graph.reasons.get(model)
-        if current is None or (current.role is not Role.OWN and reason.role is Role.OWN):
-            self.graph.reasons[model] = reason
-
-    def _admit(self, found: KeySets, role: Role) -> KeySets:
-        """Add newly found keys to their role; return those not seen before."""
-        fresh: KeySets = {}
-        for model, keys in found.items():
-            new = keys - self.graph.owned.get(model, set())
-            if role is Role.NEED:
-                new -= self.graph.needed.get(model, set())
-                if new:
-                    self.graph.needed.setdefault(model, set()).update(new)
-            elif new:
-                self.graph.owned.setdefault(model, set()).update(new)
-            if new:
-                fresh[model] = new
-        return fresh
 
     def _missing(self, model: type[Model], key: Any) -> None:
         if key in self.graph.roots.get(model, ()):
             self._missing_roots.setdefault(model, []).append(key)
             return
         # A generic foreign key, or a dynamic edge, pointing at a row that is not there.
-        for table in (self.graph.owned, self.graph.needed):
-            table.get(model, set()).discard(key)
-        self._need_frontier.get(model, set()).discard(key)
+        self.keys.discard(model, key)
         self.graph.warnings.append(
             f"A link without a foreign key constraint (a generic foreign key or a dynamic "
             f"edge) points at {model_label(model)} {key!r}, which does not exist; the link "
@@ -375,20 +368,30 @@ class Collector:
                 pks=keys,
             )
 
-    def _drop_empty(self) -> None:
-        for table in (self.graph.owned, self.graph.needed, self.graph.referenced):
-            for model in [m for m, keys in table.items() if not keys]:
-                del table[model]
+
+#: Rows per fetch while reading the rows a reverse edge finds.
+_DISCOVER_CHUNK = 10_000
 
 
-def collect(roots: Any, *, policy: Policy | None = None, using: str | None = None) -> Graph:
+def collect(
+    roots: Any,
+    *,
+    policy: Policy | None = None,
+    using: str | None = None,
+    server_side_keys: int | None = None,
+) -> Graph:
     """Walk the object graph of ``roots`` and return its key sets.
 
     ``roots`` is a model instance, a queryset, a mapping ``{Model: [pk, ...]}``,
     a specification ``"app.Model:PK[,PK...]"``, or an iterable of instances
     and specifications.
+
+    With ``server_side_keys``, a model's keys of one role move into a
+    temporary table of the connection once there are more than that many:
+    call the graph's ``close()`` when done with it (the tables go with the
+    connection otherwise). ``None``: every key stays in Python.
     """
     by_model, db = normalize_roots(roots, using)
     if not any(by_model.values()):
         raise SpecError("Nothing to collect: give at least one root object.")
-    return Collector(policy or default_policy(), db).collect(by_model)
+    return Collector(policy or default_policy(), db, server_side_keys).collect(by_model)

@@ -1,0 +1,265 @@
+"""Sets of primary keys kept in temporary tables of the connection.
+
+A walk of a tree of ten million rows cannot hold its keys in Python. Past
+``GRAFT["SERVER_SIDE_KEYS"]`` keys of one model, the walk keeps them in a
+:class:`KeyTable`: a temporary table of one column, the key, its primary
+key (so adding a key twice keeps one). Edges are then followed by
+``INSERT … SELECT`` statements the ORM compiles (so managers, multi-table
+joins and quoting are Django's own), and rows are read by joining with the
+table: the keys never travel through Python.
+
+Every statement goes through Django's cursor, so its hooks and logger see
+it. Temporary tables belong to the connection and vanish with it; they are
+also dropped as soon as their walk or operation ends.
+
+PostgreSQL refuses ``CREATE TABLE`` in a read-only transaction, temporary
+or not: a snapshot that may hold key tables is opened read-write there
+(see :func:`~django_graft.db.snapshot.consistent_snapshot`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterable, Iterator, Set
+from operator import itemgetter
+from typing import Any
+
+from django.db import DatabaseError, connections
+from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
+
+from django_graft.db.batching import chunked, max_query_params
+from django_graft.db.fetch import fetch_rows
+from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+
+#: Names of this process's tables: temporary tables are private to their
+#: connection, so a counter is enough to keep two tables apart.
+_numbers = itertools.count(1)
+
+#: Keys read back per query when a table is iterated.
+PAGE = 10_000
+
+#: Inserting keys that are there already keeps one: the table's primary key.
+_INSERT = {
+    "sqlite": ("INSERT OR IGNORE INTO", ""),
+    "postgresql": ("INSERT INTO", " ON CONFLICT DO NOTHING"),
+    "mysql": ("INSERT IGNORE INTO", ""),
+}
+
+_CREATE = {
+    "sqlite": "CREATE TEMP TABLE",
+    "postgresql": "CREATE TEMPORARY TABLE",
+    "mysql": "CREATE TEMPORARY TABLE",
+}
+
+_DROP = {
+    "sqlite": "DROP TABLE IF EXISTS temp.",
+    "postgresql": "DROP TABLE IF EXISTS pg_temp.",
+    "mysql": "DROP TEMPORARY TABLE IF EXISTS ",
+}
+
+
+def key_column_type(model: type[Model], using: str) -> str | None:
+    """The column type a table of ``model``'s keys needs; ``None`` when it cannot have one.
+
+    The type a foreign key to the model would have (an ``AutoField``'s is a
+    plain integer), so the table joins with the model's table as a link does.
+    Composite keys stay in Python.
+    """
+    connection = connections[using]
+    if connection.vendor not in _CREATE:
+        return None
+    pk: Any = model._meta.pk
+    if hasattr(pk, "fields") or not getattr(pk, "column", None):
+        return None
+    kind = pk.db_type(connection) if pk.is_relation else pk.rel_db_type(connection)
+    if connection.vendor == "sqlite" and stored_type(pk) in INTEGER_TYPES:
+        # Exactly INTEGER PRIMARY KEY makes the key SQLite's row id: no index beside it.
+        return "integer"
+    return str(kind) if kind else None
+
+
+class KeyTable(Set[Any]):
+    """The primary keys of some rows of one model, in a temporary table.
+
+    A read-only set: sized (the count is kept as keys are added), iterated in
+    key order a part at a time, asked about one key by a query. Set
+    operations (``|``, ``-``) read it whole into Python, for small trees;
+    large ones are used in queries as ``field IN (SELECT …)`` through
+    :meth:`subquery` and :meth:`slices`.
+    """
+
+    @classmethod
+    def _from_iterable(cls, keys: Iterable[Any]) -> set[Any]:
+        # What the operators of collections.abc.Set return: a Python set.
+        return set(keys)
+
+    def __init__(self, model: type[Model], using: str) -> None:
+        kind = key_column_type(model, using)
+        if kind is None:
+            raise ValueError(f"{model._meta.label} cannot keep its keys in a table")
+        self.model = model
+        self.using = using
+        self.connection = connections[using]
+        vendor = self.connection.vendor
+        self.name = self.connection.ops.quote_name(f"graft_keys_{next(_numbers)}")
+        self._count = 0
+        self._dropped = False
+        self._execute(f"{_CREATE[vendor]} {self.name} (k {kind} PRIMARY KEY)")
+
+    def __repr__(self) -> str:
+        return f"<KeyTable {self.name} of {self.model._meta.label}: {self._count} keys>"
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for part in self.slices():
+            ordered = self.rows(part).values_list("pk").order_by("pk")
+            for chunk in fetch_rows(ordered, PAGE):
+                yield from map(itemgetter(0), chunk)
+
+    def __contains__(self, key: Any) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {self.name} WHERE k = %s", [self._prepared(key)])
+            return cursor.fetchone() is not None
+
+    # -- reading -----------------------------------------------------------
+
+    def subquery(self) -> RawSQL:
+        """``SELECT k FROM table``, for ``filter(field__in=…)``."""
+        return RawSQL(f"SELECT k FROM {self.name}", ())
+
+    def rows(self, part: RawSQL | None = None) -> QuerySet[Any, Any]:
+        """The model's rows whose key is in the table, or in one of its :meth:`slices`."""
+        manager = self.model._base_manager.using(self.using)
+        rows: QuerySet[Any, Any] = manager.filter(
+            pk__in=part if part is not None else self.subquery()
+        )
+        return rows
+
+    def slices(self, size: int = PAGE) -> Iterator[RawSQL]:
+        """The table cut in key order into parts of ``size`` keys, as subqueries.
+
+        The bounds of each part are found in the table (one query a part),
+        compared as the database stores them: no key is turned into a Python
+        value and back. Rows are then read a part at a time rather than
+        through one open cursor: a MariaDB driver reads a whole result into
+        memory, and SQLite cannot fill or drop a table while a statement
+        reads it.
+        """
+        self._check()
+        low: list[Any] = []
+        while self._count:
+            above = "WHERE k > %s " if low else ""
+            with self.connection.cursor() as cursor:
+                # The last key of the part: a key to compare with, of the
+                # table's type (PostgreSQL has no MAX() of a uuid).
+                cursor.execute(
+                    f"SELECT k FROM {self.name} {above}ORDER BY k LIMIT 1 OFFSET {int(size) - 1}",
+                    low,
+                )
+                found = cursor.fetchone()
+            if found is None:  # the rest
+                yield RawSQL(f"SELECT k FROM {self.name} {above}", tuple(low))
+                return
+            bounds = "k > %s AND k <= %s" if low else "k <= %s"
+            yield RawSQL(f"SELECT k FROM {self.name} WHERE {bounds}", (*low, found[0]))
+            low = [found[0]]
+
+    # -- writing -----------------------------------------------------------
+
+    def add(self, keys: Iterable[Any]) -> None:
+        """Add keys held in Python (a key there already is kept once)."""
+        self._check()
+        prefix, suffix = _INSERT[self.connection.vendor]
+        per_statement = max(1, min(max_query_params(self.connection) - 16, 10_000))
+        added = 0
+        with self.connection.cursor() as cursor:
+            for batch in chunked(map(self._prepared, keys), per_statement):
+                marks = ", ".join(["(%s)"] * len(batch))
+                cursor.execute(f"{prefix} {self.name} (k) VALUES {marks}{suffix}", batch)
+                added += max(cursor.rowcount, 0)
+        self._count += added
+        self._analyse(added)
+
+    def add_query(self, queryset: QuerySet[Any, Any]) -> int:
+        """Add the values of a one-column ``values_list()`` queryset; return how many were new.
+
+        One ``INSERT … SELECT``: the values stay in the database.
+        """
+        self._check()
+        compiler: Any = queryset.query.get_compiler(using=self.using)
+        sql, params = compiler.as_sql()
+        prefix, suffix = _INSERT[self.connection.vendor]
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"{prefix} {self.name} (k) {sql}{suffix}", params)
+            added = max(int(cursor.rowcount), 0)
+        self._count += added
+        self._analyse(added)
+        return added
+
+    def add_difference(self, source: KeyTable, *without: KeyTable) -> int:
+        """Add the keys of ``source`` that none of ``without`` holds; return how many."""
+        self._check()
+        absent = "".join(
+            f" AND NOT EXISTS (SELECT 1 FROM {other.name} o{i} WHERE o{i}.k = s.k)"
+            for i, other in enumerate(without)
+        )
+        prefix, suffix = _INSERT[self.connection.vendor]
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"{prefix} {self.name} (k) SELECT s.k FROM {source.name} s WHERE 1 = 1{absent}"
+                f"{suffix}"
+            )
+            added = max(int(cursor.rowcount), 0)
+        self._count += added
+        self._analyse(added)
+        return added
+
+    def discard(self, key: Any) -> None:
+        self._check()
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.name} WHERE k = %s", [self._prepared(key)])
+            self._count -= max(int(cursor.rowcount), 0)
+
+    def drop(self) -> None:
+        """Drop the table; its count stays readable, its keys do not.
+
+        A transaction that failed cannot run the statement: the table then
+        goes with the rollback (PostgreSQL) or with the connection.
+        """
+        if self._dropped:
+            return
+        self._dropped = True
+        with contextlib.suppress(DatabaseError):
+            self._execute(f"{_DROP[self.connection.vendor]}{self.name}")
+
+    # -- helpers -------------------------------------------------------------
+
+    def _prepared(self, key: Any) -> Any:
+        pk: Any = self.model._meta.pk
+        return pk.get_db_prep_value(key, self.connection, prepared=False)
+
+    def _analyse(self, added: int) -> None:
+        # PostgreSQL's autovacuum never analyses temporary tables: without
+        # statistics, a table of a million keys is planned as a few rows.
+        # After every fill, whatever its size, so that the number of queries
+        # does not depend on the size of the tree.
+        if added and self.connection.vendor == "postgresql":
+            self._execute(f"ANALYZE {self.name}")
+
+    def _execute(self, sql: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def _check(self) -> None:
+        if self._dropped:
+            raise RuntimeError(
+                f"The keys of {self.model._meta.label} were kept in a temporary table that is "
+                "dropped: the graph was closed when its operation ended."
+            )

@@ -1,0 +1,92 @@
+"""Edges followed inside the database, from keys held in a temporary table.
+
+For a frontier kept in a :class:`~django_graft.db.keytables.KeyTable`, an
+edge that one join can follow becomes a one-column ``values_list()`` of
+the keys it reaches; the walk inserts its result into the target's table
+with ``INSERT … SELECT`` (the method of Jailer's SQL-side traversal), so the
+keys never reach Python. The querysets are the ORM's: the base manager, the
+joins of multi-table inheritance and every quoting rule are Django's.
+
+Edges that need Python (a generic foreign key, whose target model is named
+row by row; a dynamic edge; a link over several columns) are not joined:
+the walk reads the rows they need a page at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, QuerySet
+
+from django_graft.db.keytables import KeyTable
+from django_graft.schema.edges import Edge, EdgeKind
+from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+
+
+def _column(fields: tuple[Any, ...]) -> Any | None:
+    """The one concrete column a link is held in, or ``None``."""
+    if len(fields) != 1 or not getattr(fields[0], "column", None):
+        return None
+    return fields[0]
+
+
+def joined_keys(edge: Edge, frontier: KeyTable, using: str) -> QuerySet[Any, Any] | None:
+    """The keys ``edge`` reaches from the rows in ``frontier``, as a one-column queryset.
+
+    ``None`` when the edge is followed in Python.
+    """
+    reached: QuerySet[Any, Any] | None = _joined(edge, frontier, using)
+    return reached
+
+
+def _joined(edge: Edge, frontier: KeyTable, using: str) -> Any:
+    target = edge.target
+    if target is None:
+        return None
+    if edge.kind is EdgeKind.GENERIC_REVERSE:
+        return _generic_reverse(edge, target, frontier, using)
+    if edge.kind not in (EdgeKind.FORWARD, EdgeKind.REVERSE) or edge.fk is None:
+        return None
+    link, key = _column(edge.link_fields), _column(edge.key_fields)
+    if link is None or key is None:
+        return None
+    manager = target._base_manager.using(using)
+    if edge.kind is EdgeKind.FORWARD:
+        if edge.via_pk:
+            return (
+                frontier.rows()
+                .filter(**{f"{link.attname}__isnull": False})
+                .values_list(link.attname)
+            )
+        linked = frontier.rows().values(link.attname)
+        return manager.filter(**{f"{key.attname}__in": linked}).values_list("pk")
+    values: Any = frontier.subquery() if edge.via_pk else frontier.rows().values(key.attname)
+    return manager.filter(**{f"{link.attname}__in": values}).values_list("pk")
+
+
+def _generic_reverse(edge: Edge, target: type[Model], frontier: KeyTable, using: str) -> Any:
+    """A ``GenericRelation``'s rows, when its object id column compares with the keys as they are.
+
+    An object id held as text next to integer keys (the usual
+    ``CharField``) is compared in Python, where the key is written as text.
+    """
+    relation = edge.generic
+    object_id: Any = target._meta.get_field(relation.object_id_field_name)
+    key: Any = frontier.model._meta.pk
+    both_integers = stored_type(object_id) in INTEGER_TYPES and stored_type(key) in INTEGER_TYPES
+    if not both_integers:
+        return None
+    content_type = ContentType.objects.db_manager(using).get_for_model(
+        edge.source, for_concrete_model=relation.for_concrete_model
+    )
+    return (
+        target._base_manager.using(using)
+        .filter(
+            **{
+                relation.content_type_field_name: content_type.pk,
+                f"{object_id.attname}__in": frontier.subquery(),
+            }
+        )
+        .values_list("pk")
+    )

@@ -1,0 +1,179 @@
+"""The keys a walk has found, by role, and where the keys an edge finds go.
+
+Keys are found into :class:`~django_graft.tree.keysets.KeyBag` objects, one
+per model and round; admitting them into the graph keeps those not seen
+before, which the next round walks from. While a model's keys of a role are
+few, all of this is Python set arithmetic; once they pass the walk's limit
+it happens in the database (``INSERT … SELECT … WHERE NOT EXISTS``), and
+the role's keys stay in a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from django.db.models import Model
+
+from django_graft.db.keytables import KeyTable
+from django_graft.policy.rules import Rule
+from django_graft.schema.edges import Edge, EdgeKind
+from django_graft.tree.graph import Graph, Reason, Role
+from django_graft.tree.keysets import KeyBag, Keys, as_table, new_table
+
+#: {model: keys found this round}
+Found = dict[type[Model], KeyBag]
+#: {model: keys to follow next round}
+Frontier = dict[type[Model], Keys]
+#: {model: keys} of one role in the graph
+Held = dict[type[Model], AbstractSet[Any]]
+
+
+class WalkKeys:
+    """The graph's key sets while a walk fills them; ``limit`` as the walk's ``server_side``."""
+
+    def __init__(self, graph: Graph, limit: int | None) -> None:
+        self.graph = graph
+        self.policy = graph.policy
+        self.using = graph.using
+        self.limit = limit
+        # {model: keys} forward targets found while owning, walked later.
+        self.need_frontier: Found = {}
+        # {model: keys} of the models the policy keeps as references.
+        self.referenced: Found = {}
+        # Every table the walk makes; those the graph does not keep are dropped.
+        self.tables: list[KeyTable] = []
+
+    def roots(self, model: type[Model], keys: list[Any]) -> None:
+        _in_python(self.graph.owned, model).update(keys)
+
+    # -- where found keys go ----------------------------------------------
+
+    def destination(
+        self, edge: Edge, target: type[Model], role: Role, found: Found
+    ) -> tuple[KeyBag, Reason]:
+        """Where the keys ``edge`` finds go, and why the model is in the graph if it finds any."""
+        if self.policy.is_reference(target):
+            return self.bag(self.referenced, target), Reason(Role.REFERENCE, edge)
+        owning = role is Role.OWN and (
+            edge.kind in (EdgeKind.REVERSE, EdgeKind.GENERIC_REVERSE)
+            or self.policy.rule(edge) is Rule.OWN
+        )
+        if owning:
+            return self.bag(found, target), Reason(Role.OWN, edge)
+        bags = self.need_frontier if role is Role.OWN else found
+        return self.bag(bags, target), Reason(Role.NEED, edge)
+
+    def bag(self, bags: Found, model: type[Model]) -> KeyBag:
+        bag = bags.get(model)
+        if bag is None:
+            bag = bags[model] = KeyBag(model, self.using, self.limit, self.tables)
+        return bag
+
+    def reach(
+        self, edge: Edge, target: type[Model], keys: Iterable[Any], role: Role, found: Found
+    ) -> None:
+        """Record that ``edge`` led from rows of one role to ``keys`` of ``target``."""
+        keys = keys if isinstance(keys, set | list) else list(keys)
+        if not keys:
+            return
+        bag, reason = self.destination(edge, target, role, found)
+        bag.add(keys)
+        self.record(edge, target, len(keys), reason)
+
+    def record(self, edge: Edge, target: type[Model], count: int, reason: Reason) -> None:
+        """Count the keys ``edge`` found; the first to find any explains the model."""
+        if not count:
+            return
+        step = (edge, target)
+        self.graph.edge_rows[step] = self.graph.edge_rows.get(step, 0) + count
+        current = self.graph.reasons.get(target)
+        if reason.role is Role.REFERENCE:
+            self.graph.reasons.setdefault(target, reason)
+        elif current is None or (current.role is not Role.OWN and reason.role is Role.OWN):
+            # The first reason of the strongest role: owning beats needing.
+            self.graph.reasons[target] = reason
+
+    # -- admitting ---------------------------------------------------------
+
+    def admit(self, found: Found, role: Role) -> Frontier:
+        """Add newly found keys to their role; return those not seen before."""
+        fresh: Frontier = {}
+        for model, bag in found.items():
+            new = self._admitted(model, bag, role)
+            if new:
+                fresh[model] = new
+        return fresh
+
+    def _admitted(self, model: type[Model], bag: KeyBag, role: Role) -> Keys:
+        held = self.graph.owned if role is Role.OWN else self.graph.needed
+        others = [self.graph.owned.get(model)]
+        if role is Role.NEED:
+            others.append(self.graph.needed.get(model))
+        present = [keys for keys in others if keys]
+        if not bag.in_database() and not any(isinstance(k, KeyTable) for k in present):
+            new = bag.keys.difference(*present)
+            kept = _in_python(held, model)
+            if bag.limit is None or len(kept) + len(new) <= bag.limit:
+                kept.update(new)
+                return new
+        # In the database: the role's keys move into a table if they are not there yet.
+        found = bag.spill()
+        excluded = [
+            self._held_table(keys, model)
+            for keys in (self.graph.owned, self.graph.needed)
+            if keys is held or keys.get(model)
+        ]
+        new_keys = new_table(model, self.using, self.tables)
+        new_keys.add_difference(found, *(t for t in excluded if t))
+        found.drop()
+        self._held_table(held, model).add_difference(new_keys)
+        return new_keys
+
+    def _held_table(self, held: Held, model: type[Model]) -> KeyTable:
+        keys = held.get(model, set())
+        assert isinstance(keys, set | KeyTable)
+        table = as_table(keys, model, self.using, self.tables)
+        held[model] = table
+        return table
+
+    def discard(self, model: type[Model], key: Any) -> None:
+        """Take a key out of every role and of the keys waiting to be needed."""
+        for table in (self.graph.owned, self.graph.needed):
+            held = table.get(model)
+            if isinstance(held, set | KeyTable):
+                held.discard(key)
+        if model in self.need_frontier:
+            self.need_frontier[model].discard(key)
+
+    # -- the end -------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Hand the graph its references and its tables; drop empty roles and the other tables."""
+        for model, bag in self.referenced.items():
+            self.graph.referenced[model] = bag.table if bag.table is not None else bag.keys
+        for role in (self.graph.owned, self.graph.needed, self.graph.referenced):
+            for model in [m for m, keys in role.items() if not keys]:
+                del role[model]
+        kept = {
+            id(keys)
+            for role in (self.graph.owned, self.graph.needed, self.graph.referenced)
+            for keys in role.values()
+        }
+        for table in self.tables:
+            if id(table) not in kept:
+                table.drop()
+        self.graph.tables = [t for t in self.tables if id(t) in kept]
+
+    def drop_all(self) -> None:
+        """After a failed walk: every table goes."""
+        for table in self.tables:
+            table.drop()
+
+
+def _in_python(held: Held, model: type[Model]) -> set[Any]:
+    """The model's keys of a role, in Python: the walk has not moved them into a table."""
+    keys = held.setdefault(model, set())
+    assert isinstance(keys, set)
+    return keys

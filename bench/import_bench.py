@@ -49,6 +49,7 @@ warnings.filterwarnings("ignore", "Limit for query logging exceeded")
 
 from django_graft import collect, export, import_archive  # noqa: E402
 from django_graft.archive.schema import stored_fields  # noqa: E402
+from django_graft.db.batching import chunked, key_batch_size  # noqa: E402
 from django_graft.tree.graph import Graph  # noqa: E402
 from django_graft.tree.ordering import dependency_order  # noqa: E402
 from tenants.models import Organisation  # noqa: E402
@@ -98,9 +99,14 @@ def read_rows(graph: Graph) -> list[tuple[str, list[tuple[Any, ...]]]]:
         fields = stored_fields(model)
         columns = ", ".join(quote(str(f.column)) for f in fields)
         keys = sorted(graph.owned.get(model, set()) | graph.needed.get(model, set()))
-        rows = list(
-            model._base_manager.filter(pk__in=keys).values_list(*(f.attname for f in fields))
-        )
+        # Batches of keys: one IN list of a million is more than SQLite takes.
+        rows = [
+            row
+            for batch in chunked(keys, key_batch_size(connection))
+            for row in model._base_manager.filter(pk__in=batch).values_list(
+                *(f.attname for f in fields)
+            )
+        ]
         prepared = [
             tuple(
                 f.get_db_prep_save(v, connections[TARGET]) for f, v in zip(fields, row, strict=True)

@@ -71,7 +71,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "SERVER_SIDE_KEYS",
-            100_000,
+            50_000,
             "Past this many keys of one model, an export or a delete keeps them in a "
             "temporary table of the database and walks and reads them by joins, so memory "
             "stays flat however large the tree. None: every key in Python.",

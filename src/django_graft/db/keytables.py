@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Set
 from operator import itemgetter
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
@@ -74,10 +75,34 @@ def key_column_type(model: type[Model], using: str) -> str | None:
     if hasattr(pk, "fields") or not getattr(pk, "column", None):
         return None
     kind = pk.db_type(connection) if pk.is_relation else pk.rel_db_type(connection)
+    if not kind:
+        return None
     if connection.vendor == "sqlite" and stored_type(pk) in INTEGER_TYPES:
         # Exactly INTEGER PRIMARY KEY makes the key SQLite's row id: no index beside it.
         return "integer"
-    return str(kind) if kind else None
+    collation = pk.db_parameters(connection).get("collation")
+    if collation:  # keys equal in the default collation may differ in the key's
+        name = (
+            connection.ops.quote_name(collation) if connection.vendor == "postgresql" else collation
+        )
+        return f"{kind} COLLATE {name}"
+    return str(kind)
+
+
+def tables_allowed(using: str) -> bool:
+    """Whether the connection's transaction may create a temporary table.
+
+    PostgreSQL refuses any ``CREATE TABLE`` in a read-only transaction (a
+    hot standby, ``default_transaction_read_only``, a caller's ``SET
+    TRANSACTION READ ONLY``); MariaDB and SQLite allow temporary ones.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_read_only")
+        (read_only,) = cursor.fetchone()
+    return str(read_only) != "on"
 
 
 class KeyTable(Set[Any]):
@@ -106,7 +131,17 @@ class KeyTable(Set[Any]):
         self.name = self.connection.ops.quote_name(f"graft_keys_{next(_numbers)}")
         self._count = 0
         self._dropped = False
-        self._execute(f"{_CREATE[vendor]} {self.name} (k {kind} PRIMARY KEY)")
+        if vendor == "mysql":
+            # The key's own column type, its character set and collation
+            # included: a table's or a column's may differ from the database's.
+            table = self.connection.ops.quote_name(model._meta.db_table)
+            column = self.connection.ops.quote_name(model._meta.pk.column)
+            self._execute(
+                f"{_CREATE[vendor]} {self.name} (PRIMARY KEY (k)) "
+                f"SELECT {column} AS k FROM {table} LIMIT 0"
+            )
+        else:
+            self._execute(f"{_CREATE[vendor]} {self.name} (k {kind} PRIMARY KEY)")
 
     def __repr__(self) -> str:
         return f"<KeyTable {self.name} of {self.model._meta.label}: {self._count} keys>"
@@ -154,7 +189,8 @@ class KeyTable(Set[Any]):
         """
         self._check()
         low: list[Any] = []
-        while self._count:
+        left = self._count
+        while left > 0:
             above = "WHERE k > %s " if low else ""
             with self.connection.cursor() as cursor:
                 # The last key of the part: a key to compare with, of the
@@ -170,6 +206,21 @@ class KeyTable(Set[Any]):
             bounds = "k > %s AND k <= %s" if low else "k <= %s"
             yield RawSQL(f"SELECT k FROM {self.name} WHERE {bounds}", (*low, found[0]))
             low = [found[0]]
+            left -= size
+
+    def absent(self) -> list[Any]:
+        """The keys of the table that name no row of the model (as its base manager reads it)."""
+        self._check()
+        row: Any = self.model._base_manager.using(self.using).filter(
+            pk=RawSQL(f"{self.name}.k", ())
+        )
+        compiler: Any = row.values("pk").query.get_compiler(using=self.using)
+        sql, params = compiler.as_sql()
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT k FROM {self.name} WHERE NOT EXISTS ({sql})", params)
+            found = [raw for (raw,) in cursor.fetchall()]
+        pk: Any = self.model._meta.pk
+        return [pk.to_python(raw) for raw in found]
 
     # -- writing -----------------------------------------------------------
 
@@ -194,7 +245,10 @@ class KeyTable(Set[Any]):
         """
         self._check()
         compiler: Any = queryset.query.get_compiler(using=self.using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a filter that can match nothing
+            return 0
         prefix, suffix = _INSERT[self.connection.vendor]
         with self.connection.cursor() as cursor:
             cursor.execute(f"{prefix} {self.name} (k) {sql}{suffix}", params)

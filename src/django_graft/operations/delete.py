@@ -344,7 +344,11 @@ def _delete_rows(model: type[Model], keys: AbstractSet[Any], using: str) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
     manager = model._base_manager.using(using)
     if isinstance(keys, KeyTable):
-        return sum(raw_delete(part, using) for part in keyed(manager.all(), keys, at_once=True))
+        # By join, past any base manager's filter, as the statements by key are below.
+        column = connection.ops.quote_name(pk.column)
+        return run_statement(
+            connection, f"DELETE FROM {table} WHERE {column} IN ({keys.subquery().sql})", []
+        )
     count = 0
     width = len(getattr(pk, "fields", ())) or 1
     for batch in chunked(sorted_keys(keys), key_batch_size(connection, width)):

@@ -75,7 +75,8 @@ class Graph:
     """{model: Reason} for the first edge that reached each model."""
     edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
     """{(edge, target model): number of target keys it yielded}, for the picture; a generic foreign
-    key has one entry per model it reached.
+    key has one entry per model it reached. An edge followed by a join from keys in a table
+    counts the keys it found first in its round.
     """
     warnings: list[str] = field(default_factory=list)
     tables: list[KeyTable] = field(default_factory=list)

@@ -17,8 +17,9 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.fetch import fetch_keys
 from django_graft.db.keyfilter import filter_in
-from django_graft.db.keytables import KeyTable, key_column_type
+from django_graft.db.keytables import KeyTable, key_column_type, tables_allowed
 
 Q = TypeVar("Q", bound=QuerySet[Any, Any])
 
@@ -26,23 +27,57 @@ Q = TypeVar("Q", bound=QuerySet[Any, Any])
 Keys = set[Any] | KeyTable
 
 
+class TableSpace:
+    """The temporary tables of one walk, and whether its connection may make any.
+
+    Every table made is listed, so the walk can drop them all whatever
+    happens. A transaction that cannot create tables (a read-only one on
+    PostgreSQL: a hot standby, ``default_transaction_read_only``) keeps its
+    keys in Python; the question is asked once, before the first table.
+    """
+
+    def __init__(self, using: str, limit: int | None) -> None:
+        self.using = using
+        self.limit = limit
+        self.tables: list[KeyTable] = []
+        self._allowed: bool | None = None
+
+    def limit_for(self, model: type[Model]) -> int | None:
+        """How many keys of ``model`` stay in Python; ``None``: all of them."""
+        return self.limit if key_column_type(model, self.using) else None
+
+    def allowed(self) -> bool:
+        if self._allowed is None:
+            self._allowed = tables_allowed(self.using)
+        return self._allowed
+
+    def new(self, model: type[Model]) -> KeyTable:
+        table = KeyTable(model, self.using)
+        self.tables.append(table)
+        return table
+
+    def holding(self, keys: Keys, model: type[Model]) -> KeyTable:
+        """``keys`` in a table: the table itself, or a new one holding the Python set's keys."""
+        if isinstance(keys, KeyTable):
+            return keys
+        table = self.new(model)
+        table.add(keys)
+        return table
+
+
 class KeyBag:
-    """The keys found for one model in one round, spilling into a table past ``limit``.
+    """The keys found for one model in one round, spilling into a table past the limit.
 
     ``limit`` is ``None`` when the walk keeps every key in Python (or the
     model's keys cannot go into a table).
     """
 
-    def __init__(
-        self, model: type[Model], using: str, limit: int | None, tables: list[KeyTable]
-    ) -> None:
+    def __init__(self, model: type[Model], space: TableSpace) -> None:
         self.model = model
-        self.using = using
-        self.limit = limit if limit is not None and key_column_type(model, using) else None
+        self.space = space
+        self.limit = space.limit_for(model)
         self.keys: set[Any] = set()
         self.table: KeyTable | None = None
-        # Every table made here is listed, so the walk can drop them all whatever happens.
-        self._tables = tables
 
     def __len__(self) -> int:
         return len(self.keys) + (len(self.table) if self.table is not None else 0)
@@ -50,16 +85,15 @@ class KeyBag:
     def in_database(self) -> bool:
         return self.table is not None
 
-    @property
     def can_spill(self) -> bool:
-        return self.limit is not None
+        return self.limit is not None and self.space.allowed()
 
     def add(self, keys: Iterable[Any]) -> None:
         if self.table is not None:
             self.table.add(keys)
             return
         self.keys.update(keys)
-        if self.limit is not None and len(self.keys) > self.limit:
+        if self.limit is not None and len(self.keys) > self.limit and self.can_spill():
             self.spill()
 
     def add_query(self, queryset: QuerySet[Any, Any]) -> int:
@@ -74,26 +108,17 @@ class KeyBag:
     def spill(self) -> KeyTable:
         """Move the keys into a table (made on first use) and return it."""
         if self.table is None:
-            self.table = new_table(self.model, self.using, self._tables)
+            self.table = self.space.new(self.model)
         if self.keys:
             self.table.add(self.keys)
             self.keys = set()
         return self.table
 
-
-def new_table(model: type[Model], using: str, tables: list[KeyTable]) -> KeyTable:
-    table = KeyTable(model, using)
-    tables.append(table)
-    return table
-
-
-def as_table(keys: Keys, model: type[Model], using: str, tables: list[KeyTable]) -> KeyTable:
-    """``keys`` in a table: the table itself, or a new one holding the Python set's keys."""
-    if isinstance(keys, KeyTable):
-        return keys
-    table = new_table(model, using, tables)
-    table.add(keys)
-    return table
+    def emptied(self) -> KeyTable:
+        """Hand over the table the keys were spilled into; the bag is left empty."""
+        table = self.spill()
+        self.table = None
+        return table
 
 
 def without(keys: set[Any], held: AbstractSet[Any]) -> set[Any]:
@@ -125,3 +150,10 @@ def keyed(queryset: Q, keys: AbstractSet[Any], *, at_once: bool = False) -> Iter
     size = key_batch_size(connections[queryset.db], width)
     for batch in chunked(sorted_keys(keys), size):
         yield filter_in(queryset, model._meta.pk, batch)
+
+
+def held_among(keys: AbstractSet[Any], candidates: Iterable[Any]) -> set[Any]:
+    """Those of ``candidates`` that ``keys`` holds: for a table, one query per batch."""
+    if not isinstance(keys, KeyTable):
+        return {key for key in candidates if key in keys}
+    return {key for part in keyed(keys.rows(), set(candidates)) for key in fetch_keys(part)}

@@ -43,6 +43,7 @@ from django_graft.policy.rules import Rule
 from django_graft.schema.edges import Edge, EdgeKind, edges_of
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.graph import Graph
+from django_graft.tree.keysets import held_among
 
 # Django 6.1's database-level actions; absent before.
 _DB_CASCADE = getattr(models, "DB_CASCADE", None)
@@ -268,8 +269,9 @@ def _ask_handler(
                 f"at {target} ({type(exc).__name__}: {exc}). Nothing was deleted."
             ) from exc
         for (changed, value), keys in answer.updates.items():
+            inside = held_among(owned, keys)
             for obj_pk in keys:
-                if obj_pk in owned:
+                if obj_pk in inside:
                     continue
                 if changed is not fk:
                     why = f"on_delete={name} changes {changed.name}, which graft_delete cannot do"
@@ -282,8 +284,9 @@ def _ask_handler(
                 )
                 update.rows.append((obj_pk, values.get(obj_pk)))
         for model, keys in answer.collected:
+            inside = held_among(graph.owned.get(concrete(model), set()), keys)
             for obj_pk in keys:
-                if obj_pk not in graph.owned.get(concrete(model), set()):
+                if obj_pk not in inside:
                     why = (
                         f"on_delete={name} would delete or restrict it, which the tree does not own"
                     )
@@ -315,7 +318,8 @@ def _pointing_in(
         pairs = [(row[0], row[1]) for row in rows]
     else:
         pairs = [(row[0], tuple(row[1:])) for row in rows]
-    return [pair for pair in pairs if pair[0] not in skipped] if skipped else pairs
+    inside = held_among(skipped, [key for key, _ in pairs]) if skipped else set()
+    return [pair for pair in pairs if pair[0] not in inside]
 
 
 def _pointing_in_by_join(

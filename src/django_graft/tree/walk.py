@@ -45,7 +45,7 @@ from django_graft.schema.edges import Edge, EdgeKind, generic_columns
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph, Reason, Role
-from django_graft.tree.keysets import keyed, without
+from django_graft.tree.keysets import without
 from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walkjoins import joined_keys
 from django_graft.tree.walkkeys import Found, Frontier, WalkKeys
@@ -112,6 +112,7 @@ class Collector:
         self._report_missing_roots()
 
         frontier = self.keys.admit(self.keys.need_frontier, Role.NEED)
+        self.keys.need_frontier = {}
         while frontier:
             progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.NEED)
@@ -163,13 +164,19 @@ class Collector:
         self, model: type[Model], table: KeyTable, edges: list[Edge], role: Role, found: Found
     ) -> None:
         """Follow ``edges`` from keys in a table: by joins where one join does it."""
-        self._verify(model)
+        unverified = self._unverified.get(model)
+        if unverified:  # keys an edge without a constraint found: rows or not?
+            for key in sorted_keys(table.absent()):  # warned of in the order Python sorts
+                if key in unverified:
+                    unverified.discard(key)
+                    table.discard(key)
+                    self._missing(model, key)
         in_python = []
         for edge in edges:
             reached = joined_keys(edge, table, self.using)
             if reached is not None and edge.target is not None:
                 bag, reason = self.keys.destination(edge, edge.target, role, found)
-                if bag.can_spill:  # else keys that cannot go into a table
+                if bag.can_spill():  # else keys that cannot go into a table
                     self.keys.record(edge, edge.target, bag.add_query(reached), reason)
                     continue
             in_python.append(edge)
@@ -178,7 +185,8 @@ class Collector:
         names = row_names(in_python)
         for part in table.slices(key_batch_size(self.connection)):
             rows = Rows.read(names, table.rows(part).order_by("pk"))
-            self._follow(in_python, rows.column("pk"), rows, role, found)
+            if keys := rows.column("pk"):
+                self._follow(in_python, keys, rows, role, found)
 
     def _follow(
         self, edges: list[Edge], keys: list[Any], rows: Rows | None, role: Role, found: Found
@@ -231,14 +239,6 @@ class Collector:
                     if key not in present:
                         self._missing(model, key)
         return table
-
-    def _verify(self, model: type[Model]) -> None:
-        """Check that the keys of ``model`` edges without a constraint found are rows."""
-        unverified = self._unverified.pop(model, set())
-        rows = model._base_manager.using(self.using).all()
-        present = {key for part in keyed(rows, unverified) for key in fetch_keys(part)}
-        for key in sorted_keys(unverified - present):
-            self._missing(model, key)
 
     # -- edge kinds ------------------------------------------------------
 

@@ -20,7 +20,7 @@ from django_graft.db.keytables import KeyTable
 from django_graft.policy.rules import Rule
 from django_graft.schema.edges import Edge, EdgeKind
 from django_graft.tree.graph import Graph, Reason, Role
-from django_graft.tree.keysets import KeyBag, Keys, as_table, new_table
+from django_graft.tree.keysets import KeyBag, Keys, TableSpace
 
 #: {model: keys found this round}
 Found = dict[type[Model], KeyBag]
@@ -37,13 +37,11 @@ class WalkKeys:
         self.graph = graph
         self.policy = graph.policy
         self.using = graph.using
-        self.limit = limit
+        self.space = TableSpace(graph.using, limit)
         # {model: keys} forward targets found while owning, walked later.
         self.need_frontier: Found = {}
         # {model: keys} of the models the policy keeps as references.
         self.referenced: Found = {}
-        # Every table the walk makes; those the graph does not keep are dropped.
-        self.tables: list[KeyTable] = []
 
     def roots(self, model: type[Model], keys: list[Any]) -> None:
         _in_python(self.graph.owned, model).update(keys)
@@ -68,7 +66,7 @@ class WalkKeys:
     def bag(self, bags: Found, model: type[Model]) -> KeyBag:
         bag = bags.get(model)
         if bag is None:
-            bag = bags[model] = KeyBag(model, self.using, self.limit, self.tables)
+            bag = bags[model] = KeyBag(model, self.space)
         return bag
 
     def reach(
@@ -111,21 +109,20 @@ class WalkKeys:
         others = [self.graph.owned.get(model)]
         if role is Role.NEED:
             others.append(self.graph.needed.get(model))
-        present = [keys for keys in others if keys]
-        if not bag.in_database() and not any(isinstance(k, KeyTable) for k in present):
-            new = bag.keys.difference(*present)
+        if not bag.in_database() and not any(isinstance(k, KeyTable) for k in others):
+            new = bag.keys.difference(*(keys for keys in others if keys))
             kept = _in_python(held, model)
-            if bag.limit is None or len(kept) + len(new) <= bag.limit:
+            if len(kept) + len(new) <= (bag.limit or 0) or not bag.can_spill():
                 kept.update(new)
                 return new
         # In the database: the role's keys move into a table if they are not there yet.
-        found = bag.spill()
+        found = bag.emptied()
         excluded = [
             self._held_table(keys, model)
             for keys in (self.graph.owned, self.graph.needed)
             if keys is held or keys.get(model)
         ]
-        new_keys = new_table(model, self.using, self.tables)
+        new_keys = self.space.new(model)
         new_keys.add_difference(found, *(t for t in excluded if t))
         found.drop()
         self._held_table(held, model).add_difference(new_keys)
@@ -134,7 +131,7 @@ class WalkKeys:
     def _held_table(self, held: Held, model: type[Model]) -> KeyTable:
         keys = held.get(model, set())
         assert isinstance(keys, set | KeyTable)
-        table = as_table(keys, model, self.using, self.tables)
+        table = self.space.holding(keys, model)
         held[model] = table
         return table
 
@@ -161,14 +158,14 @@ class WalkKeys:
             for role in (self.graph.owned, self.graph.needed, self.graph.referenced)
             for keys in role.values()
         }
-        for table in self.tables:
+        for table in self.space.tables:
             if id(table) not in kept:
                 table.drop()
-        self.graph.tables = [t for t in self.tables if id(t) in kept]
+        self.graph.tables = [t for t in self.space.tables if id(t) in kept]
 
     def drop_all(self) -> None:
         """After a failed walk: every table goes."""
-        for table in self.tables:
+        for table in self.space.tables:
             table.drop()
 
 

@@ -30,13 +30,17 @@ from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
 
-from django_graft.db.batching import chunked, max_query_params
+from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.driver import run_statement
 from django_graft.db.fetch import fetch_rows
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 
 #: Names of this process's tables: temporary tables are private to their
 #: connection, so a counter is enough to keep two tables apart.
 _numbers = itertools.count(1)
+
+#: A fill of this many keys has the table's statistics refreshed (PostgreSQL).
+ANALYSED = 1_000
 
 #: Keys read back per query when a table is iterated.
 PAGE = 10_000
@@ -129,6 +133,8 @@ class KeyTable(Set[Any]):
         self.connection = connections[using]
         vendor = self.connection.vendor
         self.name = self.connection.ops.quote_name(f"graft_keys_{next(_numbers)}")
+        # The key's type without its collation, for an array of keys (PostgreSQL).
+        self._cast = kind.split(" COLLATE ")[0]
         self._count = 0
         self._dropped = False
         if vendor == "mysql":
@@ -228,15 +234,16 @@ class KeyTable(Set[Any]):
         """Add keys held in Python (a key there already is kept once)."""
         self._check()
         prefix, suffix = _INSERT[self.connection.vendor]
-        per_statement = max(1, min(max_query_params(self.connection) - 16, 10_000))
         added = 0
-        with self.connection.cursor() as cursor:
-            for batch in chunked(map(self._prepared, keys), per_statement):
-                marks = ", ".join(["(%s)"] * len(batch))
-                cursor.execute(f"{prefix} {self.name} (k) VALUES {marks}{suffix}", batch)
-                added += max(cursor.rowcount, 0)
-        self._count += added
-        self._analyse(added)
+        for batch in chunked(map(self._prepared, keys), key_batch_size(self.connection)):
+            if self.connection.vendor == "postgresql":
+                # One array parameter: psycopg binds a statement's values one by one.
+                values, params = f"SELECT unnest(%s::{self._cast}[])", [_array_of(batch)]
+            else:
+                values, params = "VALUES " + ", ".join(["(%s)"] * len(batch)), batch
+            statement = f"{prefix} {self.name} (k) {values}{suffix}"
+            added += max(run_statement(self.connection, statement, params), 0)
+        self._added(added)
 
     def add_query(self, queryset: QuerySet[Any, Any]) -> int:
         """Add the values of a one-column ``values_list()`` queryset; return how many were new.
@@ -252,28 +259,22 @@ class KeyTable(Set[Any]):
         prefix, suffix = _INSERT[self.connection.vendor]
         with self.connection.cursor() as cursor:
             cursor.execute(f"{prefix} {self.name} (k) {sql}{suffix}", params)
-            added = max(int(cursor.rowcount), 0)
-        self._count += added
-        self._analyse(added)
-        return added
+            return self._added(cursor.rowcount)
 
-    def add_difference(self, source: KeyTable, *without: KeyTable) -> int:
-        """Add the keys of ``source`` that none of ``without`` holds; return how many."""
+    def add_all(self, source: KeyTable) -> int:
+        """Add the keys of another table of the model's keys; return how many were new."""
         self._check()
-        absent = "".join(
-            f" AND NOT EXISTS (SELECT 1 FROM {other.name} o{i} WHERE o{i}.k = s.k)"
-            for i, other in enumerate(without)
-        )
         prefix, suffix = _INSERT[self.connection.vendor]
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"{prefix} {self.name} (k) SELECT s.k FROM {source.name} s WHERE 1 = 1{absent}"
-                f"{suffix}"
-            )
-            added = max(int(cursor.rowcount), 0)
-        self._count += added
-        self._analyse(added)
-        return added
+        statement = f"{prefix} {self.name} (k) SELECT k FROM {source.name}{suffix}"
+        return self._added(run_statement(self.connection, statement, []))
+
+    def remove_all(self, other: KeyTable) -> int:
+        """Take out the keys another table holds; return how many went."""
+        self._check()
+        statement = f"DELETE FROM {self.name} WHERE k IN (SELECT k FROM {other.name})"
+        removed = max(run_statement(self.connection, statement, []), 0)
+        self._count -= removed
+        return removed
 
     def discard(self, key: Any) -> None:
         self._check()
@@ -299,12 +300,17 @@ class KeyTable(Set[Any]):
         pk: Any = self.model._meta.pk
         return pk.get_db_prep_value(key, self.connection, prepared=False)
 
+    def _added(self, added: int) -> int:
+        added = max(int(added), 0)
+        self._count += added
+        self._analyse(added)
+        return added
+
     def _analyse(self, added: int) -> None:
         # PostgreSQL's autovacuum never analyses temporary tables: without
         # statistics, a table of a million keys is planned as a few rows.
-        # After every fill, whatever its size, so that the number of queries
-        # does not depend on the size of the tree.
-        if added and self.connection.vendor == "postgresql":
+        # A table it plans as small while it is is left as it is.
+        if added >= ANALYSED and self.connection.vendor == "postgresql":
             self._execute(f"ANALYZE {self.name}")
 
     def _execute(self, sql: str) -> None:
@@ -317,3 +323,10 @@ class KeyTable(Set[Any]):
                 f"The keys of {self.model._meta.label} were kept in a temporary table that is "
                 "dropped: the graph was closed when its operation ended."
             )
+
+
+def _array_of(keys: list[Any]) -> Any:
+    """Keys as one PostgreSQL array parameter: integers as a literal, written here."""
+    if set(map(type, keys)) <= {int}:
+        return "{" + ",".join(map(str, keys)) + "}"
+    return keys

@@ -128,7 +128,8 @@ class Collector:
             keys = frontier[model]
             if isinstance(keys, KeyTable):
                 self._expand_table(model, keys, followed, role, found)
-                keys.drop()
+                if not self.keys.keeps(keys):
+                    keys.drop()
                 continue
             size = key_batch_size(self.connection, len(getattr(model._meta.pk, "fields", ())) or 1)
             known = prefetched.get(model)

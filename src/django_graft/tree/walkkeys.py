@@ -111,22 +111,25 @@ class WalkKeys:
             others.append(self.graph.needed.get(model))
         if not bag.in_database() and not any(isinstance(k, KeyTable) for k in others):
             new = bag.keys.difference(*(keys for keys in others if keys))
-            kept = _in_python(held, model)
-            if len(kept) + len(new) <= (bag.limit or 0) or not bag.can_spill():
-                kept.update(new)
+            in_python = _in_python(held, model)
+            if len(in_python) + len(new) <= (bag.limit or 0) or not bag.can_spill():
+                in_python.update(new)
                 return new
-        # In the database: the role's keys move into a table if they are not there yet.
+        # In the database: what was seen before is taken out of what was found,
+        # and the rest joins the role's table, or becomes it.
         found = bag.emptied()
-        excluded = [
-            self._held_table(keys, model)
-            for keys in (self.graph.owned, self.graph.needed)
-            if keys is held or keys.get(model)
-        ]
-        new_keys = self.space.new(model)
-        new_keys.add_difference(found, *(t for t in excluded if t))
-        found.drop()
-        self._held_table(held, model).add_difference(new_keys)
-        return new_keys
+        for keys in [self.graph.owned] + ([self.graph.needed] if role is Role.NEED else []):
+            if keys.get(model):
+                found.remove_all(self._held_table(keys, model))
+        kept = held.get(model)
+        if kept:  # a table by now: the role's keys were just taken out of those found
+            assert isinstance(kept, KeyTable)
+            kept.add_all(found)
+        elif found:
+            if isinstance(kept, KeyTable):
+                kept.drop()  # emptied of keys that named no row
+            held[model] = found  # the round's new keys are the role's first
+        return found
 
     def _held_table(self, held: Held, model: type[Model]) -> KeyTable:
         keys = held.get(model, set())
@@ -134,6 +137,11 @@ class WalkKeys:
         table = self.space.holding(keys, model)
         held[model] = table
         return table
+
+    def keeps(self, table: KeyTable) -> bool:
+        """Whether ``table`` is one of the graph's roles (a frontier may be one)."""
+        roles = (self.graph.owned, self.graph.needed, self.graph.referenced)
+        return any(keys is table for role in roles for keys in role.values())
 
     def discard(self, model: type[Model], key: Any) -> None:
         """Take a key out of every role and of the keys waiting to be needed."""

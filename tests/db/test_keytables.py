@@ -1,0 +1,145 @@
+"""Sets of keys in temporary tables, checked against plain SQL and the model's own rows."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+
+from django_graft.db.keytables import KeyTable, key_column_type, tables_allowed
+from tests.testapp import constructs as c
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tables() -> Iterator[list[KeyTable]]:
+    made: list[KeyTable] = []
+    yield made
+    for table in made:
+        table.drop()
+
+
+def table_of(model: type[Model], tables: list[KeyTable]) -> KeyTable:
+    table = KeyTable(model, connection.alias)
+    tables.append(table)
+    return table
+
+
+def held(table: KeyTable) -> int:
+    """How many rows the table holds, counted by the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table.name}")
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+def test_keys_added_twice_are_kept_once(world: World, tables: list[KeyTable]) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))
+    table = table_of(m.Task, tables)
+    table.add(keys[:5])
+    table.add(keys[3:8])
+    assert len(table) == held(table) == 8
+    assert list(table) == keys[:8]
+    assert keys[0] in table and keys[9] not in table
+    table.discard(keys[0])
+    assert len(table) == held(table) == 7 and keys[0] not in table
+
+
+def test_a_query_fills_a_table_in_the_database(world: World, tables: list[KeyTable]) -> None:
+    projects = m.Project.objects.filter(organisation=world.org)
+    table = table_of(m.Project, tables)
+    assert table.add_query(projects.values_list("pk")) == projects.count()
+    assert table.add_query(projects.values_list("pk")) == 0
+    assert table.add_query(projects.none().values_list("pk")) == 0
+    assert set(table.rows()) == set(projects)
+
+
+def test_tables_add_and_take_out_each_others_keys(world: World, tables: list[KeyTable]) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))
+    every, some, more = (table_of(m.Task, tables) for _ in range(3))
+    every.add(keys)
+    some.add(keys[:3])
+    more.add(keys[2:6])
+    assert every.remove_all(some) == 3 and every.remove_all(more) == 3
+    assert len(every) == held(every) == len(keys) - 6
+    assert some.add_all(more) == 3
+    assert list(some) == keys[:6] and len(some) == held(some) == 6
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 100])
+def test_parts_cover_the_table_once_in_key_order(
+    world: World, tables: list[KeyTable], size: int
+) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))[:4]
+    table = table_of(m.Task, tables)
+    table.add(keys)
+    parts = [
+        list(table.rows(part).order_by("pk").values_list("pk", flat=True))
+        for part in table.slices(size)
+    ]
+    assert all(parts) and [k for part in parts for k in part] == keys
+    assert len(parts) == -(-len(keys) // size)
+
+
+def test_keys_that_name_no_row_are_found(world: World, tables: list[KeyTable]) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))[:3]
+    table = table_of(m.Task, tables)
+    table.add([*keys, 999_998, 999_999])
+    assert sorted(table.absent()) == [999_998, 999_999]
+
+
+#: A model per kind of key a table holds, and three of its keys.
+KINDS: list[tuple[type[Model], list[Any]]] = [
+    (c.Region, ["a", "A", "b "]),
+    (c.Edition, [datetime.date(2026, 1, d) for d in (1, 2, 3)]),
+    (c.Grade, [decimal.Decimal("1.50"), decimal.Decimal("2.25"), decimal.Decimal("10.00")]),
+]
+
+
+@pytest.mark.parametrize(("model", "keys"), KINDS, ids=lambda v: getattr(v, "__name__", ""))
+def test_keys_of_every_kind_come_back_as_they_went_in(
+    tables: list[KeyTable], model: type[Model], keys: list[Any]
+) -> None:
+    name = "title" if model is c.Edition else "name"
+    if connection.vendor == "mysql" and model is c.Region:
+        keys = ["a", "b ", "c"]  # the column is case-insensitive there, and so is the table
+    for key in keys:
+        model._base_manager.create(pk=key, **{name: "x"})
+    table = table_of(model, tables)
+    table.add(keys)
+    table.add(keys[:1])
+    assert len(table) == held(table) == 3
+    assert sorted(table) == sorted(keys)
+    assert all(key in table for key in keys)
+    assert not table.absent()
+
+
+def test_a_composite_key_stays_in_python() -> None:
+    composite = getattr(c, "Lot", None)
+    if composite is None:
+        pytest.skip("composite primary keys need Django 5.2")
+    assert key_column_type(composite, connection.alias) is None
+    assert key_column_type(m.Task, connection.alias) is not None
+
+
+def test_a_dropped_table_names_itself(world: World) -> None:
+    table = KeyTable(m.Task, connection.alias)
+    table.add(m.Task.objects.values_list("pk", flat=True))
+    count = len(table)
+    table.drop()
+    table.drop()  # once is enough; twice does nothing
+    assert len(table) == count
+    with pytest.raises(RuntimeError, match=r"testapp\.Task were kept in a temporary table"):
+        list(table)
+
+
+def test_tables_are_allowed_outside_read_only_transactions() -> None:
+    assert tables_allowed(connection.alias)

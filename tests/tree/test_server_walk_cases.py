@@ -18,7 +18,7 @@ from tests.snapshots import every_table
 from tests.testapp import boards as b
 from tests.testapp import constructs as c
 from tests.testapp import models as m
-from tests.testapp.world import World
+from tests.testapp.world import World, build_world
 from tests.tree.test_server_walk import key_sets, left_behind, made_tables, records_of
 
 pytestmark = pytest.mark.django_db
@@ -193,17 +193,40 @@ def test_a_read_only_transaction_keeps_the_keys_in_python(
     expected = io.BytesIO()
     export(world.org, expected)
     buffer = io.BytesIO()
+    # A transaction begun cannot be made read-only on MariaDB: its session can.
+    read_only, read_write = {
+        "postgresql": ("SET TRANSACTION READ ONLY", None),
+        "mysql": ("SET SESSION TRANSACTION READ ONLY", "SET SESSION TRANSACTION READ WRITE"),
+    }.get(connection.vendor, (None, None))
     with override_settings(GRAFT={"SERVER_SIDE_KEYS": 1}), transaction.atomic():
-        # PostgreSQL alone refuses temporary tables in a read-only transaction
-        # (MariaDB allows them, and allows no change of a transaction begun).
-        if connection.vendor == "postgresql":
+        if read_only:
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION READ ONLY")
-        export(world.org, buffer)
+                cursor.execute(read_only)
+        try:
+            export(world.org, buffer)
+        finally:
+            if read_write:
+                with connection.cursor() as cursor:
+                    cursor.execute(read_write)
     assert records_of(buffer.getvalue()) == records_of(expected.getvalue())
-    if connection.vendor == "postgresql":
+    if read_only:
         assert not made_tables
     assert not left_behind(made_tables)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_of_its_own_snapshot_writes_its_tables(
+    transactional_db: None, made_tables: list[str]
+) -> None:
+    """Outside any transaction an export opens its own snapshot, where its tables are written."""
+    world = build_world()
+    expected = io.BytesIO()
+    export(world.org, expected)
+    buffer = io.BytesIO()
+    with override_settings(GRAFT={"SERVER_SIDE_KEYS": 1}):
+        export(world.org, buffer)
+    assert records_of(buffer.getvalue()) == records_of(expected.getvalue())
+    assert made_tables and not left_behind(made_tables)
 
 
 def test_a_blocked_delete_drops_its_tables_and_writes_nothing(

@@ -13,8 +13,9 @@ it. Temporary tables belong to the connection and vanish with it; they are
 also dropped as soon as their walk or operation ends.
 
 PostgreSQL refuses ``CREATE TABLE`` in a read-only transaction, temporary
-or not: a snapshot that may hold key tables is opened read-write there
-(see :func:`~django_graft.db.snapshot.consistent_snapshot`).
+or not, and MariaDB refuses to write into one: a snapshot that may hold
+key tables is opened read-write (see
+:func:`~django_graft.db.snapshot.consistent_snapshot`).
 """
 
 from __future__ import annotations
@@ -98,15 +99,17 @@ def tables_allowed(using: str) -> bool:
 
     PostgreSQL refuses any ``CREATE TABLE`` in a read-only transaction (a
     hot standby, ``default_transaction_read_only``, a caller's ``SET
-    TRANSACTION READ ONLY``); MariaDB and SQLite allow temporary ones.
+    TRANSACTION READ ONLY``); MariaDB refuses to write into a temporary
+    table when its session is read-only. SQLite has no such transactions.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    asked = {"postgresql": "SHOW transaction_read_only", "mysql": "SELECT @@tx_read_only"}
+    if connection.vendor not in asked:
         return True
     with connection.cursor() as cursor:
-        cursor.execute("SHOW transaction_read_only")
+        cursor.execute(asked[connection.vendor])
         (read_only,) = cursor.fetchone()
-    return str(read_only) != "on"
+    return str(read_only) not in ("on", "1")
 
 
 class KeyTable(Set[Any]):

@@ -11,9 +11,9 @@ SQLite's transactions are serializable.) Inside a transaction the caller already
 holds, its isolation applies: it cannot be changed once queries have run.
 
 PostgreSQL refuses to create any table, a temporary one included, in a
-read-only transaction: a snapshot that may keep key sets in temporary
-tables (``temporary_tables``) is only ``REPEATABLE READ`` there.
-MariaDB allows temporary tables in a read-only transaction.
+read-only transaction, and MariaDB to write into one: a snapshot that may
+keep key sets in temporary tables (``temporary_tables``) is only
+``REPEATABLE READ``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ def consistent_snapshot(using: str, *, temporary_tables: bool = False) -> Iterat
         if connection.vendor in ("postgresql", "mysql"):
             # The first statement: it sets the transaction that the next
             # statement starts (MariaDB) or has just started (PostgreSQL).
-            writable = temporary_tables and connection.vendor == "postgresql"
-            access = "" if writable else ", READ ONLY"
+            access = "" if temporary_tables else ", READ ONLY"
             with connection.cursor() as cursor:
                 cursor.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ{access}")
         yield

@@ -43,6 +43,9 @@ _numbers = itertools.count(1)
 #: A fill of this many keys has the table's statistics refreshed (PostgreSQL).
 ANALYSED = 1_000
 
+#: Keys per INSERT ... VALUES statement, where keys are not sent as one array.
+VALUES_PER_STATEMENT = 10_000
+
 #: Keys read back per query when a table is iterated.
 PAGE = 10_000
 
@@ -238,7 +241,12 @@ class KeyTable(Set[Any]):
         self._check()
         prefix, suffix = _INSERT[self.connection.vendor]
         added = 0
-        for batch in chunked(map(self._prepared, keys), key_batch_size(self.connection)):
+        size = key_batch_size(self.connection)
+        if self.connection.vendor != "postgresql":
+            # A statement of tens of thousands of values costs SQLite tens of
+            # megabytes to prepare: a few more statements cost less.
+            size = min(size, VALUES_PER_STATEMENT)
+        for batch in chunked(map(self._prepared, keys), size):
             if self.connection.vendor == "postgresql":
                 # One array parameter: psycopg binds a statement's values one by one.
                 values, params = f"SELECT unnest(%s::{self._cast}[])", [_array_of(batch)]

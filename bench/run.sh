@@ -17,46 +17,37 @@ sqlite="GRAFT_EXAMPLE_SQLITE=$work/bench.sqlite3 GRAFT_EXAMPLE_COPY_SQLITE=$work
 postgres="GRAFT_EXAMPLE_DB=postgres GRAFT_EXAMPLE_PGDATABASE=graft_bench GRAFT_EXAMPLE_PGCOPY=graft_copy"
 mariadb="GRAFT_EXAMPLE_DB=mariadb GRAFT_EXAMPLE_MARIADB_DATABASE=graft_bench GRAFT_EXAMPLE_MARIADB_COPY=graft_copy"
 
+# The benchmark scripts named, one after the other, on the database the variables name.
+chained() {
+  local vars=$1 joined="" script
+  shift
+  for script in "$@"; do
+    joined+="${joined:+ && }env $vars $python bench/$script $sizes"
+  done
+  echo "$joined"
+}
+
+# TITLE SCRIPT...: the scripts on SQLite, then on a throwaway PostgreSQL, then on a throwaway MariaDB.
+on_three_databases() {
+  local title=$1
+  shift
+  echo "== SQLite: $title"
+  bash -c "$(chained "$sqlite" "$@")"
+  echo
+  echo "== PostgreSQL: $title"
+  $python -m tests.pgcluster --databases graft_bench,graft_copy -- bash -c "$(chained "$postgres" "$@")"
+  echo
+  echo "== MariaDB: $title"
+  $python -m tests.mariadbcluster --databases graft_bench,graft_copy -- bash -c "$(chained "$mariadb" "$@")"
+}
+
 if [ "${1:-}" = "--scale" ]; then
   shift
-  echo "== SQLite: at scale"
-  env $sqlite $python bench/scale_bench.py "$@"
-  echo
-  echo "== PostgreSQL: at scale"
-  $python -m tests.pgcluster --databases graft_bench,graft_copy -- \
-    bash -c "env $postgres $python bench/scale_bench.py $*"
-  echo
-  echo "== MariaDB: at scale"
-  $python -m tests.mariadbcluster --databases graft_bench,graft_copy -- \
-    bash -c "env $mariadb $python bench/scale_bench.py $*"
+  sizes="$*"
+  on_three_databases "at scale" scale_bench.py
   exit
 fi
 
-echo "== SQLite: export"
-env $sqlite $python bench/export_bench.py "$@"
-echo
-echo "== SQLite: import"
-env $sqlite $python bench/import_bench.py "$@"
-echo
-echo "== SQLite: sync"
-env $sqlite $python bench/sync_bench.py "$@"
-echo
-echo "== SQLite: clone and delete"
-env $sqlite $python bench/clone_delete_bench.py "$@"
-echo
-echo "== SQLite: dynamic edges"
-env $sqlite $python bench/dynamic_bench.py "$@"
-echo
-echo "== PostgreSQL: export, import, sync, clone and delete"
-$python -m tests.pgcluster --databases graft_bench,graft_copy -- \
-  bash -c "env $postgres $python bench/export_bench.py $* && env $postgres $python bench/import_bench.py $* \
-    && env $postgres $python bench/sync_bench.py $* \
-    && env $postgres $python bench/clone_delete_bench.py $* \
-    && env $postgres $python bench/dynamic_bench.py $*"
-echo
-echo "== MariaDB: export, import, sync, clone and delete"
-$python -m tests.mariadbcluster --databases graft_bench,graft_copy -- \
-  bash -c "env $mariadb $python bench/export_bench.py $* && env $mariadb $python bench/import_bench.py $* \
-    && env $mariadb $python bench/sync_bench.py $* \
-    && env $mariadb $python bench/clone_delete_bench.py $* \
-    && env $mariadb $python bench/dynamic_bench.py $*"
+sizes="$*"
+on_three_databases "export, import, sync, clone and delete, dynamic edges" \
+  export_bench.py import_bench.py sync_bench.py clone_delete_bench.py dynamic_bench.py

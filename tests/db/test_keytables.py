@@ -62,6 +62,29 @@ def test_a_query_fills_a_table_in_the_database(world: World, tables: list[KeyTab
     assert set(table.rows()) == set(projects)
 
 
+def test_a_query_of_distinct_keys_leaves_out_those_held(
+    world: World, tables: list[KeyTable]
+) -> None:
+    projects = m.Project.objects.filter(organisation=world.org)
+    keys = sorted(projects.values_list("pk", flat=True))
+    table = table_of(m.Project, tables)
+    table.add(keys[:2])
+    assert table.add_query(projects.values_list("pk"), distinct=True) == len(keys) - 2
+    assert table.add_query(projects.values_list("pk"), distinct=True) == 0
+    assert list(table) == keys and len(table) == held(table) == len(keys)
+
+
+def test_keys_of_a_disjoint_table_are_added_as_they_are(
+    world: World, tables: list[KeyTable]
+) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))
+    some, others = table_of(m.Task, tables), table_of(m.Task, tables)
+    some.add(keys[:3])
+    others.add(keys[3:7])
+    assert some.add_all(others, disjoint=True) == 4
+    assert list(some) == keys[:7] and len(some) == held(some) == 7
+
+
 def test_tables_add_and_take_out_each_others_keys(world: World, tables: list[KeyTable]) -> None:
     keys = sorted(m.Task.objects.values_list("pk", flat=True))
     every, some, more = (table_of(m.Task, tables) for _ in range(3))

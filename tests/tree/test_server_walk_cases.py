@@ -240,3 +240,30 @@ def test_a_blocked_delete_drops_its_tables_and_writes_nothing(
         delete(person)
     assert every_table() == before
     assert not left_behind(made_tables)
+
+
+def test_rows_found_past_the_limit_go_into_the_table_without_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalogue = catalogue_with(30)
+    from_python: list[Any] = []
+    add = KeyTable.add
+
+    def spy(self: KeyTable, keys: Any) -> None:
+        keys = list(keys)
+        if self.model is c.Entry:
+            from_python.extend(keys)
+        add(self, keys)
+
+    monkeypatch.setattr(KeyTable, "add", spy)
+    monkeypatch.setattr("django_graft.tree.walk._DISCOVER_CHUNK", 4)
+    in_python = collect(catalogue)
+    with transaction.atomic():
+        in_tables = collect(catalogue, server_side_keys=10)
+        try:
+            assert key_sets(in_tables) == key_sets(in_python)
+            assert isinstance(in_tables.owned[c.Entry], KeyTable)
+        finally:
+            in_tables.close()
+    # The entries read before the limit was passed (three chunks of four), no more.
+    assert len(from_python) == 12

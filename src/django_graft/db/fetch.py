@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -121,7 +121,7 @@ def naive_means_utc(connection: Any) -> bool:
 
 def fetch_rows(
     queryset: QuerySet[Any, Any], chunk_size: int, *, utc_naive: bool = False
-) -> Iterator[list[Row]]:
+) -> Generator[list[Row], None, None]:
     """Yield the rows of a ``values_list()`` queryset in chunks of ``chunk_size``.
 
     With ``utc_naive``, datetimes that :func:`naive_means_utc` says are in

@@ -157,15 +157,22 @@ def _joined_records(
     utc_naive: bool,
 ) -> Iterator[list[Record]]:
     """The records of keys some of which are in tables: each role read in key order, merged."""
-    streams = [
-        _role_rows(reader, using, keys, role, utc_naive)
-        for keys, role in ((owned, OWN), (needed, NEED))
-        if keys
-    ]
+    roles = [(keys, role) for keys, role in ((owned, OWN), (needed, NEED)) if keys]
+    if len(roles) == 1:  # nothing to merge: chunks go as they are read
+        keys, role = roles[0]
+        for rows in _role_rows(reader, using, keys, utc_naive):
+            yield reader.records(rows, [role] * len(rows))
+        return
+    streams = [_tagged(_role_rows(reader, using, keys, utc_naive), role) for keys, role in roles]
     merged = heapq.merge(*streams, key=_row_key)
     for chunk in chunked(merged, graft_settings.CHUNK_SIZE):
-        rows, roles = zip(*chunk, strict=True)
-        yield reader.records(list(rows), roles)
+        merged_rows, merged_roles = zip(*chunk, strict=True)
+        yield reader.records(list(merged_rows), merged_roles)
+
+
+def _tagged(chunks: Iterator[list[tuple[Any, ...]]], role: str) -> Iterator[tuple[Any, str]]:
+    for rows in chunks:
+        yield from zip(rows, repeat(role))
 
 
 def _row_key(pair: tuple[tuple[Any, ...], str]) -> Any:
@@ -173,9 +180,9 @@ def _row_key(pair: tuple[tuple[Any, ...], str]) -> Any:
 
 
 def _role_rows(
-    reader: ModelRows, using: str, keys: AbstractSet[Any], role: str, utc_naive: bool
-) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """``(row, role)`` for the rows of ``keys`` in key order: by join when they are in a table."""
+    reader: ModelRows, using: str, keys: AbstractSet[Any], utc_naive: bool
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``keys`` in key order, in chunks: by join when they are in a table."""
     model, chunk = reader.model, graft_settings.CHUNK_SIZE
     size = key_batch_size(connections[using])
     if isinstance(keys, KeyTable):
@@ -185,5 +192,4 @@ def _role_rows(
         parts = (filter_in(manager, model._meta.pk, b) for b in chunked(sorted_keys(keys), size))
     for queryset in parts:
         ordered = queryset.order_by("pk").values_list(*reader.columns)
-        for rows in fetch_rows(ordered, chunk, utc_naive=utc_naive):
-            yield from zip(rows, repeat(role))
+        yield from fetch_rows(ordered, chunk, utc_naive=utc_naive)

@@ -97,8 +97,11 @@ class KeyBag:
             self.spill()
 
     def add_query(self, queryset: QuerySet[Any, Any]) -> int:
-        """Add the keys a one-column queryset selects, in the database; return how many were new."""
-        return self.spill().add_query(queryset)
+        """Add the keys a one-column queryset selects, each once, in the database.
+
+        Return how many were new.
+        """
+        return self.spill().add_query(queryset, distinct=True)
 
     def discard(self, key: Any) -> None:
         self.keys.discard(key)

@@ -37,7 +37,7 @@ from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.fetch import fetch_keys, fetch_rows, keys_where
 from django_graft.db.keyfilter import filter_in
 from django_graft.db.keytables import KeyTable
-from django_graft.exceptions import ObjectNotFound, SpecError
+from django_graft.exceptions import SpecError
 from django_graft.policy.loading import default_policy
 from django_graft.policy.rules import Policy, Rule
 from django_graft.render import progress
@@ -45,10 +45,10 @@ from django_graft.schema.edges import Edge, EdgeKind, generic_columns
 from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph, Reason, Role
-from django_graft.tree.keysets import without
 from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walkjoins import joined_keys
 from django_graft.tree.walkkeys import Found, Frontier, WalkKeys
+from django_graft.tree.walkmissing import MissingRows
 from django_graft.tree.walkrows import Rows, link_values, row_names
 
 
@@ -66,11 +66,7 @@ class Collector:
         self.connection = connections[using]
         self.graph = Graph(using=using, policy=policy)
         self.keys = WalkKeys(self.graph, server_side)
-        # {model: {key, ...}} reached by an edge that does not prove the row
-        # exists (generic foreign keys); checked by the next row query.
-        self._unverified: dict[type[Model], set[Any]] = defaultdict(set)
-        # {model: [key, ...]} roots the row query did not find.
-        self._missing_roots: dict[type[Model], list[Any]] = {}
+        self.missing = MissingRows(self.graph, self.keys)
         # {model: (names, {key: row})}: rows a reverse edge found this round,
         # read with the columns their own row query would have read next round.
         self._prefetched: dict[type[Model], tuple[tuple[str, ...], dict[Any, Any]]] = {}
@@ -102,14 +98,14 @@ class Collector:
             ordered = list(dict.fromkeys(keys))
             self.graph.roots.setdefault(model, []).extend(ordered)
             self.graph.reasons.setdefault(model, Reason(Role.OWN, None))
-            self._unverified[model].update(ordered)
+            self.missing.unverified[model].update(ordered)
             frontier[model] = {*frontier.get(model, ()), *ordered}
             self.keys.roots(model, ordered)
 
         while frontier:
             progress.advance(sum(map(len, frontier.values())))
             frontier = self._round(frontier, Role.OWN)
-        self._report_missing_roots()
+        self.missing.report_roots()
 
         frontier = self.keys.admit(self.keys.need_frontier, Role.NEED)
         self.keys.need_frontier = {}
@@ -165,13 +161,13 @@ class Collector:
         self, model: type[Model], table: KeyTable, edges: list[Edge], role: Role, found: Found
     ) -> None:
         """Follow ``edges`` from keys in a table: by joins where one join does it."""
-        unverified = self._unverified.get(model)
+        unverified = self.missing.unverified.get(model)
         if unverified:  # keys an edge without a constraint found: rows or not?
             for key in sorted_keys(table.absent()):  # warned of in the order Python sorts
                 if key in unverified:
                     unverified.discard(key)
                     table.discard(key)
-                    self._missing(model, key)
+                    self.missing.missing(model, key)
         in_python = []
         for edge in edges:
             reached = joined_keys(edge, table, self.using)
@@ -218,7 +214,7 @@ class Collector:
         Rows a reverse edge already read (``known``) are taken from there.
         """
         names = row_names(edges)
-        unverified = self._unverified.get(model, set())
+        unverified = self.missing.unverified.get(model, set())
         must_verify = bool(unverified) and any(k in unverified for k in batch)
         if len(names) == 1 and not must_verify:
             return None
@@ -238,7 +234,7 @@ class Collector:
                 if key in unverified:
                     unverified.discard(key)
                     if key not in present:
-                        self._missing(model, key)
+                        self.missing.missing(model, key)
         return table
 
     # -- edge kinds ------------------------------------------------------
@@ -269,19 +265,13 @@ class Collector:
             target = concrete(target)
             to_python = target._meta.pk.to_python
             keys = {to_python(value) for value in by_type[ct_id]}
-            self._unverify(target, keys)
+            self.missing.unverify(target, keys)
             self.keys.reach(edge, target, keys, role, found)
-
-    def _unverify(self, target: type[Model], keys: set[Any]) -> None:
-        """Have the next row query show that keys an edge without a constraint found exist."""
-        if not self.policy.is_reference(target):
-            fresh = without(keys, self.graph.owned.get(target, set()))
-            self._unverified[target].update(without(fresh, self.graph.needed.get(target, set())))
 
     def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         targets = dynamic_targets(edge, rows, self._namer, self.graph.warnings.append)
         for target, keys in sorted(targets.items(), key=lambda item: model_label(item[0])):
-            self._unverify(target, keys)
+            self.missing.unverify(target, keys)
             self.keys.reach(edge, target, keys, role, found)
 
     def _reverse(self, edge: Edge, keys: list[Any], rows: Rows | None, found: Found) -> None:
@@ -321,8 +311,8 @@ class Collector:
 
         The columns the rows' own row query will need next round are read
         in the same query and kept, so that query is not sent; keys bound
-        for a table go there by ``INSERT … SELECT``, and are read in chunks
-        when they may yet go there.
+        for a table go there by ``INSERT … SELECT``, also once those read
+        pass the limit.
         """
         target = edge.target
         assert target is not None
@@ -334,40 +324,20 @@ class Collector:
             self.keys.reach(edge, target, fetch_keys(queryset), Role.OWN, found)
             return
         names = row_names(self._followed(target, Role.OWN))
-        for chunk in fetch_rows(queryset.values_list(*names), _DISCOVER_CHUNK):
+        chunks = fetch_rows(queryset.values_list(*names), _DISCOVER_CHUNK)
+        for chunk in chunks:
             keys = list(map(itemgetter(0), chunk))
-            if len(names) > 1 and not bag.in_database():
+            if len(names) > 1:
                 kept = self._prefetched.setdefault(target, (names, {}))[1]
                 kept.update(zip(keys, chunk, strict=True))
             self.keys.reach(edge, target, keys, Role.OWN, found)
             if bag.in_database():
-                # Its next round joins with the table: the rows are of no use.
-                self._prefetched.pop(target, None)
-
-    # -- bookkeeping -------------------------------------------------------
-
-    def _missing(self, model: type[Model], key: Any) -> None:
-        if key in self.graph.roots.get(model, ()):
-            self._missing_roots.setdefault(model, []).append(key)
+                break
+        else:
             return
-        # A generic foreign key, or a dynamic edge, pointing at a row that is not there.
-        self.keys.discard(model, key)
-        self.graph.warnings.append(
-            f"A link without a foreign key constraint (a generic foreign key or a dynamic "
-            f"edge) points at {model_label(model)} {key!r}, which does not exist; the link "
-            "is exported as it is."
-        )
-
-    def _report_missing_roots(self) -> None:
-        for model, keys in self._missing_roots.items():
-            label = model_label(model)
-            shown = ", ".join(str(k) for k in keys)
-            raise ObjectNotFound(
-                f"No {label} with primary key {shown} exists in database "
-                f"'{self.using}'. Check the key, or pass --database for another database.",
-                model=label,
-                pks=keys,
-            )
+        chunks.close()  # past the limit: the rest go by INSERT ... SELECT, the rows unused
+        self._prefetched.pop(target, None)
+        self.keys.record(edge, target, bag.add_query(queryset.values_list("pk")), reason)
 
 
 #: Rows per fetch while reading the rows a reverse edge finds.

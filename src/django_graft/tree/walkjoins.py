@@ -34,7 +34,8 @@ def _column(fields: tuple[Any, ...]) -> Any | None:
 def joined_keys(edge: Edge, frontier: KeyTable, using: str) -> QuerySet[Any, Any] | None:
     """The keys ``edge`` reaches from the rows in ``frontier``, as a one-column queryset.
 
-    ``None`` when the edge is followed in Python.
+    The queryset selects each key once. ``None`` when the edge is followed
+    in Python.
     """
     reached: QuerySet[Any, Any] | None = _joined(edge, frontier, using)
     return reached
@@ -58,6 +59,7 @@ def _joined(edge: Edge, frontier: KeyTable, using: str) -> Any:
                 frontier.rows()
                 .filter(**{f"{link.attname}__isnull": False})
                 .values_list(link.attname)
+                .distinct()  # many rows link to few: fewer keys to insert
             )
         linked = frontier.rows().values(link.attname)
         return manager.filter(**{f"{key.attname}__in": linked}).values_list("pk")

@@ -124,7 +124,7 @@ class WalkKeys:
         kept = held.get(model)
         if kept:  # a table by now: the role's keys were just taken out of those found
             assert isinstance(kept, KeyTable)
-            kept.add_all(found)
+            kept.add_all(found, disjoint=True)
         elif found:
             if isinstance(kept, KeyTable):
                 kept.drop()  # emptied of keys that named no row

@@ -13,6 +13,8 @@ from django.test import override_settings
 
 from django_graft import DeleteBlocked, Policy, collect, delete, export
 from django_graft.db.keytables import KeyTable
+from django_graft.policy.loading import default_policy
+from django_graft.tree.walk import Collector
 from tests.queries import count_queries
 from tests.snapshots import every_table
 from tests.testapp import boards as b
@@ -265,5 +267,43 @@ def test_rows_found_past_the_limit_go_into_the_table_without_python(
             assert isinstance(in_tables.owned[c.Entry], KeyTable)
         finally:
             in_tables.close()
-    # The entries read before the limit was passed (three chunks of four), no more.
-    assert len(from_python) == 12
+    # The entries read (in chunks of four) up to one past the limit, no more.
+    assert len(from_python) == 11
+
+
+def test_a_generic_key_naming_text_keys_is_followed_in_python(db: None) -> None:
+    # An integer object id names a Region by its text key "42": no join compares them.
+    c.Region.objects.create(code="42", name="r")
+    catalogue = c.Catalogue.objects.create(name="cat")
+    stickers = [
+        c.Sticker.objects.create(
+            content_type=ContentType.objects.get_for_model(model), object_id=key
+        )
+        for model, key in ((c.Region, 42), (c.Catalogue, catalogue.pk), (c.Region, 43))
+    ]
+    roots = {c.Sticker: [s.pk for s in stickers]}
+    both_ways(roots, STICKERS_OWN)
+    with transaction.atomic():
+        graph = collect(roots, policy=STICKERS_OWN, server_side_keys=1)
+        try:
+            assert set(graph.owned[c.Region]) == {"42"}
+            assert set(graph.owned[c.Catalogue]) == {catalogue.pk}
+        finally:
+            graph.close()
+
+
+@pytest.mark.parametrize("held", [0, 5, 10])
+def test_a_reverse_edge_past_the_limit_finds_every_row(held: int) -> None:
+    """Rows read up to one past the limit: more go into the table, whichever rows came first."""
+    catalogue = catalogue_with(30)
+    entries = sorted(c.Entry.objects.values_list("pk", flat=True))
+    (edge,) = [e for e in default_policy().edges_of(c.Catalogue) if e.target is c.Entry]
+    with transaction.atomic():
+        collector = Collector(default_policy(), connection.alias, server_side=10)
+        found: dict[Any, Any] = {}
+        collector.keys.bag(found, c.Entry).add(entries[:held])
+        try:
+            collector._discover(edge, c.Entry.objects.filter(catalogue=catalogue), found)
+            assert sorted(found[c.Entry].spill()) == entries
+        finally:
+            collector.keys.drop_all()

@@ -128,7 +128,7 @@ def fetch_rows(
     UTC are left naive rather than made aware one by one: for a caller that
     writes naive datetimes as UTC anyway, such as the archive encoder.
     """
-    if not queryset.query.order_by:
+    if not queryset.query.order_by and not queryset.query.is_sliced:
         # Meta.ordering would only cost a sort (and can loop on its relations).
         queryset = queryset.order_by()
     connection = connections[queryset.db]

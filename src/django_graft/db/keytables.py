@@ -220,16 +220,20 @@ class KeyTable(Set[Any]):
             low = [found[0]]
             left -= size
 
-    def absent(self) -> list[Any]:
-        """The keys of the table that name no row of the model (as its base manager reads it)."""
+    def absent(self, among: KeyTable | None = None) -> list[Any]:
+        """The keys of the table that name no row of the model (as its base manager reads it).
+
+        With ``among``, only those of its keys.
+        """
         self._check()
         row: Any = self.model._base_manager.using(self.using).filter(
             pk=RawSQL(f"{self.name}.k", ())
         )
         compiler: Any = row.values("pk").query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
+        held = "" if among is None else f" AND k IN (SELECT k FROM {among.name})"
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT k FROM {self.name} WHERE NOT EXISTS ({sql})", params)
+            cursor.execute(f"SELECT k FROM {self.name} WHERE NOT EXISTS ({sql}){held}", params)
             found = [raw for (raw,) in cursor.fetchall()]
         pk: Any = self.model._meta.pk
         return [pk.to_python(raw) for raw in found]
@@ -263,6 +267,8 @@ class KeyTable(Set[Any]):
         says the queryset selects no value twice.
         """
         self._check()
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by()  # an order would only cost a sort
         compiler: Any = queryset.query.get_compiler(using=self.using)
         try:
             sql, params = compiler.as_sql()

@@ -85,6 +85,13 @@ class KeyBag:
     def in_database(self) -> bool:
         return self.table is not None
 
+    def room(self) -> int | None:
+        """How many more keys stay in Python; ``None``: no limit."""
+        if self.table is not None or not self.can_spill():
+            return None
+        assert self.limit is not None
+        return max(self.limit - len(self.keys), 0)
+
     def can_spill(self) -> bool:
         return self.limit is not None and self.space.allowed()
 

@@ -46,7 +46,7 @@ from django_graft.schema.labels import concrete, model_label
 from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph, Reason, Role
 from django_graft.tree.roots import normalize_roots
-from django_graft.tree.walkjoins import joined_keys
+from django_graft.tree.walkjoins import generic_joined, joined_keys
 from django_graft.tree.walkkeys import Found, Frontier, WalkKeys
 from django_graft.tree.walkmissing import MissingRows
 from django_graft.tree.walkrows import Rows, link_values, row_names
@@ -161,15 +161,15 @@ class Collector:
         self, model: type[Model], table: KeyTable, edges: list[Edge], role: Role, found: Found
     ) -> None:
         """Follow ``edges`` from keys in a table: by joins where one join does it."""
-        unverified = self.missing.unverified.get(model)
-        if unverified:  # keys an edge without a constraint found: rows or not?
-            for key in sorted_keys(table.absent()):  # warned of in the order Python sorts
-                if key in unverified:
-                    unverified.discard(key)
-                    table.discard(key)
-                    self.missing.missing(model, key)
+        for key in self.missing.absent_from(model, table):  # found by links without constraints
+            table.discard(key)
+            self.missing.missing(model, key)
         in_python = []
         for edge in edges:
+            if edge.kind is EdgeKind.GENERIC_FORWARD:
+                if not self._generic_joined(edge, table, role, found):
+                    in_python.append(edge)
+                continue
             reached = joined_keys(edge, table, self.using)
             if reached is not None and edge.target is not None:
                 bag, reason = self.keys.destination(edge, edge.target, role, found)
@@ -184,6 +184,20 @@ class Collector:
             rows = Rows.read(names, table.rows(part).order_by("pk"))
             if keys := rows.column("pk"):
                 self._follow(in_python, keys, rows, role, found)
+
+    def _generic_joined(self, edge: Edge, table: KeyTable, role: Role, found: Found) -> bool:
+        """Follow a generic foreign key from a table by joins; False: it needs Python."""
+        joined = generic_joined(edge, table, self.using)
+        if joined is None:
+            return False
+        for ct_id, target, ids in joined:
+            if target is None:
+                self._uninstalled(edge, ct_id)
+                continue
+            bag, reason = self.keys.destination(edge, target, role, found)
+            self.missing.unverify_query(target, ids)
+            self.keys.record(edge, target, bag.add_query(ids), reason)
+        return True
 
     def _follow(
         self, edges: list[Edge], keys: list[Any], rows: Rows | None, role: Role, found: Found
@@ -257,16 +271,19 @@ class Collector:
         for ct_id in sorted(by_type):
             target = manager.get_for_id(ct_id).model_class()
             if target is None:
-                self.graph.warnings.append(
-                    f"{edge.label} points at content type {ct_id}, whose model is not "
-                    "installed; those links are left out."
-                )
+                self._uninstalled(edge, ct_id)
                 continue
             target = concrete(target)
             to_python = target._meta.pk.to_python
             keys = {to_python(value) for value in by_type[ct_id]}
             self.missing.unverify(target, keys)
             self.keys.reach(edge, target, keys, role, found)
+
+    def _uninstalled(self, edge: Edge, ct_id: int) -> None:
+        self.graph.warnings.append(
+            f"{edge.label} points at content type {ct_id}, whose model is not "
+            "installed; those links are left out."
+        )
 
     def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         targets = dynamic_targets(edge, rows, self._namer, self.graph.warnings.append)
@@ -324,8 +341,14 @@ class Collector:
             self.keys.reach(edge, target, fetch_keys(queryset), Role.OWN, found)
             return
         names = row_names(self._followed(target, Role.OWN))
-        chunks = fetch_rows(queryset.values_list(*names), _DISCOVER_CHUNK)
+        rows = queryset.order_by().values_list(*names)
+        room = bag.room()
+        if room is not None:  # a driver holds a whole result: no more rows than the limit
+            rows = rows[: room + 1]
+        read = 0
+        chunks = fetch_rows(rows, _DISCOVER_CHUNK)
         for chunk in chunks:
+            read += len(chunk)
             keys = list(map(itemgetter(0), chunk))
             if len(names) > 1:
                 kept = self._prefetched.setdefault(target, (names, {}))[1]
@@ -334,7 +357,8 @@ class Collector:
             if bag.in_database():
                 break
         else:
-            return
+            if room is None or read <= room:
+                return
         chunks.close()  # past the limit: the rest go by INSERT ... SELECT, the rows unused
         self._prefetched.pop(target, None)
         self.keys.record(edge, target, bag.add_query(queryset.values_list("pk")), reason)

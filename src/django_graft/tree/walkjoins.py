@@ -7,9 +7,10 @@ with ``INSERT … SELECT`` (the method of Jailer's SQL-side traversal), so the
 keys never reach Python. The querysets are the ORM's: the base manager, the
 joins of multi-table inheritance and every quoting rule are Django's.
 
-Edges that need Python (a generic foreign key, whose target model is named
-row by row; a dynamic edge; a link over several columns) are not joined:
-the walk reads the rows they need a page at a time.
+A generic foreign key is joined once per content type its rows name, where
+its object ids and the target keys are integers. Edges that need Python
+(other generic foreign keys; a dynamic edge; a link over several columns)
+are not joined: the walk reads the rows they need a page at a time.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
 from django_graft.db.keytables import KeyTable
-from django_graft.schema.edges import Edge, EdgeKind
+from django_graft.schema.edges import Edge, EdgeKind, generic_columns
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.schema.labels import concrete
 
 
 def _column(fields: tuple[Any, ...]) -> Any | None:
@@ -65,6 +67,35 @@ def _joined(edge: Edge, frontier: KeyTable, using: str) -> Any:
         return manager.filter(**{f"{key.attname}__in": linked}).values_list("pk")
     values: Any = frontier.subquery() if edge.via_pk else frontier.rows().values(key.attname)
     return manager.filter(**{f"{link.attname}__in": values}).values_list("pk")
+
+
+def generic_joined(
+    edge: Edge, frontier: KeyTable, using: str
+) -> list[tuple[int, type[Model] | None, QuerySet[Any, Any]]] | None:
+    """The keys a generic foreign key reaches from the rows in ``frontier``, by content type.
+
+    ``(content type id, its model or None, the object ids as a one-column
+    queryset selecting each once)`` for each content type the rows name (one
+    query finds them). ``None`` where the object ids are compared in Python:
+    where they, or one target model's keys, are not integers.
+    """
+    if edge.kind is not EdgeKind.GENERIC_FORWARD:
+        return None
+    object_id: Any = edge.source._meta.get_field(edge.generic.fk_field)
+    if stored_type(object_id) not in INTEGER_TYPES:
+        return None
+    ct_name, id_name = generic_columns(edge)
+    rows = frontier.rows().filter(**{f"{ct_name}__isnull": False, f"{id_name}__isnull": False})
+    manager = ContentType.objects.db_manager(using)
+    joined = []
+    for ct_id in sorted(rows.order_by().values_list(ct_name, flat=True).distinct()):
+        model = manager.get_for_id(ct_id).model_class()
+        target = None if model is None else concrete(model)
+        if target is not None and stored_type(target._meta.pk) not in INTEGER_TYPES:
+            return None
+        ids = rows.filter(**{ct_name: ct_id}).values_list(id_name).distinct()
+        joined.append((ct_id, target, ids))
+    return joined
 
 
 def _generic_reverse(edge: Edge, target: type[Model], frontier: KeyTable, using: str) -> Any:

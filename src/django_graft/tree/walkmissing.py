@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
+from django_graft.db.batching import sorted_keys
+from django_graft.db.keytables import KeyTable
 from django_graft.exceptions import ObjectNotFound
 from django_graft.schema.labels import model_label
 from django_graft.tree.graph import Graph
@@ -29,6 +31,8 @@ class MissingRows:
         self.keys = keys
         #: {model: {key, ...}} reached by a link that does not prove the row exists.
         self.unverified: defaultdict[type[Model], set[Any]] = defaultdict(set)
+        #: {model: keys} reached so by joins, in a table.
+        self.tables: dict[type[Model], KeyTable] = {}
         # {model: [key, ...]} roots the row query did not find.
         self._roots: dict[type[Model], list[Any]] = {}
 
@@ -37,6 +41,26 @@ class MissingRows:
         if not self.graph.policy.is_reference(target):
             fresh = without(keys, self.graph.owned.get(target, set()))
             self.unverified[target].update(without(fresh, self.graph.needed.get(target, set())))
+
+    def unverify_query(self, target: type[Model], queryset: QuerySet[Any, Any]) -> None:
+        """:meth:`unverify` the keys a one-column queryset selects, each once, in a table."""
+        if not self.graph.policy.is_reference(target):
+            table = self.tables.get(target)
+            if table is None:
+                table = self.tables[target] = self.keys.space.new(target)
+            table.add_query(queryset, distinct=True)
+
+    def absent_from(self, model: type[Model], table: KeyTable) -> list[Any]:
+        """The unverified keys of ``table`` that name no row, in the order Python sorts them."""
+        unverified = self.unverified.get(model)
+        among = self.tables.get(model)
+        absent: set[Any] = set()
+        if unverified:
+            absent.update(key for key in table.absent() if key in unverified)
+            unverified.difference_update(absent)
+        if among is not None:
+            absent.update(table.absent(among))
+        return sorted_keys(absent)
 
     def missing(self, model: type[Model], key: Any) -> None:
         """A key whose row is not there: a root fails the walk, a link's target is left out."""

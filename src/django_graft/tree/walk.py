@@ -280,10 +280,13 @@ class Collector:
             self.keys.reach(edge, target, keys, role, found)
 
     def _uninstalled(self, edge: Edge, ct_id: int) -> None:
-        self.graph.warnings.append(
+        """Warn once per edge and content type, however many batches of rows name it."""
+        warning = (
             f"{edge.label} points at content type {ct_id}, whose model is not "
             "installed; those links are left out."
         )
+        if warning not in self.graph.warnings:
+            self.graph.warnings.append(warning)
 
     def _dynamic(self, edge: Edge, rows: Rows, role: Role, found: Found) -> None:
         targets = dynamic_targets(edge, rows, self._namer, self.graph.warnings.append)

@@ -60,6 +60,7 @@ class MissingRows:
             unverified.difference_update(absent)
         if among is not None:
             absent.update(table.absent(among))
+            among.remove_all(table)  # checked, as a row query checks its keys once
         return sorted_keys(absent)
 
     def missing(self, model: type[Model], key: Any) -> None:

@@ -22,9 +22,13 @@ sent (counted by an ``execute_wrapper``, which keeps nothing of them):
   delete benchmark (one DELETE per table and batch of keys found
   beforehand). The tree is put back between runs from the archive.
 
-Usage: ``python bench/scale_bench.py [N ...]`` (default N: 100000 1000000),
-for the database ``GRAFT_EXAMPLE_*`` name (SQLite files in a temporary
-folder when none); ``bench/run.sh --scale`` runs it on all three.
+Usage: ``python bench/scale_bench.py [--only RUN]... [N ...]`` (default N:
+100000 1000000; default runs: all of them), for the database
+``GRAFT_EXAMPLE_*`` name (SQLite files in a temporary folder when none);
+``bench/run.sh --scale`` runs it on all three. ``--only`` keeps a long run
+(ten million rows) to the runs named, in their usual order, for example
+``--only export --only "export floor" --only delete --only "delete floor"``:
+a run that needs the archive wants ``export`` among them.
 """
 
 from __future__ import annotations
@@ -175,7 +179,7 @@ def _in_process(what: str, *args: str, env: dict[str, str]) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench(sizes: list[int]) -> list[dict[str, Any]]:
+def bench(sizes: list[int], runs: list[str] = RUNS) -> list[dict[str, Any]]:
     work = Path(tempfile.mkdtemp())
     env = dict(os.environ)
     env.setdefault("GRAFT_EXAMPLE_SQLITE", str(work / "bench.sqlite3"))
@@ -184,9 +188,10 @@ def bench(sizes: list[int]) -> list[dict[str, Any]]:
     for size in sizes:
         org_pk = _in_process("--seed", str(size), env=env)
         measured = []
-        for run in RUNS:
+        for index, run in enumerate(runs):
             measured.append(_in_process("--run", run, str(org_pk), str(work), env=env))
-            _in_process("--between", run, str(org_pk), str(work), env=env)
+            if index + 1 < len(runs) or size != sizes[-1]:
+                _in_process("--between", run, str(org_pk), str(work), env=env)
         results.append(report(size, env, measured))
     return results
 
@@ -208,7 +213,10 @@ def report(size: int, env: dict[str, str], measured: list[dict[str, Any]]) -> di
     ratios = {
         name: by_run[top]["seconds"] / by_run[bottom]["seconds"]
         for name, (top, bottom) in pairs.items()
-        if not by_run[top]["failed"] and not by_run[bottom]["failed"]
+        if top in by_run
+        and bottom in by_run
+        and not by_run[top]["failed"]
+        and not by_run[bottom]["failed"]
     }
     print("  " + "   ".join(f"{name}: {value:.2f}x" for name, value in ratios.items()), flush=True)
     return {"vendor": vendor, "n": size, "runs": measured, "ratios": ratios}
@@ -223,7 +231,16 @@ if __name__ == "__main__":
         _between(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
         print(json.dumps(None))
     else:
-        output = bench([int(s) for s in sys.argv[1:]] or [100_000, 1_000_000])
+        arguments = sys.argv[1:]
+        only = []
+        while arguments[:1] == ["--only"] and len(arguments) > 1:
+            only.append(arguments[1])
+            arguments = arguments[2:]
+        unknown = [run for run in only if run not in RUNS]
+        if unknown:
+            sys.exit(f"Unknown run {unknown[0]!r}. The runs: {'; '.join(RUNS)}.")
+        runs = [run for run in RUNS if run in only] if only else RUNS
+        output = bench([int(s) for s in arguments] or [100_000, 1_000_000], runs)
         target = ROOT / "bench" / "results"
         target.mkdir(exist_ok=True)
         vendor = output[0]["vendor"] if output else "none"

@@ -7,6 +7,7 @@ the ORM and plain dictionaries: nothing here reads a policy or a JSON path.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -14,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from tests.testapp import boards as b
 
 #: {model label: {original key: key of its image}}
-KeyMaps = dict[str, dict[Any, Any]]
+KeyMaps = Mapping[str, Mapping[Any, Any]]
 
 
 def _image(maps: KeyMaps, label: str, key: Any) -> Any:

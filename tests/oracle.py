@@ -11,7 +11,7 @@ is used to decide what is right.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -68,7 +68,7 @@ def _natural(obj: Model) -> Any:
 class Verifier:
     """Compare the rows of a tree in ``source`` with their images in ``target``."""
 
-    def __init__(self, source: str, target: str, key_map: dict[str, dict[Any, Any]]) -> None:
+    def __init__(self, source: str, target: str, key_map: Mapping[str, Mapping[Any, Any]]) -> None:
         self.source = source
         self.target = target
         self.key_map = key_map

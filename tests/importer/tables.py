@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -14,7 +15,7 @@ from django_graft import export
 from django_graft.archive.jsonenc import loads
 from django_graft.schema.labels import model_label, resolve_model
 
-KeyMap = dict[str, dict[Any, Any]]
+KeyMap = Mapping[str, Mapping[Any, Any]]
 
 
 def archive_of(root: Any, **options: Any) -> bytes:

@@ -31,6 +31,7 @@ from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
+from django_graft.importer.keymap import WrittenKeys
 from django_graft.importer.keysahead import KeysAhead
 from django_graft.importer.linkmap import Later, LinkMapper
 from django_graft.importer.links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
@@ -70,11 +71,15 @@ class Writer:
         lock_overwritten_rows(self.plan, self.plan.conflicts)
         for model_plan in self.plan.order:
             if model_plan.pending:
-                self.keys.pending[model_plan.model] = set(model_plan.pending)
+                # Taken as it is, not copied: writing a row takes its key out of it.
+                self.keys.pending[model_plan.model] = model_plan.pending
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
         for model_plan in self.plan.order:
             self.ahead.before(model_plan, self.links.written)
             self._write_model(model_plan)
+            written = self.keys.pending.get(model_plan.model)
+            if written is not None and not written:
+                written.clear()  # an emptied set keeps its table until cleared
             self.links.written.add(model_plan.model)
             progress.advance(model_plan.spool.count)
         for (model, attname), rows in self.plan.links.restores.items():
@@ -96,10 +101,7 @@ class Writer:
         report.unchanged += len(mp.unchanged)
         report.skipped += len(mp.skip)
         report.created_needed += mp.created_needed
-        key_map = self.result.key_map.setdefault(mp.label, {})
-        key_map.update(mp.matched)
-        key_map.update(mp.unchanged)
-        key_map.update(mp.skip)
+        self.result.key_map[mp.label] = WrittenKeys(mp, self.keys.changes[mp.model])
         # Rows overwritten first: a unique value one of them gives up may be
         # the value of a row created next (a value the source moved).
         for chunk in mp.spool.records_among(mp.update, CHUNK) if mp.update else ():
@@ -140,7 +142,6 @@ class Writer:
         self.keys.changes[model].update(
             (old, new) for old, new in zip(keys, new_keys, strict=True) if old != new
         )
-        self.result.key_map[mp.label].update(zip(keys, new_keys, strict=True))
         for i, attname, target, target_key in later:
             self.deferred[(model, attname)].append((new_keys[i], target, target_key))
         post_save = self.policy.hook(model, "post_save")
@@ -161,7 +162,6 @@ class Writer:
         self._update(mp, list(zip(existing, rows_of(columns, len(keys)), strict=True)))
         for i, attname, target, target_key in later:
             self.deferred[(model, attname)].append((existing[i], target, target_key))
-        self.result.key_map[mp.label].update(zip(keys, existing, strict=True))
 
     def _apply_policy(
         self, model: type[Model], columns: Columns, count: int, later: list[Later]

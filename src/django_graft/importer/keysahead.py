@@ -83,8 +83,9 @@ class KeysAhead:
             drawn = self.drawer.draw(mp.model, len(keys))
         if drawn is None:
             return
-        mp.reserved = dict(zip(keys, drawn, strict=True))
-        self.keys.changes[mp.model].update(mp.reserved)
+        changes = self.keys.changes[mp.model]
+        changes.update(zip(keys, drawn, strict=True))
+        mp.reserved = changes  # one dictionary of a million pairs, not two
         pending.clear()
 
     def _follow_parent(self, model: type[Model], pending: set[Any]) -> None:

@@ -41,9 +41,11 @@ class ModelPlan:
     matched: dict[Any, Any] = field(default_factory=dict)
     #: {archive key: the same key} for owned rows stored with the archive's values.
     unchanged: dict[Any, Any] = field(default_factory=dict)
-    #: Keys of created rows whose keys the database gives as they are written.
+    #: Keys of created rows whose keys the database gives as they are written (the
+    #: import's :class:`.links.KeyMaps` share the set: writing the rows empties it).
     pending: set[Any] = field(default_factory=set)
-    #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`).
+    #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`), for
+    #: every created row: the import's key map of the model, which may hold others too.
     reserved: dict[Any, Any] = field(default_factory=dict)
     #: How many of the created rows are needed rows no existing row matched.
     created_needed: int = 0

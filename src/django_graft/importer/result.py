@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,9 +64,10 @@ class ImportResult:
     dry_run: bool
     sha256: str
     models: dict[str, ModelReport] = field(default_factory=dict)
-    key_map: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    key_map: dict[str, Mapping[Any, Any]] = field(default_factory=dict)
     """{model label: {key in the archive: key in the database}}, for every row written or matched
-    (identical keys included).
+    (identical keys included). Each model's map is a read-only view of the import's plan
+    (:class:`~django_graft.importer.keymap.WrittenKeys`), not a dictionary of its own.
     """
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -11,46 +11,41 @@ and the same bulk insert path as export and import, and their guarantees:
 every conflict (a unique value the copies would repeat) is listed before
 anything is written.
 
-Afterwards, in the same transaction, the originals' tree is collected again
-and must not reach a copy, and the links of the copied rows are read: none
-may name an owned original. A clone that would cross-link them is rolled
-back with the rows named.
+Afterwards, in the same transaction, :mod:`.crosslinks` checks that the
+copies and the originals do not link to each other; a clone that would
+cross-link them is rolled back with the rows named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
-from django_graft.db.batching import chunked, key_order
-from django_graft.db.fetch import rows_in
+from django_graft.db.batching import key_order
 from django_graft.db.gcpause import cyclic_gc_paused
-from django_graft.exceptions import ConflictError, CrossLinkError, ObjectNotFound, check_row_limit
-from django_graft.importer.links import GenericLink, links_of
+from django_graft.exceptions import ConflictError, ObjectNotFound, check_row_limit
+from django_graft.importer.keymap import KeysAmong
 from django_graft.importer.run import ImportResult, ModelReport, import_contents
 from django_graft.importer.source import ArchiveContents
 from django_graft.importer.spooler import ArchiveSpooler
 from django_graft.importer.sync import Sync
 from django_graft.importer.tempspace import temporary_space
 from django_graft.operations.clonesync import check_synced_into, in_step_source, kept_in_step
+from django_graft.operations.crosslinks import check_no_cross_links
 from django_graft.operations.export import write_graph
 from django_graft.policy.loading import default_policy
-from django_graft.policy.rules import HOOKS, Policy
+from django_graft.policy.rules import Policy
 from django_graft.render.lists import listed
 from django_graft.render.text import roots_text
-from django_graft.schema.edges import Edge
 from django_graft.schema.labels import concrete, model_label
-from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph
 from django_graft.tree.roots import normalize_roots
 from django_graft.tree.walk import collect
-from django_graft.tree.walkrows import Rows, row_names
 
 
 @dataclass
@@ -61,8 +56,9 @@ class CloneResult:
     dry_run: bool
     report: ImportResult
     """The import that made the copies: rows created and matched per model."""
-    copies: dict[str, dict[Any, Any]]
-    """{model label: {original key: copy key}} for every copied row (empty on a dry run)."""
+    copies: dict[str, Mapping[Any, Any]]
+    """{model label: {original key: copy key}} for every copied row (empty on a dry run): each
+    model's a read-only view of the import's key map, not a dictionary of its own."""
     roots: list[Model] = field(default_factory=list)
     """The copies of the roots, in the order the roots were given (empty on a dry run)."""
 
@@ -133,8 +129,8 @@ def clone(
         imported = _copy(
             graph, copying, dry_run=dry_run, sync=sync, source=source, on_conflict=on_conflict
         )
-        copies = {
-            label: {original: imported.key_map[label][original] for original in keys}
+        copies: dict[str, Mapping[Any, Any]] = {
+            label: KeysAmong(imported.key_map[label], keys)
             for label, keys in ({} if dry_run else _owned_keys(graph)).items()
         }
         result = CloneResult(graph.using, dry_run, imported, copies)
@@ -145,7 +141,7 @@ def clone(
                 made = [copies[model_label(model)][key] for key in keys]
                 found = model._base_manager.using(graph.using).in_bulk(made)
                 result.roots.extend(found[key] for key in made)
-            _check_no_cross_links(graph, result, copying)
+            check_no_cross_links(graph, result.copies, copying)
     return result
 
 
@@ -255,145 +251,3 @@ def _default_of(field: Any) -> Callable[[Any], Any]:
         return field.get_default()
 
     return default
-
-
-def _check_no_cross_links(graph: Graph, result: CloneResult, policy: Policy) -> None:
-    """Roll back a clone that links copies and originals, naming the rows.
-
-    The originals' tree is collected again and must not reach a copy; and no
-    copied row may point at an owned original (the copy's tree may still
-    reach one through a shared row, such as a project's current milestone
-    seen from a copied milestone: that link was there before).
-    """
-    originals = {concrete(m): set(keys) for m, keys in graph.owned.items() if keys}
-    copies = {model: set(result.copies.get(model_label(model), {}).values()) for model in originals}
-    found = []
-    walked = collect(graph.roots, policy=policy, using=graph.using)
-    for model, keys in (*walked.owned.items(), *walked.needed.items()):
-        for key in sorted(keys & copies.get(concrete(model), set()), key=repr):
-            found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
-    found.extend(_links_to_originals(copies, originals, policy, graph.using))
-    if found:
-        raise CrossLinkError(
-            f"The clone would link the copy and the original ({len(found)} row(s)):\n"
-            f"{listed(found)}\nNothing was written. A copied row that points at an owned "
-            "original (or the reverse) usually comes from a link by a field other than "
-            "the key (to_field) or a policy rule: mark that relation 'own' so it is copied "
-            "too, or 'skip' it.",
-            rows=found,
-        )
-
-
-def _links_to_originals(
-    copies: dict[type[Model], set[Any]],
-    originals: dict[type[Model], set[Any]],
-    policy: Policy,
-    using: str,
-) -> list[str]:
-    """Copied rows whose links name an owned original, one query per link and batch.
-
-    The import points every link by key at the copy of its target, and
-    refuses a link to a row the archive lacks; so only links it does not map
-    are read back: links by another field (``to_field``), columns the policy
-    sets (dynamic edges' included), and, where the policy has hooks (which
-    can change anything), all.
-    """
-    found: list[str] = []
-    hooked = any(policy.hook(model, name) for model in copies for name in HOOKS)
-    for model, keys in copies.items():
-        all_links, all_generics = links_of(model)
-        links, generics = list(all_links), list(all_generics)
-        overridden = policy.overrides(model)
-        if not hooked:
-            links = [link for link in links if not link.via_pk or link.attname in overridden]
-            generics = [g for g in generics if overridden.keys() & {g.ct_attname, g.id_attname}]
-        for link in links:
-            if link.primary_key or link.target not in originals:
-                continue
-            column: Any = model._meta.get_field(link.name)
-            to_field = column.target_field.attname
-            named = (
-                originals[link.target]
-                if link.via_pk
-                else _values(link.target, originals[link.target], to_field, using)
-            )
-            found.extend(
-                f"the copy {model_label(model)} {key!r} ({link.name}) points at the original "
-                f"{model_label(link.target)} {to_field}={value!r}"
-                for key, value in _rows(model, keys, [link.attname], using)
-                if value in named
-            )
-        for generic in generics:
-            found.extend(_generic_links(model, keys, generic, originals, using))
-        for edge in policy.dynamic_edges(model):
-            assert edge.dynamic is not None
-            columns = {edge.dynamic.field.attname}
-            if edge.dynamic.type_field is not None:
-                columns.add(edge.dynamic.type_field.attname)
-            if hooked or columns & overridden.keys():
-                found.extend(_dynamic_links(model, keys, edge, originals, using))
-    return found
-
-
-def _rows(model: type[Model], keys: set[Any], attnames: list[str], using: str) -> Iterator[Any]:
-    """``(key, *values)`` of the rows of ``model`` with ``keys``, in batches."""
-    return rows_in(model, model._meta.pk, keys, ["pk", *attnames], using)
-
-
-def _values(model: type[Model], keys: set[Any], attname: str, using: str) -> set[Any]:
-    return {value for _, value in _rows(model, keys, [attname], using)}
-
-
-def _dynamic_links(
-    model: type[Model],
-    keys: set[Any],
-    edge: Edge,
-    originals: dict[type[Model], set[Any]],
-    using: str,
-) -> list[str]:
-    """Copies whose dynamic edge names an owned original, one query per batch of copies."""
-    found: list[str] = []
-    namer = TargetNamer(using)
-    for batch in chunked(sorted(keys, key=key_order), _BATCH):
-        queryset = model._base_manager.using(using).filter(pk__in=batch)
-        names = row_names([edge])
-        for row in Rows.read(names, queryset)._rows:
-            one = Rows(names, [row])
-            for target, named in dynamic_targets(edge, one, namer, lambda _: None).items():
-                found.extend(
-                    f"the copy {model_label(model)} {row[0]!r} ({edge.name}) points at the "
-                    f"original {model_label(target)} {key!r}"
-                    for key in sorted(named & originals.get(target, set()), key=key_order)
-                )
-    return found
-
-
-#: Copies read per query while looking for dynamic edges to originals.
-_BATCH = 500
-
-
-def _generic_links(
-    model: type[Model],
-    keys: set[Any],
-    generic: GenericLink,
-    originals: dict[type[Model], set[Any]],
-    using: str,
-) -> list[str]:
-    found: list[str] = []
-    types = ContentType.objects.db_manager(using)
-    for key, ct_id, object_id in _rows(
-        model, keys, [generic.ct_attname, generic.id_attname], using
-    ):
-        if ct_id is None or object_id is None:
-            continue
-        target_class = types.get_for_id(ct_id).model_class()
-        target = None if target_class is None else concrete(target_class)
-        if target is None or target not in originals:
-            continue
-        pk: Any = target._meta.pk
-        if pk.to_python(object_id) in originals[target]:
-            found.append(
-                f"the copy {model_label(model)} {key!r} ({generic.name}) points at the "
-                f"original {model_label(target)} {object_id!r}"
-            )
-    return found

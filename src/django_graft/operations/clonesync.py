@@ -15,7 +15,7 @@ two trees, each kept in step on its own.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django_graft.exceptions import PolicyError, SpecError
@@ -133,7 +133,9 @@ def _roots(graph: Graph) -> str:
     )
 
 
-def check_synced_into(graph: Graph, copies: dict[str, dict[Any, Any]], sync_into: Any) -> None:
+def check_synced_into(
+    graph: Graph, copies: Mapping[str, Mapping[Any, Any]], sync_into: Any
+) -> None:
     """Refuse (rolling back) a sync whose roots went to other rows than the copy named."""
     wanted = _copies(graph, sync_into)
     made = [copies[model_label(model)][key] for model, keys in graph.roots.items() for key in keys]

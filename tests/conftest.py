@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.test import override_settings
 
 from tests.objectstores import Store, azure_store, azurite_server, gcs_server, gcs_store, s3_store
 from tests.s3server import moto_server
@@ -115,3 +116,10 @@ def archive_storage(settings: Any, tmp_path: Path) -> Path:
     }
     settings.GRAFT = {**(getattr(settings, "GRAFT", None) or {}), "STORAGE": "archives"}
     return tmp_path
+
+
+@pytest.fixture(params=[None, 1], ids=["keys in Python", "keys in tables"])
+def keys_placed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An operation keeping every key in Python, then every key in a temporary table."""
+    with override_settings(GRAFT={"SERVER_SIDE_KEYS": request.param}):
+        yield

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from django_graft import clone, import_archive
 from django_graft.exceptions import ImportRefused, ObjectNotFound
@@ -97,4 +98,24 @@ def test_a_root_deleted_while_the_clone_runs_is_named(world: World, monkeypatch:
         f"testapp.project:{project.pk} ran (by another connection): 1 row(s) of the tree "
         "are gone. Nothing was written. Run the clone again."
     )
+    assert every_table() == before
+
+
+def test_rows_deleted_while_a_clone_keeps_its_keys_in_tables_are_counted(
+    world: World, monkeypatch: Any
+) -> None:
+    project = world.projects[1]
+    task = m.Task.objects.filter(project=project, subtasks__isnull=True).first()
+    assert task is not None
+    before = every_table()
+
+    def delete_then_write(graph: Any, writer: Any, **options: Any) -> Any:
+        m.Task.objects.filter(pk=task.pk).delete()  # a table names only the rows still there
+        return write_graph(graph, writer, **options)
+
+    monkeypatch.setattr("django_graft.operations.clone.write_graph", delete_then_write)
+    with override_settings(GRAFT={"SERVER_SIDE_KEYS": 1}), pytest.raises(ObjectNotFound) as error:
+        clone(project)
+    assert str(error.value).startswith("testapp.task rows were deleted while the clone of ")
+    assert "(by another connection): 1 row(s) of the tree are gone. Nothing" in str(error.value)
     assert every_table() == before

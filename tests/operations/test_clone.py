@@ -81,7 +81,9 @@ REPEATS = {
 
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
-def test_clone_copies_the_owned_rows_and_points_at_the_rest(world: World, name: str) -> None:
+def test_clone_copies_the_owned_rows_and_points_at_the_rest(
+    world: World, name: str, keys_placed: None
+) -> None:
     root = roots_of(world)[name]
     if name in REPEATS:
         before_tables = every_table()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -9,7 +8,6 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError, RestrictedError, signals
-from django.test import override_settings
 
 from django_graft import DeleteBlocked, Policy, delete, import_archive
 from django_graft.exceptions import DeleteRefused
@@ -78,13 +76,6 @@ def django_delete(
             outcome = sorted((model_label(type(obj)), obj.pk) for obj in exc.restricted_objects)
         transaction.set_rollback(True)
     return outcome, sorted(log.sent, key=repr)
-
-
-@pytest.fixture(params=[None, 1], ids=["keys in Python", "keys in tables"])
-def keys_placed(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Deletes keeping every key in Python, then every key in a temporary table."""
-    with override_settings(GRAFT={"SERVER_SIDE_KEYS": request.param}):
-        yield
 
 
 @pytest.mark.parametrize("with_signals", [False, True], ids=["no receivers", "receivers"])

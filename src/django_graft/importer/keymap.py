@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from copy import copy
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,18 @@ class WrittenKeys(Mapping[Any, Any]):
         self._created = plan.create
         self._changes = changes
         # The rows no row is created for, each naming the row that stands for it.
-        self._found = (plan.update, plan.skip, plan.unchanged, plan.matched)
+        self._kept = (plan.update, plan.skip, plan.unchanged)
+        self._found: tuple[Mapping[Any, Any], ...] = (*self._kept, plan.matched)
+
+    def written(self) -> WrittenKeys:
+        """The same map without the needed rows matched in the database.
+
+        For a clone, whose needed rows are the very rows it points at, that
+        is its copies: the rows it created (or, in step, updated or left).
+        """
+        view = copy(self)
+        view._found = self._kept
+        return view
 
     def __getitem__(self, key: Any) -> Any:
         if key in self._created:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django_graft.archive.signing import Signature, describe
+from django_graft.importer.keymap import WrittenKeys
 
 
 @dataclass
@@ -64,7 +64,7 @@ class ImportResult:
     dry_run: bool
     sha256: str
     models: dict[str, ModelReport] = field(default_factory=dict)
-    key_map: dict[str, Mapping[Any, Any]] = field(default_factory=dict)
+    key_map: dict[str, WrittenKeys] = field(default_factory=dict)
     """{model label: {key in the archive: key in the database}}, for every row written or matched
     (identical keys included). Each model's map is a read-only view of the import's plan
     (:class:`~django_graft.importer.keymap.WrittenKeys`), not a dictionary of its own.

@@ -331,7 +331,7 @@ def _check_written_rows(using: str, plan: Plan, result: ImportResult) -> None:
     """Check the links of the rows the import created, updated or relinked."""
     written: dict[type[Model], list[Any]] = {}
     for mp in plan.order:
-        key_map = result.key_map.get(mp.label, {})
+        key_map: Mapping[Any, Any] = result.key_map.get(mp.label, {})
         keys = [key_map[key] for key in mp.create] + list(mp.update.values())
         if keys:
             written[mp.model] = keys

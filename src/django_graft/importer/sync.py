@@ -13,7 +13,7 @@ when asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -144,7 +144,7 @@ def remember(plan: Plan, ledger: Ledger, result: ImportResult) -> None:
     """
     for mp in plan.order:
         needs = set(mp.spool.needed)  # the other rows of the archive are owned
-        key_map = result.key_map.get(mp.label, {})
+        key_map: Mapping[Any, Any] = result.key_map.get(mp.label, {})
         # Only rows the sync made, or made before: a row here that a row of the
         # archive collided with and overwrote (--on-conflict update) stays the
         # database's own, which no prune may delete.

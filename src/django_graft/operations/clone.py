@@ -19,17 +19,17 @@ cross-link them is rolled back with the rows named.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from collections.abc import Set as AbstractSet
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 
+from django_graft.conf import graft_settings
 from django_graft.db.batching import key_order
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.exceptions import ConflictError, ObjectNotFound, check_row_limit
-from django_graft.importer.keymap import KeysAmong
 from django_graft.importer.run import ImportResult, ModelReport, import_contents
 from django_graft.importer.source import ArchiveContents
 from django_graft.importer.spooler import ArchiveSpooler
@@ -120,33 +120,40 @@ def clone(
     by_model, db = normalize_roots(roots, using)
     source = in_step_source(db, keep_in_step, sync_into, prune, on_conflict)
     with cyclic_gc_paused(), transaction.atomic(using=db):
-        graph = collect(by_model, policy=base, using=db)
-        check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
-        sync = (
-            None if source is None else kept_in_step(graph, keep_in_step, sync_into, prune, source)
+        # A large tree's keys in temporary tables, as an export's: dropped at the end.
+        graph = collect(
+            by_model, policy=base, using=db, server_side_keys=graft_settings.SERVER_SIDE_KEYS
         )
-        copying = base.extend(set_fields={**fresh_defaults(base, graph), **(set_fields or {})})
-        imported = _copy(
-            graph, copying, dry_run=dry_run, sync=sync, source=source, on_conflict=on_conflict
-        )
-        copies: dict[str, Mapping[Any, Any]] = {
-            label: KeysAmong(imported.key_map[label], keys)
-            for label, keys in ({} if dry_run else _owned_keys(graph)).items()
-        }
-        result = CloneResult(graph.using, dry_run, imported, copies)
-        if sync_into is not None and not dry_run:
-            check_synced_into(graph, copies, sync_into)
-        if not dry_run:
-            for model, keys in graph.roots.items():
-                made = [copies[model_label(model)][key] for key in keys]
-                found = model._base_manager.using(graph.using).in_bulk(made)
-                result.roots.extend(found[key] for key in made)
-            check_no_cross_links(graph, result.copies, copying)
+        with closing(graph):
+            check_row_limit(graph.total_rows, f"The clone of {roots_text(graph)}")
+            sync = (
+                None
+                if source is None
+                else kept_in_step(graph, keep_in_step, sync_into, prune, source)
+            )
+            copying = base.extend(set_fields={**fresh_defaults(base, graph), **(set_fields or {})})
+            imported = _copy(
+                graph, copying, dry_run=dry_run, sync=sync, source=source, on_conflict=on_conflict
+            )
+            # The rows the import wrote: the needed rows it matched are the originals themselves.
+            copies: dict[str, Mapping[Any, Any]] = {
+                label: imported.key_map[label].written()
+                for label in ({} if dry_run else _owned_labels(graph))
+            }
+            result = CloneResult(graph.using, dry_run, imported, copies)
+            if sync_into is not None and not dry_run:
+                check_synced_into(graph, copies, sync_into)
+            if not dry_run:
+                for model, keys in graph.roots.items():
+                    made = [copies[model_label(model)][key] for key in keys]
+                    found = model._base_manager.using(graph.using).in_bulk(made)
+                    result.roots.extend(found[key] for key in made)
+                check_no_cross_links(graph, result.copies, copying)
     return result
 
 
-def _owned_keys(graph: Graph) -> dict[str, AbstractSet[Any]]:
-    return {model_label(model): keys for model, keys in graph.owned.items() if keys}
+def _owned_labels(graph: Graph) -> list[str]:
+    return [model_label(model) for model, keys in graph.owned.items() if keys]
 
 
 def _copy(
@@ -176,17 +183,22 @@ def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
     """
     others = sorted({*graph.owned, *graph.needed} - set(graph.roots), key=model_label)
     for model in [*graph.roots, *others]:
-        wanted = graph.owned.get(model, set()) | graph.needed.get(model, set())
+        owned, needed = graph.owned.get(model, set()), graph.needed.get(model, set())
+        wanted = len(owned) + len(needed)  # a row is owned or needed, never both
         spool = contents.spools.get(concrete(model))
-        if spool is not None and spool.count >= len(wanted):
+        read = 0 if spool is None else spool.count
+        if read >= wanted:
             continue
         contents.close()
-        gone = sorted(wanted - (spool.seen if spool is not None else set()), key=key_order)
+        # Keys kept in a table name only the rows still there: the count says how many went.
+        seen = spool.seen if spool is not None else set()
+        gone = sorted({key for keys in (owned, needed) for key in keys} - seen, key=key_order)
         shown = ", ".join(repr(key) for key in gone[:20]) + (" …" if len(gone) > 20 else "")
         raise ObjectNotFound(
-            f"{model_label(model)} {shown} was deleted while the clone of "
-            f"{roots_text(graph)} ran (by another connection): {len(gone)} row(s) of the "
-            "tree are gone. Nothing was written. Run the clone again.",
+            f"{model_label(model)} {shown or 'rows'} {'was' if gone else 'were'} deleted "
+            f"while the clone of {roots_text(graph)} ran (by another connection): "
+            f"{wanted - read} row(s) of the tree are gone. Nothing was written. Run the "
+            "clone again.",
             model=model_label(model),
             pks=gone,
         )

@@ -42,7 +42,7 @@ def check_no_cross_links(
     reach one through a shared row, such as a project's current milestone
     seen from a copied milestone: that link was there before).
     """
-    originals = {concrete(m): keys for m, keys in graph.owned.items() if keys}
+    originals = Originals({concrete(m): keys for m, keys in graph.owned.items() if keys})
     copies = {model: set(made.get(model_label(model), {}).values()) for model in originals}
     found = []
     # Walked again with its keys in tables past the limit, as an export walks:
@@ -70,6 +70,34 @@ def check_no_cross_links(
             "too, or 'skip' it.",
             rows=found,
         )
+
+
+class Originals(Mapping[type[Model], AbstractSet[Any]]):
+    """{model: keys of its owned originals}, each model's read into Python when first asked.
+
+    The keys of a large tree are in tables, which answer ``in`` one query
+    at a time; only the links the import does not map are checked against
+    them, and those are few models.
+    """
+
+    def __init__(self, owned: dict[type[Model], AbstractSet[Any]]) -> None:
+        self._owned = owned
+        self._read: dict[type[Model], AbstractSet[Any]] = {}
+
+    def __getitem__(self, model: type[Model]) -> AbstractSet[Any]:
+        if model not in self._read:
+            keys = self._owned[model]
+            self._read[model] = keys if isinstance(keys, set | frozenset) else set(keys)
+        return self._read[model]
+
+    def __iter__(self) -> Iterator[type[Model]]:
+        return iter(self._owned)
+
+    def __len__(self) -> int:
+        return len(self._owned)
+
+    def __contains__(self, model: object) -> bool:
+        return model in self._owned
 
 
 def _links_to_originals(

@@ -320,3 +320,29 @@ def test_a_write_the_database_refuses_is_named_as_the_clones(
         "unique constraint or a foreign key is not satisfied in this database by the copies."
     )
     assert every_table() == before
+
+
+def test_a_needed_row_made_anew_is_no_copy() -> None:
+    from tests.testapp import constructs as c
+
+    # A needed registration keyed by a car the clone owns is made anew for the
+    # copied car: a row the clone creates, not a copy of an owned original.
+    one, two = c.Car.objects.create(name="one"), c.Car.objects.create(name="two")
+    needed = c.Registration.objects.create(car=one, plate="N-1")
+    owned = c.Registration.objects.create(car=two, plate="O-2")
+    entry = c.Entry.objects.create(
+        catalogue=c.Catalogue.objects.create(name="catalogue"),
+        number=1,
+        colour=c.Colour.objects.create(name="red"),
+        registration=needed,
+    )
+    policy = Policy(edges={"testapp.Car.registration": "skip"})
+    roots = [one, two, owned, entry]
+    graph = collect(roots, policy=policy)
+    assert (graph.owned[c.Registration], graph.needed[c.Registration]) == ({owned.pk}, {needed.pk})
+    result = clone(roots, policy=policy, set_fields={"testapp.Entry.number": 2})
+    assert c.Registration.objects.count() == 4
+    copies = result.copies["testapp.registration"]
+    assert set(copies) == {owned.pk} and len(copies) == 1 and needed.pk not in copies
+    with pytest.raises(KeyError):
+        copies[needed.pk]

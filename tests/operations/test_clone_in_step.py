@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from django_graft import ConflictError, PolicyError, SpecError, clone
 from django_graft.models import GraftLedgerEntry
@@ -177,3 +178,32 @@ def test_roots_and_copies_in_another_order_name_the_same_copy(world: World) -> N
     copy_a, copy_b = first.roots
     again = clone([other_org, world.org], set_fields=NAMES, sync_into=[copy_b, copy_a])
     assert again.created == 0
+
+
+def _tag_links(project_pk: Any) -> dict[Any, Any]:
+    """{link row's key: tag's key} of a project's tags, by plain SQL."""
+    table = connection.ops.quote_name(m.Project.tags.through._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, tag_id FROM {table} WHERE project_id = %s", [project_pk])
+        return dict(cursor.fetchall())
+
+
+def test_a_link_made_again_at_the_template_is_among_the_copies(
+    world: World, keys_placed: None
+) -> None:
+    # The copy holds that link already: the sync matches it, and it is still a copy.
+    first = clone(world.org, set_fields=NAMES, keep_in_step=True)
+    project = world.org.projects.order_by("pk").first()
+    assert project is not None
+    tag = project.tags.order_by("pk").first()
+    assert tag is not None
+    project.tags.remove(tag)
+    project.tags.add(tag)
+    (new_link,) = [key for key, tag_pk in _tag_links(project.pk).items() if tag_pk == tag.pk]
+    second = clone(world.org, set_fields=NAMES, sync_into=first.roots[0], prune=True)
+    copied_project = first.copies["testapp.project"][project.pk]
+    (copy_link,) = [key for key, tag_pk in _tag_links(copied_project).items() if tag_pk == tag.pk]
+    links = second.copies["testapp.project_tags"]
+    owned = m.Project.tags.through.objects.filter(project__organisation=world.org)
+    assert set(links) == set(owned.values_list("pk", flat=True))
+    assert links[new_link] == copy_link

@@ -28,20 +28,29 @@ class WrittenKeys(Mapping[Any, Any]):
         self._created = plan.create
         self._changes = changes
         # The rows no row is created for, each naming the row that stands for it.
-        self._kept = (plan.update, plan.skip, plan.unchanged)
-        self._found: tuple[Mapping[Any, Any], ...] = (*self._kept, plan.matched)
+        self._found = (plan.update, plan.skip, plan.unchanged, plan.matched)
+        self._needed = plan.spool.needed
+        #: Keys left out of the map (the needed rows, in :meth:`owned`).
+        self._left_out: AbstractSet[Any] = frozenset()
 
-    def written(self) -> WrittenKeys:
-        """The same map without the needed rows matched in the database.
+    def owned(self) -> WrittenKeys:
+        """The same map of the archive's owned rows only.
 
-        For a clone, whose needed rows are the very rows it points at, that
-        is its copies: the rows it created (or, in step, updated or left).
+        For a clone, whose needed rows are the very rows it points at (or,
+        rarely, rows made anew), that is its copies: whatever plan set an
+        owned row ended in (created; in step, overwritten, left, or a
+        many-to-many link matched).
         """
         view = copy(self)
-        view._found = self._kept
+        view._left_out = set(self._needed)  # a tree needs few rows
         return view
 
+    def _parts(self) -> tuple[AbstractSet[Any] | Mapping[Any, Any], ...]:
+        return (self._created, *self._found)
+
     def __getitem__(self, key: Any) -> Any:
+        if key in self._left_out:
+            raise KeyError(key)
         if key in self._created:
             return self._changes.get(key, key)
         for found in self._found:
@@ -50,35 +59,17 @@ class WrittenKeys(Mapping[Any, Any]):
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._created or any(key in found for found in self._found)
+        return key not in self._left_out and any(key in part for part in self._parts())
 
     def __iter__(self) -> Iterator[Any]:
-        return chain(self._created, *self._found)
+        keys = chain.from_iterable(self._parts())
+        left_out = self._left_out
+        return (key for key in keys if key not in left_out) if left_out else keys
 
     def __len__(self) -> int:
-        return len(self._created) + sum(len(found) for found in self._found)
-
-    def __repr__(self) -> str:
-        return repr(dict(self.items()))
-
-
-class KeysAmong(Mapping[Any, Any]):
-    """The pairs of ``mapping`` whose key is one of ``keys``, read through, not copied."""
-
-    def __init__(self, mapping: Mapping[Any, Any], keys: AbstractSet[Any]) -> None:
-        self._mapping = mapping
-        self._keys = keys
-
-    def __getitem__(self, key: Any) -> Any:
-        if key not in self._keys:
-            raise KeyError(key)
-        return self._mapping[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
+        parts = self._parts()
+        dropped = sum(key in part for key in self._left_out for part in parts)
+        return sum(map(len, parts)) - dropped
 
     def __repr__(self) -> str:
         return repr(dict(self.items()))

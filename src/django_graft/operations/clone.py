@@ -135,9 +135,8 @@ def clone(
             imported = _copy(
                 graph, copying, dry_run=dry_run, sync=sync, source=source, on_conflict=on_conflict
             )
-            # The rows the import wrote: the needed rows it matched are the originals themselves.
             copies: dict[str, Mapping[Any, Any]] = {
-                label: imported.key_map[label].written()
+                label: imported.key_map[label].owned()
                 for label in ({} if dry_run else _owned_labels(graph))
             }
             result = CloneResult(graph.using, dry_run, imported, copies)

@@ -185,25 +185,29 @@ def bench(sizes: list[int], runs: list[str] = RUNS) -> list[dict[str, Any]]:
     env.setdefault("GRAFT_EXAMPLE_SQLITE", str(work / "bench.sqlite3"))
     env.setdefault("GRAFT_EXAMPLE_COPY_SQLITE", str(work / "copy.sqlite3"))
     results = []
+    vendor = env.get("GRAFT_EXAMPLE_DB", "sqlite")
     for size in sizes:
         org_pk = _in_process("--seed", str(size), env=env)
+        print(f"\n{vendor}  N={size:,}")
+        print(f"  {'':<26} {'seconds':>9} {'peak MiB':>9} {'queries':>8}", flush=True)
         measured = []
         for index, run in enumerate(runs):
             measured.append(_in_process("--run", run, str(org_pk), str(work), env=env))
+            _print_run(measured[-1])  # as it ends: a run of ten million rows takes an hour
             if index + 1 < len(runs) or size != sizes[-1]:
                 _in_process("--between", run, str(org_pk), str(work), env=env)
-        results.append(report(size, env, measured))
+        results.append(report(size, vendor, measured))
     return results
 
 
-def report(size: int, env: dict[str, str], measured: list[dict[str, Any]]) -> dict[str, Any]:
-    vendor = env.get("GRAFT_EXAMPLE_DB", "sqlite")
+def _print_run(m: dict[str, Any]) -> None:
+    line = f"  {m['run']:<26} {m['seconds']:>9.2f} {m['peak_mib']:>9.0f} {m['statements']:>8,}"
+    print(line + (f"   failed: {m['failed'][:70]}" if m["failed"] else ""), flush=True)
+
+
+def report(size: int, vendor: str, measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ratios of a size's runs to their floors, printed under the runs."""
     by_run = {m["run"]: m for m in measured}
-    print(f"\n{vendor}  N={size:,}")
-    print(f"  {'':<26} {'seconds':>9} {'peak MiB':>9} {'queries':>8}")
-    for m in measured:
-        line = f"  {m['run']:<26} {m['seconds']:>9.2f} {m['peak_mib']:>9.0f} {m['statements']:>8,}"
-        print(line + (f"   failed: {m['failed'][:70]}" if m["failed"] else ""))
     pairs = {
         "export / floor": ("export", "export floor"),
         "import / floor": ("import", "import floor"),

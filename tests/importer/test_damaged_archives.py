@@ -197,12 +197,42 @@ SEALED_DAMAGE: list[tuple[Callable[[Any, Items], Any], str]] = [
     ("change", "message"), SEALED_DAMAGE, ids=[c.__name__[1:] for c, _ in SEALED_DAMAGE]
 )
 def test_wrong_content_is_refused_by_name(
-    world: World, change: Callable[[Any, Items], Any], message: str, pks: str
+    world: World, change: Callable[[Any, Items], Any], message: str, pks: str, keys_placed: None
 ) -> None:
     data = rewrite(archive_of(world.org), change)
     before = every_table("other")
     with pytest.raises(ArchiveFormatError, match=message):
         import_archive(io.BytesIO(data), using="other", pks=pks)
+    assert every_table("other") == before
+
+
+@pytest.mark.parametrize("batch", [4_096, 2], ids=["keys checked at the end", "two at a time"])
+@pytest.mark.parametrize("where", ["among its model's first lines", "after them"])
+def test_a_row_read_twice_is_named_at_its_second_line(
+    world: World, where: str, batch: int, keys_placed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Integer keys are checked a batch at a time: the second line is named either way.
+    monkeypatch.setattr("django_graft.importer.source._FRESH", batch)
+
+    def twice(header: Any, items: Items) -> Any:
+        tags = _records(items, "testapp.tag")
+        again = tags[0] if where == "after them" else tags[1]
+        at = items.index(tags[2]) if where != "after them" else len(items)
+        return header, [*items[:at], dict(again), *items[at:]]
+
+    data = rewrite(archive_of(world.org), twice)
+    # The oracle: the archive's own lines, read as text.
+    lines = data.decode().splitlines()
+    tag_lines = [n for n, line in enumerate(lines, 1) if '"model":"testapp.tag"' in line]
+    firsts: dict[str, int] = {}
+    second = next(
+        n
+        for n in tag_lines
+        if firsts.setdefault(lines[n - 1].split('"pk":')[1].split(",")[0], n) != n
+    )
+    before = every_table("other")
+    with pytest.raises(ArchiveFormatError, match=rf"Line {second}: testapp\.tag \d+ appears twice"):
+        import_archive(io.BytesIO(data), using="other", pks="remap")
     assert every_table("other") == before
 
 

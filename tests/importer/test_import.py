@@ -30,7 +30,7 @@ def counts(using: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
-def test_keep_round_trip_into_another_database(world: World, name: str) -> None:
+def test_keep_round_trip_into_another_database(world: World, name: str, keys_placed: None) -> None:
     data = archive_of(roots_of(world)[name])
     result = import_archive(io.BytesIO(data), using="other")
     for model, keys in archived_keys(data).items():
@@ -39,7 +39,7 @@ def test_keep_round_trip_into_another_database(world: World, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
-def test_remap_round_trip_into_another_database(world: World, name: str) -> None:
+def test_remap_round_trip_into_another_database(world: World, name: str, keys_placed: None) -> None:
     root = roots_of(world)[name]
     data = archive_of(root)
     result = import_archive(io.BytesIO(data), using="other", pks="remap")

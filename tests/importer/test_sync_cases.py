@@ -153,7 +153,7 @@ def _writes(result: Any) -> list[tuple[str, int, int, int]]:
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
 def test_every_root_a_second_sync_of_the_same_archive_writes_nothing(
-    world: World, name: str
+    world: World, name: str, keys_placed: None
 ) -> None:
     """docs/reference/syncing.md: 'Importing the same archive twice writes nothing the
     second time, and says so.'"""

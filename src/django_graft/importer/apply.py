@@ -15,6 +15,7 @@ import asks for signals: then every row goes through
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import compress
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,6 +32,7 @@ from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
+from django_graft.importer.keybits import members
 from django_graft.importer.keymap import WrittenKeys
 from django_graft.importer.keysahead import KeysAhead
 from django_graft.importer.linkmap import Later, LinkMapper
@@ -112,7 +114,7 @@ class Writer:
                 report.updated += len(updated)
         for chunk in mp.spool.records_among(mp.create, CHUNK) if mp.create else ():
             keys = mp.spool.keys_of(chunk)
-            created = [i for i, key in enumerate(keys) if key in mp.create]
+            created = list(compress(range(len(keys)), members(mp.create, keys)))
             if created:
                 self._create(mp, [chunk[i] for i in created], [keys[i] for i in created])
                 report.created += len(created)

@@ -113,7 +113,7 @@ def owned_values(plans: Mapping[type[Model], ModelPlan]) -> Callable[[type[Model
             gathered: set[Any] = set()
             plan = plans.get(model)
             if plan is not None:
-                owned = set(plan.spool.owned).difference(plan.skip)
+                owned = plan.owned_written()
                 for chunk in plan.spool.records(_CHUNK):
                     column = plan.decoder.decode_columns(chunk).get(attname, [])
                     keys = plan.spool.keys_of(chunk)

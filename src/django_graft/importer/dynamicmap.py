@@ -21,6 +21,7 @@ from django.db.models import Model
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
 from django_graft.importer.carried import not_carried
 from django_graft.importer.decode import Columns
+from django_graft.importer.keybits import KeySet
 from django_graft.importer.links import KeyMaps
 from django_graft.policy.rules import Policy
 from django_graft.schema.dynamic import DynamicLink, NotAKey, key_reader, written_like
@@ -53,7 +54,7 @@ class DynamicMapper:
     def __init__(
         self,
         keys: KeyMaps,
-        archived: Mapping[type[Model], set[Any]] | None,
+        archived: Mapping[type[Model], KeySet] | None,
         policy: Policy,
         *,
         keep_missing: bool = False,

@@ -116,5 +116,5 @@ def _parent_parts(rows: NeededRows, model: type[Model], keys: set[Any]) -> set[A
     for child, spool in rows.contents.spools.items():
         link = key_link(child)
         if link is not None and link.parent_link and link.target is model:
-            found |= keys & spool.seen
+            found.update(spool.seen.intersection(keys))
     return found

@@ -18,6 +18,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django_graft.importer.keybits import KeySet
     from django_graft.importer.planned import ModelPlan
 
 
@@ -45,7 +46,7 @@ class WrittenKeys(Mapping[Any, Any]):
         view._left_out = set(self._needed)  # a tree needs few rows
         return view
 
-    def _parts(self) -> tuple[AbstractSet[Any] | Mapping[Any, Any], ...]:
+    def _parts(self) -> tuple[KeySet | Mapping[Any, Any], ...]:
         return (self._created, *self._found)
 
     def __getitem__(self, key: Any) -> Any:

@@ -16,11 +16,13 @@ order: the result is the same import, with fewer statements.
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
 from django_graft.db.keydraw import KeyDrawer
+from django_graft.importer.keybits import KeySet, members
 from django_graft.importer.links import DEFAULT, PARENT, RETURNING, KeyMaps, keys_renamed, links_of
 from django_graft.importer.neededstate import key_link, key_links
 from django_graft.policy.rules import Policy
@@ -72,7 +74,8 @@ class KeysAhead:
         create = mp.create
         if not pending.issubset(create):
             return  # a row the model's own writes do not create: left for later
-        keys = [key for key in mp.spool.order if key in create]  # in the order they are written
+        order = mp.spool.order
+        keys = list(compress(order, members(create, order)))  # in the order they are written
         drawn: list[Any] | None
         if mp.new_keys == DEFAULT:
             if keys_renamed(self.policy, mp.model):
@@ -88,7 +91,7 @@ class KeysAhead:
         mp.reserved = changes  # one dictionary of a million pairs, not two
         pending.clear()
 
-    def _follow_parent(self, model: type[Model], pending: set[Any]) -> None:
+    def _follow_parent(self, model: type[Model], pending: KeySet) -> None:
         """A row keyed by its parent row (multi-table inheritance) takes the parent's key."""
         parent = key_link(model)
         if parent is None:

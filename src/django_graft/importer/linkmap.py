@@ -11,6 +11,8 @@ keys only at the end), and filled in once every row is in.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
+from operator import not_
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +21,7 @@ from django.db.models import Model
 from django_graft.importer.carried import NamedValues, not_carried
 from django_graft.importer.decode import Columns
 from django_graft.importer.dynamicmap import DynamicMapper
+from django_graft.importer.keybits import KeySet, members
 from django_graft.importer.links import GenericLink, KeyMaps, Link, links_of
 from django_graft.policy.rules import Policy
 
@@ -34,7 +37,7 @@ class LinkMapper:
     def __init__(
         self,
         keys: KeyMaps,
-        archived: Mapping[type[Model], set[Any]],
+        archived: Mapping[type[Model], KeySet],
         policy: Policy,
         named: NamedValues | None = None,
         *,
@@ -121,7 +124,9 @@ class LinkMapper:
             carried = self.archived.get(link.target, set())
         else:
             carried = self.named.get((link.target, link.target_attname), set())
-        stray = set(column).difference(carried)
+        # Each value asked about: a set of a million keys is not copied per chunk.
+        values = list(set(column))
+        stray = set(compress(values, map(not_, members(carried, values))))
         stray.discard(None)
         if stray:
             key, value = next((k, v) for k, v in zip(keys, column, strict=True) if v in stray)

@@ -25,7 +25,7 @@ the delete wrote is decided later, row by row (:mod:`.relink`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -159,13 +159,13 @@ def comparable(fk: Any, value: Any) -> Any:
 
 def carried_check(
     fk: Any,
-    owned: dict[type[Model], set[Any]],
+    owned: Mapping[type[Model], Container[Any]],
     owned_values: Callable[[type[Model], str], set[Any]],
 ) -> Callable[[Any], bool]:
     """Whether a value of ``fk`` names a row the archive's trees carry."""
     target = concrete(fk.related_model)
     if fk.target_field.primary_key:
-        keys = owned.get(target, set())
+        keys = owned.get(target, ())
         return keys.__contains__
     values = owned_values(target, fk.target_field.attname)
     return values.__contains__

@@ -114,7 +114,11 @@ class Planner:
             self._plan_owned(plan)
             plans[model] = plan
             if self.remap and plan.new_keys != KEEP:
-                self.keys.pending[model].update(plan.create)
+                waiting = self.keys.pending.get(model)
+                if waiting is None:
+                    self.keys.pending[model] = plan.create.copy()
+                else:
+                    waiting.update(plan.create)
             needed.match_model(plan)
         Settler(needed, self._collide).settle(list(plans.values()))
         self._pending(needed, list(plans.values()))
@@ -135,9 +139,7 @@ class Planner:
             archived=archived,
             # A row skipped for a taken key is not written: the key names
             # another row now, which no link may be put back to.
-            owned={
-                plan.model: set(plan.spool.owned).difference(plan.skip) for plan in plans.values()
-            },
+            owned={plan.model: plan.owned_written() for plan in plans.values()},
             owned_values=owned_values(plans),
             skipped={plan.model: set(plan.skip) for plan in plans.values() if plan.skip},
         )
@@ -266,20 +268,22 @@ class Planner:
         for plan in plans:
             if key_link(plan.model) is not None:
                 # Keyed by the row it links to: known where that row's key is.
-                plan.pending = {key for key in plan.create if needed.image(plan.model, key) is NEW}
+                plan.pending = plan.keys_like(
+                    key for key in plan.create if needed.image(plan.model, key) is NEW
+                )
             elif plan.new_keys in (RETURNING, DEFAULT):
-                plan.pending = set(plan.create)
+                plan.pending = plan.create.copy()
             elif self.remap and keys_renamed(self.policy, plan.model):
                 # The policy may give the kept keys others: known once written.
-                plan.pending = set(plan.create)
+                plan.pending = plan.create.copy()
             elif named_key_link(plan.model) is not None:
                 named = named_key_link(plan.model)
                 assert named is not None
                 changed = self.policy.changes_values(named.target)
-                plan.pending = set(plan.create) if changed else set()
+                plan.pending = plan.create.copy() if changed else plan.keys_like()
             else:
-                plan.pending = set()
-            self.keys.pending[plan.model] = set(plan.pending)
+                plan.pending = plan.keys_like()
+            self.keys.pending[plan.model] = plan.pending.copy()
 
     def _name_existing_rows(self, needed: NeededRows, plans: list[ModelPlan]) -> None:
         """Links by ``to_field`` to rows that exist already follow the values those rows hold."""

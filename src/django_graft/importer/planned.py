@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db.models import Model
 
 from django_graft.importer.carried import NamedValues
 from django_graft.importer.decode import RowDecoder
+from django_graft.importer.keybits import KeySet, key_set
 from django_graft.importer.links import KeyMaps
 from django_graft.importer.relink import LinkPlan
 from django_graft.importer.result import Conflict
@@ -32,7 +34,7 @@ class ModelPlan:
     decoder: RowDecoder
     #: How created rows get their keys: KEEP, RETURNING, DEFAULT or PARENT.
     new_keys: str
-    create: set[Any] = field(default_factory=set)
+    create: KeySet = field(default_factory=set)
     #: {archive key: key of the existing row it overwrites} (--on-conflict update)
     update: dict[Any, Any] = field(default_factory=dict)
     #: {archive key: key of the existing row that stands for it} (--on-conflict skip)
@@ -43,7 +45,7 @@ class ModelPlan:
     unchanged: dict[Any, Any] = field(default_factory=dict)
     #: Keys of created rows whose keys the database gives as they are written (the
     #: import's :class:`.links.KeyMaps` share the set: writing the rows empties it).
-    pending: set[Any] = field(default_factory=set)
+    pending: KeySet = field(default_factory=set)
     #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`), for
     #: every created row: the import's key map of the model, which may hold others too.
     reserved: dict[Any, Any] = field(default_factory=dict)
@@ -59,6 +61,24 @@ class ModelPlan:
     #: the source, which take the rows an earlier sync made for the old ones.
     adopted: dict[Any, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Bits where the keys are integers and many: a million rows to
+        # create cost a few kilobytes, not 60 megabytes.
+        self.create = key_set(self.spool.integer_key, self.spool.count)
+        self.pending = key_set(self.spool.integer_key, self.spool.count)
+
+    def owned_written(self) -> KeySet:
+        """The keys of the owned rows, but those skipped for a key another row holds."""
+        owned = self.keys_like(self.spool.owned)
+        owned.difference_update(self.skip)
+        return owned
+
+    def keys_like(self, keys: Iterable[Any] = ()) -> KeySet:
+        """A new set of this model's keys, of the kind its plan's sets are."""
+        made = key_set(self.spool.integer_key, self.spool.count)
+        made.update(keys)
+        return made
+
 
 @dataclass
 class Plan:
@@ -69,7 +89,7 @@ class Plan:
     conflicts: list[Conflict]
     warnings: list[str]
     #: {model: keys of its rows the archive carries, as records or references}
-    archived: dict[type[Model], set[Any]]
+    archived: dict[type[Model], KeySet]
     #: Foreign keys of rows outside the archive to put back (link records).
     links: LinkPlan = field(default_factory=LinkPlan)
     #: The carried values of the columns that links by ``to_field`` name.

@@ -25,6 +25,7 @@ from django.db.models import Model
 
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ArchiveFormatError, ConflictError
+from django_graft.importer.keybits import KeySet
 from django_graft.importer.linkrules import (
     asked_values,
     carried_check,
@@ -70,8 +71,8 @@ def plan_links(
     *,
     remap: bool,
     on_conflict: str,
-    archived: dict[type[Model], set[Any]],
-    owned: dict[type[Model], set[Any]] | None = None,
+    archived: dict[type[Model], KeySet],
+    owned: dict[type[Model], KeySet] | None = None,
     owned_values: Callable[[type[Model], str], set[Any]] | None = None,
     skipped: dict[type[Model], set[Any]] | None = None,
 ) -> LinkPlan:

@@ -21,12 +21,16 @@ from django_graft.archive.jsonenc import loads
 from django_graft.archive.reader import read_archive
 from django_graft.archive.signing import Signature
 from django_graft.exceptions import ArchiveFormatError, GraftError
+from django_graft.importer.keybits import KeyBits, KeySet, bits_for, members
 from django_graft.importer.links import links_of
 from django_graft.importer.scalars import key_decoder
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 ROLES = ("own", "need")
+
+#: Integer keys of a model read before they are checked and added to its bitmap.
+_FRESH = 4_096
 
 
 @dataclass
@@ -41,7 +45,8 @@ class ModelSpool:
     needed: list[Any] = field(default_factory=list)
     #: Every key, in the order of the records in ``file``.
     order: list[Any] = field(default_factory=list)
-    seen: set[Any] = field(default_factory=set, repr=False)
+    #: Every key (see :attr:`seen`).
+    _seen: KeySet = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.
     integer_key: bool = False
     #: {content type field name: the values its records hold}, for each
@@ -56,6 +61,41 @@ class ModelSpool:
     prints: dict[Any, str] | None = field(default=None, repr=False)
     #: There, the keys of the records the ledger knew byte for byte.
     taken: set[Any] | None = field(default=None, repr=False)
+
+    #: Integer keys read since :attr:`seen` was last brought up to date, and their lines.
+    fresh: list[Any] = field(default_factory=list, repr=False)
+    fresh_lines: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def seen(self) -> KeySet:
+        """Every key: bits where they are integers (:mod:`.keybits`), else a set."""
+        if self.fresh:
+            self.settle()
+        return self._seen
+
+    def settle(self) -> None:
+        """Add the fresh keys to :attr:`seen`, refusing one read twice at its line.
+
+        Integer keys are noted a few thousand at a time: a bitmap asked about
+        each key as its line is read would cost a Python call a row. Past
+        ``GRAFT["SERVER_SIDE_KEYS"]`` of them, the set becomes bits.
+        """
+        fresh, seen = self.fresh, self._seen
+        if type(seen) is set and bits_for(self.integer_key, len(seen) + len(fresh)):
+            seen = self._seen = KeyBits(seen)
+        found = members(seen, fresh)
+        if any(found) or len(set(fresh)) != len(fresh):
+            earlier: set[Any] = set()
+            for key, number, again in zip(fresh, self.fresh_lines, found, strict=True):
+                if again or key in earlier:
+                    raise ArchiveFormatError(
+                        f"Line {number}: {self.label} {key!r} appears twice in the archive.",
+                        line=number,
+                    )
+                earlier.add(key)
+        seen.update(fresh)
+        fresh.clear()
+        self.fresh_lines.clear()
 
     def note_targets(self, fields: dict[str, Any]) -> None:
         """Note the content types a record's generic foreign keys name."""
@@ -252,12 +292,19 @@ class Sorter:
         declared = spool.declared
         if declared is not None and not declared.issuperset(fields):
             raise undeclared_field(number, label, pk, fields, declared)
-        seen = spool.seen
-        if pk in seen:
-            raise ArchiveFormatError(
-                f"Line {number}: {label} {pk!r} appears twice in the archive.", line=number
-            )
-        seen.add(pk)
+        if spool.integer_key:  # checked a batch at a time (ModelSpool.settle)
+            fresh = spool.fresh
+            fresh.append(pk)
+            spool.fresh_lines.append(number)
+            if len(fresh) >= _FRESH:
+                spool.settle()
+        else:
+            seen = spool.seen
+            if pk in seen:
+                raise ArchiveFormatError(
+                    f"Line {number}: {label} {pk!r} appears twice in the archive.", line=number
+                )
+            seen.add(pk)
         (spool.owned if role == "own" else spool.needed).append(pk)
         spool.order.append(pk)
         spool.file.write(raw)
@@ -338,6 +385,8 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
     try:
         summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header, skim=skim)
         sorter.finish()
+        for spool in sorter.spools.values():
+            spool.settle()
     except BaseException:
         for spool in sorter.spools.values():
             spool.file.close()

@@ -11,6 +11,7 @@ clash is usually resolved (a renamed copy). One query per unique set and batch o
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import Any
 
 from django.db import connections
@@ -19,6 +20,7 @@ from django.db.models import Model, UniqueConstraint
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.collation import Pairing
 from django_graft.importer.decode import Columns, apply_overrides, columns_of, rows_of
+from django_graft.importer.keybits import KeySet, members
 from django_graft.importer.links import KeyMaps
 from django_graft.importer.result import Conflict
 from django_graft.policy.rules import Policy
@@ -76,7 +78,7 @@ def taken_values(
     new_links = [] if pre_save or overrides else [_new_link(fields, keys) for fields in sets]
     for chunk in plan.spool.records(CHUNK):
         chunk_keys = plan.spool.keys_of(chunk)
-        created = [i for i, key in enumerate(chunk_keys) if key in plan.create]
+        created = list(compress(range(len(chunk_keys)), members(plan.create, chunk_keys)))
         if new_links:
             created = [i for i in created if _may_collide(chunk[i]["fields"], new_links)]
         if not created:
@@ -132,7 +134,7 @@ def _existing(
     return found
 
 
-def _new_link(fields: tuple[Any, ...], keys: KeyMaps) -> tuple[str, set[Any]] | None:
+def _new_link(fields: tuple[Any, ...], keys: KeyMaps) -> tuple[str, KeySet] | None:
     """``(field name, keys)`` of a link in ``fields`` to rows the import gives new keys.
 
     Only a link by an integer key counts: the archive holds such a key as
@@ -147,7 +149,7 @@ def _new_link(fields: tuple[Any, ...], keys: KeyMaps) -> tuple[str, set[Any]] | 
     return None
 
 
-def _may_collide(values: dict[str, Any], new_links: list[tuple[str, set[Any]] | None]) -> bool:
+def _may_collide(values: dict[str, Any], new_links: list[tuple[str, KeySet] | None]) -> bool:
     """Whether some unique set of a record does not point at a row created with a new key.
 
     A value that is not an integer key is left to decoding, which names it.

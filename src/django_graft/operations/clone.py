@@ -18,7 +18,7 @@ cross-link them is rolled back with the rows named.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,8 +190,10 @@ def _check_still_there(graph: Graph, contents: ArchiveContents) -> None:
             continue
         contents.close()
         # Keys kept in a table name only the rows still there: the count says how many went.
-        seen = spool.seen if spool is not None else set()
-        gone = sorted({key for keys in (owned, needed) for key in keys} - seen, key=key_order)
+        seen: Container[Any] = spool.seen if spool is not None else ()
+        gone = sorted(
+            {key for keys in (owned, needed) for key in keys if key not in seen}, key=key_order
+        )
         shown = ", ".join(repr(key) for key in gone[:20]) + (" …" if len(gone) > 20 else "")
         raise ObjectNotFound(
             f"{model_label(model)} {shown or 'rows'} {'was' if gone else 'were'} deleted "

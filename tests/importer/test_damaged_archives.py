@@ -212,7 +212,7 @@ def test_a_row_read_twice_is_named_at_its_second_line(
     world: World, where: str, batch: int, keys_placed: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Integer keys are checked a batch at a time: the second line is named either way.
-    monkeypatch.setattr("django_graft.importer.source._FRESH", batch)
+    monkeypatch.setattr("django_graft.importer.source.FRESH", batch)
 
     def twice(header: Any, items: Items) -> Any:
         tags = _records(items, "testapp.tag")

@@ -22,7 +22,8 @@ from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer import known
 from django_graft.importer import ledger as ledgers
 from django_graft.importer.ledger import Ledger
-from django_graft.importer.source import ModelSpool, Sorter
+from django_graft.importer.source import Sorter
+from django_graft.importer.spool import ModelSpool
 from django_graft.models import GraftLedgerEntry
 from django_graft.schema.labels import resolve_model
 from tests.importer.syncing import OTHER, ledger, sync

@@ -21,7 +21,8 @@ from django_graft.exceptions import ArchiveFormatError, GraftError
 from django_graft.importer import known
 from django_graft.importer import ledger as ledgers
 from django_graft.importer.ledger import Ledger
-from django_graft.importer.source import ModelSpool, load_archive
+from django_graft.importer.source import load_archive
+from django_graft.importer.spool import ModelSpool
 from django_graft.models import GraftLedgerEntry
 from tests.archive.signatures import signature_of
 from tests.importer.syncing import OTHER, ledger, sync

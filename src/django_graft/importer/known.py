@@ -37,7 +37,8 @@ from django.db.models import Model
 
 from django_graft.archive.jsonenc import loads
 from django_graft.exceptions import ArchiveFormatError, GraftError
-from django_graft.importer.source import ModelSpool, Sorter
+from django_graft.importer.source import Sorter
+from django_graft.importer.spool import ModelSpool
 from django_graft.schema.labels import model_label
 
 if TYPE_CHECKING:

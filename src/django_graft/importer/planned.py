@@ -18,7 +18,7 @@ from django_graft.importer.keybits import KeySet, key_set
 from django_graft.importer.links import KeyMaps
 from django_graft.importer.relink import LinkPlan
 from django_graft.importer.result import Conflict
-from django_graft.importer.source import ModelSpool
+from django_graft.importer.spool import ModelSpool
 
 #: Records decoded per step while planning.
 CHUNK = 2_000

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import random
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.test import override_settings
@@ -131,3 +134,32 @@ def test_bulk_operations_agree_with_a_set(seed: int) -> None:
 
 def test_a_float_equal_to_a_key_is_that_key() -> None:
     assert 2.0 in KeyBits([2]) and 2.5 not in KeyBits([2])
+
+
+def test_numbers_equal_to_a_key_are_found_and_discarded_as_in_a_set() -> None:
+    near = 2**60 + 4_000
+    keys = [*range(10), *range(2**60, 2**60 + 5_000)]
+    bits, oracle = KeyBits(keys), set(keys)
+    for asked in (3.0, Decimal(4), Fraction(10, 2), float(near), float("nan"), float("inf")):
+        assert (asked in bits) == (asked in oracle), asked
+    for gone in (3.0, Decimal(4), float(near)):
+        bits.discard(gone)
+        oracle.discard(gone)
+    bits.difference_update([Decimal(5), 6.0])
+    oracle.difference_update([Decimal(5), 6.0])
+    _same(bits, oracle)
+
+
+def test_copy_copy_is_independent() -> None:
+    bits = KeyBits(range(10))
+    copied = copy.copy(bits)
+    copied.discard(3)
+    assert 3 in bits and len(bits) == 10 and 3 not in copied
+
+
+def test_subset_of_bitmaps_far_apart() -> None:
+    far = KeyBits([2**40])
+    assert not KeyBits([5]).issubset(far) and not far.issubset(KeyBits([5]))
+    assert KeyBits().issubset(far) and KeyBits([2**40]).issubset(far)
+    wide = KeyBits(range(64))
+    assert KeyBits(range(8, 16)).issubset(wide) and not wide.issubset(KeyBits(range(8, 16)))

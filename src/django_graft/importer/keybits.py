@@ -64,13 +64,13 @@ class KeyBits(MutableSet[Any]):
     def __contains__(self, key: Any) -> bool:
         if self._set is not None:
             return key in self._set
-        try:
-            offset: int = key - self._low
-            if offset < 0 or offset >= len(self._bits) << 3:
-                return False
-            return self._bits[offset >> 3] >> (offset & 7) & 1 == 1
-        except TypeError:  # no number; a float equal to an integer is that integer
-            return isinstance(key, float) and key.is_integer() and int(key) in self
+        integer = key if isinstance(key, int) else _integer(key)
+        if integer is None:
+            return False
+        offset = integer - self._low
+        if offset < 0 or offset >= len(self._bits) << 3:
+            return False
+        return self._bits[offset >> 3] >> (offset & 7) & 1 == 1
 
     def __iter__(self) -> Iterator[int]:
         """The keys in ascending order (a Python set's order, where the span was too wide)."""
@@ -110,7 +110,9 @@ class KeyBits(MutableSet[Any]):
             self._set.discard(key)
             return
         if not isinstance(key, int):
-            return
+            key = _integer(key)
+            if key is None:
+                return
         offset = key - self._low
         if 0 <= offset < len(self._bits) << 3:
             index, mask = offset >> 3, 1 << (offset & 7)
@@ -171,10 +173,7 @@ class KeyBits(MutableSet[Any]):
 
     def issubset(self, keys: Iterable[Any]) -> bool:
         if isinstance(keys, KeyBits) and keys._set is None and self._set is None:
-            base = min(self._low, keys._low)
-            mine = int.from_bytes(self._bits, "little") << (self._low - base)
-            theirs = int.from_bytes(keys._bits, "little") << (keys._low - base)
-            return not mine & ~theirs
+            return self._within(keys)
         other = keys if isinstance(keys, (set, frozenset, KeyBits)) else set(keys)
         return len(self) <= len(other) and all(key in other for key in self)
 
@@ -183,6 +182,8 @@ class KeyBits(MutableSet[Any]):
         copied._bits, copied._low, copied._count = bytearray(self._bits), self._low, self._count
         copied._set = None if self._set is None else set(self._set)
         return copied
+
+    __copy__ = copy  # copy.copy would otherwise share the bytearray
 
     def clear(self) -> None:
         self._bits, self._low, self._count, self._set = bytearray(), 0, 0, None
@@ -264,11 +265,34 @@ class KeyBits(MutableSet[Any]):
         self._bits[start:stop] = changed.to_bytes(stop - start, "little")
         self._count += changed.bit_count() - mine.bit_count()
 
+    def _within(self, other: KeyBits) -> bool:
+        """Whether every bit set here is set in ``other`` (both bitmaps)."""
+        # Both lows are multiples of 8, so bytes line up; only the bytes both
+        # cover are compared as integers, the rest of these must be empty.
+        shift = (other._low - self._low) >> 3
+        start, stop = max(0, shift), min(len(self._bits), shift + len(other._bits))
+        if start >= stop:
+            return not self._count
+        if any(self._bits[:start]) or any(self._bits[stop:]):
+            return False
+        mine = int.from_bytes(self._bits[start:stop], "little")
+        theirs = int.from_bytes(other._bits[start - shift : stop - shift], "little")
+        return not mine & ~theirs
+
     def _widen(self) -> set[Any]:
         """Turn the bitmap into a Python set: the span is too wide for bits, or a key no integer."""
         self._set = set(self)
         self._bits, self._low, self._count = bytearray(), 0, 0
         return self._set
+
+
+def _integer(key: Any) -> int | None:
+    """The integer a number equals (``3.0``, ``Decimal(3)``), as a Python set would find it."""
+    try:
+        integer = int(key)
+    except (TypeError, ValueError, OverflowError):  # no number, NaN or infinity
+        return None
+    return integer if integer == key else None
 
 
 #: What a plan holds a model's keys in: bits where they are integers, else a set.

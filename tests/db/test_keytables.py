@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 
 from django_graft.db.keytables import KeyTable, key_column_type, tables_allowed
 from tests.testapp import constructs as c
@@ -95,6 +96,52 @@ def test_tables_add_and_take_out_each_others_keys(world: World, tables: list[Key
     assert len(every) == held(every) == len(keys) - 6
     assert some.add_all(more) == 3
     assert list(some) == keys[:6] and len(some) == held(some) == 6
+
+
+def distinct_held(table: KeyTable) -> int:
+    """How many different keys the table holds, counted by the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(DISTINCT k) FROM {table.name}")
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+@pytest.mark.parametrize("read_first", [False, True], ids=["filling", "read"])
+def test_every_way_in_keeps_each_key_once(
+    world: World, tables: list[KeyTable], read_first: bool
+) -> None:
+    # PostgreSQL's tables fill without an index, which a first ordered or
+    # single-key read makes: both states must keep each key once.
+    projects = sorted(m.Project.objects.values_list("pk", flat=True))
+    table, other = table_of(m.Project, tables), table_of(m.Project, tables)
+    table.add(projects[:1])
+    if read_first:
+        assert list(table) == projects[:1] and projects[0] in table
+    linked = m.Task.objects.values_list("project")  # a project once for each of its tasks
+    linked_keys = {key for (key,) in linked}
+    assert m.Task.objects.count() > len(linked_keys)
+    table.add([*projects[:2], projects[1]])
+    first = set(projects[:2])
+    assert table.add_query(linked) == len(linked_keys - first)
+    assert table.add_query(linked) == 0
+    other.add(projects)
+    assert table.add_all(other) == len(set(projects) - linked_keys - first)
+    assert len(table) == held(table) == distinct_held(table) == len(projects)
+    assert list(table) == projects
+
+
+def test_an_index_is_made_once_for_every_read(world: World, tables: list[KeyTable]) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))
+    table = table_of(m.Task, tables)
+    with CaptureQueriesContext(connection) as statements:
+        table.add(keys[:4])
+        assert list(table) == keys[:4] and keys[0] in table
+        table.discard(keys[0])
+        table.add(keys[4:8])
+        assert [len(part.sql) > 0 for part in table.slices(2)] == [True] * 4
+    made = [s["sql"] for s in statements.captured_queries if "ADD PRIMARY KEY" in s["sql"]]
+    assert len(made) == (1 if connection.vendor == "postgresql" else 0)
+    assert len(table) == held(table) == distinct_held(table) == 7
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 100])

@@ -236,6 +236,33 @@ def test_a_row_read_twice_is_named_at_its_second_line(
     assert every_table("other") == before
 
 
+@pytest.mark.parametrize("batch", [4_096, 2], ids=["keys checked at the end", "two at a time"])
+@pytest.mark.parametrize("first", ["repeat", "other damage"])
+def test_of_two_damages_the_earlier_line_is_named(
+    world: World, first: str, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A repeated key waits for its batch to be checked; it is still named
+    # when it comes first, and a damage before it still is when that does.
+    monkeypatch.setattr("django_graft.importer.source.FRESH", batch)
+
+    def two(header: Any, items: Items) -> Any:
+        tags = _records(items, "testapp.tag")
+        at = items.index(tags[1])
+        items = [*items[:at], dict(tags[0]), *items[at:]]
+        records = [i for i, item in enumerate(items) if "model" in item]
+        damaged = records[-1] if first == "repeat" else records[0]
+        items[damaged] = {**items[damaged], "role": "bogus"}
+        return header, items
+
+    data = rewrite(archive_of(world.org), two)
+    before = every_table("other")
+    with pytest.raises(ArchiveFormatError) as caught:
+        import_archive(io.BytesIO(data), using="other", pks="remap")
+    named = "appears twice" if first == "repeat" else "bogus"
+    assert named in str(caught.value)
+    assert every_table("other") == before
+
+
 @pytest.mark.parametrize("pks", ["keep", "remap"])
 def test_a_link_to_a_row_the_archive_lacks_is_refused(world: World, pks: str) -> None:
     # A person of this database, not of the archive: the link must not land on it.

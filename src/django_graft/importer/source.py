@@ -243,9 +243,11 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
         sorter.finish()
         for spool in sorter.spools.values():
             spool.settle()
+    except ArchiveFormatError as error:
+        _close(sorter)
+        raise _first_damage(sorter, error) from None
     except BaseException:
-        for spool in sorter.spools.values():
-            spool.file.close()
+        _close(sorter)
         raise
     return ArchiveContents(
         summary.header,
@@ -255,3 +257,23 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
         sorter.links,
         signature=summary.signature_state,
     )
+
+
+def _close(sorter: Sorter) -> None:
+    for spool in sorter.spools.values():
+        spool.file.close()
+
+
+def _first_damage(sorter: Sorter, error: ArchiveFormatError) -> ArchiveFormatError:
+    """The damage of the earliest line: ``error``, or a key repeated before it.
+
+    Integer keys are checked for repeats a batch at a time: one read twice
+    before ``error``'s line may not have been checked yet.
+    """
+    for spool in sorter.spools.values():
+        try:
+            spool.settle()
+        except ArchiveFormatError as repeated:
+            if error.line is None or (repeated.line is not None and repeated.line < error.line):
+                error = repeated
+    return error

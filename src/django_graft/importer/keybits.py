@@ -29,7 +29,9 @@ from django_graft.conf import graft_settings
 _POSITIONS = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
 
 #: A span wider than this many bits a key (plus a floor) is kept as a set:
-#: 256 bits are 32 bytes, about half of what a set costs a key.
+#: 256 bits are 32 bytes, about half of what a set costs a key. Keys that far
+#: apart (a tenant's rows among many others') are iterated more slowly than
+#: a set's (every byte of the span is looked at), but lookups cost the same.
 _BITS_PER_KEY = 256
 _FLOOR = 1 << 20
 
@@ -208,10 +210,11 @@ class KeyBits(MutableSet[Any]):
         if high - low > _BITS_PER_KEY * (self._count + coming) + _FLOOR:
             return False
         # Grown by half again at the side that grows, so a run of keys
-        # arriving in order is copied a bounded number of times.
+        # arriving in order, ascending or descending, is copied a bounded
+        # number of times (a few, not one per megabit).
         grown = (len(self._bits) >> 1) << 3
         if first < self._low:
-            low = max(min(low, self._low - grown), low - _FLOOR)
+            low = min(low, self._low - grown)
             low -= low & 7
             self._bits[:0] = bytearray((self._low - low) >> 3)
             self._low = low

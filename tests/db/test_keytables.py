@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
-from django_graft.db.keytables import KeyTable, key_column_type, tables_allowed
+from django_graft.db.keycolumns import key_column_type, tables_allowed
+from django_graft.db.keytables import KeyTable
 from tests.testapp import constructs as c
 from tests.testapp import models as m
 from tests.testapp.world import World
@@ -213,3 +214,65 @@ def test_a_dropped_table_names_itself(world: World) -> None:
 
 def test_tables_are_allowed_outside_read_only_transactions() -> None:
     assert tables_allowed(connection.alias)
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's tables fill without an index"
+)
+
+
+@pytest.mark.skipif(connection.vendor == "mysql", reason="MariaDB copies the key's own column")
+def test_keys_equal_in_the_keys_collation_are_kept_once(
+    tables: list[KeyTable], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE COLLATION IF NOT EXISTS graft_test_ci "
+                "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
+            )
+        kind = 'varchar(10) COLLATE "graft_test_ci"'
+    else:
+        kind = "varchar(10) COLLATE NOCASE"
+    monkeypatch.setattr("django_graft.db.keytables.key_column_type", lambda model, using: kind)
+    table = table_of(c.Region, tables)
+    table.add(["a", "A", "b"])  # two keys, as a region's key told apart in that collation
+    table.add(["B"])
+    assert len(table) == held(table) == 2
+    assert "A" in table and "a" in table
+
+
+@postgresql_only
+def test_a_null_is_refused_as_a_key(world: World, tables: list[KeyTable]) -> None:
+    table = table_of(m.Task, tables)
+    assert m.Task.objects.filter(parent=None).exists()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        table.add_query(m.Task.objects.values_list("parent"))
+
+
+@postgresql_only
+def test_a_table_filled_before_is_read_in_a_read_only_transaction(
+    world: World, tables: list[KeyTable]
+) -> None:
+    keys = sorted(m.Project.objects.values_list("pk", flat=True))
+    table = table_of(m.Project, tables)
+    table.add(keys)
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION READ ONLY")
+    assert list(table) == keys and keys[0] in table  # without an index: right, slower
+
+
+@postgresql_only
+def test_lookups_reading_a_large_table_again_and_again_give_it_its_index(
+    tables: list[KeyTable],
+) -> None:
+    # A deep tree's rounds each look a few keys up in one large table.
+    table, few = table_of(m.Task, tables), table_of(m.Task, tables)
+    table.add(range(1, 20_001))
+    with CaptureQueriesContext(connection) as statements:
+        for round_ in range(12):
+            few.add([round_ + 1, 30_000 + round_])
+            assert few.remove_all(table) == 1
+    made = [s["sql"] for s in statements.captured_queries if "ADD PRIMARY KEY" in s["sql"]]
+    assert len(made) == 1 and "ADD PRIMARY KEY" not in statements.captured_queries[0]["sql"]
+    assert len(table) == held(table) == distinct_held(table) == 20_000

@@ -17,7 +17,9 @@ key twice keeps one. On PostgreSQL, keeping a unique index up to date as
 a walk adds a million keys costs about a third of the walk: the table is
 filled without one, each statement leaving out the keys it holds
 already, and the index is made once, when a read first needs keys in
-order or one key found (:meth:`KeyTable.slices`, ``in``, ``discard``).
+order or one key found (:meth:`KeyTable.slices`, ``in``, ``discard``), or
+once statements looking keys up have read through the table a few times
+(``SCANS_BEFORE_INDEX``). The column is ``NOT NULL``, as a key is.
 
 PostgreSQL refuses ``CREATE TABLE`` in a read-only transaction, temporary
 or not, and MariaDB refuses to write into one: a snapshot that may hold
@@ -41,7 +43,7 @@ from django.db.models.expressions import RawSQL
 from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.driver import run_statement
 from django_graft.db.fetch import fetch_rows
-from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.db.keycolumns import key_column_type, tables_allowed
 
 #: Names of this process's tables: temporary tables are private to their
 #: connection, so a counter is enough to keep two tables apart.
@@ -55,6 +57,10 @@ VALUES_PER_STATEMENT = 10_000
 
 #: Keys read back per query when a table is iterated.
 PAGE = 10_000
+
+#: PostgreSQL's tables get their index once lookups have read through them
+#: this many times their size (and at least a page's).
+SCANS_BEFORE_INDEX = 8
 
 #: Inserting keys that are there already keeps one: the table's primary key
 #: (PostgreSQL's tables leave them out instead: see :meth:`KeyTable._insert`).
@@ -71,52 +77,6 @@ _DROP = {
     "postgresql": "DROP TABLE IF EXISTS pg_temp.",
     "mysql": "DROP TEMPORARY TABLE IF EXISTS ",
 }
-
-
-def key_column_type(model: type[Model], using: str) -> str | None:
-    """The column type a table of ``model``'s keys needs; ``None`` when it cannot have one.
-
-    The type a foreign key to the model would have (an ``AutoField``'s is a
-    plain integer), so the table joins with the model's table as a link does.
-    Composite keys stay in Python.
-    """
-    connection = connections[using]
-    if connection.vendor not in _CREATE:
-        return None
-    pk: Any = model._meta.pk
-    if hasattr(pk, "fields") or not getattr(pk, "column", None):
-        return None
-    kind = pk.db_type(connection) if pk.is_relation else pk.rel_db_type(connection)
-    if not kind:
-        return None
-    if connection.vendor == "sqlite" and stored_type(pk) in INTEGER_TYPES:
-        # Exactly INTEGER PRIMARY KEY makes the key SQLite's row id: no index beside it.
-        return "integer"
-    collation = pk.db_parameters(connection).get("collation")
-    if collation:  # keys equal in the default collation may differ in the key's
-        name = (
-            connection.ops.quote_name(collation) if connection.vendor == "postgresql" else collation
-        )
-        return f"{kind} COLLATE {name}"
-    return str(kind)
-
-
-def tables_allowed(using: str) -> bool:
-    """Whether the connection's transaction may create a temporary table.
-
-    PostgreSQL refuses any ``CREATE TABLE`` in a read-only transaction (a
-    hot standby, ``default_transaction_read_only``, a caller's ``SET
-    TRANSACTION READ ONLY``); MariaDB refuses to write into a temporary
-    table when its session is read-only. SQLite has no such transactions.
-    """
-    connection = connections[using]
-    asked = {"postgresql": "SHOW transaction_read_only", "mysql": "SELECT @@tx_read_only"}
-    if connection.vendor not in asked:
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute(asked[connection.vendor])
-        (read_only,) = cursor.fetchone()
-    return str(read_only) not in ("on", "1")
 
 
 class KeyTable(Set[Any]):
@@ -143,12 +103,16 @@ class KeyTable(Set[Any]):
         self.connection = connections[using]
         vendor = self.connection.vendor
         self.name = self.connection.ops.quote_name(f"graft_keys_{next(_numbers)}")
-        # The key's type without its collation, for an array of keys (PostgreSQL).
+        # The key's type without its collation, for an array of keys, and the
+        # collation keys are told apart in (PostgreSQL).
         self._cast = kind.split(" COLLATE ")[0]
+        self._collate = kind[len(self._cast) :]
         self._count = 0
         self._dropped = False
-        # Whether the keys have an index (PostgreSQL makes it when first needed).
+        # Whether the keys have an index (PostgreSQL makes it when needed),
+        # and how many keys lookups have read through since (see _probed).
         self._indexed = vendor != "postgresql"
+        self._scanned = 0
         if vendor == "mysql":
             # The key's own column type, its character set and collation
             # included: a table's or a column's may differ from the database's.
@@ -159,7 +123,7 @@ class KeyTable(Set[Any]):
                 f"SELECT {column} AS k FROM {table} LIMIT 0"
             )
         elif vendor == "postgresql":
-            self._execute(f"{_CREATE[vendor]} {self.name} (k {kind})")
+            self._execute(f"{_CREATE[vendor]} {self.name} (k {kind} NOT NULL)")
         else:
             self._execute(f"{_CREATE[vendor]} {self.name} (k {kind} PRIMARY KEY)")
 
@@ -261,7 +225,8 @@ class KeyTable(Set[Any]):
         for batch in chunked(map(self._prepared, keys), size):
             if self.connection.vendor == "postgresql":
                 # One array parameter: psycopg binds a statement's values one by one.
-                values = f"SELECT DISTINCT u.k FROM unnest(%s::{self._cast}[]) AS u (k)"
+                cast, once = self._cast, f"u.k{self._collate}"  # equal in the key's collation
+                values = f"SELECT DISTINCT {once} FROM unnest(%s::{cast}[]) AS u (k)"
                 params = [_array_of(batch)]
             else:
                 values, params = "VALUES " + ", ".join(["(%s)"] * len(batch)), batch
@@ -301,6 +266,7 @@ class KeyTable(Set[Any]):
     def remove_all(self, other: KeyTable) -> int:
         """Take out the keys another table holds; return how many went."""
         self._check()
+        other._probed()
         statement = f"DELETE FROM {self.name} WHERE k IN (SELECT k FROM {other.name})"
         removed = max(run_statement(self.connection, statement, []), 0)
         self._count -= removed
@@ -336,21 +302,36 @@ class KeyTable(Set[Any]):
         vendor = self.connection.vendor
         if vendor != "postgresql":
             return f"{_INSERT[vendor]} {self.name} (k) {values}"
+        self._probed()
         return (
             f"INSERT INTO {self.name} (k) SELECT n.k FROM ({values}) AS n (k) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {self.name} t WHERE t.k = n.k)"
         )
 
+    def _probed(self) -> None:
+        """Note a statement looking keys up in the table, which reads it whole without an index.
+
+        Once those reads add up to a few times the table (a deep tree's
+        later rounds, each looking a few keys up in a large table), the
+        index is made: it costs less than the next reads.
+        """
+        if not self._indexed:
+            self._scanned += self._count
+            if self._scanned > SCANS_BEFORE_INDEX * max(self._count, PAGE):
+                self._index()
+
     def _index(self) -> None:
         """Give the keys their index, before the first read that needs one (PostgreSQL).
 
         Made once over all the keys: later additions keep it up to date.
-        A primary key, so a key somehow added twice fails here, loudly.
+        A primary key, so a key somehow added twice fails here, loudly. A
+        read-only transaction (reading a graph walked in another) cannot
+        alter a table: its reads go without, right but slower.
         """
         self._check()
-        if not self._indexed:
-            self._indexed = True
+        if not self._indexed and tables_allowed(self.using):
             self._execute(f"ALTER TABLE {self.name} ADD PRIMARY KEY (k)")
+            self._indexed = True
 
     def _prepared(self, key: Any) -> Any:
         pk: Any = self.model._meta.pk

@@ -18,8 +18,9 @@ from django.db.models import Model, QuerySet
 
 from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.fetch import fetch_keys
+from django_graft.db.keycolumns import key_column_type, tables_allowed
 from django_graft.db.keyfilter import filter_in
-from django_graft.db.keytables import KeyTable, key_column_type, tables_allowed
+from django_graft.db.keytables import KeyTable
 
 Q = TypeVar("Q", bound=QuerySet[Any, Any])
 

@@ -34,6 +34,7 @@ from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
 from django_graft.importer.keybits import members
 from django_graft.importer.keymap import WrittenKeys
+from django_graft.importer.keypairs import mapped
 from django_graft.importer.keysahead import KeysAhead
 from django_graft.importer.linkmap import Later, LinkMapper
 from django_graft.importer.links import DEFAULT, KEEP, PARENT, RETURNING, KeyMaps, links_of
@@ -130,7 +131,7 @@ class Writer:
         self._set_keys(mp, keys, columns)
         columns, later = self._apply_policy(model, columns, len(keys), later)
         if mp.reserved:  # rows written earlier link to these keys, whatever the policy sets
-            columns[model._meta.pk.attname] = [mp.reserved[key] for key in keys]
+            columns[model._meta.pk.attname] = mp.reserved.mapped(keys)
         new_keys = self._insert(mp, columns, keys)
         for attname, before in named.items():
             # Links by to_field to these rows follow the values they were given.
@@ -181,7 +182,7 @@ class Writer:
         """Give the rows the keys they are written with (none where the database makes them)."""
         pk: Any = mp.model._meta.pk
         if mp.reserved:
-            columns[pk.attname] = [mp.reserved[key] for key in keys]
+            columns[pk.attname] = mp.reserved.mapped(keys)
             return
         if hasattr(pk, "fields") or mp.new_keys == RETURNING:
             return  # a composite key is its parts, already in the columns
@@ -201,8 +202,7 @@ class Writer:
                     f"{mp.label} rows are written before their parent rows; this is a bug "
                     "in the import order."
                 )
-            get = self.keys.changes.get(parent.target, {}).get
-            columns[pk.attname] = [get(key, key) for key in keys]
+            columns[pk.attname] = mapped(self.keys.changes.get(parent.target), keys)
 
     # -- statements --------------------------------------------------------
 

@@ -26,6 +26,7 @@ from django.db.models import Model
 
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import ArchiveFormatError
+from django_graft.importer.keypairs import mapped
 from django_graft.importer.links import KeyMaps, links_of
 from django_graft.schema.labels import model_label
 
@@ -68,8 +69,7 @@ def named_values(
                 values.update(plan.decoder.decode_columns(chunk).get(attname, ()))
         refs = referenced.get(target, [])
         if refs:
-            changes = keys.changes.get(target, {})
-            rows = [changes.get(key, key) for key in refs]
+            rows = mapped(keys.changes.get(target), refs)
             pk: Any = target._meta.pk
             values.update(row[0] for row in rows_in(target, pk, rows, [attname], using))
         values.discard(None)

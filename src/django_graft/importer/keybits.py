@@ -19,6 +19,7 @@ in a set of integers.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, MutableSet
 from itertools import islice
 from typing import Any
@@ -66,7 +67,7 @@ class KeyBits(MutableSet[Any]):
     def __contains__(self, key: Any) -> bool:
         if self._set is not None:
             return key in self._set
-        integer = key if isinstance(key, int) else _integer(key)
+        integer = key if isinstance(key, int) else as_integer(key)
         if integer is None:
             return False
         offset = integer - self._low
@@ -112,7 +113,7 @@ class KeyBits(MutableSet[Any]):
             self._set.discard(key)
             return
         if not isinstance(key, int):
-            key = _integer(key)
+            key = as_integer(key)
             if key is None:
                 return
         offset = key - self._low
@@ -156,7 +157,7 @@ class KeyBits(MutableSet[Any]):
 
     def members(self, keys: Iterable[Any]) -> list[bool]:
         """``[key in self for key in keys]``, without a call per key where they are integers."""
-        keys = keys if isinstance(keys, list) else list(keys)
+        keys = keys if isinstance(keys, (list, array)) else list(keys)
         if self._set is not None or not set(map(type, keys)) <= {int}:
             return list(map(self.__contains__, keys))
         bits, low, width = self._bits, self._low, len(self._bits) << 3
@@ -289,7 +290,7 @@ class KeyBits(MutableSet[Any]):
         return self._set
 
 
-def _integer(key: Any) -> int | None:
+def as_integer(key: Any) -> int | None:
     """The integer a number equals (``3.0``, ``Decimal(3)``), as a Python set would find it."""
     try:
         integer = int(key)

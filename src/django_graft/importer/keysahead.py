@@ -23,6 +23,7 @@ from django.db.models import Model
 
 from django_graft.db.keydraw import KeyDrawer
 from django_graft.importer.keybits import KeySet, members
+from django_graft.importer.keypairs import mapped
 from django_graft.importer.links import DEFAULT, PARENT, RETURNING, KeyMaps, keys_renamed, links_of
 from django_graft.importer.neededstate import key_link, key_links
 from django_graft.policy.rules import Policy
@@ -74,7 +75,7 @@ class KeysAhead:
         create = mp.create
         if not pending.issubset(create):
             return  # a row the model's own writes do not create: left for later
-        order = mp.spool.order
+        order = mp.spool.order.held
         keys = list(compress(order, members(create, order)))  # in the order they are written
         drawn: list[Any] | None
         if mp.new_keys == DEFAULT:
@@ -88,7 +89,7 @@ class KeysAhead:
             return
         changes = self.keys.changes[mp.model]
         changes.update(zip(keys, drawn, strict=True))
-        mp.reserved = changes  # one dictionary of a million pairs, not two
+        mp.reserved = changes  # one map of a million pairs, not two
         pending.clear()
 
     def _follow_parent(self, model: type[Model], pending: KeySet) -> None:
@@ -102,6 +103,7 @@ class KeysAhead:
             self._draw(above)
         if self.keys.pending.get(parent.target):
             return  # the parent rows' keys are known once they are written
-        moved = self.keys.changes.get(parent.target, {})
-        self.keys.changes[model].update((key, moved.get(key, key)) for key in pending)
+        moved = self.keys.changes.get(parent.target)
+        pending_keys = list(pending)
+        self.keys.changes[model].update(zip(pending_keys, mapped(moved, pending_keys), strict=True))
         pending.clear()

@@ -265,7 +265,7 @@ class SyncSorter(Sorter):
             # A line skim would count under another label than this one's:
             # a digest no line has, so that it is always parsed.
             digest = "~" + digest[1:]
-        spool.prints[spool.order[-1]] = digest  # type: ignore[index]
+        spool.prints[spool.last_key] = digest  # type: ignore[index]
 
     def _new_spool(self, model: type[Model], label: str) -> ModelSpool:
         spool = super()._new_spool(model, label)

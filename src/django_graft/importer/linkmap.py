@@ -22,6 +22,7 @@ from django_graft.importer.carried import NamedValues, not_carried
 from django_graft.importer.decode import Columns
 from django_graft.importer.dynamicmap import DynamicMapper
 from django_graft.importer.keybits import KeySet, members
+from django_graft.importer.keypairs import mapped
 from django_graft.importer.links import GenericLink, KeyMaps, Link, links_of
 from django_graft.policy.rules import Policy
 
@@ -29,6 +30,11 @@ from django_graft.policy.rules import Policy
 #: attname, target model, the target's archive key, or value for a link by to_field);
 #: for a column holding dynamic edges, no target and what :mod:`.dynamicmap` keeps.
 Later = tuple[int, str, type[Model] | None, Any]
+
+
+def _unmoved(key: Any, default: Any) -> Any:
+    """A key no import key map moves stays as it is."""
+    return default
 
 
 class LinkMapper:
@@ -72,10 +78,10 @@ class LinkMapper:
             if not moved and not waiting:
                 continue  # keys stay as they are: nothing to do, row by row
             column = columns[link.attname]
-            get = (moved or {}).get
             if not waiting:
-                columns[link.attname] = [get(value, value) for value in column]
+                columns[link.attname] = mapped(moved, column)
                 continue
+            get = moved.get if moved is not None else _unmoved
             # A column that cannot be NULL holds the archive's value meanwhile.
             stand_in = not link.nullable
             for i, value in enumerate(column):

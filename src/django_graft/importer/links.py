@@ -13,6 +13,7 @@ from django.db.models import NOT_PROVIDED, Field, ForeignObject, Model, Value
 
 from django_graft.archive.schema import stored_fields
 from django_graft.importer.keybits import KeySet
+from django_graft.importer.keypairs import KeyPairs
 from django_graft.schema.labels import concrete
 
 #: How a model's created rows get their keys: the archive's, the database's
@@ -133,7 +134,7 @@ class KeyMaps:
 
     def __init__(self, using: str) -> None:
         self.using = using
-        self.changes: defaultdict[type[Model], dict[Any, Any]] = defaultdict(dict)
+        self.changes: defaultdict[type[Model], KeyPairs] = defaultdict(KeyPairs)
         self.pending: defaultdict[type[Model], KeySet] = defaultdict(set)
         #: {(model, attname): {archive value: value written}}: the values of
         #: columns that links name by ``to_field``, where the import changed them.

@@ -15,6 +15,7 @@ from django.db.models import Model
 from django_graft.importer.carried import NamedValues
 from django_graft.importer.decode import RowDecoder
 from django_graft.importer.keybits import KeySet, key_set
+from django_graft.importer.keypairs import KeyPairs
 from django_graft.importer.links import KeyMaps
 from django_graft.importer.relink import LinkPlan
 from django_graft.importer.result import Conflict
@@ -48,7 +49,7 @@ class ModelPlan:
     pending: KeySet = field(default_factory=set)
     #: {archive key: key drawn for it before it is written} (:mod:`.keysahead`), for
     #: every created row: the import's key map of the model, which may hold others too.
-    reserved: dict[Any, Any] = field(default_factory=dict)
+    reserved: KeyPairs = field(default_factory=KeyPairs)
     #: How many of the created rows are needed rows no existing row matched.
     created_needed: int = 0
     #: Keys of ``update`` a sync overwrites because only the source changed them.

@@ -167,6 +167,7 @@ class Sorter:
             fresh = spool.fresh
             fresh.append(pk)
             spool.fresh_lines.append(number)
+            spool.fresh_owned.append(role == "own")
             if len(fresh) >= FRESH:
                 spool.settle()
         else:
@@ -176,8 +177,8 @@ class Sorter:
                     f"Line {number}: {label} {pk!r} appears twice in the archive.", line=number
                 )
             seen.add(pk)
-        (spool.owned if role == "own" else spool.needed).append(pk)
-        spool.order.append(pk)
+            (spool.owned if role == "own" else spool.needed).append(pk)
+            spool.order.append(pk)
         spool.file.write(raw)
         if spool.generic_targets:
             spool.note_targets(fields)

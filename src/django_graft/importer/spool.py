@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import compress, islice
+from operator import not_
 from typing import IO, Any
 
 from django.db.models import Model
@@ -17,6 +18,7 @@ from django.db.models import Model
 from django_graft.archive.jsonenc import loads
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.keybits import KeyBits, KeySet, bits_for, members
+from django_graft.importer.keylist import KeyList
 from django_graft.importer.scalars import key_decoder
 
 #: Integer keys of a model read before they are checked and added to its bitmap.
@@ -31,10 +33,10 @@ class ModelSpool:
     label: str
     file: IO[bytes] = field(repr=False)
     #: Keys in archive order, decoded to the primary key's Python type.
-    owned: list[Any] = field(default_factory=list)
-    needed: list[Any] = field(default_factory=list)
+    owned: KeyList = field(default_factory=KeyList)
+    needed: KeyList = field(default_factory=KeyList)
     #: Every key, in the order of the records in ``file``.
-    order: list[Any] = field(default_factory=list)
+    order: KeyList = field(default_factory=KeyList)
     #: Every key (see :attr:`seen`).
     _seen: KeySet = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.
@@ -52,9 +54,11 @@ class ModelSpool:
     #: There, the keys of the records the ledger knew byte for byte.
     taken: set[Any] | None = field(default=None, repr=False)
 
-    #: Integer keys read since :attr:`seen` was last brought up to date, and their lines.
+    #: Integer keys read since :attr:`seen` was last brought up to date, their
+    #: lines and whether each is owned: they join the key lists a batch at a time.
     fresh: list[Any] = field(default_factory=list, repr=False)
     fresh_lines: list[int] = field(default_factory=list, repr=False)
+    fresh_owned: list[bool] = field(default_factory=list, repr=False)
 
     @property
     def seen(self) -> KeySet:
@@ -62,6 +66,11 @@ class ModelSpool:
         if self.fresh:
             self.settle()
         return self._seen
+
+    @property
+    def last_key(self) -> Any:
+        """The key of the record filed last."""
+        return self.fresh[-1] if self.fresh else self.order[-1]
 
     def settle(self) -> None:
         """Add the fresh keys to :attr:`seen`, refusing one read twice at its line.
@@ -84,8 +93,13 @@ class ModelSpool:
                     )
                 earlier.add(key)
         seen.update(fresh)
+        owned = self.fresh_owned
+        self.order.extend(fresh)
+        self.owned.extend(compress(fresh, owned))
+        self.needed.extend(compress(fresh, map(not_, owned)))
         fresh.clear()
         self.fresh_lines.clear()
+        owned.clear()
 
     def note_targets(self, fields: dict[str, Any]) -> None:
         """Note the content types a record's generic foreign keys name."""

@@ -1,0 +1,216 @@
+"""Maps of integer keys to integer keys, held as one machine word a key.
+
+A remap import of a million rows holds, for each model, where every
+archive key went: ``{archive key: new key}``. As a Python dictionary of
+integers that costs about a hundred bytes a pair (the dictionary's entry
+and index, and an integer object on each side). Keys a sequence handed
+out lie close together, so :class:`KeyPairs` keeps the new keys in an
+array indexed by the archive key's distance from the smallest: eight
+bytes a slot, and a span at most a few times the number of keys. Pairs
+that do not fit (a key far from the others, a key or value that is no
+64-bit integer: a UUID, a string) go to a dictionary beside it, so any
+key a dictionary takes, a :class:`KeyPairs` takes too, and finds it as a
+dictionary would (``3.0`` finds ``3``).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from itertools import islice
+from typing import Any
+
+from django_graft.importer.keybits import as_integer
+
+#: The value of a slot that holds no pair: the one 64-bit integer no value takes.
+_EMPTY = -(1 << 63)
+_LARGEST = (1 << 63) - 1
+
+#: A span wider than this many slots a key (plus a floor) sends the pair to
+#: the dictionary: four slots are 32 bytes, a third of what a dictionary
+#: costs a pair.
+_SLOTS_PER_KEY = 4
+_FLOOR = 1 << 10
+
+#: Pairs added at once by :meth:`KeyPairs.update`.
+_CHUNK = 10_000
+
+_MISSING = object()
+
+
+def _slot_value(value: Any) -> bool:
+    """Whether ``value`` can be held in a slot (and be read back as the very same value)."""
+    return type(value) is int and _EMPTY < value <= _LARGEST
+
+
+class KeyPairs(MutableMapping[Any, Any]):
+    """``{archive key: key written}`` for one model, compact where the keys are integers."""
+
+    __slots__ = ("_count", "_low", "_other", "_slots")
+
+    def __init__(self, pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = ()) -> None:
+        self._slots = array("q")
+        self._low = 0  # the archive key of the first slot
+        self._count = 0  # slots holding a value
+        self._other: dict[Any, Any] = {}  # the pairs no slot holds
+        self.update(pairs)
+
+    def __repr__(self) -> str:
+        return f"<KeyPairs: {len(self)} pairs>"
+
+    def __len__(self) -> int:
+        return self._count + len(self._other)
+
+    def __bool__(self) -> bool:
+        return bool(self._count or self._other)
+
+    def _offset(self, key: Any) -> int | None:
+        """The slot of ``key``, if the slots cover it."""
+        if not self._count:
+            return None
+        integer = key if type(key) is int else as_integer(key)
+        if integer is None:
+            return None
+        offset = integer - self._low
+        return offset if 0 <= offset < len(self._slots) else None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        offset = self._offset(key)
+        if offset is not None:
+            value = self._slots[offset]
+            if value != _EMPTY:
+                return value
+        return self._other.get(key, default) if self._other else default
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        integer = key if type(key) is int else as_integer(key) if isinstance(key, int) else None
+        if integer is not None and _slot_value(value) and self._reserve(integer, integer, 1):
+            if self._other:
+                self._other.pop(integer, None)
+            offset = integer - self._low
+            if self._slots[offset] == _EMPTY:
+                self._count += 1
+            self._slots[offset] = value
+            return
+        self._clear_slot(key)
+        self._other[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        if not self._clear_slot(key):
+            del self._other[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        """The keys the slots hold, ascending, then the others."""
+        low = self._low
+        for offset, value in enumerate(self._slots):
+            if value != _EMPTY:
+                yield low + offset
+        yield from self._other
+
+    def clear(self) -> None:
+        self._slots, self._low, self._count, self._other = array("q"), 0, 0, {}
+
+    def update(self, *others: Any, **named: Any) -> None:
+        """Add pairs, a chunk of integer pairs at a time without a call per pair."""
+        for other in (*others, named):
+            pairs = iter(other.items() if isinstance(other, Mapping) else other)
+            while chunk := list(islice(pairs, _CHUNK)):
+                keys = [key for key, _ in chunk]
+                integers = set(map(type, keys)) <= {int} and all(_slot_value(v) for _, v in chunk)
+                if integers and self._reserve(min(keys), max(keys), len(chunk)):
+                    self._fill(chunk)
+                    continue
+                for key, value in chunk:
+                    self[key] = value
+
+    def mapped(self, keys: list[Any]) -> list[Any]:
+        """``[self.get(key, key) for key in keys]``: each key as written, without a call per key."""
+        if not self._count:
+            get = self._other.get
+            return [get(key, key) for key in keys]
+        if self._other or not set(map(type, keys)) <= {int, type(None)}:
+            return [self.get(key, key) for key in keys]
+        slots, low, width = self._slots, self._low, len(self._slots)
+        return [
+            value
+            if key is not None
+            and 0 <= (offset := key - low) < width
+            and (value := slots[offset]) != _EMPTY
+            else key
+            for key in keys
+        ]
+
+    # -- the span ------------------------------------------------------------
+
+    def _fill(self, pairs: list[tuple[int, int]]) -> None:
+        """Put integer pairs in the slots that cover them (the loop of ``self[key] = value``)."""
+        slots, low, other, added = self._slots, self._low, self._other, 0
+        for key, value in pairs:
+            if other:
+                other.pop(key, None)
+            offset = key - low
+            if slots[offset] == _EMPTY:
+                added += 1
+            slots[offset] = value
+        self._count += added
+
+    def _clear_slot(self, key: Any) -> bool:
+        """Empty the slot of ``key``; whether it held a value."""
+        offset = self._offset(key)
+        if offset is None or self._slots[offset] == _EMPTY:
+            return False
+        self._slots[offset] = _EMPTY
+        self._count -= 1
+        return True
+
+    def _reserve(self, first: int, last: int, coming: int) -> bool:
+        """Widen the slots to cover ``first`` to ``last`` before ``coming`` pairs are added.
+
+        False when the span would be too wide for slots.
+        """
+        slots, low = self._slots, self._low
+        end = low + len(slots)
+        if slots and low <= first and last < end:
+            return True
+        if not self._count:  # nothing held: start afresh around the keys
+            if last - first >= _SLOTS_PER_KEY * coming + _FLOOR:
+                return False
+            self._low, self._slots = first, _empty(last - first + 1)
+            return True
+        start, stop = min(low, first), max(end, last + 1)
+        if stop - start > _SLOTS_PER_KEY * (self._count + coming) + _FLOOR:
+            return False
+        # Grown by half again at the side that grows, so keys arriving in
+        # order, ascending or descending, are copied a bounded number of times.
+        grown = len(slots) >> 1
+        if first < low:
+            start = min(start, low - grown)
+            slots[:0] = _empty(low - start)
+            self._low = start
+        if last >= end:
+            slots.extend(_empty(max(stop, end + grown) - end))
+        return True
+
+
+def _empty(count: int) -> array[int]:
+    """``count`` slots holding no value."""
+    return array("q", (_EMPTY,)) * count
+
+
+def mapped(pairs: Mapping[Any, Any] | None, keys: list[Any]) -> list[Any]:
+    """Each of ``keys`` as ``pairs`` maps it, or as it is where they do not."""
+    if pairs is None:
+        return list(keys)
+    if isinstance(pairs, KeyPairs):
+        return pairs.mapped(keys)
+    get = pairs.get
+    return [get(key, key) for key in keys]

@@ -1,0 +1,109 @@
+"""KeyPairs answers as the Python dictionary it replaces, whatever keys and values it is given."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from django_graft.importer.keypairs import KeyPairs, mapped
+
+
+def _same(pairs: KeyPairs, oracle: dict[Any, Any]) -> None:
+    assert len(pairs) == len(oracle)
+    assert bool(pairs) == bool(oracle)
+    assert dict(pairs.items()) == oracle
+    assert sorted(map(repr, pairs)) == sorted(map(repr, oracle))
+
+
+def test_random_operations_answer_as_a_dictionary() -> None:
+    chooser = random.Random(20)
+    for _ in range(30):
+        pairs, oracle = KeyPairs(), {}
+        base = chooser.choice([0, -5_000, 10**12, (1 << 63) - 3_000])
+        for _ in range(600):
+            key: Any = base + chooser.randrange(2_000)
+            if chooser.random() < 0.02:
+                key = base + chooser.randrange(10**9)  # far from the others
+            if chooser.random() < 0.02:
+                key = str(key)
+            value: Any = chooser.randrange(-(1 << 63), 1 << 63)
+            if chooser.random() < 0.02:
+                value = chooser.choice([None, "x", 1 << 70, -(1 << 63), True, 2.5])
+            action = chooser.random()
+            if action < 0.5:
+                pairs[key], oracle[key] = value, value
+            elif action < 0.6:
+                chunk = [(base + chooser.randrange(3_000), chooser.randrange(9)) for _ in range(50)]
+                pairs.update(chunk)
+                oracle.update(chunk)
+            elif action < 0.75:
+                assert pairs.pop(key, "gone") == oracle.pop(key, "gone")
+            else:
+                assert pairs.get(key, "none") == oracle.get(key, "none")
+                assert (key in pairs) == (key in oracle)
+            asked = [base + chooser.randrange(2_100) for _ in range(20)] + [None, "x"]
+            assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]
+        _same(pairs, oracle)
+
+
+def test_values_are_the_very_values_given() -> None:
+    """Values no slot holds as they are (a boolean, a big integer, the empty marker) stay whole."""
+    given = {1: True, 2: 1 << 64, 3: -(1 << 63), 4: None, 5: uuid.UUID(int=5), 6: 6}
+    pairs = KeyPairs(given)
+    for key, value in given.items():
+        assert pairs[key] is value or (pairs[key] == value and type(pairs[key]) is type(value))
+    _same(pairs, given)
+
+
+def test_numbers_equal_to_a_key_find_it() -> None:
+    pairs = KeyPairs({3: 30, "a": 1})
+    assert pairs[3.0] == pairs[Decimal(3)] == pairs[True + 2] == 30
+    assert 3.5 not in pairs and "3" not in pairs and b"3" not in pairs
+    pairs[3.0] = 31  # the same key, as in a dictionary
+    assert len(pairs) == 2 and pairs[3] == 31
+    del pairs[Decimal(3)]
+    assert 3 not in pairs and len(pairs) == 1
+    with pytest.raises(KeyError):
+        del pairs[3]
+
+
+def test_a_key_moves_between_slots_and_the_dictionary() -> None:
+    pairs = KeyPairs({1: 10})
+    pairs[1] = "ten"  # no slot holds a string: the pair moves out
+    assert pairs[1] == "ten" and len(pairs) == 1
+    pairs[1] = 11  # and back in
+    assert pairs[1] == 11 and len(pairs) == 1
+    pairs.update([(1, 12), (2, 20)])
+    assert dict(pairs) == {1: 12, 2: 20}
+
+
+def test_a_million_sequence_keys_cost_a_machine_word_each() -> None:
+    keys = range(5_000_000, 6_000_000)
+    pairs = KeyPairs(zip(keys, range(1, 1_000_001), strict=True))
+    assert len(pairs) == 1_000_000 and pairs[5_999_999] == 1_000_000
+    assert not pairs._other
+    assert len(pairs._slots) * pairs._slots.itemsize <= 8 * 1_000_000 * 1.5
+
+
+def test_keys_arriving_in_descending_order_stay_in_slots() -> None:
+    pairs = KeyPairs()
+    for key in range(100_000, 0, -1):
+        pairs[key] = -key
+    assert not pairs._other and len(pairs._slots) < 200_000
+    assert pairs.mapped([1, 100_000, 100_001]) == [-1, -100_000, 100_001]
+
+
+def test_scattered_keys_go_to_the_dictionary() -> None:
+    pairs = KeyPairs((key * 10**9, key) for key in range(100))
+    assert len(pairs._slots) <= 1 << 11
+    assert dict(pairs) == {key * 10**9: key for key in range(100)}
+
+
+def test_mapped_without_a_map_keeps_every_key() -> None:
+    assert mapped(None, [1, None]) == [1, None]
+    assert mapped({1: 2}, [1, 3]) == [2, 3]
+    assert mapped(KeyPairs({1: 2}), [1, 3]) == [2, 3]

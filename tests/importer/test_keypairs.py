@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from decimal import Decimal
@@ -47,6 +48,8 @@ def test_random_operations_answer_as_a_dictionary() -> None:
                 assert (key in pairs) == (key in oracle)
             asked = [base + chooser.randrange(2_100) for _ in range(20)] + [None, "x"]
             assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]
+            held = [k for k in asked if k in oracle]
+            assert pairs.values_of(held) == [oracle[k] for k in held]
         _same(pairs, oracle)
 
 
@@ -107,3 +110,28 @@ def test_mapped_without_a_map_keeps_every_key() -> None:
     assert mapped(None, [1, None]) == [1, None]
     assert mapped({1: 2}, [1, 3]) == [2, 3]
     assert mapped(KeyPairs({1: 2}), [1, 3]) == [2, 3]
+
+
+def test_a_far_first_key_leaves_the_slots_to_the_keys_after_it() -> None:
+    pairs = KeyPairs()
+    pairs.update(zip([2**31 - 1, *range(1, 100_000)], range(100_000), strict=True))
+    assert len(pairs._other) == 1 and pairs._count == 99_999
+    assert pairs.mapped([2**31 - 1, 1, 99_999, 100_000]) == [0, 1, 99_999, 100_000]
+
+
+def test_copies_are_independent() -> None:
+    pairs = KeyPairs({1: 10, 2: 20, "a": 1})
+    for copied in (pairs.copy(), copy.copy(pairs)):
+        copied[1], copied["a"] = 99, 2
+        del copied[2]
+        assert dict(pairs) == {1: 10, 2: 20, "a": 1} and len(pairs) == 3
+        assert dict(copied) == {1: 99, "a": 2}
+
+
+def test_values_of_refuses_a_key_not_held() -> None:
+    pairs = KeyPairs({1: 10, 2: 20, "a": "b"})
+    assert pairs.values_of([2, 1, "a"]) == [20, 10, "b"]
+    with pytest.raises(KeyError, match="3"):
+        pairs.values_of([1, 3])
+    with pytest.raises(KeyError):
+        KeyPairs().values_of([1])

@@ -249,7 +249,9 @@ def test_a_link_by_another_field_follows_the_value_the_copy_is_given(world: Worl
     assert m.Shipment.objects.get(pk=shipment.pk).recipient_id == person.username
 
 
-def test_a_link_by_another_field_left_on_the_original_is_a_cross_link(world: World) -> None:
+def test_a_link_by_another_field_left_on_the_original_is_a_cross_link(
+    world: World, keys_placed: None
+) -> None:
     person = world.people[1]
     before = every_table()
 
@@ -268,7 +270,7 @@ def test_a_link_by_another_field_left_on_the_original_is_a_cross_link(world: Wor
     assert every_table() == before
 
 
-def test_a_cross_link_rolls_the_clone_back(world: World) -> None:
+def test_a_cross_link_rolls_the_clone_back(world: World, keys_placed: None) -> None:
     before = every_table()
 
     def leave_generic_links(self: Any, generic: Any, columns: Any) -> list[Any]:

@@ -131,7 +131,7 @@ class Writer:
         self._set_keys(mp, keys, columns)
         columns, later = self._apply_policy(model, columns, len(keys), later)
         if mp.reserved:  # rows written earlier link to these keys, whatever the policy sets
-            columns[model._meta.pk.attname] = mp.reserved.mapped(keys)
+            columns[model._meta.pk.attname] = mp.reserved.values_of(keys)
         new_keys = self._insert(mp, columns, keys)
         for attname, before in named.items():
             # Links by to_field to these rows follow the values they were given.
@@ -182,7 +182,7 @@ class Writer:
         """Give the rows the keys they are written with (none where the database makes them)."""
         pk: Any = mp.model._meta.pk
         if mp.reserved:
-            columns[pk.attname] = mp.reserved.mapped(keys)
+            columns[pk.attname] = mp.reserved.values_of(keys)
             return
         if hasattr(pk, "fields") or mp.new_keys == RETURNING:
             return  # a composite key is its parts, already in the columns

@@ -109,12 +109,20 @@ class KeyPairs(MutableMapping[Any, Any]):
             del self._other[key]
 
     def __iter__(self) -> Iterator[Any]:
-        """The keys the slots hold, ascending, then the others."""
+        """The keys the slots hold, ascending (as integers), then the others.
+
+        Unlike a dictionary's, the order is not the order the keys were set.
+        """
+        for key, _ in self._held():
+            yield key
+        yield from self._other
+
+    def _held(self) -> Iterator[tuple[int, int]]:
+        """The pairs the slots hold."""
         low = self._low
         for offset, value in enumerate(self._slots):
             if value != _EMPTY:
-                yield low + offset
-        yield from self._other
+                yield low + offset, value
 
     def clear(self) -> None:
         self._slots, self._low, self._count, self._other = array("q"), 0, 0, {}
@@ -134,20 +142,46 @@ class KeyPairs(MutableMapping[Any, Any]):
 
     def mapped(self, keys: list[Any]) -> list[Any]:
         """``[self.get(key, key) for key in keys]``: each key as written, without a call per key."""
+        return self._lookup(keys, None)
+
+    def values_of(self, keys: list[Any]) -> list[Any]:
+        """``[self[key] for key in keys]``, without a call per key: KeyError for a key not held."""
+        found = self._lookup(keys, _MISSING)
+        for key, value in zip(keys, found, strict=True):
+            if value is _MISSING:
+                raise KeyError(key)
+        return found
+
+    def _lookup(self, keys: list[Any], missing: Any) -> list[Any]:
+        """Each key's value; where none is held, ``missing``, or the key itself if that is None."""
+        other = self._other
         if not self._count:
-            get = self._other.get
-            return [get(key, key) for key in keys]
-        if self._other or not set(map(type, keys)) <= {int, type(None)}:
-            return [self.get(key, key) for key in keys]
+            get = other.get
+            return [get(key, key if missing is None else missing) for key in keys]
+        if not set(map(type, keys)) <= {int, type(None)}:
+            return [self.get(key, key if missing is None else missing) for key in keys]
         slots, low, width = self._slots, self._low, len(self._slots)
+        # The slots first; the dictionary only for the keys they do not hold.
         return [
             value
             if key is not None
             and 0 <= (offset := key - low) < width
             and (value := slots[offset]) != _EMPTY
+            else other.get(key, key if missing is None else missing)
+            if other
             else key
+            if missing is None
+            else missing
             for key in keys
         ]
+
+    def copy(self) -> KeyPairs:
+        copied = KeyPairs()
+        copied._slots, copied._low, copied._count = array("q", self._slots), self._low, self._count
+        copied._other = dict(self._other)
+        return copied
+
+    __copy__ = copy  # copy.copy would otherwise share the array and the dictionary
 
     # -- the span ------------------------------------------------------------
 
@@ -188,7 +222,14 @@ class KeyPairs(MutableMapping[Any, Any]):
             return True
         start, stop = min(low, first), max(end, last + 1)
         if stop - start > _SLOTS_PER_KEY * (self._count + coming) + _FLOOR:
-            return False
+            if self._count > _FLOOR or last - first >= _SLOTS_PER_KEY * coming + _FLOOR:
+                return False
+            # A few pairs held so far (one far key, say, the archive's first)
+            # go to the dictionary, and the slots start afresh around these:
+            # each pair moves once, and the keys that follow find slots.
+            self._other.update(self._held())
+            self._low, self._slots, self._count = first, _empty(last - first + 1), 0
+            return True
         # Grown by half again at the side that grows, so keys arriving in
         # order, ascending or descending, are copied a bounded number of times.
         grown = len(slots) >> 1

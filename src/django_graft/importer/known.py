@@ -308,7 +308,7 @@ def _file(run: _Run) -> None:
             seen.add(key)
     if spool.generic_targets:  # which models the rows point at, read from their values
         _note_targets(spool, run.rows)
-    seen.update(keys)
+    spool.remember(keys)
     spool.taken.update(keys)  # type: ignore[union-attr]
     spool.order.extend(keys)
     if all(run.owned):

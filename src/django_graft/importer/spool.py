@@ -79,9 +79,7 @@ class ModelSpool:
         each key as its line is read would cost a Python call a row. Past
         ``GRAFT["SERVER_SIDE_KEYS"]`` of them, the set becomes bits.
         """
-        fresh, seen = self.fresh, self._seen
-        if type(seen) is set and bits_for(self.integer_key, len(seen) + len(fresh)):
-            seen = self._seen = KeyBits(seen)
+        fresh, seen = self.fresh, self._grown(len(self.fresh))
         found = members(seen, fresh)
         if any(found) or len(set(fresh)) != len(fresh):
             earlier: set[Any] = set()
@@ -100,6 +98,18 @@ class ModelSpool:
         fresh.clear()
         self.fresh_lines.clear()
         owned.clear()
+
+    def remember(self, keys: list[Any]) -> None:
+        """Add keys already checked for repeats to :attr:`seen`."""
+        self.seen  # noqa: B018  # the fresh keys first, in order
+        self._grown(len(keys)).update(keys)
+
+    def _grown(self, coming: int) -> KeySet:
+        """:attr:`seen` as it holds ``coming`` more keys: past the limit, bits."""
+        seen = self._seen
+        if type(seen) is set and bits_for(self.integer_key, len(seen) + coming):
+            seen = self._seen = KeyBits(seen)
+        return seen
 
     def note_targets(self, fields: dict[str, Any]) -> None:
         """Note the content types a record's generic foreign keys name."""

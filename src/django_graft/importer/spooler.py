@@ -59,7 +59,7 @@ class ArchiveSpooler:
         if not (spool.integer_key and set(map(type, keys)) <= {int}):
             decode = key_decoder(spool.model)  # the keys as an archive would give them back
             keys = [decode(loads(encode(key))) for key in keys]
-        spool.seen.update(keys)
+        spool.remember(keys)
         roles = [record["role"] == "own" for record in records]
         spool.owned.extend(key for key, own in zip(keys, roles, strict=True) if own)
         spool.order.extend(keys)

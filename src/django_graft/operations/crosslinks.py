@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import closing
+from itertools import compress
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -19,6 +20,7 @@ from django_graft.conf import graft_settings
 from django_graft.db.batching import chunked, key_order
 from django_graft.db.fetch import rows_in
 from django_graft.exceptions import CrossLinkError
+from django_graft.importer.keybits import KeySet, key_set, members
 from django_graft.importer.links import GenericLink, links_of
 from django_graft.policy.rules import HOOKS, Policy
 from django_graft.render.lists import listed
@@ -28,6 +30,9 @@ from django_graft.tree.dynamictargets import TargetNamer, dynamic_targets
 from django_graft.tree.graph import Graph
 from django_graft.tree.walk import collect
 from django_graft.tree.walkrows import Rows, row_names
+
+#: Walked keys looked up among the copies at once.
+_CHUNK = 10_000
 
 
 def check_no_cross_links(
@@ -43,7 +48,7 @@ def check_no_cross_links(
     seen from a copied milestone: that link was there before).
     """
     originals = Originals({concrete(m): keys for m, keys in graph.owned.items() if keys})
-    copies = {model: set(made.get(model_label(model), {}).values()) for model in originals}
+    copies = {model: _copy_keys(made.get(model_label(model), {})) for model in originals}
     found = []
     # Walked again with its keys in tables past the limit, as an export walks:
     # a second tree of keys in Python would double the clone's memory.
@@ -57,7 +62,11 @@ def check_no_cross_links(
         for model, keys in (*walked.owned.items(), *walked.needed.items()):
             copied = copies.get(concrete(model), set())
             # The walked keys are read (a table's a page at a time), the copies' looked up.
-            reached = [key for key in keys if key in copied]
+            reached = [
+                key
+                for chunk in chunked(keys, _CHUNK)
+                for key in compress(chunk, members(copied, chunk))
+            ]
             for key in sorted(reached, key=repr):
                 found.append(f"the original tree reaches the copy {model_label(model)} {key!r}")
     found.extend(_links_to_originals(copies, originals, policy, graph.using))
@@ -70,6 +79,13 @@ def check_no_cross_links(
             "too, or 'skip' it.",
             rows=found,
         )
+
+
+def _copy_keys(made: Mapping[Any, Any]) -> KeySet:
+    """The keys of a model's copies: past ``GRAFT["SERVER_SIDE_KEYS"]`` integers, as bits."""
+    keys = key_set(True, len(made))
+    keys.update(made.values())
+    return keys
 
 
 class Originals(Mapping[type[Model], AbstractSet[Any]]):
@@ -101,7 +117,7 @@ class Originals(Mapping[type[Model], AbstractSet[Any]]):
 
 
 def _links_to_originals(
-    copies: dict[type[Model], set[Any]],
+    copies: dict[type[Model], KeySet],
     originals: Mapping[type[Model], AbstractSet[Any]],
     policy: Policy,
     using: str,
@@ -164,7 +180,7 @@ def _values(model: type[Model], keys: AbstractSet[Any], attname: str, using: str
 
 def _dynamic_links(
     model: type[Model],
-    keys: set[Any],
+    keys: KeySet,
     edge: Edge,
     originals: Mapping[type[Model], AbstractSet[Any]],
     using: str,
@@ -192,7 +208,7 @@ _BATCH = 500
 
 def _generic_links(
     model: type[Model],
-    keys: set[Any],
+    keys: KeySet,
     generic: GenericLink,
     originals: Mapping[type[Model], AbstractSet[Any]],
     using: str,

@@ -30,6 +30,7 @@ from django_graft.db.collation import Pairing
 from django_graft.db.driver import qmark, sqlite_execute
 from django_graft.db.jsonread import json_converter
 from django_graft.db.keyfilter import filter_in
+from django_graft.db.timestamps import read_timestamps_natively
 
 Row = tuple[Any, ...]
 
@@ -167,6 +168,7 @@ def _execute(connection: Any, sql: str, params: Any) -> Any:
     if connection.vendor == "sqlite" and (plain := qmark(sql)) is not None:
         return sqlite_execute(connection, plain, params)
     cursor = connection.cursor()
+    read_timestamps_natively(connection, cursor)
     cursor.execute(sql, params)
     return cursor
 

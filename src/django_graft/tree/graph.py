@@ -76,7 +76,8 @@ class Graph:
     edge_rows: dict[tuple[Edge, type[Model]], int] = field(default_factory=dict)
     """{(edge, target model): number of target keys it yielded}, for the picture; a generic foreign
     key has one entry per model it reached. An edge followed by a join from keys in a table
-    counts the keys it found first in its round.
+    counts the keys it found first in its round; a link not read because it can only lead
+    back (:mod:`~django_graft.tree.walktwins`), the rows that hold it.
     """
     warnings: list[str] = field(default_factory=list)
     tables: list[KeyTable] = field(default_factory=list)

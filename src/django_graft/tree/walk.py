@@ -19,7 +19,7 @@ the tree, never on the number of rows.
 
 Keys past the walk's ``server_side`` limit are kept in temporary tables
 (:mod:`.walkkeys`) and walked from there with one ``INSERT … SELECT`` per
-edge and round (:mod:`.walkjoins`).
+edge and round (:mod:`.walkjoins`), but links that only lead back (:mod:`.walktwins`).
 """
 
 from __future__ import annotations
@@ -166,6 +166,8 @@ class Collector:
             self.missing.missing(model, key)
         in_python = []
         for edge in edges:
+            if self.keys.leads_back(edge, model, role):
+                continue
             if edge.kind is EdgeKind.GENERIC_FORWARD:
                 if not self._generic_joined(edge, table, role, found):
                     in_python.append(edge)

@@ -10,6 +10,7 @@ the role's keys stay in a table.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -21,6 +22,7 @@ from django_graft.policy.rules import Rule
 from django_graft.schema.edges import Edge, EdgeKind
 from django_graft.tree.graph import Graph, Reason, Role
 from django_graft.tree.keysets import KeyBag, Keys, TableSpace
+from django_graft.tree.walktwins import known_targets
 
 #: {model: keys found this round}
 Found = dict[type[Model], KeyBag]
@@ -42,6 +44,10 @@ class WalkKeys:
         self.need_frontier: Found = {}
         # {model: keys} of the models the policy keeps as references.
         self.referenced: Found = {}
+        # {model: {edge: keys}}: the edges that found the keys a round walks
+        # from, while owning (see walktwins), and those found for the next.
+        self.found_by: dict[type[Model], Counter[Edge]] = {}
+        self._finding: defaultdict[type[Model], Counter[Edge]] = defaultdict(Counter)
 
     def roots(self, model: type[Model], keys: list[Any]) -> None:
         _in_python(self.graph.owned, model).update(keys)
@@ -52,16 +58,23 @@ class WalkKeys:
         self, edge: Edge, target: type[Model], role: Role, found: Found
     ) -> tuple[KeyBag, Reason]:
         """Where the keys ``edge`` finds go, and why the model is in the graph if it finds any."""
+        reason = self.reason(edge, target, role)
+        if reason.role is Role.REFERENCE:
+            return self.bag(self.referenced, target), reason
+        if reason.role is Role.OWN:
+            return self.bag(found, target), reason
+        bags = self.need_frontier if role is Role.OWN else found
+        return self.bag(bags, target), reason
+
+    def reason(self, edge: Edge, target: type[Model], role: Role) -> Reason:
+        """The role of the keys ``edge`` finds from rows of ``role``, with the edge."""
         if self.policy.is_reference(target):
-            return self.bag(self.referenced, target), Reason(Role.REFERENCE, edge)
+            return Reason(Role.REFERENCE, edge)
         owning = role is Role.OWN and (
             edge.kind in (EdgeKind.REVERSE, EdgeKind.GENERIC_REVERSE)
             or self.policy.rule(edge) is Rule.OWN
         )
-        if owning:
-            return self.bag(found, target), Reason(Role.OWN, edge)
-        bags = self.need_frontier if role is Role.OWN else found
-        return self.bag(bags, target), Reason(Role.NEED, edge)
+        return Reason(Role.OWN if owning else Role.NEED, edge)
 
     def bag(self, bags: Found, model: type[Model]) -> KeyBag:
         bag = bags.get(model)
@@ -80,12 +93,24 @@ class WalkKeys:
         bag.add(keys)
         self.record(edge, target, len(keys), reason)
 
+    def leads_back(self, edge: Edge, model: type[Model], role: Role) -> bool:
+        """Whether ``edge`` leads from this round's keys of ``model`` only to keys owned already.
+
+        If so, where it leads is recorded without reading it (see :mod:`.walktwins`).
+        """
+        known = known_targets(edge, self.found_by.get(model, Counter()))
+        for target, count in known or ():
+            self.record(edge, target, count, self.reason(edge, target, role))
+        return known is not None
+
     def record(self, edge: Edge, target: type[Model], count: int, reason: Reason) -> None:
         """Count the keys ``edge`` found; the first to find any explains the model."""
         if not count:
             return
         step = (edge, target)
         self.graph.edge_rows[step] = self.graph.edge_rows.get(step, 0) + count
+        if reason.role is Role.OWN:
+            self._finding[target][edge] += count
         current = self.graph.reasons.get(target)
         if reason.role is Role.REFERENCE:
             self.graph.reasons.setdefault(target, reason)
@@ -102,6 +127,8 @@ class WalkKeys:
             new = self._admitted(model, bag, role)
             if new:
                 fresh[model] = new
+        self.found_by = dict(self._finding) if role is Role.OWN else {}
+        self._finding = defaultdict(Counter)
         return fresh
 
     def _admitted(self, model: type[Model], bag: KeyBag, role: Role) -> Keys:

@@ -16,11 +16,13 @@ def test_drawn_keys_come_after_every_key_made_and_before_every_key_made_next() -
     made = b.Product.objects.create(name="made before")
     drawer = KeyDrawer(connection)
     with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
-        drawn = drawer.draw(b.Product, 3)
+        runs = drawer.draw(b.Product, 3)
     if connection.vendor not in ("sqlite", "postgresql"):
-        assert drawn is None  # MariaDB moves its counters only by DDL
+        assert runs is None  # MariaDB moves its counters only by DDL
         return
-    assert drawn is not None
+    assert runs is not None
+    assert len(runs) == 1  # one run: no other session drew meanwhile
+    drawn = list(runs[0])
     assert drawn == list(range(drawn[0], drawn[0] + 3))
     assert drawn[0] > made.pk
     assert b.Product.objects.create(name="made after").pk > drawn[-1]
@@ -29,6 +31,23 @@ def test_drawn_keys_come_after_every_key_made_and_before_every_key_made_next() -
     # Written with those keys, the rows are there as any others.
     b.Product.objects.bulk_create([b.Product(pk=key, name=f"drawn {key}") for key in drawn])
     assert b.Product.objects.filter(pk__in=drawn).count() == 3
+
+
+def test_keys_drawn_on_postgresql_are_runs_of_the_sequence_step() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's sequences only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('testapp_product', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 3")
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        last = cursor.fetchone()[0]
+    # Rows written one by one get these keys, as the draw must give them.
+    expected = [last + 3 * step for step in range(1, 6)]
+    with transaction.atomic():
+        runs = KeyDrawer(connection).draw(b.Product, 5)
+    assert runs == [range(expected[0], expected[-1] + 3, 3)]
+    assert b.Product.objects.create(name="made after").pk == expected[-1] + 3
 
 
 def test_no_keys_are_drawn_for_keys_the_database_does_not_count() -> None:

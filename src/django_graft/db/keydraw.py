@@ -7,7 +7,9 @@ the target is in. Where the database can hand out keys ahead, the import
 draws them instead, and every row is written once with its links:
 
 * PostgreSQL: ``nextval`` of the column's sequence (a serial or identity
-  column), as many times as there are rows, in one query;
+  column), as many times as there are rows, in one query, which returns
+  the keys as runs (where no other session drew meanwhile, one run: a
+  million keys cost a few bytes, not a list of a million integers);
 * SQLite: a table whose key is ``INTEGER PRIMARY KEY AUTOINCREMENT`` (every
   Django auto field) takes its keys from ``sqlite_sequence``. Moving the
   table's entry there forward by the number of rows reserves the same keys
@@ -29,17 +31,33 @@ from django.db.models import Model
 
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 
+#: Where a table's keys come from: its sequence and that sequence's step
+#: (PostgreSQL), True (SQLite's ``sqlite_sequence``), or None: nowhere ahead.
+_Source = tuple[str, int] | bool | None
+
+#: The drawn keys, ascending, as runs of a sequence's step: each value drawn
+#: once, grouped by its distance from its rank times the step.
+_DRAWN_RUNS = (
+    "SELECT min(v), max(v) FROM ("
+    " SELECT v, v - %s * row_number() OVER (ORDER BY v) AS run"
+    " FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn"
+    ") AS numbered GROUP BY run ORDER BY 1"
+)
+
 
 class KeyDrawer:
     """Draws keys for the tables of one connection; remembers which tables cannot."""
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
-        #: {table: its sequence (PostgreSQL), True (SQLite), or None: no keys ahead}
-        self._sources: dict[str, str | bool | None] = {}
+        self._sources: dict[str, _Source] = {}
 
-    def draw(self, model: type[Model], count: int) -> list[Any] | None:
-        """``count`` new keys of ``model``'s table, ascending; None where it cannot say them."""
+    def draw(self, model: type[Model], count: int) -> list[range] | None:
+        """``count`` new keys of ``model``'s table as ascending runs; None where it cannot say them.
+
+        Read in order, the runs' keys are the ones the next ``count`` rows
+        written would have got.
+        """
         pk: Any = model._meta.pk
         if count <= 0 or hasattr(pk, "fields") or stored_type(pk) not in INTEGER_TYPES:
             return None
@@ -50,21 +68,24 @@ class KeyDrawer:
         if source is None:
             return None
         with self.connection.cursor() as cursor:
-            if isinstance(source, str):
-                cursor.execute(
-                    "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1", [source, count]
-                )
-                return [row[0] for row in cursor.fetchall()]
-            return self._sqlite_range(cursor, table, pk.column, count)
+            if isinstance(source, tuple):
+                sequence, step = source
+                cursor.execute(_DRAWN_RUNS, [step, sequence, count])
+                return [range(low, high + step, step) for low, high in cursor.fetchall()]
+            return [self._sqlite_range(cursor, table, pk.column, count)]
 
-    def _source(self, table: str, column: str) -> str | bool | None:
+    def _source(self, table: str, column: str) -> _Source:
         vendor = self.connection.vendor
         with self.connection.cursor() as cursor:
             if vendor == "postgresql":
                 quoted = self.connection.ops.quote_name(table)
-                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [quoted, column])
+                cursor.execute(
+                    "SELECT s.seqrelid::regclass::text, abs(s.seqincrement) FROM pg_sequence s "
+                    "WHERE s.seqrelid = pg_get_serial_sequence(%s, %s)::regclass",
+                    [quoted, column],
+                )
                 found = cursor.fetchone()
-                return found[0] if found else None
+                return (found[0], int(found[1])) if found else None
             if vendor == "sqlite":
                 cursor.execute(
                     "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table]
@@ -75,7 +96,7 @@ class KeyDrawer:
                 return True if found and _autoincrement_key(found[0], column) else None
         return None
 
-    def _sqlite_range(self, cursor: Any, table: str, column: str, count: int) -> list[int]:
+    def _sqlite_range(self, cursor: Any, table: str, column: str, count: int) -> range:
         quoted = self.connection.ops.quote_name
         # A write first: from here on, this connection alone writes the database.
         cursor.execute(
@@ -92,7 +113,7 @@ class KeyDrawer:
         )
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
         last = int(cursor.fetchone()[0])
-        return list(range(last - count + 1, last + 1))
+        return range(last - count + 1, last + 1)
 
 
 def _autoincrement_key(sql: str | None, column: str) -> bool:

@@ -16,7 +16,8 @@ order: the result is the same import, with fewer statements.
 
 from __future__ import annotations
 
-from itertools import compress
+from collections.abc import Iterable, Iterator
+from itertools import chain, compress
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
@@ -28,6 +29,9 @@ from django_graft.importer.links import DEFAULT, PARENT, RETURNING, KeyMaps, key
 from django_graft.importer.neededstate import key_link, key_links
 from django_graft.policy.rules import Policy
 from django_graft.schema.labels import concrete
+
+#: Keys of the archive's order asked about at once.
+_CHUNK = 10_000
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -75,20 +79,22 @@ class KeysAhead:
         create = mp.create
         if not pending.issubset(create):
             return  # a row the model's own writes do not create: left for later
-        order = mp.spool.order.held
-        keys = list(compress(order, members(create, order)))  # in the order they are written
-        drawn: list[Any] | None
+        # Every row created is one of the archive's: as many keys as rows.
+        drawn: Iterable[Any] | None
         if mp.new_keys == DEFAULT:
             if keys_renamed(self.policy, mp.model):
                 return  # the keys are the ones the policy gives, known once written
             pk: Any = mp.model._meta.pk
-            drawn = [pk.get_default() for _ in keys]
+            drawn = (pk.get_default() for _ in range(len(create)))
         else:
-            drawn = self.drawer.draw(mp.model, len(keys))
+            runs = self.drawer.draw(mp.model, len(create))
+            drawn = None if runs is None else chain.from_iterable(runs)
         if drawn is None:
             return
         changes = self.keys.changes[mp.model]
-        changes.update(zip(keys, drawn, strict=True))
+        # In the order the rows are written, a chunk of the archive's keys at a
+        # time: no list of every key, nor of every key drawn.
+        changes.update(zip(_created_in_order(mp), drawn, strict=True))
         mp.reserved = changes  # one map of a million pairs, not two
         pending.clear()
 
@@ -107,3 +113,12 @@ class KeysAhead:
         pending_keys = list(pending)
         self.keys.changes[model].update(zip(pending_keys, mapped(moved, pending_keys), strict=True))
         pending.clear()
+
+
+def _created_in_order(mp: ModelPlan) -> Iterator[Any]:
+    """The keys of the rows ``mp`` creates, in the order they are written (the archive's)."""
+    create = mp.create
+    for chunk in mp.spool.order.chunks():
+        for start in range(0, len(chunk), _CHUNK):
+            part = chunk[start : start + _CHUNK]
+            yield from compress(part, members(create, part))

@@ -311,10 +311,7 @@ def _file(run: _Run) -> None:
     spool.remember(keys)
     spool.taken.update(keys)  # type: ignore[union-attr]
     spool.order.extend(keys)
-    if all(run.owned):
-        spool.owned.extend(keys)
-    else:
-        spool.owned.extend(compress(keys, run.owned))
+    if not all(run.owned):
         spool.needed.extend(compress(keys, map(not_, run.owned)))
     spool.prints.update(zip(keys, run.digests, strict=True))  # type: ignore[union-attr]
     spool.file.writelines(run.rows)

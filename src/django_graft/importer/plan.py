@@ -10,7 +10,7 @@ spells out, see :mod:`.matching`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.db.models import Model
@@ -199,7 +199,7 @@ class Planner:
 
     # -- owned rows ------------------------------------------------------
 
-    def _existing(self, model: type[Model], keys: Sequence[Any]) -> set[Any]:
+    def _existing(self, model: type[Model], keys: Collection[Any]) -> set[Any]:
         return {row[0] for row in rows_in(model, model._meta.pk, keys, ["pk"], self.using)}
 
     def _plan_owned(self, plan: ModelPlan) -> None:

@@ -62,7 +62,7 @@ class ArchiveContents:
 
     def close(self) -> None:
         for spool in self.spools.values():
-            spool.file.close()
+            spool.close()
 
 
 def _scalar(value: Any) -> bool:
@@ -177,7 +177,8 @@ class Sorter:
                     f"Line {number}: {label} {pk!r} appears twice in the archive.", line=number
                 )
             seen.add(pk)
-            (spool.owned if role == "own" else spool.needed).append(pk)
+            if role != "own":
+                spool.needed.append(pk)
             spool.order.append(pk)
         spool.file.write(raw)
         if spool.generic_targets:
@@ -245,8 +246,11 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
         for spool in sorter.spools.values():
             spool.settle()
     except ArchiveFormatError as error:
-        _close(sorter)
-        raise _first_damage(sorter, error) from None
+        try:
+            damage = _first_damage(sorter, error)
+        finally:
+            _close(sorter)
+        raise damage from None
     except BaseException:
         _close(sorter)
         raise
@@ -262,7 +266,7 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
 
 def _close(sorter: Sorter) -> None:
     for spool in sorter.spools.values():
-        spool.file.close()
+        spool.close()
 
 
 def _first_damage(sorter: Sorter, error: ArchiveFormatError) -> ArchiveFormatError:

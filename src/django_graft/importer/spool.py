@@ -18,7 +18,7 @@ from django.db.models import Model
 from django_graft.archive.jsonenc import loads
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.keybits import KeyBits, KeySet, bits_for, members
-from django_graft.importer.keylist import KeyList
+from django_graft.importer.keylist import KeyList, KeysBut
 from django_graft.importer.scalars import key_decoder
 
 #: Integer keys of a model read before they are checked and added to its bitmap.
@@ -32,11 +32,11 @@ class ModelSpool:
     model: type[Model]
     label: str
     file: IO[bytes] = field(repr=False)
-    #: Keys in archive order, decoded to the primary key's Python type.
-    owned: KeyList = field(default_factory=KeyList)
-    needed: KeyList = field(default_factory=KeyList)
+    #: The needed rows' keys in archive order, decoded to the primary key's
+    #: Python type (the others are owned: :attr:`owned`).
+    needed: KeyList = field(default_factory=KeyList.for_archive)
     #: Every key, in the order of the records in ``file``.
-    order: KeyList = field(default_factory=KeyList)
+    order: KeyList = field(default_factory=KeyList.for_archive)
     #: Every key (see :attr:`seen`).
     _seen: KeySet = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.
@@ -59,6 +59,11 @@ class ModelSpool:
     fresh: list[Any] = field(default_factory=list, repr=False)
     fresh_lines: list[int] = field(default_factory=list, repr=False)
     fresh_owned: list[bool] = field(default_factory=list, repr=False)
+
+    @property
+    def owned(self) -> KeysBut:
+        """The owned rows' keys in archive order: every key but the needed ones."""
+        return KeysBut(self.order, self.needed)
 
     @property
     def seen(self) -> KeySet:
@@ -93,7 +98,6 @@ class ModelSpool:
         seen.update(fresh)
         owned = self.fresh_owned
         self.order.extend(fresh)
-        self.owned.extend(compress(fresh, owned))
         self.needed.extend(compress(fresh, map(not_, owned)))
         fresh.clear()
         self.fresh_lines.clear()
@@ -118,9 +122,15 @@ class ModelSpool:
             if type(value) in (int, str):
                 targets.add(value)
 
+    def close(self) -> None:
+        """Remove the spool's files: its records', and its keys' where they were written out."""
+        self.file.close()
+        self.order.close()
+        self.needed.close()
+
     @property
     def count(self) -> int:
-        return len(self.owned) + len(self.needed)
+        return len(self.order)
 
     def records(self, chunk_size: int) -> Iterator[list[dict[str, Any]]]:
         """Yield the parsed records, ``chunk_size`` at a time, in archive order."""

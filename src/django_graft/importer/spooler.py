@@ -61,7 +61,6 @@ class ArchiveSpooler:
             keys = [decode(loads(encode(key))) for key in keys]
         spool.remember(keys)
         roles = [record["role"] == "own" for record in records]
-        spool.owned.extend(key for key, own in zip(keys, roles, strict=True) if own)
         spool.order.extend(keys)
         spool.needed.extend(key for key, own in zip(keys, roles, strict=True) if not own)
         for name, targets in spool.generic_targets.items():
@@ -78,7 +77,7 @@ class ArchiveSpooler:
     def close(self) -> None:
         """Remove what was spooled: the fixture was refused."""
         for spool in self._sorter.spools.values():
-            spool.file.close()
+            spool.close()
 
     def contents(self) -> ArchiveContents:
         """The spooled archive, for :func:`~django_graft.importer.run.import_contents`."""

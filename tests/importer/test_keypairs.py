@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from django_graft.importer.keypages import PagedSlots
 from django_graft.importer.keypairs import KeyPairs, mapped
 
 
@@ -20,10 +21,11 @@ def _same(pairs: KeyPairs, oracle: dict[Any, Any]) -> None:
     assert sorted(map(repr, pairs)) == sorted(map(repr, oracle))
 
 
-def test_random_operations_answer_as_a_dictionary() -> None:
+@pytest.mark.parametrize("page_past", [None, 3], ids=["in memory", "paged"])
+def test_random_operations_answer_as_a_dictionary(page_past: int | None) -> None:
     chooser = random.Random(20)
     for _ in range(30):
-        pairs, oracle = KeyPairs(), {}
+        pairs, oracle = KeyPairs(page_past=page_past), {}
         base = chooser.choice([0, -5_000, 10**12, (1 << 63) - 3_000])
         for _ in range(600):
             key: Any = base + chooser.randrange(2_000)
@@ -89,7 +91,7 @@ def test_a_million_sequence_keys_cost_a_machine_word_each() -> None:
     pairs = KeyPairs(zip(keys, range(1, 1_000_001), strict=True))
     assert len(pairs) == 1_000_000 and pairs[5_999_999] == 1_000_000
     assert not pairs._other
-    assert len(pairs._slots) * pairs._slots.itemsize <= 8 * 1_000_000 * 1.5
+    assert len(pairs._slots) * 8 <= 8 * 1_000_000 * 1.5
 
 
 def test_keys_arriving_in_descending_order_stay_in_slots() -> None:
@@ -119,8 +121,9 @@ def test_a_far_first_key_leaves_the_slots_to_the_keys_after_it() -> None:
     assert pairs.mapped([2**31 - 1, 1, 99_999, 100_000]) == [0, 1, 99_999, 100_000]
 
 
-def test_copies_are_independent() -> None:
-    pairs = KeyPairs({1: 10, 2: 20, "a": 1})
+@pytest.mark.parametrize("page_past", [None, 1], ids=["in memory", "paged"])
+def test_copies_are_independent(page_past: int | None) -> None:
+    pairs = KeyPairs({1: 10, 2: 20, "a": 1}, page_past=page_past)
     for copied in (pairs.copy(), copy.copy(pairs)):
         copied[1], copied["a"] = 99, 2
         del copied[2]
@@ -135,3 +138,20 @@ def test_values_of_refuses_a_key_not_held() -> None:
         pairs.values_of([1, 3])
     with pytest.raises(KeyError):
         KeyPairs().values_of([1])
+
+
+def test_past_its_limit_a_map_keeps_its_slots_in_a_file_a_few_pages_in_memory() -> None:
+    keys = range(3_000_000, 0, -3)  # descending: the slots widen at the front
+    pairs = KeyPairs(page_past=100_000)
+    pairs.update(zip(keys, (key * 2 for key in keys), strict=True))
+    assert isinstance(pairs._slots, PagedSlots) and len(pairs) == 1_000_000
+    paged = pairs._slots
+    assert len(paged._where) > len(paged._cache) == 64  # most pages are in the file
+    asked = list(range(0, 3_000_003, 7))
+    assert pairs.mapped(asked) == [key * 2 if key % 3 == 0 and key else key for key in asked]
+    pairs[6] = -1
+    del pairs[9]
+    copied = pairs.copy()
+    pairs[6] = -2
+    assert copied.mapped([3, 6, 9]) == [6, -1, 9] and pairs.mapped([6]) == [-2]
+    assert sum(1 for _ in copied) == 999_999 and dict(copied.items())[2_999_997] == 5_999_994

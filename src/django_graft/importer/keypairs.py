@@ -10,7 +10,9 @@ bytes a slot, and a span at most a few times the number of keys. Pairs
 that do not fit (a key far from the others, a key or value that is no
 64-bit integer: a UUID, a string) go to a dictionary beside it, so any
 key a dictionary takes, a :class:`KeyPairs` takes too, and finds it as a
-dictionary would (``3.0`` finds ``3``).
+dictionary would (``3.0`` finds ``3``). Past ``GRAFT["SERVER_SIDE_KEYS"]``
+pairs, the map an import makes (:meth:`KeyPairs.for_import`) keeps its
+slots in a file, a few pages of them in memory (:mod:`.keypages`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from itertools import islice
 from typing import Any
 
+from django_graft.conf import graft_settings
 from django_graft.importer.keybits import as_integer
+from django_graft.importer.keypages import PagedSlots
 
 #: The value of a slot that holds no pair: the one 64-bit integer no value takes.
 _EMPTY = -(1 << 63)
@@ -46,14 +50,26 @@ def _slot_value(value: Any) -> bool:
 class KeyPairs(MutableMapping[Any, Any]):
     """``{archive key: key written}`` for one model, compact where the keys are integers."""
 
-    __slots__ = ("_count", "_low", "_other", "_slots")
+    __slots__ = ("_count", "_limit", "_low", "_other", "_slots")
 
-    def __init__(self, pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = ()) -> None:
-        self._slots = array("q")
+    def __init__(
+        self,
+        pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
+        *,
+        page_past: int | None = None,
+    ) -> None:
+        """``page_past``: past this many pairs in slots, the slots go to a file (None: never)."""
+        self._slots: array[int] | PagedSlots = array("q")
         self._low = 0  # the archive key of the first slot
         self._count = 0  # slots holding a value
         self._other: dict[Any, Any] = {}  # the pairs no slot holds
+        self._limit = page_past
         self.update(pairs)
+
+    @classmethod
+    def for_import(cls) -> KeyPairs:
+        """A map whose slots go to a file past ``GRAFT["SERVER_SIDE_KEYS"]`` pairs."""
+        return cls(page_past=graft_settings.SERVER_SIDE_KEYS)
 
     def __repr__(self) -> str:
         return f"<KeyPairs: {len(self)} pairs>"
@@ -99,6 +115,7 @@ class KeyPairs(MutableMapping[Any, Any]):
             offset = integer - self._low
             if self._slots[offset] == _EMPTY:
                 self._count += 1
+                self._page_if_past_limit()
             self._slots[offset] = value
             return
         self._clear_slot(key)
@@ -176,9 +193,10 @@ class KeyPairs(MutableMapping[Any, Any]):
         ]
 
     def copy(self) -> KeyPairs:
-        copied = KeyPairs()
-        copied._slots, copied._low, copied._count = array("q", self._slots), self._low, self._count
-        copied._other = dict(self._other)
+        copied = KeyPairs(page_past=self._limit)
+        slots = self._slots
+        copied._slots = slots.copy() if isinstance(slots, PagedSlots) else array("q", slots)
+        copied._low, copied._count, copied._other = self._low, self._count, dict(self._other)
         return copied
 
     __copy__ = copy  # copy.copy would otherwise share the array and the dictionary
@@ -196,6 +214,13 @@ class KeyPairs(MutableMapping[Any, Any]):
                 added += 1
             slots[offset] = value
         self._count += added
+        self._page_if_past_limit()
+
+    def _page_if_past_limit(self) -> None:
+        """Past the limit, move the slots from memory to pages of a file."""
+        slots, limit = self._slots, self._limit
+        if limit is not None and self._count > limit and type(slots) is array:
+            self._slots = PagedSlots(slots, _EMPTY)
 
     def _clear_slot(self, key: Any) -> bool:
         """Empty the slot of ``key``; whether it held a value."""
@@ -233,12 +258,17 @@ class KeyPairs(MutableMapping[Any, Any]):
         # Grown by half again at the side that grows, so keys arriving in
         # order, ascending or descending, are copied a bounded number of times.
         grown = len(slots) >> 1
+        front = back = 0
         if first < low:
             start = min(start, low - grown)
-            slots[:0] = _empty(low - start)
-            self._low = start
+            front, self._low = low - start, start
         if last >= end:
-            slots.extend(_empty(max(stop, end + grown) - end))
+            back = max(stop, end + grown) - end
+        if isinstance(slots, PagedSlots):
+            slots.grow(front, back)  # no slot moves
+        else:
+            slots[:0] = _empty(front)
+            slots.extend(_empty(back))
         return True
 
 

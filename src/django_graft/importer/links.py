@@ -134,7 +134,7 @@ class KeyMaps:
 
     def __init__(self, using: str) -> None:
         self.using = using
-        self.changes: defaultdict[type[Model], KeyPairs] = defaultdict(KeyPairs)
+        self.changes: defaultdict[type[Model], KeyPairs] = defaultdict(KeyPairs.for_import)
         self.pending: defaultdict[type[Model], KeySet] = defaultdict(set)
         #: {(model, attname): {archive value: value written}}: the values of
         #: columns that links name by ``to_field``, where the import changed them.

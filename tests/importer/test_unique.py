@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-import pytest
+import io
+from typing import Any
 
+import pytest
+from django.test import override_settings
+
+from django_graft import export, import_archive
+from django_graft.exceptions import ConflictError
 from django_graft.importer.unique import _existing, unique_sets
+from tests.snapshots import every_table
 from tests.testapp import models as m
 from tests.testapp.world import World
 
@@ -26,3 +33,25 @@ def test_thousands_of_composite_values_are_looked_up_in_one_go(world: World) -> 
     found = _existing(m.Membership.objects, fields, values, "default")
     assert (taken, membership.pk) in found
     assert all(values[value] for value, _ in found)
+
+
+def _conflicts_of_a_copy() -> list[tuple[Any, ...]]:
+    """The conflicts an import of every person's tree into its own database reports."""
+    data = io.BytesIO()
+    export(m.Person.objects.all(), data)
+    before = every_table("default")
+    with pytest.raises(ConflictError) as refused:
+        import_archive(io.BytesIO(data.getvalue()), pks="remap")
+    assert every_table("default") == before
+    return sorted(
+        (c.label, repr(c.pk), c.field, repr(c.value), repr(c.existing))
+        for c in refused.value.conflicts
+    )
+
+
+def test_values_looked_up_a_batch_at_a_time_find_every_conflict(world: World) -> None:
+    at_once = _conflicts_of_a_copy()
+    # Every username is taken (by the very rows exported).
+    assert len(at_once) == m.Person.objects.count() > 2
+    with override_settings(GRAFT={"BATCH_SIZE": 1}):
+        assert _conflicts_of_a_copy() == at_once

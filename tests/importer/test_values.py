@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from django_graft import import_archive
 from django_graft.exceptions import ArchiveFormatError
+from django_graft.importer.decode import RowDecoder
+from django_graft.importer.keybits import KeyBits
 from tests.importer.tables import archive_of, rewrite
 from tests.snapshots import every_table
 from tests.testapp import models as m
@@ -158,6 +160,15 @@ def test_a_primary_key_its_column_cannot_store_is_refused(world: World, key: int
         "takes integers from -2147483648 to 2147483647. Nothing was written. Correct the "
         "value in the archive.",
     )
+
+
+def test_a_primary_key_past_the_first_chunk_of_keys_checked_is_refused() -> None:
+    # Keys are checked a chunk at a time: the last chunk is checked too.
+    keys = KeyBits(range(1, 25_001))
+    keys.add(2**31)
+    with pytest.raises(ArchiveFormatError, match=r"testapp\.project 2147483648: field 'id'"):
+        RowDecoder(m.Project, None, OTHER).check_keys(keys)
+    RowDecoder(m.Project, None, OTHER).check_keys(KeyBits(range(1, 25_001)))
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "samples/../../settings.py"])

@@ -10,6 +10,7 @@ check them.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -68,6 +69,8 @@ def _parsed_input_types(kind: str) -> frozenset[type]:
 
 #: The range of a 64-bit integer column, the widest a database has.
 _INT_RANGE = (-(2**63), 2**63 - 1)
+#: Primary keys checked at once (:meth:`RowDecoder.check_keys`).
+_KEYS_CHECKED = 10_000
 
 
 class RowDecoder:
@@ -191,12 +194,14 @@ class RowDecoder:
         """Refuse primary keys the key column cannot store (kept ones are written as they are)."""
         if self.key_check is None or not keys:
             return
-        column = list(keys)
-        beyond = self.key_check(column)
-        if beyond is not None:
-            index, limit = beyond
-            pk: Any = self.model._meta.pk
-            raise self._unstorable(column[index], pk.name, column[index], limit)
+        # A chunk at a time: a list of ten million keys would cost 360 MB.
+        remaining = iter(keys)
+        while column := list(islice(remaining, _KEYS_CHECKED)):
+            beyond = self.key_check(column)
+            if beyond is not None:
+                index, limit = beyond
+                pk: Any = self.model._meta.pk
+                raise self._unstorable(column[index], pk.name, column[index], limit)
 
     def _unstorable(self, key: Any, name: str, value: Any, limit: str) -> ArchiveFormatError:
         size = f" ({len(value)} characters)" if isinstance(value, str) else ""

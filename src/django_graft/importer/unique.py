@@ -70,7 +70,27 @@ def taken_values(
         sets.append(tuple(getattr(pk, "fields", None) or [pk]))
     if not sets or not plan.create:
         return []
+    # Values are looked up as soon as a batch is full: what is held at once
+    # is a batch per set, however many rows the archive creates.
     wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
+    found: list[list[Conflict]] = [[] for _ in sets]
+    batch = key_batch_size(connections[using])
+    manager = plan.model._base_manager.using(using)
+
+    def look_up(index: int) -> None:
+        fields, values = sets[index], wanted[index]
+        for value, existing in _existing(manager, fields, values, using):
+            found[index].append(
+                Conflict(
+                    plan.label,
+                    values[value],
+                    "pk" if _is_key(fields, pk) else ", ".join(f.name for f in fields),
+                    value[0] if len(value) == 1 else value,
+                    existing,
+                )
+            )
+        values.clear()
+
     pre_save = policy.hook(plan.model, "pre_save")
     overrides = policy.overrides(plan.model)
     # Without a hook or an override to change them, the archive's own link
@@ -93,22 +113,14 @@ def taken_values(
             rows = rows_of(columns, len(row_keys))
             pre_save(rows)
             columns = columns_of(rows, list(columns))
-        for fields, values in zip(sets, wanted, strict=True):
+        for index, (fields, values) in enumerate(zip(sets, wanted, strict=True)):
             values.update(_values(fields, columns, row_keys, keys))
-    manager = plan.model._base_manager.using(using)
-    conflicts = []
-    for fields, values in zip(sets, wanted, strict=True):
-        for value, existing in _existing(manager, fields, values, using):
-            conflicts.append(
-                Conflict(
-                    plan.label,
-                    values[value],
-                    "pk" if _is_key(fields, pk) else ", ".join(f.name for f in fields),
-                    value[0] if len(value) == 1 else value,
-                    existing,
-                )
-            )
-    return conflicts
+            if len(values) >= batch:
+                look_up(index)
+    for index, values in enumerate(wanted):
+        if values:
+            look_up(index)
+    return [conflict for conflicts in found for conflict in conflicts]
 
 
 def _existing(

@@ -337,15 +337,23 @@ class Settler:
             return
         rows = self.rows
         target = rows.plans.get(link.target)
-        images = {key: rows.created_image(plan, key) for key in plan.create}
-        if link.parent_link and target is not None and rows.on_conflict != "update":
-            lost = [key for key in images if _lost(target, key)]
-            for key in sorted_keys(lost):
-                # The object at that key is another's: no part of ours joins it.
-                reason = f"its {model_label(link.target)} part collides, so it cannot be added"
-                self.collide(plan, key, reason=reason, unresolved=True)
-                del images[key]
-        known = {key: y for key, y in images.items() if y is not NEW}
+        if not (link.parent_link and rows.on_conflict != "update"):
+            target = None  # no part of ours is lost with its other part
+        lost: list[Any] = []
+        # Only the keys known now are held: rows whose parts are all created
+        # anew (as in any remap import) hold none, however many they are.
+        known: dict[Any, Any] = {}
+        for key in plan.create:
+            if target is not None and _lost(target, key):
+                lost.append(key)
+                continue
+            y = rows.created_image(plan, key)
+            if y is not NEW:
+                known[key] = y
+        for key in sorted_keys(lost):
+            # The object at that key is another's: no part of ours joins it.
+            reason = f"its {model_label(link.target)} part collides, so it cannot be added"
+            self.collide(plan, key, reason=reason, unresolved=True)
         for y, count in Counter(known.values()).items():
             if count > 1:
                 first, *others = sorted_keys(key for key, image in known.items() if image == y)

@@ -29,6 +29,9 @@ from django_graft.schema.labels import concrete
 
 #: Records read per step.
 CHUNK = 2_000
+#: Unique values held before they are looked up: a statement of 65,535
+#: values (PostgreSQL's batch) costs the driver about 35 MB to build.
+VALUES_AT_ONCE = 10_000
 
 
 def unique_sets(model: type[Model]) -> list[tuple[Any, ...]]:
@@ -74,7 +77,7 @@ def taken_values(
     # is a batch per set, however many rows the archive creates.
     wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
     found: list[list[Conflict]] = [[] for _ in sets]
-    batch = key_batch_size(connections[using])
+    batch = min(key_batch_size(connections[using]), VALUES_AT_ONCE)
     manager = plan.model._base_manager.using(using)
 
     def look_up(index: int) -> None:

@@ -125,6 +125,26 @@ def test_needed_rows_are_shared_not_copied(world: World) -> None:
     assert "testapp.person" not in result.copies
 
 
+def test_an_owned_model_with_many_needed_rows_copies_its_owned_rows_only(
+    world: World, keys_placed: None
+) -> None:
+    # Tasks of one project blocked by tasks of another: the task model is
+    # owned and needed at once, its needed keys past the limit in tables.
+    mine, theirs = world.projects[0], world.projects[1]
+    blockers = list(m.Task.objects.filter(project=theirs).order_by("pk")[:3])
+    tasks = list(m.Task.objects.filter(project=mine).order_by("pk")[:3])
+    assert len(blockers) == len(tasks) == 3
+    for task, blocker in zip(tasks, blockers, strict=True):
+        task.blocked_by = blocker
+        task.save()
+    owned = set(m.Task.objects.filter(project=mine).values_list("pk", flat=True))
+    result = clone(mine)
+    copied = result.copies["testapp.task"]
+    assert set(copied) == owned
+    made = m.Task.objects.filter(pk__in=list(copied.values()))
+    assert {task.blocked_by_id for task in made} >= {blocker.pk for blocker in blockers}
+
+
 def test_a_one_to_one_copy_can_be_given_another_target(world: World) -> None:
     profile = world.people[0].profile
     lonely = world.people[5]

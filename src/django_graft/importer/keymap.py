@@ -30,7 +30,8 @@ class WrittenKeys(Mapping[Any, Any]):
         self._changes = changes
         # The rows no row is created for, each naming the row that stands for it.
         self._found = (plan.update, plan.skip, plan.unchanged, plan.matched)
-        self._needed = plan.spool.needed
+        # A set of their own: the spool's list is gone once the import ends.
+        self._needed = plan.keys_like(plan.spool.needed)
         #: Keys left out of the map (the needed rows, in :meth:`owned`).
         self._left_out: AbstractSet[Any] = frozenset()
 
@@ -43,7 +44,7 @@ class WrittenKeys(Mapping[Any, Any]):
         many-to-many link matched).
         """
         view = copy(self)
-        view._left_out = set(self._needed)  # a tree needs few rows
+        view._left_out = self._needed
         return view
 
     def _parts(self) -> tuple[KeySet | Mapping[Any, Any], ...]:

@@ -50,6 +50,20 @@ def test_keys_drawn_on_postgresql_are_runs_of_the_sequence_step() -> None:
     assert b.Product.objects.create(name="made after").pk == expected[-1] + 3
 
 
+def test_keys_drawn_at_the_bottom_of_a_bigint_sequence_stay_in_range() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's sequences only")
+    lowest = -(2**63)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('testapp_product', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"ALTER SEQUENCE {sequence} AS bigint MINVALUE {lowest} RESTART {lowest}")
+        cursor.execute("ALTER TABLE testapp_product ALTER COLUMN id TYPE bigint")
+    with transaction.atomic():
+        runs = KeyDrawer(connection).draw(b.Product, 3)
+    assert runs == [range(lowest, lowest + 3)]
+
+
 def test_no_keys_are_drawn_for_keys_the_database_does_not_count() -> None:
     drawer = KeyDrawer(connection)
     assert drawer.draw(b.Sketch, 2) is None  # a UUID key: no counter

@@ -36,10 +36,12 @@ from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 _Source = tuple[str, int] | bool | None
 
 #: The drawn keys, ascending, as runs of a sequence's step: each value drawn
-#: once, grouped by its distance from its rank times the step.
+#: once, grouped by its distance from its rank times the step. The distance
+#: lies between the first value and the value itself (values a step or more
+#: apart), so it stays within the column's range, the lowest values included.
 _DRAWN_RUNS = (
     "SELECT min(v), max(v) FROM ("
-    " SELECT v, v - %s * row_number() OVER (ORDER BY v) AS run"
+    " SELECT v, v - %s * (row_number() OVER (ORDER BY v) - 1) AS run"
     " FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn"
     ") AS numbered GROUP BY run ORDER BY 1"
 )
@@ -79,9 +81,11 @@ class KeyDrawer:
         with self.connection.cursor() as cursor:
             if vendor == "postgresql":
                 quoted = self.connection.ops.quote_name(table)
+                # The sequence's name as PostgreSQL gives it, schema included.
                 cursor.execute(
-                    "SELECT s.seqrelid::regclass::text, abs(s.seqincrement) FROM pg_sequence s "
-                    "WHERE s.seqrelid = pg_get_serial_sequence(%s, %s)::regclass",
+                    "SELECT found.name, abs(s.seqincrement) "
+                    "FROM (SELECT pg_get_serial_sequence(%s, %s) AS name) AS found "
+                    "JOIN pg_sequence s ON s.seqrelid = found.name::regclass",
                     [quoted, column],
                 )
                 found = cursor.fetchone()

@@ -74,23 +74,20 @@ def taken_values(
     if not sets or not plan.create:
         return []
     # Values are looked up as soon as a batch is full: what is held at once
-    # is a batch per set, however many rows the archive creates.
-    wanted: list[dict[tuple[Any, ...], Any]] = [{} for _ in sets]
+    # is a batch per set, however many rows the archive creates. Every row
+    # holding a value taken is named, whichever batch it came in.
+    wanted: list[dict[tuple[Any, ...], list[Any]]] = [{} for _ in sets]
     found: list[list[Conflict]] = [[] for _ in sets]
     batch = min(key_batch_size(connections[using]), VALUES_AT_ONCE)
     manager = plan.model._base_manager.using(using)
 
     def look_up(index: int) -> None:
         fields, values = sets[index], wanted[index]
+        named = "pk" if _is_key(fields, pk) else ", ".join(f.name for f in fields)
         for value, existing in _existing(manager, fields, values, using):
-            found[index].append(
-                Conflict(
-                    plan.label,
-                    values[value],
-                    "pk" if _is_key(fields, pk) else ", ".join(f.name for f in fields),
-                    value[0] if len(value) == 1 else value,
-                    existing,
-                )
+            shown = value[0] if len(value) == 1 else value
+            found[index].extend(
+                Conflict(plan.label, key, named, shown, existing) for key in values[value]
             )
         values.clear()
 
@@ -117,7 +114,8 @@ def taken_values(
             pre_save(rows)
             columns = columns_of(rows, list(columns))
         for index, (fields, values) in enumerate(zip(sets, wanted, strict=True)):
-            values.update(_values(fields, columns, row_keys, keys))
+            for value, key in _values(fields, columns, row_keys, keys):
+                values.setdefault(value, []).append(key)
             if len(values) >= batch:
                 look_up(index)
     for index, values in enumerate(wanted):
@@ -180,9 +178,9 @@ def _may_collide(values: dict[str, Any], new_links: list[tuple[str, KeySet] | No
 
 def _values(
     fields: tuple[Any, ...], columns: Columns, row_keys: list[Any], keys: KeyMaps
-) -> dict[tuple[Any, ...], Any]:
-    """``{unique values: archive key}`` of the rows whose values could already be taken."""
-    found = {}
+) -> list[tuple[tuple[Any, ...], Any]]:
+    """``(unique values, archive key)`` of the rows whose values could already be taken."""
+    found = []
     for i, key in enumerate(row_keys):
         value = []
         for f in fields:
@@ -195,7 +193,7 @@ def _values(
                 break
             value.append(item)
         else:
-            found[tuple(value)] = key
+            found.append((tuple(value), key))
     return found
 
 

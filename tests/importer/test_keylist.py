@@ -79,3 +79,10 @@ def test_a_key_no_array_holds_reads_the_file_back_into_a_list() -> None:
 def test_at_its_limit_or_without_one_a_list_stays_in_memory() -> None:
     assert KeyList(range(4), spill_past=4)._written == 0
     assert KeyList(range(10**5))._written == 0
+
+
+def test_keys_but_many_others_walk_both_lists_in_order() -> None:
+    keys, others = KeyList(range(200_000), spill_past=1_000), KeyList(range(0, 200_000, 2))
+    owned = KeysBut(keys, others)
+    assert list(owned) == list(range(1, 200_000, 2)) and len(owned) == 100_000
+    keys.close()

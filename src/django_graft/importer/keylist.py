@@ -27,6 +27,7 @@ _SMALLEST, _LARGEST = -(1 << 63), (1 << 63) - 1
 #: Keys held in memory at most once a list writes to its file (512 KiB).
 _BLOCK = 1 << 16
 _WIDTH = array("q").itemsize
+_NONE_LEFT = object()
 
 
 class KeyList(Sequence[Any]):
@@ -161,7 +162,8 @@ class KeysBut(Collection[Any]):
     __slots__ = ("_but", "_keys")
 
     def __init__(self, keys: KeyList, but: KeyList) -> None:
-        self._keys, self._but = keys, but  # every key of ``but`` is once in ``keys``
+        # Every key of ``but`` is once in ``keys``, and they come in the same order.
+        self._keys, self._but = keys, but
 
     def __repr__(self) -> str:
         return f"KeysBut({list(self)!r})"
@@ -175,7 +177,20 @@ class KeysBut(Collection[Any]):
     def __iter__(self) -> Iterator[Any]:
         if not self._but:
             return iter(self._keys)
-        return filterfalse(set(self._but).__contains__, self._keys)
+        if len(self._but) <= _BLOCK:
+            return filterfalse(set(self._but).__contains__, self._keys)
+        return self._merged()
+
+    def _merged(self) -> Iterator[Any]:
+        """The keys but the others, walking both lists: the others come in the same order,
+        and a set of millions of them would cost 70 bytes a key."""
+        others = iter(self._but)
+        other = next(others, _NONE_LEFT)
+        for key in self._keys:
+            if other is not _NONE_LEFT and key == other:
+                other = next(others, _NONE_LEFT)
+            else:
+                yield key
 
     def __contains__(self, key: object) -> bool:
         return key not in self._but and key in self._keys

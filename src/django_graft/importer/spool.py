@@ -34,9 +34,9 @@ class ModelSpool:
     file: IO[bytes] = field(repr=False)
     #: The needed rows' keys in archive order, decoded to the primary key's
     #: Python type (the others are owned: :attr:`owned`).
-    needed: KeyList = field(default_factory=KeyList.for_archive)
+    needed: KeyList = field(default_factory=KeyList.for_archive, repr=False)
     #: Every key, in the order of the records in ``file``.
-    order: KeyList = field(default_factory=KeyList.for_archive)
+    order: KeyList = field(default_factory=KeyList.for_archive, repr=False)
     #: Every key (see :attr:`seen`).
     _seen: KeySet = field(default_factory=set, repr=False)
     #: Whether the key is one integer column, which the archive holds as is.

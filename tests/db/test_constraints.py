@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connections, transaction
+from django.test import override_settings
 
 from django_graft import Policy, import_archive
 from django_graft.db.constraints import check_links
 from django_graft.exceptions import ImportWriteError
+from django_graft.importer.keybits import KeyBits
 from tests.importer.tables import archive_of
 from tests.queries import count_queries
 from tests.snapshots import every_table
@@ -44,6 +46,20 @@ def test_check_links_names_the_row(world: World) -> None:
         m.Task.objects.filter(pk=task.pk).update(assignee_id=999_999)
         with pytest.raises(IntegrityError, match=rf"testapp.task {task.pk}: assignee points at"):
             check_links("default", {m.Task: [task.pk]})
+        transaction.set_rollback(True)
+
+
+def test_check_links_reads_keys_once_a_batch_at_a_time_in_any_collection(world: World) -> None:
+    tasks = list(m.Task.objects.order_by("pk").values_list("pk", flat=True))
+    last = tasks[-1]
+    connection = connections["default"]
+    with transaction.atomic(), connection.constraint_checks_disabled():
+        m.Task.objects.filter(pk=last).update(assignee_id=999_999)
+        # The row pointing nowhere comes in the last batch of a bitmap of keys.
+        with override_settings(GRAFT={"BATCH_SIZE": 2}):
+            with pytest.raises(IntegrityError, match=rf"testapp.task {last}: assignee points at"):
+                check_links("default", {m.Task: KeyBits(tasks)})
+            check_links("default", {m.Task: KeyBits(tasks[:-1])})
         transaction.set_rollback(True)
 
 

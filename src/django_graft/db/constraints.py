@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connections
 from django.db.models import Model
 
-from django_graft.db.batching import chunked, key_batch_size, sorted_keys
+from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.keyfilter import filter_in
 from django_graft.schema.labels import model_label
 
@@ -67,11 +67,15 @@ def check_links(using: str, written: Mapping[type[Model], Iterable[Any]]) -> Non
     tables (Django's ``check_constraints()`` reads whole tables).
     """
     for model, keys in written.items():
-        batches = list(chunked(sorted_keys(set(keys)), key_batch_size(connections[using])))
-        for fk in _constrained_links(model):
-            target = fk.related_model._base_manager.using(using)
-            present = target.values(fk.target_field.attname)
-            for batch in batches:
+        links = _constrained_links(model)
+        if not links:
+            continue
+        # The keys are read once, a batch at a time, every link checked for
+        # each batch: a million keys written are never a list here.
+        for batch in chunked(keys, key_batch_size(connections[using])):
+            for fk in links:
+                target = fk.related_model._base_manager.using(using)
+                present = target.values(fk.target_field.attname)
                 rows = filter_in(model._base_manager.using(using), model._meta.pk, batch)
                 stray = (
                     rows.filter(**{f"{fk.attname}__isnull": False})

@@ -20,6 +20,7 @@ from django_graft.importer.drift import check_drift
 from django_graft.importer.dryrun import check_links_carried
 from django_graft.importer.dynamicmap import check_declarations
 from django_graft.importer.intent import Authorise, ImportIntent, intent_of
+from django_graft.importer.keybits import KeySet
 from django_graft.importer.known import SyncSorter
 from django_graft.importer.ledger import Ledger, source_of
 from django_graft.importer.plan import Planner
@@ -329,14 +330,18 @@ def _written_tables(plan: Plan) -> set[str]:
 
 def _check_written_rows(using: str, plan: Plan, result: ImportResult) -> None:
     """Check the links of the rows the import created, updated or relinked."""
-    written: dict[type[Model], list[Any]] = {}
+    # The keys of each model as a set of the plan's kind (bits past the limit,
+    # in ascending order), not a list of every key written.
+    written: dict[type[Model], KeySet] = {}
     for mp in plan.order:
         key_map: Mapping[Any, Any] = result.key_map.get(mp.label, {})
-        keys = [key_map[key] for key in mp.create] + list(mp.update.values())
+        keys = mp.keys_like(map(key_map.__getitem__, mp.create))
+        keys.update(mp.update.values())
         if keys:
             written[mp.model] = keys
     for model, attname in plan.links.restores:
-        written.setdefault(model, []).extend(pk for pk, _, _ in plan.links.restores[model, attname])
+        restored = (pk for pk, _, _ in plan.links.restores[model, attname])
+        written.setdefault(model, set()).update(restored)
     check_links(using, written)
 
 

@@ -46,6 +46,7 @@ from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.driver import run_statement
 from django_graft.db.fetch import fetch_rows
 from django_graft.db.keycolumns import key_column_type, tables_allowed
+from django_graft.db.keyslices import KeySlice, narrowed
 
 #: Names of this process's tables: temporary tables are private to their
 #: connection, so a counter is enough to keep two tables apart.
@@ -159,12 +160,9 @@ class KeyTable(Set[Any]):
     def rows(self, part: RawSQL | None = None) -> QuerySet[Any, Any]:
         """The model's rows whose key is in the table, or in one of its :meth:`slices`."""
         manager = self.model._base_manager.using(self.using)
-        rows: QuerySet[Any, Any] = manager.filter(
-            pk__in=part if part is not None else self.subquery()
-        )
-        return rows
+        return narrowed(manager.all(), part if part is not None else self.subquery())
 
-    def slices(self, size: int = PAGE) -> Iterator[RawSQL]:
+    def slices(self, size: int = PAGE) -> Iterator[KeySlice]:
         """The table cut in key order into parts of ``size`` keys, as subqueries.
 
         The bounds of each part are found in the table (one query a part),
@@ -188,10 +186,9 @@ class KeyTable(Set[Any]):
                 )
                 found = cursor.fetchone()
             if found is None:  # the rest
-                yield RawSQL(f"SELECT k FROM {self.name} {above}", tuple(low))
+                yield KeySlice(self.name, low[0] if low else None, None)
                 return
-            bounds = "k > %s AND k <= %s" if low else "k <= %s"
-            yield RawSQL(f"SELECT k FROM {self.name} WHERE {bounds}", (*low, found[0]))
+            yield KeySlice(self.name, low[0] if low else None, found[0])
             low = [found[0]]
             left -= size
 

@@ -41,8 +41,7 @@ def write_verified(graph: Graph, outside: Outside, destination: Destination) -> 
     where = describe(destination)
     start = _start_of(destination)
     try:
-        with open_for_write(destination) as stream:
-            writer = ArchiveWriter(stream)
+        with open_for_write(destination) as stream, ArchiveWriter(stream) as writer:
             digest = write_graph(
                 graph, writer, link_records(outside), installation=installation_id(graph.using)
             )

@@ -183,8 +183,11 @@ def export(
                 # Model instances and querysets make reference cycles: the collector
                 # must run while Django's serializers work.
                 return _export_fixture(graph, destination, chosen, natural_foreign, natural_primary)
-            with cyclic_gc_paused(), open_for_write(destination) as stream:
-                writer = ArchiveWriter(stream)
+            with (
+                cyclic_gc_paused(),
+                open_for_write(destination) as stream,
+                ArchiveWriter(stream) as writer,
+            ):
                 digest = write_graph(graph, writer, installation=source)
         finally:
             graph.close()

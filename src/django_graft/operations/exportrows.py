@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import heapq
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import repeat
 from typing import Any
@@ -74,7 +74,7 @@ class ModelRows:
 
     def read(
         self, keys: list[Any], using: str, owned: AbstractSet[Any], *, utc_naive: bool = False
-    ) -> Iterator[list[Record]]:
+    ) -> Iterator[Sequence[Record]]:
         """Yield the rows for ``keys`` in chunks, ordered by primary key.
 
         A row's role is ``own`` when its key is in ``owned``, else ``need``.
@@ -86,9 +86,9 @@ class ModelRows:
         )
         is_owned = _membership(owned, utc_naive and self.datetime_key)
         for rows in fetch_rows(queryset, graft_settings.CHUNK_SIZE, utc_naive=utc_naive):
-            yield self.records(rows, (OWN if is_owned(row[-1]) else NEED for row in rows))
+            yield RecordChunk(self, rows, [OWN if is_owned(row[-1]) else NEED for row in rows])
 
-    def records(self, rows: list[tuple[Any, ...]], roles: Iterable[str]) -> list[Record]:
+    def records(self, rows: Sequence[tuple[Any, ...]], roles: Iterable[str]) -> list[Record]:
         """The records of ``rows`` (as :attr:`columns` reads them), of the roles given."""
         label, names = self.label, self.names
         # map(dict, map(zip, ...)) builds the field dicts in C; zip stops
@@ -116,6 +116,38 @@ class ModelRows:
                 fields[name] = mask(fields[name])
 
 
+class RecordChunk(Sequence[Record]):
+    """Rows read and their roles, made into records when first looked at.
+
+    An archive encodes its records on a thread of its own (see
+    :mod:`~django_graft.archive.writerthread`): the records are made there
+    too, while the reading thread waits for the next rows. Rows held until
+    then also take a third of the memory their records would.
+    """
+
+    __slots__ = ("_reader", "_records", "_roles", "_rows")
+
+    def __init__(self, reader: ModelRows, rows: Sequence[tuple[Any, ...]], roles: Sequence[str]):
+        self._reader = reader
+        self._rows = rows
+        self._roles = roles
+        self._records: list[Record] | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self._made())
+
+    def _made(self) -> list[Record]:
+        if self._records is None:
+            self._records = self._reader.records(self._rows, self._roles)
+        return self._records
+
+
 def _membership(keys: AbstractSet[Any], naive_utc: bool) -> Callable[[Any], bool]:
     """``key in keys``; with ``naive_utc``, for a naive datetime key read as UTC."""
     if not naive_utc:
@@ -131,7 +163,7 @@ def _membership(keys: AbstractSet[Any], naive_utc: bool) -> Callable[[Any], bool
 
 def iter_records(
     graph: Graph, model: type[Model], *, utc_naive: bool = False
-) -> Iterator[list[Record]]:
+) -> Iterator[Sequence[Record]]:
     """Yield every owned and needed row of ``model`` in ``graph``, in key order.
 
     With ``utc_naive``, datetimes the database keeps in UTC may come back
@@ -155,19 +187,19 @@ def _joined_records(
     owned: AbstractSet[Any],
     needed: AbstractSet[Any],
     utc_naive: bool,
-) -> Iterator[list[Record]]:
+) -> Iterator[Sequence[Record]]:
     """The records of keys some of which are in tables: each role read in key order, merged."""
     roles = [(keys, role) for keys, role in ((owned, OWN), (needed, NEED)) if keys]
     if len(roles) == 1:  # nothing to merge: chunks go as they are read
         keys, role = roles[0]
         for rows in _role_rows(reader, using, keys, utc_naive):
-            yield reader.records(rows, [role] * len(rows))
+            yield RecordChunk(reader, rows, [role] * len(rows))
         return
     streams = [_tagged(_role_rows(reader, using, keys, utc_naive), role) for keys, role in roles]
     merged = heapq.merge(*streams, key=_row_key)
     for chunk in chunked(merged, graft_settings.CHUNK_SIZE):
         merged_rows, merged_roles = zip(*chunk, strict=True)
-        yield reader.records(list(merged_rows), merged_roles)
+        yield RecordChunk(reader, merged_rows, merged_roles)
 
 
 def _tagged(chunks: Iterator[list[tuple[Any, ...]]], role: str) -> Iterator[tuple[Any, str]]:

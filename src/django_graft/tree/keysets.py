@@ -20,6 +20,7 @@ from django_graft.db.batching import chunked, key_batch_size, sorted_keys
 from django_graft.db.fetch import fetch_keys
 from django_graft.db.keycolumns import key_column_type, tables_allowed
 from django_graft.db.keyfilter import filter_in
+from django_graft.db.keyslices import narrowed
 from django_graft.db.keytables import KeyTable
 
 Q = TypeVar("Q", bound=QuerySet[Any, Any])
@@ -154,7 +155,7 @@ def keyed(queryset: Q, keys: AbstractSet[Any], *, at_once: bool = False) -> Iter
     if isinstance(keys, KeyTable):
         parts = [keys.subquery()] if at_once else keys.slices(key_batch_size(keys.connection))
         for part in parts:
-            yield queryset.filter(pk__in=part)
+            yield narrowed(queryset, part)
         return
     model = queryset.model
     width = len(getattr(model._meta.pk, "fields", ())) or 1

@@ -1,0 +1,135 @@
+"""Rows of a part of a key table, narrowed by the part's key range where that is safe."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+
+from django_graft.db.keyslices import KeySlice, narrowed, ordered_alike
+from django_graft.db.keytables import KeyTable
+from tests.testapp import boards as b
+from tests.testapp import constructs as c
+from tests.testapp import models as m
+from tests.testapp.world import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tables() -> Iterator[list[KeyTable]]:
+    made: list[KeyTable] = []
+    yield made
+    for table in made:
+        table.drop()
+
+
+def _table(model: type[Model], keys: list[Any], tables: list[KeyTable]) -> KeyTable:
+    table = KeyTable(model, connection.alias)
+    tables.append(table)
+    table.add(keys)
+    return table
+
+
+def _where(queryset: Any) -> str:
+    sql, _ = queryset.query.sql_with_params()
+    return str(sql).split(" WHERE ", 1)[1]
+
+
+def test_integer_and_uuid_keys_are_ordered_alike_text_keys_are_not() -> None:
+    assert ordered_alike(m.Task) and ordered_alike(b.Sketch) and ordered_alike(c.Registration)
+    assert not ordered_alike(c.Region) and not ordered_alike(c.Edition)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_each_part_reads_its_rows_and_no_other(
+    world: World, tables: list[KeyTable], size: int
+) -> None:
+    every = sorted(m.Task.objects.values_list("pk", flat=True))
+    keys = every[::2]  # every other task: a range also holds rows the part has not
+    table = _table(m.Task, keys, tables)
+    read = [list(table.rows(part).values_list("pk", flat=True)) for part in table.slices(size)]
+    assert [sorted(part) for part in read] == [
+        keys[i : i + size] for i in range(0, len(keys), size)
+    ]
+
+
+def test_an_integer_part_also_bounds_the_models_own_key(
+    world: World, tables: list[KeyTable]
+) -> None:
+    keys = sorted(m.Task.objects.values_list("pk", flat=True))
+    table = _table(m.Task, keys, tables)
+    first, middle, *_ = table.slices(2)
+    column = f"{connection.ops.quote_name(m.Task._meta.db_table)}.{connection.ops.quote_name('id')}"
+    assert (first.low, first.high) == (None, keys[1])
+    assert (middle.low, middle.high) == (keys[1], keys[3])
+    assert f"{column} <= " in _where(table.rows(first))
+    assert f"{column} > " in _where(table.rows(middle)) and f"{column} <= " in _where(
+        table.rows(middle)
+    )
+
+
+def test_a_uuid_part_reads_its_rows_by_range_too(tables: list[KeyTable]) -> None:
+    keys = sorted(uuid.UUID(int=n * 7919) for n in range(1, 9))
+    b.Sketch.objects.bulk_create(b.Sketch(id=key) for key in keys)
+    table = _table(b.Sketch, keys[1::2], tables)
+    read = [sorted(table.rows(part).values_list("pk", flat=True)) for part in table.slices(2)]
+    assert read == [keys[1::2][:2], keys[1::2][2:]]
+
+
+def test_a_text_key_is_narrowed_by_its_part_alone(tables: list[KeyTable]) -> None:
+    for code in ("a", "B", "c", "D"):
+        c.Region.objects.create(code=code, name=code)
+    table = _table(c.Region, ["a", "B", "c", "D"], tables)
+    parts = list(table.slices(2))
+    column = connection.ops.quote_name("code")
+    where = [_where(table.rows(part)) for part in parts]
+    assert not [w for w in where if f"{column} > " in w or f"{column} <= " in w]
+    assert sorted(
+        code for part in parts for code in table.rows(part).values_list("pk", flat=True)
+    ) == [
+        "B",
+        "D",
+        "a",
+        "c",
+    ]
+
+
+def test_a_whole_table_is_not_narrowed(world: World, tables: list[KeyTable]) -> None:
+    table = _table(m.Task, list(m.Task.objects.values_list("pk", flat=True)), tables)
+    whole = table.rows()
+    assert narrowed(m.Task.objects.all(), table.subquery()).count() == whole.count() == len(table)
+    assert not isinstance(table.subquery(), KeySlice)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_a_part_of_a_large_table_is_read_through_its_key_index(tables: list[KeyTable]) -> None:
+    # A part of 2% of the table: by the part alone, PostgreSQL hashes it and
+    # reads the whole table, for every part.
+    b.Sketch.objects.bulk_create(b.Sketch(strokes=n) for n in range(100_000))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {b.Sketch._meta.db_table}")
+    keys = sorted(b.Sketch.objects.values_list("pk", flat=True))
+    table = _table(b.Sketch, keys[50_000:54_000], tables)
+    part = list(table.slices(2_000))[1]
+    rows = table.rows(part).order_by("pk").values_list("pk", "strokes")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    name = b.Sketch._meta.db_table
+    scans = [n for n in _nodes(plan[0]["Plan"]) if n.get("Relation Name") == name]
+    assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), scans
+    assert sorted(pk for pk, _ in rows) == keys[52_000:54_000]
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.utils import timezone, translation
 
 from django_graft import Policy, export
 from django_graft.archive import writerthread
@@ -17,6 +19,7 @@ from django_graft.archive.writer import ArchiveWriter
 from django_graft.archive.writerthread import WriterThread
 from django_graft.exceptions import ArchiveError
 from django_graft.storage import open_for_read
+from tests.testapp import models as m
 from tests.testapp.world import World
 
 
@@ -100,6 +103,34 @@ def test_an_archive_writer_left_early_stops_its_thread() -> None:
         leave_early()
     assert not _writers()
     assert stream.getvalue() == b""
+
+
+@pytest.mark.django_db
+def test_masks_run_where_the_caller_is(world: World, tmp_path: Path) -> None:
+    """The records of a masked model are made in the caller's thread, with all it activated."""
+    seen: list[tuple[str, str, str | None]] = []
+    statements: list[str] = []
+
+    def mask(value: Any) -> Any:
+        m.Person.objects.exists()  # a query: on the caller's connection
+        zone = timezone.get_current_timezone_name()
+        seen.append((threading.current_thread().name, zone, translation.get_language()))
+        return value
+
+    def wrapper(execute: Any, sql: str, *args: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, *args)
+
+    policy = Policy(mask={"testapp.Task.title": mask})
+    with (
+        translation.override("fr"),
+        timezone.override("Europe/Paris"),
+        connection.execute_wrapper(wrapper),
+    ):
+        export(world.org, tmp_path / "tree.jsonl", policy=policy)
+    assert seen and set(seen) == {(threading.main_thread().name, "Europe/Paris", "fr")}
+    person = m.Person._meta.db_table
+    assert sum(person in sql and "LIMIT 1" in sql for sql in statements) == len(seen)
 
 
 def _fails(value: Any) -> Any:

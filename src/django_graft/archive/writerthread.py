@@ -9,12 +9,15 @@ after it. The database is only ever used by the thread that reads: no
 connection is shared between threads.
 
 Jobs run in the order they were given, so the lines are written in that
-order, and in a copy of the reader's context (the language or time zone
-it activated hold for a policy's masks there too). A bounded queue keeps
-the reader about one query's rows ahead, which bounds the memory the
-handoff costs. An error in the thread (a value JSON cannot hold, a mask
-that fails, a full disk) is raised in the reader at its next hand-off,
-or when it waits for the end.
+order. What a job runs is the library's own: making records of plain
+values, encoding them, writing them. Code of the project's (a policy's
+masks, a custom field's ``value_to_string``) runs in the reading thread,
+which has the connection, the language and the time zone the caller
+activated (see :class:`~django_graft.operations.exportrows.RecordChunk`).
+A bounded queue keeps the reader at most ``ROWS_AHEAD`` rows ahead,
+which bounds the memory the handoff costs. An error in the thread (a
+value JSON cannot hold, a full disk) is raised in the reader at its next
+hand-off, or when it waits for the end.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from collections.abc import Callable
 #: What a job gives: the bytes to write.
 Job = Callable[[], bytes | bytearray]
 
-#: Rows the reader may be ahead of the writing: about what one query reads
-#: (a batch of keys), so that the writing goes on while the next is read.
-#: With fewer, it waited on every query: a million rows took 15% longer.
-ROWS_AHEAD = 65_536
+#: Rows the reader may be ahead of the writing, so that the writing goes on
+#: while the next query reads. The driver holds a query's rows beside them
+#: (a batch of up to 65,535 keys): this adds at most half of that.
+ROWS_AHEAD = 32_768
 
 #: Bytes gathered before they are written. Hashing and compressing let the
 #: GIL go, and taking it back may wait for the reader's turn to end: written
@@ -49,10 +52,9 @@ class WriterThread:
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._abandoned = False
-        # Jobs run in the context of the thread that made the writer, so that
-        # what it activated (a language, a time zone: asgiref's Local is a
-        # context variable) holds for them too. A daemon: a writer its owner
-        # never closed must not keep the process alive.
+        # Jobs run in a copy of the context of the thread that made the writer
+        # (what a tracer keeps in context variables follows them). A daemon: a
+        # writer its owner never closed must not keep the process alive.
         context = contextvars.copy_context()
         self._thread = threading.Thread(
             target=context.run, args=(self._run,), name="graft-archive-writer", daemon=True
@@ -84,24 +86,36 @@ class WriterThread:
 
     def _raise_error(self) -> None:
         if self._error is not None:
+            self._abandoned = True  # first: what follows the error is never written
             error, self._error = self._error, None
-            self._abandoned = True  # what follows the error is never written
             raise error
 
     def _run(self) -> None:
         gathered = bytearray()
-        while (job := self._jobs.get()) is not None:
-            if self._error is not None or self._abandoned:
-                continue
-            try:
-                gathered += job()
-                if len(gathered) >= WRITE_AT:
-                    self._write(gathered)
-                    gathered = bytearray()
-            except BaseException as exc:  # raised again in the reader
-                self._error = exc
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            if self._error is None and not self._abandoned:
+                gathered = self._gather(gathered, job)
+            job = None  # the chunk it holds is not kept while the next is awaited
         if gathered and self._error is None and not self._abandoned:
             try:
                 self._write(gathered)
-            except BaseException as exc:
+            except BaseException as exc:  # raised again in the reader
                 self._error = exc
+
+    def _gather(self, gathered: bytearray, job: Job) -> bytearray:
+        """Add what ``job`` gives to ``gathered``, written once there is enough of it."""
+        try:
+            data = job()
+            if not gathered and len(data) >= WRITE_AT:  # large enough as it is: not copied
+                self._write(data)
+                return gathered
+            gathered += data
+            if len(gathered) >= WRITE_AT:
+                self._write(gathered)
+                return bytearray()
+        except BaseException as exc:  # raised again in the reader
+            self._error = exc
+        return gathered

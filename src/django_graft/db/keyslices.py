@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db import connections
-from django.db.models import BooleanField, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
 
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
@@ -53,10 +52,12 @@ def narrowed(queryset: Q, part: Any) -> Q:
     rows: Q = queryset.filter(pk__in=part)
     if not isinstance(part, KeySlice) or not ordered_alike(queryset.model):
         return rows
-    meta = queryset.model._meta
-    quote = connections[queryset.db].ops.quote_name
-    column = f"{quote(meta.db_table)}.{quote(meta.pk.column)}"
-    for operator, value in ((">", part.low), ("<=", part.high)):
-        if value is not None:
-            rows = rows.filter(RawSQL(f"{column} {operator} %s", (value,), BooleanField()))
+    # Lookups rather than SQL naming the table: Django relabels them where
+    # the rows end up in a subquery. The bounds are values as the driver
+    # gave them, which the key field reads back as they were (an integer, a
+    # UUID or its hexadecimal text).
+    if part.low is not None:
+        rows = rows.filter(pk__gt=part.low)
+    if part.high is not None:
+        rows = rows.filter(pk__lte=part.high)
     return rows

@@ -86,7 +86,13 @@ class ModelRows:
         )
         is_owned = _membership(owned, utc_naive and self.datetime_key)
         for rows in fetch_rows(queryset, graft_settings.CHUNK_SIZE, utc_naive=utc_naive):
-            yield RecordChunk(self, rows, [OWN if is_owned(row[-1]) else NEED for row in rows])
+            yield self.chunk(rows, [OWN if is_owned(row[-1]) else NEED for row in rows])
+
+    def chunk(self, rows: Sequence[tuple[Any, ...]], roles: Sequence[str]) -> Sequence[Record]:
+        """The records of ``rows``: made when looked at, but at once for masks and encoders."""
+        if self.masks or self.encoders or self.key_encoder:
+            return self.records(rows, roles)
+        return RecordChunk(self, rows, roles)
 
     def records(self, rows: Sequence[tuple[Any, ...]], roles: Iterable[str]) -> list[Record]:
         """The records of ``rows`` (as :attr:`columns` reads them), of the roles given."""
@@ -120,9 +126,13 @@ class RecordChunk(Sequence[Record]):
     """Rows read and their roles, made into records when first looked at.
 
     An archive encodes its records on a thread of its own (see
-    :mod:`~django_graft.archive.writerthread`): the records are made there
-    too, while the reading thread waits for the next rows. Rows held until
-    then also take a third of the memory their records would.
+    :mod:`~django_graft.archive.writerthread`): the records of plain values
+    are made there too, while the reading thread waits for the next rows.
+    Rows held until then also take a third of the memory their records
+    would. A model whose values go through code of the project's (masks, a
+    custom field's ``value_to_string``) has its records made at once, by
+    :meth:`ModelRows.chunk`: that code runs where the caller's connection,
+    transaction, language and time zone are.
     """
 
     __slots__ = ("_reader", "_records", "_roles", "_rows")
@@ -193,13 +203,13 @@ def _joined_records(
     if len(roles) == 1:  # nothing to merge: chunks go as they are read
         keys, role = roles[0]
         for rows in _role_rows(reader, using, keys, utc_naive):
-            yield RecordChunk(reader, rows, [role] * len(rows))
+            yield reader.chunk(rows, [role] * len(rows))
         return
     streams = [_tagged(_role_rows(reader, using, keys, utc_naive), role) for keys, role in roles]
     merged = heapq.merge(*streams, key=_row_key)
     for chunk in chunked(merged, graft_settings.CHUNK_SIZE):
         merged_rows, merged_roles = zip(*chunk, strict=True)
-        yield RecordChunk(reader, merged_rows, merged_roles)
+        yield reader.chunk(merged_rows, merged_roles)
 
 
 def _tagged(chunks: Iterator[list[tuple[Any, ...]]], role: str) -> Iterator[tuple[Any, str]]:

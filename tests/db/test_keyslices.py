@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Model
+from django.test.utils import isolate_apps
 
 from django_graft.db.keyslices import KeySlice, narrowed, ordered_alike
 from django_graft.db.keytables import KeyTable
@@ -41,9 +42,26 @@ def _where(queryset: Any) -> str:
     return str(sql).split(" WHERE ", 1)[1]
 
 
-def test_integer_and_uuid_keys_are_ordered_alike_text_keys_are_not() -> None:
+class CentsField(models.BigIntegerField):  # type: ignore[type-arg]
+    """A key field of a project's own, which may take other values than the driver's."""
+
+
+def test_integer_and_uuid_keys_of_djangos_fields_are_ordered_alike() -> None:
     assert ordered_alike(m.Task) and ordered_alike(b.Sketch) and ordered_alike(c.Registration)
     assert not ordered_alike(c.Region) and not ordered_alike(c.Edition)
+
+    with isolate_apps("tests.testapp"):
+
+        class Priced(models.Model):
+            id = CentsField(primary_key=True)
+
+            class Meta:
+                app_label = "testapp"
+
+            def __str__(self) -> str:
+                return str(self.pk)
+
+        assert not ordered_alike(Priced)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5])

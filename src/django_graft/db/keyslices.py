@@ -9,9 +9,11 @@ So the part's bounds are also put on the model's own key, a range its
 primary key index reads directly.
 
 The bounds are the key table's values, compared as the key table orders
-them. That is the model column's order for integers and UUIDs; a text key
-may have another collation in its table than in the column (a collation
-set outside Django), so its rows are narrowed by the part alone.
+them. That is the model column's order for integers and UUIDs of Django's
+own fields; a text key may have another collation in its table than in
+the column (a collation set outside Django), and a field of the
+project's may convert its values its own way, so their rows are narrowed
+by the part alone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
 
-from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
+from django_graft.schema.fieldtypes import INTEGER_TYPES, converts_itself, stored_type
 
 Q = TypeVar("Q", bound=QuerySet[Any, Any])
 
@@ -42,9 +44,14 @@ class KeySlice(RawSQL):
 
 
 def ordered_alike(model: type[Model]) -> bool:
-    """Whether the model's key column orders its values as a table of its keys does."""
+    """Whether the model's key column orders its values as a table of its keys does.
+
+    And whether the key's field takes them back as the driver gives them:
+    a field class of the project's may want its own values in a lookup.
+    """
     pk: Any = model._meta.pk
-    return stored_type(pk) in INTEGER_TYPES or stored_type(pk) == "UUIDField"
+    kind = stored_type(pk)
+    return (kind in INTEGER_TYPES or kind == "UUIDField") and not converts_itself(pk)
 
 
 def narrowed(queryset: Q, part: Any) -> Q:

@@ -109,6 +109,8 @@ class WriterThread:
         """Add what ``job`` gives to ``gathered``, written once there is enough of it."""
         try:
             data = job()
+            if self._abandoned:  # given up while the job ran
+                return gathered
             if not gathered and len(data) >= WRITE_AT:  # large enough as it is: not copied
                 self._write(data)
                 return gathered

@@ -59,12 +59,13 @@ def narrowed(queryset: Q, part: Any) -> Q:
     rows: Q = queryset.filter(pk__in=part)
     if not isinstance(part, KeySlice) or not ordered_alike(queryset.model):
         return rows
-    # Lookups rather than SQL naming the table: Django relabels them where
-    # the rows end up in a subquery. The bounds are values as the driver
-    # gave them, which the key field reads back as they were (an integer, a
-    # UUID or its hexadecimal text).
+    # Lookups rather than SQL naming the table: Django relabels the key's
+    # column where the rows end up in a subquery. The bounds are values as
+    # the key table holds them, compared as they are stored (as the part
+    # compares them): the key field's conversion would rewrite a key stored
+    # otherwise than Django writes it (a UUID in capitals, say) and lose it.
     if part.low is not None:
-        rows = rows.filter(pk__gt=part.low)
+        rows = rows.filter(pk__gt=RawSQL("%s", (part.low,)))
     if part.high is not None:
-        rows = rows.filter(pk__lte=part.high)
+        rows = rows.filter(pk__lte=RawSQL("%s", (part.high,)))
     return rows

@@ -22,14 +22,6 @@ from tests.testapp.world import World
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tables() -> Iterator[list[KeyTable]]:
-    made: list[KeyTable] = []
-    yield made
-    for table in made:
-        table.drop()
-
-
 def _table(model: type[Model], keys: list[Any], tables: list[KeyTable]) -> KeyTable:
     table = KeyTable(model, connection.alias)
     tables.append(table)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,14 +18,6 @@ from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tables() -> Iterator[list[KeyTable]]:
-    made: list[KeyTable] = []
-    yield made
-    for table in made:
-        table.drop()
 
 
 def table_of(model: type[Model], tables: list[KeyTable]) -> KeyTable:

@@ -29,6 +29,7 @@ from django_graft.db.deletion import receiver_that_raised
 from django_graft.db.driver import run_statement
 from django_graft.db.gcpause import cyclic_gc_paused
 from django_graft.db.keyfilter import filter_in, integer_where
+from django_graft.db.keyslices import ordered_alike
 from django_graft.db.keytables import KeyTable
 from django_graft.db.queryset import raw_delete
 from django_graft.exceptions import DeleteBlocked, DeleteRefused, GraftError, check_row_limit
@@ -344,11 +345,7 @@ def _delete_rows(model: type[Model], keys: AbstractSet[Any], using: str) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
     manager = model._base_manager.using(using)
     if isinstance(keys, KeyTable):
-        # By join, past any base manager's filter, as the statements by key are below.
-        column = connection.ops.quote_name(pk.column)
-        return run_statement(
-            connection, f"DELETE FROM {table} WHERE {column} IN ({keys.subquery().sql})", []
-        )
+        return _delete_joined(model, keys, table)
     count = 0
     width = len(getattr(pk, "fields", ())) or 1
     for batch in chunked(sorted_keys(keys), key_batch_size(connection, width)):
@@ -357,4 +354,37 @@ def _delete_rows(model: type[Model], keys: AbstractSet[Any], using: str) -> int:
             count += raw_delete(filter_in(manager, pk, batch), using)
         else:
             count += run_statement(connection, f"DELETE FROM {table} WHERE {where[0]}", where[1])
+    return count
+
+
+#: Keys a statement deleting by join takes: few enough to join in memory.
+JOINED_PART = 65_536
+
+
+def _delete_joined(model: type[Model], keys: KeyTable, table: str) -> int:
+    """``DELETE`` the rows whose keys ``keys`` holds, by join, a part of the table at a time.
+
+    Past any base manager's filter, as the statements by key are. In parts
+    cut in key order, each bounded on the model's own key too where it
+    orders as the key table does: one join of ten million keys is hashed
+    in batches on disk and deletes in an order of its own, so the foreign
+    keys PostgreSQL checks at commit were looked up all over their indexes
+    (its commit took a third longer than that of the same rows deleted in
+    key order).
+    """
+    connection = keys.connection
+    column = connection.ops.quote_name(model._meta.pk.column)
+    bounded = ordered_alike(model)
+    count = 0
+    for part in keys.slices(JOINED_PART):
+        where, params = [f"{column} IN ({part.sql})"], list(part.params)
+        if bounded and part.low is not None:
+            where.append(f"{column} > %s")
+            params.append(part.low)
+        if bounded and part.high is not None:
+            where.append(f"{column} <= %s")
+            params.append(part.high)
+        count += run_statement(
+            connection, f"DELETE FROM {table} WHERE {' AND '.join(where)}", params
+        )
     return count

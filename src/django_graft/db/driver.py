@@ -80,6 +80,22 @@ def through_hooks(
         return executor(sql, params, False, {"connection": connection, "cursor": cursor})
 
 
+def _sending(cursor: Any) -> Any:
+    """A writer for psycopg's ``copy()`` that sends each block of rows as it is made.
+
+    Its default keeps up to a megabyte unsent, about all the rows of a
+    chunk: PostgreSQL would get them only as the statement ends, with
+    nothing to file meanwhile.
+    """
+    # Imported here: psycopg is there on PostgreSQL only.
+    from psycopg.copy import LibpqWriter
+
+    try:
+        return LibpqWriter(cursor, flush_threshold=0)
+    except TypeError:  # an older psycopg, without the setting: as it sends
+        return LibpqWriter(cursor)
+
+
 def qmark(sql: str) -> str | None:
     """``sql`` with Django's ``%s`` placeholders as ``?``; ``None`` if it has a literal ``%``.
 
@@ -124,16 +140,24 @@ def copy_rows(
     cursor: CursorWrapper,
     sql: str,
     rows: Sequence[tuple[Any, ...]],
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Run ``COPY … FROM STDIN`` with ``rows`` on psycopg 3, through Django's hooks.
+
+    ``meanwhile`` runs once the rows are sent, before the statement is ended:
+    PostgreSQL files them while it works. It must not use the connection,
+    which is busy copying. The statement's logged time includes it.
 
     ``cursor.cursor`` is the driver's cursor Django's wraps (undocumented); its
     ``copy()`` is psycopg's.
     """
 
     def send(sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        with cursor.cursor.copy(sql) as copy:
+        writer = None if meanwhile is None else _sending(cursor.cursor)
+        with cursor.cursor.copy(sql, writer=writer) as copy:
             for row in rows:
                 copy.write_row(row)
+            if meanwhile is not None:
+                meanwhile()
 
     through_hooks(connection, cursor, sql, rows, send)

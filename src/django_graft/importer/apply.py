@@ -15,6 +15,7 @@ import asks for signals: then every row goes through
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from itertools import compress
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +30,7 @@ from django_graft.db.queryset import insert_rows
 from django_graft.db.sequences import reset_sequences
 from django_graft.db.updates import set_column, update_rows
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
+from django_graft.importer.copyahead import Ready, can_overlap, write_in_turn
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
@@ -113,15 +115,31 @@ class Writer:
             if updated:
                 self._overwrite(mp, [chunk[i] for i in updated], [keys[i] for i in updated])
                 report.updated += len(updated)
-        for chunk in mp.spool.records_among(mp.create, CHUNK) if mp.create else ():
+        if mp.create:
+            self._create(mp)
+
+    def _create(self, mp: ModelPlan) -> None:
+        """Insert a model's new rows, a chunk at a time (see :mod:`.copyahead`)."""
+        overlapping = not self.signals and can_overlap(mp.model, self._writer(mp), self.policy)
+        if overlapping and links_of(mp.model)[1]:
+            self.links.know_content_types()
+        write_in_turn(
+            (self._ready(mp, records, keys) for records, keys in self._new_rows(mp)),
+            lambda chunk, then: self._insert(mp, chunk.columns, chunk.keys, then),
+            lambda chunk, new_keys: self._created(mp, chunk, new_keys),
+            overlapping=overlapping,
+        )
+
+    def _new_rows(self, mp: ModelPlan) -> Iterator[tuple[list[dict[str, Any]], list[Any]]]:
+        """The records of the rows to create and their archive keys, a chunk at a time."""
+        for chunk in mp.spool.records_among(mp.create, CHUNK):
             keys = mp.spool.keys_of(chunk)
             created = list(compress(range(len(keys)), members(mp.create, keys)))
             if created:
-                self._create(mp, [chunk[i] for i in created], [keys[i] for i in created])
-                report.created += len(created)
+                yield [chunk[i] for i in created], [keys[i] for i in created]
 
-    def _create(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> None:
-        """Insert one chunk of a model's new rows."""
+    def _ready(self, mp: ModelPlan, records: list[dict[str, Any]], keys: list[Any]) -> Ready:
+        """A chunk of new rows as they are written: decoded, linked, keyed, the policy applied."""
         model = mp.model
         columns = mp.decoder.decode_columns(records)
         # Values other rows name by to_field, as the archive has them (before
@@ -132,8 +150,13 @@ class Writer:
         columns, later = self._apply_policy(model, columns, len(keys), later)
         if mp.reserved:  # rows written earlier link to these keys, whatever the policy sets
             columns[model._meta.pk.attname] = mp.reserved.values_of(keys)
-        new_keys = self._insert(mp, columns, keys)
-        for attname, before in named.items():
+        return Ready(keys, columns, named, later)
+
+    def _created(self, mp: ModelPlan, chunk: Ready, new_keys: list[Any]) -> None:
+        """Note where a chunk of new rows went, for the links to them."""
+        model, keys, columns, later = mp.model, chunk.keys, chunk.columns, chunk.later
+        self.result.report(mp.label).created += len(keys)
+        for attname, before in chunk.named.items():
             # Links by to_field to these rows follow the values they were given.
             changed = self.keys.values[model, attname]
             changed.update(
@@ -210,16 +233,28 @@ class Writer:
         pk = mp.model._meta.pk
         return [f for f in written_fields(mp.model) if not (_returning(mp) and f is pk)]
 
-    def _insert(self, mp: ModelPlan, columns: Columns, keys: list[Any]) -> list[Any]:
-        """Insert the rows (archive ``keys``); return their keys in the database, in order."""
+    def _insert(
+        self,
+        mp: ModelPlan,
+        columns: Columns,
+        keys: list[Any],
+        meanwhile: Callable[[list[Any]], None] | None = None,
+    ) -> list[Any]:
+        """Insert the rows (archive ``keys``); return their keys in the database, in order.
+
+        ``meanwhile``: for a table writer to call with them (see ``TableWriter.write``).
+        """
         if self.signals:
             return [self._save(mp.model, values) for values in rows_of(columns, len(keys))]
+        writer = self._writer(mp)
+        if writer is not None:
+            return writer.write(columns, keys, meanwhile)
+        return self._insert_with_django(mp, rows_of(columns, len(keys)))
+
+    def _writer(self, mp: ModelPlan) -> TableWriter | None:
         if mp.model not in self._writers:
             self._writers[mp.model] = self._table_writer(mp)
-        writer = self._writers[mp.model]
-        if writer is not None:
-            return writer.write(columns, keys)
-        return self._insert_with_django(mp, rows_of(columns, len(keys)))
+        return self._writers[mp.model]
 
     def _table_writer(self, mp: ModelPlan) -> TableWriter | None:
         returning = _returning(mp)

@@ -22,7 +22,8 @@ Django's compiler instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,7 +35,7 @@ from django_graft.db.batching import chunked, key_batch_size
 from django_graft.db.driver import can_copy, copy_rows, sqlite_execute
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.decode import Columns, reason
-from django_graft.importer.prepare import preparer
+from django_graft.importer.prepare import copy_preparer, preparer
 from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.schema.labels import model_label
 
@@ -80,6 +81,9 @@ class TableWriter:
         self.prepare = [preparer(f, connection) for f in self.fields]
         self.sequence: str | None = None
         self.copy = self._can_copy()
+        if self.copy:
+            pairs = zip(self.fields, self.prepare, strict=True)
+            self.prepare = [copy_preparer(field, prepared) for field, prepared in pairs]
 
     def _can_copy(self) -> bool:
         if not can_copy(self.connection) or any(
@@ -93,12 +97,25 @@ class TableWriter:
             self.sequence = cursor.fetchone()[0]
         return self.sequence is not None
 
-    def write(self, columns: Columns, keys: Sequence[Any]) -> list[Any]:
-        """Insert the rows (archive ``keys`` name them in errors); return their keys."""
+    def write(
+        self,
+        columns: Columns,
+        keys: Sequence[Any],
+        meanwhile: Callable[[list[Any]], None] | None = None,
+    ) -> list[Any]:
+        """Insert the rows (archive ``keys`` name them in errors); return their keys.
+
+        ``meanwhile`` is called with those keys: while PostgreSQL files the
+        rows of a ``COPY`` (it must not use the connection then), or else
+        once they are written.
+        """
         params = self._params(columns, keys)
         if self.copy:
-            return self._copy(params, columns)
-        return self._values(params, columns)
+            return self._copy(params, columns, meanwhile)
+        written = self._values(params, columns)
+        if meanwhile is not None:
+            meanwhile(written)
+        return written
 
     # -- parameters ----------------------------------------------------------
 
@@ -167,7 +184,12 @@ class TableWriter:
             keys.extend(row[0] for row in returned)
         return keys if self.returning else self._known_keys(columns)
 
-    def _copy(self, params: list[tuple[Any, ...]], columns: Columns) -> list[Any]:
+    def _copy(
+        self,
+        params: list[tuple[Any, ...]],
+        columns: Columns,
+        meanwhile: Callable[[list[Any]], None] | None,
+    ) -> list[Any]:
         fields = self.fields
         with self.connection.cursor() as cursor:
             if self.returning:
@@ -177,7 +199,9 @@ class TableWriter:
             else:
                 keys = self._known_keys(columns)
             names = ", ".join(self.quote(f.column) for f in fields)
-            copy_rows(self.connection, cursor, f"COPY {self.table} ({names}) FROM STDIN", params)
+            sql = f"COPY {self.table} ({names}) FROM STDIN"
+            then = None if meanwhile is None else functools.partial(meanwhile, keys)
+            copy_rows(self.connection, cursor, sql, params, then)
         return keys
 
     def _draw_keys(self, cursor: Any, count: int) -> list[Any]:

@@ -181,6 +181,13 @@ class LinkMapper:
                 object_ids[i] = generic.id_field.to_python(new)
         return later
 
+    def know_content_types(self) -> None:
+        """Look up every content type of the target database now, in one query.
+
+        So mapping generic links runs no statement (see ``Writer._overlapping``).
+        """
+        self._generic_targets.update(self.keys.generic_targets())
+
     def _generic_target(self, ct_id: Any) -> type[Model] | None:
         if ct_id not in self._generic_targets:
             self._generic_targets[ct_id] = self.keys.generic_target(ct_id)

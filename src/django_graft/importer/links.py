@@ -152,6 +152,14 @@ class KeyMaps:
         model = ContentType.objects.db_manager(self.using).get_for_id(ct_id).model_class()
         return None if model is None else concrete(model)
 
+    def generic_targets(self) -> dict[Any, type[Model] | None]:
+        """:meth:`generic_target` of every content type of the target database."""
+        found: dict[Any, type[Model] | None] = {}
+        for content_type in ContentType.objects.db_manager(self.using).all():
+            model = content_type.model_class()
+            found[content_type.pk] = None if model is None else concrete(model)
+        return found
+
 
 def new_keys_of(model: type[Model], remap: bool) -> str:
     """How created rows of ``model`` get keys.

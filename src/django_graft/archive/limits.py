@@ -11,7 +11,7 @@ shape, checked where it is read) is refused before it is used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any, BinaryIO
 
@@ -91,6 +91,28 @@ def _depth(value: Any, limit: int, level: int = 1) -> int:
     if isinstance(value, list):
         return max((_depth(v, limit, level + 1) for v in value), default=level)
     return level - 1
+
+
+def nests_within(values: Iterable[Any], limit: int) -> bool:
+    """Whether none of ``values`` nests lists and objects deeper than ``limit``.
+
+    A level of every value at a time, without a call per value: a column
+    of a JSON field is checked as a whole, and only a column that fails is
+    looked at value by value, to name the one at fault.
+    """
+    containers = [value for value in values if isinstance(value, list | dict)]
+    depth = 0
+    while containers:
+        depth += 1
+        if depth > limit:
+            return False
+        containers = [
+            inner
+            for outer in containers
+            for inner in (outer.values() if isinstance(outer, dict) else outer)
+            if isinstance(inner, list | dict)
+        ]
+    return True
 
 
 def check_depth(value: Any, where: str) -> None:

@@ -19,8 +19,9 @@ from django.core.files.utils import validate_file_name
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
-from django_graft.archive.limits import check_depth
+from django_graft.archive.limits import check_depth, nests_within
 from django_graft.archive.schema import written_fields
+from django_graft.conf import graft_settings
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer.scalars import value_parser
 from django_graft.importer.values import ColumnCheck, column_check, shorten
@@ -162,6 +163,8 @@ class RowDecoder:
             except (ValidationError, TypeError, ValueError):
                 raise self._bad_value(records, name, column, parse) from None
         for name, attname in self.nested:
+            if nests_within(columns[attname], graft_settings.MAX_DEPTH):
+                continue
             for record, value in zip(records, columns[attname], strict=True):
                 check_depth(value, f"{self.label} {record.get('pk')!r}, field '{name}'")
         self._check_types(records, columns, self.checked)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_graft.archive.jsonenc import orjson
 from django_graft.schema.fieldtypes import column_field
 
 #: Prepare one value for the database.
@@ -110,3 +111,31 @@ def _date_preparer(
 
         return frozenset({_NONE}), iso_text
     return frozenset(), prepare
+
+
+def copy_preparer(
+    field: Any, prepared: tuple[frozenset[type], Preparer]
+) -> tuple[frozenset[type], Preparer]:
+    """``prepared`` (see :func:`preparer`), for a ``COPY`` on PostgreSQL.
+
+    An object or a list of Django's own JSON field, without an encoder of
+    the project's, goes as JSON text, which ``COPY`` takes as ``jsonb``
+    does: the value Django would write, without the standard library's
+    encoder (a tenth of the Python time of an import of such rows).
+    Anything orjson does not write (an integer past 64 bits, a string that
+    is not Unicode) is Django's to prepare.
+    """
+    ready, prepare = prepared
+    if orjson is None or type(field) is not models.JSONField or field.encoder is not None:
+        return prepared
+    dumps, refused = orjson.dumps, (TypeError, orjson.JSONEncodeError)
+
+    def json_text(value: Any) -> Any:
+        if type(value) in (dict, list):
+            try:
+                return dumps(value).decode()
+            except refused:
+                pass
+        return prepare(value)
+
+    return ready, json_text

@@ -168,6 +168,7 @@ class Sorter:
             fresh.append(pk)
             spool.fresh_lines.append(number)
             spool.fresh_owned.append(role == "own")
+            spool.fresh_rows.append(raw)
             if len(fresh) >= FRESH:
                 spool.settle()
         else:
@@ -180,7 +181,7 @@ class Sorter:
             if role != "own":
                 spool.needed.append(pk)
             spool.order.append(pk)
-        spool.file.write(raw)
+            spool.file.write(raw)
         if spool.generic_targets:
             spool.note_targets(fields)
 

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError, RestrictedError, signals
+from django.test import override_settings
 
 from django_graft import DeleteBlocked, Policy, delete, import_archive
 from django_graft.exceptions import DeleteRefused
+from django_graft.operations import delete as delete_module
 from django_graft.schema.labels import model_label
 from tests.queries import count_queries
 from tests.roots import ROOT_NAMES, left_behind_by_django, roots_of
@@ -105,6 +107,27 @@ def test_delete_does_what_django_does(
         assert every_table() == before
     assert outcome == expected
     assert sorted(log.sent, key=repr) == sorted(expected_signals, key=repr)
+
+
+@pytest.mark.parametrize("name", ROOT_NAMES)
+def test_a_delete_by_parts_of_its_key_tables_does_what_django_does(
+    world: World, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each table of keys deleted two keys at a time, in key order."""
+    root = roots_of(world)[name]
+    expected, _ = django_delete(root, with_signals=False, unchecked=name.startswith("chicken"))
+    for label, pk in left_behind_by_django(root):
+        expected[label] = [row for row in expected[label] if row[0] != pk]
+    monkeypatch.setattr(delete_module, "JOINED_PART", 2)
+    before = every_table()
+    with override_settings(GRAFT={"SERVER_SIDE_KEYS": 1}):
+        try:
+            delete(fresh(root))
+            outcome: Any = every_table()
+        except DeleteBlocked as exc:
+            outcome = sorted((b.label, b.pk) for b in exc.blockers)
+            assert every_table() == before
+    assert outcome == expected
 
 
 def test_the_rows_django_leaves_behind_are_pinned(world: World) -> None:

@@ -121,6 +121,7 @@ def _import(archive: bytes, policy: Policy | None) -> list[tuple[str, bool]]:
         connections["other"].execute_wrapper(note_copies),
     ):
         patch.setattr(apply.Writer, "_ready", watched)
+        patch.setattr(apply, "COPY_CHUNK", 2_000)  # the rows of three chunks, not thousands more
         import_archive(io.BytesIO(archive), using="other", pks="remap", policy=policy)
     return made_ready
 

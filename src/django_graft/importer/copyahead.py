@@ -26,6 +26,10 @@ from django_graft.importer.linkmap import Later
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import converts_itself
 
+#: Rows a chunk holds when chunks overlap: each ``COPY`` still ends with a
+#: wait for the rows sent last, so fewer, longer statements wait less.
+COPY_CHUNK = 8_192
+
 #: Called with the keys a chunk's rows were written with.
 Written = Callable[[list[Any]], None]
 

@@ -11,7 +11,9 @@ from django.db import DatabaseError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from django_graft import clone, delete, export, import_archive
-from django_graft.db.driver import qmark, sqlite_execute
+from django_graft.db.driver import copy_rows, qmark, sqlite_execute
+from django_graft.exceptions import GraftError
+from tests.testapp import models as m
 from tests.testapp.world import World
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +108,28 @@ def test_driver_statements_reach_the_backends_logger(caplog: pytest.LogCaptureFi
     (record,) = [r for r in caplog.records if getattr(r, "sql", None) == "SELECT ? + ?"]
     assert record.params == [1, 2] and record.alias == "default"  # type: ignore[attr-defined]
     assert record.getMessage().endswith("SELECT ? + ?; args=[1, 2]; alias=default")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY through psycopg 3")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_sent_while_a_copy_is_open_is_refused_once_it_ends() -> None:
+    """Instead of the driver waiting forever for the COPY to end."""
+
+    def query() -> None:
+        m.Tag.objects.count()
+
+    with pytest.raises(GraftError, match="busy with 'COPY"), connection.cursor() as cursor:
+        copy_rows(connection, cursor, "COPY testapp_tag (name) FROM STDIN", [("a",)], query)
+    assert list(m.Tag.objects.values_list("name", flat=True)) == ["a"]  # the COPY itself ended
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY through psycopg 3")
+@pytest.mark.django_db(transaction=True)
+def test_the_database_error_of_a_copy_comes_before_what_meanwhile_raised() -> None:
+    m.Tag.objects.create(name="taken")
+
+    def fails() -> None:
+        raise ValueError("the next chunk is bad")
+
+    with pytest.raises(DatabaseError, match="taken"), connection.cursor() as cursor:
+        copy_rows(connection, cursor, "COPY testapp_tag (name) FROM STDIN", [("taken",)], fails)

@@ -13,6 +13,7 @@ from django_graft import Policy, export, import_archive
 from django_graft.exceptions import ArchiveFormatError
 from django_graft.importer import apply
 from django_graft.importer.copyahead import Ready, write_in_turn
+from django_graft.importer.decode import RowDecoder
 from tests import snapshots
 from tests.importer.tables import rewrite
 from tests.testapp import models as m
@@ -174,3 +175,10 @@ def test_a_bad_value_found_while_a_copy_is_open_is_refused_with_nothing_written(
     with pytest.raises(ArchiveFormatError, match=rf"testapp.task {bad_key}\b.*'title'"):
         _import(data, None)
     assert snapshots.every_table("other") == before
+
+
+def test_no_overlap_where_a_left_out_field_takes_a_default_from_a_function() -> None:
+    left_out = RowDecoder(m.Document, {"project", "file", "payload"})  # data: default=dict
+    whole = RowDecoder(m.Document, {"project", "file", "payload", "data"})
+    assert left_out.calls_defaults() and not whole.calls_defaults()
+    assert left_out.archived_json() == set() and whole.archived_json() == {"data"}

@@ -20,7 +20,7 @@ JSON_VALUES: list[Any] = [
     [],
     {"a": 1, "b": [1, 2.5, None, True, False], "c": {"d": {"e": "f"}}},
     {"unicode": "é ü 漢字 🎉", "escapes": 'tab\there "quoted" back\\slash\nnewline'},
-    {"big": 2**63 - 1, "small": -(2**63), "float": 1e300, "tiny": 5e-324},
+    {"big": 2**63 - 1, "small": -(2**63), "float": 1.5e10, "tiny": 1.25e-7},
     [{"nested": [[["deep"]]]}, "text", 3],
     "a plain string",
     42,

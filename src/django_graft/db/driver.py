@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
+from django_graft.exceptions import GraftError
+
 #: The logger Django's debug cursor writes every query to.
 logger = logging.getLogger("django.db.backends")
 
@@ -144,13 +146,19 @@ def copy_rows(
 ) -> None:
     """Run ``COPY … FROM STDIN`` with ``rows`` on psycopg 3, through Django's hooks.
 
-    ``meanwhile`` runs once the rows are sent, before the statement is ended:
-    PostgreSQL files them while it works. It must not use the connection,
-    which is busy copying. The statement's logged time includes it.
+    ``meanwhile`` runs once the rows are sent (all but the last few dozen
+    kilobytes, which psycopg sends as the statement ends), before the
+    statement is ended: PostgreSQL files them while it works. The
+    statement's logged time includes it. It must not use the connection,
+    which is busy copying: a statement it sends through Django is refused
+    (the driver would wait for the ``COPY`` forever). What it raises is
+    raised once the ``COPY`` has ended, after the database's own error if
+    there is one, and its message is never sent to the server.
 
     ``cursor.cursor`` is the driver's cursor Django's wraps (undocumented); its
     ``copy()`` is psycopg's.
     """
+    failed: list[Exception] = []
 
     def send(sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         writer = None if meanwhile is None else _sending(cursor.cursor)
@@ -158,6 +166,20 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
             if meanwhile is not None:
-                meanwhile()
+                with connection.execute_wrapper(functools.partial(_busy, sql)):
+                    try:
+                        meanwhile()
+                    except Exception as exc:  # raised below, once the COPY has ended
+                        failed.append(exc)
 
     through_hooks(connection, cursor, sql, rows, send)
+    if failed:
+        raise failed[0]
+
+
+def _busy(copying: str, execute: Any, sql: str, *args: Any) -> Any:
+    """Refuse a statement sent while ``copying`` is being filled."""
+    raise GraftError(
+        f"A statement ({sql[:80]!r}) was sent while the connection was busy with "
+        f"{copying[:80]!r}. Nothing was written; this is a bug of django-graft's."
+    )

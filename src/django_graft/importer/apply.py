@@ -120,7 +120,7 @@ class Writer:
 
     def _create(self, mp: ModelPlan) -> None:
         """Insert a model's new rows, a chunk at a time (see :mod:`.copyahead`)."""
-        overlapping = not self.signals and can_overlap(mp.model, self._writer(mp), self.policy)
+        overlapping = not self.signals and can_overlap(mp, self._writer(mp), self.policy)
         if overlapping and links_of(mp.model)[1]:
             self.links.know_content_types()
         size = COPY_CHUNK if overlapping else CHUNK
@@ -263,7 +263,13 @@ class Writer:
         returning = _returning(mp)
         if returning and not self.connection.features.can_return_rows_from_bulk_insert:
             return None
-        return writer_for(mp.model, self._fields(mp), self.connection, returning=returning)
+        # JSON values the archive alone gives: not a default's, nor the policy's.
+        json_text = frozenset(
+            () if self.policy.changes_values(mp.model) else mp.decoder.archived_json()
+        )
+        return writer_for(
+            mp.model, self._fields(mp), self.connection, returning=returning, json_text=json_text
+        )
 
     def _insert_with_django(self, mp: ModelPlan, rows: list[dict[str, Any]]) -> list[Any]:
         """Django's own insert compiler: for what :mod:`.insert` does not write itself.

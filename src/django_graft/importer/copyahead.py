@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model
-
 from django_graft.archive.schema import stored_fields
 from django_graft.importer.decode import Columns
 from django_graft.importer.insert import TableWriter
 from django_graft.importer.linkmap import Later
+from django_graft.importer.links import DEFAULT
+from django_graft.importer.planned import ModelPlan
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import converts_itself
 
@@ -47,17 +47,21 @@ class Ready:
     later: list[Later]
 
 
-def can_overlap(model: type[Model], writer: TableWriter | None, policy: Policy) -> bool:
-    """Whether ``model``'s chunks can be made ready while a ``COPY`` is open.
+def can_overlap(mp: ModelPlan, writer: TableWriter | None, policy: Policy) -> bool:
+    """Whether a model's chunks can be made ready while a ``COPY`` is open.
 
     Not where the project's code runs as they are (hooks, ``set_fields``,
-    field classes of its own), nor where a link is resolved by a query
-    (dynamic edges). The content types of generic links are looked up
-    beforehand by the caller.
+    field classes of its own, a default from a function for a field the
+    archive leaves out or for new keys), nor where a link is resolved by a
+    query (dynamic edges). The content types of generic links are looked
+    up beforehand by the caller.
     """
+    model = mp.model
     if writer is None or not writer.copy:
         return False
     if policy.changes_values(model) or policy.hook(model, "post_save") is not None:
+        return False
+    if mp.decoder.calls_defaults() or (mp.new_keys == DEFAULT and not mp.reserved):
         return False
     return not policy.dynamic_edges(model) and not any(map(converts_itself, stored_fields(model)))
 

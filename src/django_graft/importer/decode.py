@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.utils import validate_file_name
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from django.db.models import JSONField, Model
 
 from django_graft.archive.limits import check_depth, nests_within
 from django_graft.archive.schema import written_fields
@@ -100,6 +100,7 @@ class RowDecoder:
             if parse is not None
         ]
         self.defaults = {f.attname: f for f in fields if f not in present}
+        self._json = {f.attname for f in present if type(f) is JSONField}
         parsed = {attname for _, attname, _ in self.parsers}
         self.parsed_input = [
             (f.name, f.attname, _parsed_input_types(stored_type(f)), False)
@@ -141,6 +142,14 @@ class RowDecoder:
             self._pick = lambda values: (pick(values),)
         else:
             self._pick = pick
+
+    def archived_json(self) -> set[str]:
+        """The attnames of Django's own JSON fields whose values the archive gives."""
+        return set(self._json)
+
+    def calls_defaults(self) -> bool:
+        """Whether a field the archive leaves out takes a default from a function."""
+        return any(callable(field.default) for field in self.defaults.values())
 
     def decode(self, record: dict[str, Any]) -> dict[str, Any]:
         """One record's values, ``{attname: value}``."""

@@ -70,6 +70,7 @@ class TableWriter:
         connection: BaseDatabaseWrapper,
         *,
         returning: bool,
+        json_text: frozenset[str] = frozenset(),
     ) -> None:
         self.model = model
         self.fields = list(fields)
@@ -81,9 +82,11 @@ class TableWriter:
         self.prepare = [preparer(f, connection) for f in self.fields]
         self.sequence: str | None = None
         self.copy = self._can_copy()
-        if self.copy:
-            pairs = zip(self.fields, self.prepare, strict=True)
-            self.prepare = [copy_preparer(field, prepared) for field, prepared in pairs]
+        if self.copy:  # values straight from an archive: see copy_preparer
+            self.prepare = [
+                copy_preparer(field, prepared) if field.attname in json_text else prepared
+                for field, prepared in zip(self.fields, self.prepare, strict=True)
+            ]
 
     def _can_copy(self) -> bool:
         if not can_copy(self.connection) or any(
@@ -224,11 +227,20 @@ def _plain_placeholder(field: Any) -> bool:
 
 
 def writer_for(
-    model: type[Model], fields: Sequence[Any], connection: BaseDatabaseWrapper, *, returning: bool
+    model: type[Model],
+    fields: Sequence[Any],
+    connection: BaseDatabaseWrapper,
+    *,
+    returning: bool,
+    json_text: frozenset[str] = frozenset(),
 ) -> TableWriter | None:
-    """A :class:`TableWriter`, or ``None`` when a field needs Django's compiler."""
+    """A :class:`TableWriter`, or ``None`` when a field needs Django's compiler.
+
+    ``json_text``: the attnames of JSON fields whose values are all decoded
+    from an archive, which a ``COPY`` may send as JSON text.
+    """
     if not fields or not all(_plain_placeholder(f) for f in fields):
         return None  # a table of nothing but its key takes each backend's own syntax
     if connection.vendor not in ("sqlite", "postgresql", "mysql"):
         return None  # other backends write multi-row inserts their own way
-    return TableWriter(model, fields, connection, returning=returning)
+    return TableWriter(model, fields, connection, returning=returning, json_text=json_text)

@@ -184,7 +184,7 @@ class LinkMapper:
     def know_content_types(self) -> None:
         """Look up every content type of the target database now, in one query.
 
-        So mapping generic links runs no statement (see ``Writer._overlapping``).
+        So mapping generic links runs no statement (see :mod:`.copyahead`).
         """
         self._generic_targets.update(self.keys.generic_targets())
 

@@ -364,24 +364,28 @@ JOINED_PART = 65_536
 def _delete_joined(model: type[Model], keys: KeyTable, table: str) -> int:
     """``DELETE`` the rows whose keys ``keys`` holds, by join, a part of the table at a time.
 
-    Past any base manager's filter, as the statements by key are. In parts
-    cut in key order, each bounded on the model's own key too where it
-    orders as the key table does: one join of ten million keys is hashed
-    in batches on disk and deletes in an order of its own, so the foreign
-    keys PostgreSQL checks at commit were looked up all over their indexes
-    (its commit took a third longer than that of the same rows deleted in
-    key order).
+    Past any base manager's filter, as the statements by key are. Where
+    the model's key orders as the key table does, in parts cut in key
+    order, each bounded on the model's own key too. One join of ten
+    million keys was hashed in batches on disk and deleted rows in an
+    order of its own (which likely scattered the foreign key checks
+    PostgreSQL runs at commit over their indexes): that delete took 106 s,
+    and 76 s in parts.
     """
     connection = keys.connection
     column = connection.ops.quote_name(model._meta.pk.column)
-    bounded = ordered_alike(model)
+    if not ordered_alike(model):
+        # Unbounded, each part would be joined with the whole table: one join.
+        return run_statement(
+            connection, f"DELETE FROM {table} WHERE {column} IN ({keys.subquery().sql})", []
+        )
     count = 0
     for part in keys.slices(JOINED_PART):
         where, params = [f"{column} IN ({part.sql})"], list(part.params)
-        if bounded and part.low is not None:
+        if part.low is not None:
             where.append(f"{column} > %s")
             params.append(part.low)
-        if bounded and part.high is not None:
+        if part.high is not None:
             where.append(f"{column} <= %s")
             params.append(part.high)
         count += run_statement(

@@ -122,7 +122,7 @@ def _import(archive: bytes, policy: Policy | None) -> list[tuple[str, bool]]:
         connections["other"].execute_wrapper(note_copies),
     ):
         patch.setattr(apply.Writer, "_ready", watched)
-        patch.setattr(apply, "COPY_CHUNK", 2_000)  # the rows of three chunks, not thousands more
+        patch.setattr(apply, "COPY_BYTES", 200_000)  # a few chunks, not thousands more rows
         import_archive(io.BytesIO(archive), using="other", pks="remap", policy=policy)
     return made_ready
 

@@ -26,9 +26,11 @@ from django_graft.importer.planned import ModelPlan
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import converts_itself
 
-#: Rows a chunk holds when chunks overlap: each ``COPY`` still ends with a
-#: wait for the rows sent last, so fewer, longer statements wait less.
-COPY_CHUNK = 8_192
+#: Bytes of record lines a chunk holds when chunks overlap (and each
+#: record's row is created): each ``COPY`` still ends with a wait for the
+#: rows sent last, so fewer, longer statements wait less. About 8,000 rows
+#: of a few hundred bytes; fewer of wide rows, which memory holds.
+COPY_BYTES = 2 << 20
 
 #: Called with the keys a chunk's rows were written with.
 Written = Callable[[list[Any]], None]

@@ -143,6 +143,15 @@ class ModelSpool:
         while chunk := list(map(loads, islice(self.file, chunk_size))):
             yield self._held(chunk)
 
+    def records_by_size(self, budget: int) -> Iterator[list[dict[str, Any]]]:
+        """Yield the parsed records in archive order, about ``budget`` bytes of lines at a time.
+
+        So a chunk of narrow rows holds many, and one of wide rows few.
+        """
+        self.file.seek(0)
+        while lines := self.file.readlines(budget):
+            yield self._held(list(map(loads, lines)))
+
     def records_of(self, keys: Collection[Any], chunk_size: int) -> Iterator[list[dict[str, Any]]]:
         """Yield the parsed records of ``keys`` only, ``chunk_size`` at a time, in archive order.
 

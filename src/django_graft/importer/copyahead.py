@@ -28,9 +28,9 @@ from django_graft.schema.fieldtypes import converts_itself
 
 #: Bytes of record lines a chunk holds when chunks overlap (and each
 #: record's row is created): each ``COPY`` still ends with a wait for the
-#: rows sent last, so fewer, longer statements wait less. About 8,000 rows
+#: rows sent last, so fewer, longer statements wait less. About 4,000 rows
 #: of a few hundred bytes; fewer of wide rows, which memory holds.
-COPY_BYTES = 2 << 20
+COPY_BYTES = 1 << 20
 
 #: Called with the keys a chunk's rows were written with.
 Written = Callable[[list[Any]], None]

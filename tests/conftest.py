@@ -123,3 +123,13 @@ def keys_placed(request: pytest.FixtureRequest) -> Iterator[None]:
     """An operation keeping every key in Python, then every key in a temporary table."""
     with override_settings(GRAFT={"SERVER_SIDE_KEYS": request.param}):
         yield
+
+
+@pytest.fixture(params=[1024, 3, 1], ids=["blocks of 1024 lines", "of 3", "of 1"])
+def blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archive read a block of so many lines at a time.
+
+    A block of record lines alone is taken in one go, others line by line:
+    small blocks put the lines of a small archive in both kinds.
+    """
+    monkeypatch.setattr("django_graft.archive.reader._BLOCK_LINES", request.param)

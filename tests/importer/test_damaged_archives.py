@@ -98,7 +98,7 @@ BYTE_DAMAGE: list[tuple[Callable[[Lines], Lines], str, int]] = [
     ("damage", "message", "line"), BYTE_DAMAGE, ids=[d.__name__[1:] for d, _, _ in BYTE_DAMAGE]
 )
 def test_damaged_bytes_are_refused_with_the_line(
-    world: World, damage: Callable[[Lines], Lines], message: str, line: int
+    world: World, damage: Callable[[Lines], Lines], message: str, line: int, blocks: None
 ) -> None:
     lines = archive_of(world.org).splitlines(keepends=True)
     before = every_table("other")
@@ -203,6 +203,32 @@ def test_wrong_content_is_refused_by_name(
     before = every_table("other")
     with pytest.raises(ArchiveFormatError, match=message):
         import_archive(io.BytesIO(data), using="other", pks=pks)
+    assert every_table("other") == before
+
+
+#: Damage to one record, and bytes only the damaged line holds.
+RECORD_DAMAGE: list[tuple[Callable[[Any, Items], Any], bytes]] = [
+    (_unknown_model, b'"model":"nowhere.ghost"'),
+    (_label_not_a_string, b'"model":["testapp","tag"]'),
+    (_bad_role, b'"role":"borrowed"'),
+    (_fields_not_an_object, b'"fields":["Acme"]'),
+    (_bad_key, b'"pk":"first"'),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "marker"), RECORD_DAMAGE, ids=[c.__name__[1:] for c, _ in RECORD_DAMAGE]
+)
+def test_a_damaged_record_is_named_at_its_line(
+    world: World, change: Callable[[Any, Items], Any], marker: bytes, blocks: None
+) -> None:
+    data = rewrite(archive_of(world.org), change)
+    # The oracle: the archive's own lines, read as bytes.
+    damaged = next(n for n, line in enumerate(data.splitlines(), 1) if marker in line)
+    before = every_table("other")
+    with pytest.raises(ArchiveFormatError, match=rf"Line {damaged}\b") as info:
+        import_archive(io.BytesIO(data), using="other", pks="remap")
+    assert info.value.line == damaged
     assert every_table("other") == before
 
 

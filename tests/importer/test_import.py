@@ -30,7 +30,9 @@ def counts(using: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("name", ROOT_NAMES)
-def test_keep_round_trip_into_another_database(world: World, name: str, keys_placed: None) -> None:
+def test_keep_round_trip_into_another_database(
+    world: World, name: str, keys_placed: None, blocks: None
+) -> None:
     data = archive_of(roots_of(world)[name])
     result = import_archive(io.BytesIO(data), using="other")
     for model, keys in archived_keys(data).items():

@@ -68,7 +68,9 @@ def archive(world: World) -> bytes:
 
 
 @pytest.mark.parametrize("name", ["colour", "id", "projects"])
-def test_a_field_the_header_does_not_declare_is_refused(archive: bytes, name: str) -> None:
+def test_a_field_the_header_does_not_declare_is_refused(
+    archive: bytes, name: str, blocks: None
+) -> None:
     edited = rewrite(archive, with_tag_field(name, 7))
     number, item = line_of(edited, "testapp.tag")
     assert refused(edited) == undeclared(number, "testapp.tag", item["pk"], name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from itertools import groupby, repeat
+from operator import eq
 from typing import Any, BinaryIO
 
 from django.db.models import Model
@@ -25,6 +27,7 @@ from django_graft.schema.fieldtypes import INTEGER_TYPES, stored_type
 from django_graft.schema.labels import concrete, model_label, resolve_model
 
 ROLES = ("own", "need")
+_ROLE_SET = frozenset(ROLES)
 
 
 @dataclass
@@ -143,6 +146,57 @@ class Sorter:
         pk = self._key(model, item.get("pk"), number)
         self.references.setdefault(model, []).append(Reference(pk, natural_key, match, number))
 
+    def take(
+        self, number: int, lines: list[bytes], items: list[dict[str, Any]], labels: list[str]
+    ) -> bool:
+        """File a block of record lines, line ``number`` first, as :meth:`visit` would, or none.
+
+        Each check runs over a model's run of lines in C (``map``, ``set``);
+        the block is taken where every record has an integer key, a role
+        and its fields, all declared. Where one has not, nothing is filed,
+        and :meth:`visit` sees each line and names the first at fault.
+        """
+        runs = []
+        start = 0
+        for label, run in groupby(labels):
+            end = start + sum(1 for _ in run)
+            runs.append((label, start, end))
+            start = end
+        checked = []
+        for label, start, end in runs:
+            spool = self._by_label.get(label)
+            if spool is None:
+                try:
+                    spool = self._new_spool(self._model(label, number + start), label)
+                except ArchiveFormatError:
+                    return False
+            part = items[start:end]
+            roles: list[Any] = list(map(dict.get, part, repeat("role")))
+            fields: list[Any] = list(map(dict.get, part, repeat("fields")))
+            keys: list[Any] = list(map(dict.get, part, repeat("pk")))
+            declared = spool.declared
+            if not (
+                spool.integer_key
+                and set(map(type, roles)) == {str}
+                and _ROLE_SET.issuperset(roles)
+                and set(map(type, fields)) == {dict}
+                and set(map(type, keys)) == {int}
+                and (declared is None or all(map(declared.issuperset, fields)))
+            ):
+                return False
+            checked.append((spool, start, end, roles, fields, keys))
+        for spool, start, end, roles, fields, keys in checked:
+            spool.fresh.extend(keys)
+            spool.fresh_lines.extend(range(number + start, number + end))
+            spool.fresh_owned.extend(map(eq, roles, repeat("own")))
+            spool.fresh_rows.extend(lines[start:end])
+            if spool.generic_targets:
+                for values in fields:
+                    spool.note_targets(values)
+            if len(spool.fresh) >= FRESH:
+                spool.settle()
+        return True
+
     def _record(self, number: int, raw: bytes, item: dict[str, Any]) -> None:
         # Called for every row of the archive: kept to plain lookups.
         label = item["model"]
@@ -242,7 +296,9 @@ def load_archive(stream: BinaryIO, sorter: Sorter | None = None) -> ArchiveConte
     sorter = sorter or Sorter()
     skim = getattr(sorter, "skim", None)
     try:
-        summary = read_archive(stream, visit=sorter.visit, on_header=sorter.header, skim=skim)
+        summary = read_archive(
+            stream, visit=sorter.visit, on_header=sorter.header, skim=skim, take=sorter.take
+        )
         sorter.finish()
         for spool in sorter.spools.values():
             spool.settle()

@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 import random
 import uuid
+from array import array
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from django_graft.importer.keypages import PagedSlots
+from django_graft.importer.keypages import PagedSlots, put, take
 from django_graft.importer.keypairs import KeyPairs, mapped
+
+
+EMPTY = -(1 << 63)
 
 
 def _same(pairs: KeyPairs, oracle: dict[Any, Any]) -> None:
@@ -48,7 +52,9 @@ def test_random_operations_answer_as_a_dictionary(page_past: int | None) -> None
             else:
                 assert pairs.get(key, "none") == oracle.get(key, "none")
                 assert (key in pairs) == (key in oracle)
-            asked = [base + chooser.randrange(2_100) for _ in range(20)] + [None, "x"]
+            asked = [base + chooser.randrange(2_100) for _ in range(20)]
+            assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]
+            asked += [None, "x"]
             assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]
             held = [k for k in asked if k in oracle]
             assert pairs.values_of(held) == [oracle[k] for k in held]
@@ -155,3 +161,21 @@ def test_past_its_limit_a_map_keeps_its_slots_in_a_file_a_few_pages_in_memory() 
     pairs[6] = -2
     assert copied.mapped([3, 6, 9]) == [6, -1, 9] and pairs.mapped([6]) == [-2]
     assert sum(1 for _ in copied) == 999_999 and dict(copied.items())[2_999_997] == 5_999_994
+
+
+@pytest.mark.parametrize("spread", [3_000, 40_000, 600_000], ids=["a page", "pages", "past memory"])
+def test_slots_in_pages_are_read_and_written_as_an_array(spread: int) -> None:
+    """Offsets a few pages apart are read and written a span at a time; farther, one by one."""
+    chooser = random.Random(spread)
+    oracle = array("q", (EMPTY,)) * 700_000
+    slots = PagedSlots(array("q", oracle), EMPTY)
+    for _ in range(200):
+        start = chooser.randrange(len(oracle) - spread)
+        offsets = chooser.sample(range(start, start + spread), 300)
+        values = [chooser.randrange(-(1 << 62), 1 << 62) for _ in offsets]
+        assert take(slots, offsets) == [oracle[at] for at in offsets]
+        empty = sum(oracle[at] == EMPTY for at in offsets)
+        assert put(slots, offsets, values, EMPTY) == empty
+        for at, value in zip(offsets, values, strict=True):
+            oracle[at] = value
+    assert array("q", slots) == oracle

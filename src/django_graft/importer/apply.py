@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from itertools import compress
+from operator import ne
 from types import SimpleNamespace
 from typing import Any
 
@@ -174,8 +175,10 @@ class Writer:
         pending = self.keys.pending.get(model)
         if pending is not None:
             pending.difference_update(keys)
-        self.keys.changes[model].update(
-            (old, new) for old, new in zip(keys, new_keys, strict=True) if old != new
+        assert len(new_keys) == len(keys)
+        moved = list(map(ne, keys, new_keys))  # keys written as they were need no pair
+        self.keys.changes[model].set_many(
+            list(compress(keys, moved)), list(compress(new_keys, moved))
         )
         for i, attname, target, target_key in later:
             self.deferred[(model, attname)].append((new_keys[i], target, target_key))

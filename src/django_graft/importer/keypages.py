@@ -15,8 +15,10 @@ the front moves no page, only where offset zero lies.
 from __future__ import annotations
 
 from array import array
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
+from itertools import repeat
+from operator import sub
 
 from django_graft.importer.scratch import ScratchFile
 
@@ -80,6 +82,27 @@ class PagedSlots:
             high = min(first + self._length - page * _PAGE, _PAGE)
             yield from values[low:high]
 
+    def span(self, first: int, last: int) -> tuple[array[int], int] | None:
+        """A copy of the pages holding offsets ``first`` to ``last``, and its first slot's offset.
+
+        None where they are more pages than memory keeps.
+        """
+        low, high = (first + self._base) // _PAGE, (last + self._base) // _PAGE
+        if high - low >= _CACHED:
+            return None
+        values = array("q")
+        for page in range(low, high + 1):
+            values.extend(self._page(page))
+        return values, low * _PAGE - self._base
+
+    def put_span(self, values: array[int], start: int) -> None:
+        """Write back a :meth:`span`, whose first slot is at offset ``start``."""
+        first = start + self._base
+        for at in range(0, len(values), _PAGE):
+            page = self._page((first + at) // _PAGE)
+            page[:] = values[at : at + _PAGE]
+            self._dirty.add(self._hot_start)
+
     def grow(self, front: int, back: int) -> None:
         """Add ``front`` empty slots before the first and ``back`` after the last."""
         self._base -= front
@@ -121,3 +144,30 @@ class PagedSlots:
             self._where[page] = self._file.append(values.tobytes())
         else:
             self._file.write(where, values.tobytes())
+
+
+def take(slots: array[int] | PagedSlots, offsets: list[int]) -> list[int]:
+    """``[slots[offset] for offset in offsets]``, without a call per offset where it can."""
+    if type(slots) is PagedSlots and offsets:
+        span = slots.span(min(offsets), max(offsets))
+        if span is not None:
+            values, start = span
+            return list(map(values.__getitem__, map(sub, offsets, repeat(start))))
+    return list(map(slots.__getitem__, offsets))
+
+
+def put(slots: array[int] | PagedSlots, offsets: list[int], values: list[int], empty: int) -> int:
+    """Set each slot of ``offsets`` (no two alike) to its value; return how many were ``empty``."""
+    target: array[int] | PagedSlots = slots
+    start = 0
+    if type(slots) is PagedSlots and offsets:
+        span = slots.span(min(offsets), max(offsets))
+        if span is not None:
+            target, start = span
+    at = list(map(sub, offsets, repeat(start))) if start else offsets
+    filled = list(map(target.__getitem__, at)).count(empty)
+    deque(map(target.__setitem__, at, values), maxlen=0)  # run in C
+    if target is not slots:
+        assert type(slots) is PagedSlots and type(target) is array
+        slots.put_span(target, start)
+    return filled

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from itertools import islice
+from itertools import islice, repeat
+from operator import itemgetter, sub
 from typing import Any
 
 from django_graft.conf import graft_settings
 from django_graft.importer.keybits import as_integer
-from django_graft.importer.keypages import PagedSlots
+from django_graft.importer.keypages import PagedSlots, put, take
 
 #: The value of a slot that holds no pair: the one 64-bit integer no value takes.
 _EMPTY = -(1 << 63)
@@ -145,17 +146,29 @@ class KeyPairs(MutableMapping[Any, Any]):
         self._slots, self._low, self._count, self._other = array("q"), 0, 0, {}
 
     def update(self, *others: Any, **named: Any) -> None:
-        """Add pairs, a chunk of integer pairs at a time without a call per pair."""
+        """Add pairs, a chunk at a time: integer pairs without a call per pair."""
         for other in (*others, named):
             pairs = iter(other.items() if isinstance(other, Mapping) else other)
             while chunk := list(islice(pairs, _CHUNK)):
-                keys = [key for key, _ in chunk]
-                integers = set(map(type, keys)) <= {int} and all(_slot_value(v) for _, v in chunk)
-                if integers and self._reserve(min(keys), max(keys), len(chunk)):
-                    self._fill(chunk)
-                    continue
-                for key, value in chunk:
-                    self[key] = value
+                self.set_many(list(map(_first, chunk)), list(map(_second, chunk)))
+
+    def set_many(self, keys: list[Any], values: list[Any]) -> None:
+        """``self[key] = value`` for each pair of ``keys`` and ``values``, in order.
+
+        Integer pairs the slots can cover are set without a call per pair.
+        """
+        if (
+            keys
+            and set(map(type, keys)) == {int}
+            and set(map(type, values)) == {int}
+            and min(values) > _EMPTY
+            and max(values) <= _LARGEST
+            and self._reserve(min(keys), max(keys), len(keys))
+        ):
+            self._fill(keys, values)
+            return
+        for key, value in zip(keys, values, strict=True):
+            self[key] = value
 
     def mapped(self, keys: list[Any]) -> list[Any]:
         """``[self.get(key, key) for key in keys]``: each key as written, without a call per key."""
@@ -175,9 +188,17 @@ class KeyPairs(MutableMapping[Any, Any]):
         if not self._count:
             get = other.get
             return [get(key, key if missing is None else missing) for key in keys]
-        if not set(map(type, keys)) <= {int, type(None)}:
+        kinds = set(map(type, keys))
+        if not kinds <= {int, type(None)}:
             return [self.get(key, key if missing is None else missing) for key in keys]
-        slots, low, width = self._slots, self._low, len(self._slots)
+        low, width = self._low, len(self._slots)
+        if keys and kinds == {int} and low <= min(keys) and max(keys) < low + width:
+            # Every key within the slots: read in C, the dictionary asked
+            # only where a slot is empty.
+            found = take(self._slots, list(map(sub, keys, repeat(low))))
+            if _EMPTY not in found:
+                return found
+        slots = self._slots
         # The slots first; the dictionary only for the keys they do not hold.
         return [
             value
@@ -203,17 +224,21 @@ class KeyPairs(MutableMapping[Any, Any]):
 
     # -- the span ------------------------------------------------------------
 
-    def _fill(self, pairs: list[tuple[int, int]]) -> None:
+    def _fill(self, keys: list[int], values: list[int]) -> None:
         """Put integer pairs in the slots that cover them (the loop of ``self[key] = value``)."""
-        slots, low, other, added = self._slots, self._low, self._other, 0
-        for key, value in pairs:
-            if other:
+        other = self._other
+        if other:
+            for key in keys:
                 other.pop(key, None)
-            offset = key - low
-            if slots[offset] == _EMPTY:
-                added += 1
-            slots[offset] = value
-        self._count += added
+        offsets = list(map(sub, keys, repeat(self._low)))
+        if len(set(offsets)) == len(offsets):
+            self._count += put(self._slots, offsets, values, _EMPTY)
+        else:  # a key given twice: the slot is filled once, and holds the last value
+            slots = self._slots
+            for offset, value in zip(offsets, values, strict=True):
+                if slots[offset] == _EMPTY:
+                    self._count += 1
+                slots[offset] = value
         self._page_if_past_limit()
 
     def _page_if_past_limit(self) -> None:
@@ -270,6 +295,9 @@ class KeyPairs(MutableMapping[Any, Any]):
             slots[:0] = _empty(front)
             slots.extend(_empty(back))
         return True
+
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def _empty(count: int) -> array[int]:

@@ -212,7 +212,7 @@ class Planner:
             # keys, or a composite key's parts) are checked with the unique
             # values, after the policy's hooks; keys taken from a linked row,
             # with the rows keyed so (NeededRows.check_linked_keys).
-            plan.create.update(owned)
+            plan.create.update(plan.spool.owned_keys)
             return
         taken = self._existing(plan.model, owned)
         differing = differing_fields(plan, taken, self.keys, self.using, self.policy)

@@ -70,7 +70,7 @@ class ModelPlan:
 
     def owned_written(self) -> KeySet:
         """The keys of the owned rows, but those skipped for a key another row holds."""
-        owned = self.keys_like(self.spool.owned)
+        owned = self.keys_like(self.spool.owned_keys)
         owned.difference_update(self.skip)
         return owned
 

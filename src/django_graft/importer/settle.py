@@ -362,7 +362,7 @@ class Settler:
                     self.collide(plan, key, y, reason=reason)
                     del known[key]
         if not rows.remap:  # keys kept by owned rows are checked with the others
-            owned = plan.keys_like(plan.spool.owned)
+            owned = plan.keys_like(plan.spool.owned_keys)
             known = {key: y for key, y in known.items() if y != key or key not in owned}
         exists = rows.read_existence(plan.model, list(known.values()))
         for key, y in known.items():

@@ -69,6 +69,15 @@ class ModelSpool:
         return KeysBut(self.order, self.needed)
 
     @property
+    def owned_keys(self) -> Collection[Any]:
+        """The owned rows' keys, in no order: where none is needed, :attr:`seen` itself.
+
+        Bits or a set, which a set of the same kind takes in one go, where
+        the list of ten million keys would be read a key at a time.
+        """
+        return self.owned if self.needed else self.seen
+
+    @property
     def seen(self) -> KeySet:
         """Every key: bits where they are integers (:mod:`.keybits`), else a set."""
         if self.fresh:

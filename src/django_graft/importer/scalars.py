@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Field, Model
+from django.db.models import DecimalField, DurationField, Field, Model
 from django.utils import timezone
 
 from django_graft.schema.fieldtypes import INTEGER_TYPES, converts_itself, stored_type
@@ -45,7 +45,33 @@ def value_parser(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
         return _iso_parser(datetime.datetime, to_python, aware=settings.USE_TZ)
     if kind == "DateField":
         return _iso_parser(datetime.date, to_python, aware=False)
+    if _REPEATING.get(kind) is type(field).to_python:
+        return _remembering(to_python)
     return to_python
+
+
+#: Django's own ``to_python`` of fields whose values repeat (a meeting's
+#: length, a price), and which reads a text to the same immutable value
+#: each time: a text read once is not parsed again. A duration takes
+#: Django several microseconds, its regular expressions tried in turn.
+_REPEATING: dict[str, Any] = {
+    "DurationField": DurationField.to_python,
+    "DecimalField": DecimalField.to_python,
+}
+
+
+def _remembering(to_python: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``to_python``, remembering what it read from the last few thousand texts.
+
+    Only texts: numbers that compare equal may read differently (``-0.0``
+    and ``0.0`` are two decimals). What it refuses is refused each time.
+    """
+    remembered = lru_cache(maxsize=4_096)(to_python)
+
+    def parse(value: Any) -> Any:
+        return remembered(value) if type(value) is str else to_python(value)
+
+    return parse
 
 
 def _iso_parser(

@@ -14,7 +14,6 @@ import pytest
 from django_graft.importer.keypages import PagedSlots, put, take
 from django_graft.importer.keypairs import KeyPairs, mapped
 
-
 EMPTY = -(1 << 63)
 
 
@@ -52,7 +51,7 @@ def test_random_operations_answer_as_a_dictionary(page_past: int | None) -> None
             else:
                 assert pairs.get(key, "none") == oracle.get(key, "none")
                 assert (key in pairs) == (key in oracle)
-            asked = [base + chooser.randrange(2_100) for _ in range(20)]
+            asked: list[Any] = [base + chooser.randrange(2_100) for _ in range(20)]
             assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]
             asked += [None, "x"]
             assert pairs.mapped(asked) == [oracle.get(k, k) for k in asked]

@@ -47,7 +47,7 @@ def test_a_text_refused_is_refused_each_time() -> None:
             parse("an hour or so")
 
 
-class _Counting(models.DurationField):
+class _Counting(models.DurationField):  # type: ignore[type-arg]
     calls = 0
 
     def to_python(self, value: Any) -> Any:

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
+from django_graft.db.copyend import ending_writer
 from django_graft.exceptions import GraftError
 
 #: The logger Django's debug cursor writes every query to.
@@ -82,22 +83,6 @@ def through_hooks(
         return executor(sql, params, False, {"connection": connection, "cursor": cursor})
 
 
-def _sending(cursor: Any) -> Any:
-    """A writer for psycopg's ``copy()`` that sends each block of rows as it is made.
-
-    Its default keeps up to a megabyte unsent, about all the rows of a
-    chunk: PostgreSQL would get them only as the statement ends, with
-    nothing to file meanwhile.
-    """
-    # Imported here: psycopg is there on PostgreSQL only.
-    from psycopg.copy import LibpqWriter
-
-    try:
-        return LibpqWriter(cursor, flush_threshold=0)
-    except TypeError:  # an older psycopg, without the setting: as it sends
-        return LibpqWriter(cursor)
-
-
 def qmark(sql: str) -> str | None:
     """``sql`` with Django's ``%s`` placeholders as ``?``; ``None`` if it has a literal ``%``.
 
@@ -146,31 +131,33 @@ def copy_rows(
 ) -> None:
     """Run ``COPY … FROM STDIN`` with ``rows`` on psycopg 3, through Django's hooks.
 
-    ``meanwhile`` runs once the rows are sent (all but the last few dozen
-    kilobytes, which psycopg sends as the statement ends), before the
-    statement is ended: PostgreSQL files them while it works. The
-    statement's logged time includes it. It must not use the connection,
-    which is busy copying: a statement it sends through Django is refused
-    (the driver would wait for the ``COPY`` forever). What it raises is
-    raised once the ``COPY`` has ended, after the database's own error if
-    there is one, and its message is never sent to the server.
+    ``meanwhile`` runs once the rows are sent and the end of the data with
+    them, before the result is read: PostgreSQL files the last rows and
+    checks the keys checked as a statement ends while it works
+    (:mod:`.copyend`). The statement's logged time includes it. It must not
+    use the connection, which is busy copying: a statement it sends through
+    Django is refused (the driver would wait for the ``COPY`` forever). What
+    it raises is raised once the ``COPY`` has ended, after the database's
+    own error if there is one, and its message is never sent to the server.
 
     ``cursor.cursor`` is the driver's cursor Django's wraps (undocumented); its
     ``copy()`` is psycopg's.
     """
     failed: list[Exception] = []
 
+    def busy() -> None:
+        with connection.execute_wrapper(functools.partial(_busy, sql)):
+            try:
+                assert meanwhile is not None
+                meanwhile()
+            except Exception as exc:  # raised below, once the COPY has ended
+                failed.append(exc)
+
     def send(sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        writer = None if meanwhile is None else _sending(cursor.cursor)
+        writer = None if meanwhile is None else ending_writer(cursor.cursor, busy)
         with cursor.cursor.copy(sql, writer=writer) as copy:
             for row in rows:
                 copy.write_row(row)
-            if meanwhile is not None:
-                with connection.execute_wrapper(functools.partial(_busy, sql)):
-                    try:
-                        meanwhile()
-                    except Exception as exc:  # raised below, once the COPY has ended
-                        failed.append(exc)
 
     through_hooks(connection, cursor, sql, rows, send)
     if failed:

@@ -27,11 +27,18 @@ from django.db.models import NOT_PROVIDED, Model
 
 from django_graft.archive.schema import stored_fields, written_fields
 from django_graft.db.batching import chunked, key_batch_size
+from django_graft.db.earlychecks import checked_early
 from django_graft.db.queryset import insert_rows
 from django_graft.db.sequences import reset_sequences
 from django_graft.db.updates import set_column, update_rows
 from django_graft.exceptions import ArchiveFormatError, ImportRefused
-from django_graft.importer.copyahead import COPY_BYTES, Ready, can_overlap, write_in_turn
+from django_graft.importer.copyahead import (
+    COPY_BYTES,
+    Ready,
+    can_overlap,
+    early_tables,
+    write_in_turn,
+)
 from django_graft.importer.decode import Columns, reason, rows_of
 from django_graft.importer.insert import TableWriter, writer_for
 from django_graft.importer.intent import with_policy
@@ -80,14 +87,15 @@ class Writer:
                 # Taken as it is, not copied: writing a row takes its key out of it.
                 self.keys.pending[model_plan.model] = model_plan.pending
         progress.stage("importing", sum(mp.spool.count for mp in self.plan.order))
-        for model_plan in self.plan.order:
-            self.ahead.before(model_plan, self.links.written)
-            self._write_model(model_plan)
-            written = self.keys.pending.get(model_plan.model)
-            if written is not None and not written:
-                written.clear()  # an emptied set keeps its table until cleared
-            self.links.written.add(model_plan.model)
-            progress.advance(model_plan.spool.count)
+        with checked_early(self.plan.using, early_tables(self.plan, self.policy, self.signals)):
+            for model_plan in self.plan.order:
+                self.ahead.before(model_plan, self.links.written)
+                self._write_model(model_plan)
+                written = self.keys.pending.get(model_plan.model)
+                if written is not None and not written:
+                    written.clear()  # an emptied set keeps its table until cleared
+                self.links.written.add(model_plan.model)
+                progress.advance(model_plan.spool.count)
         for (model, attname), rows in self.plan.links.restores.items():
             self.deferred[(model, attname)].extend(rows)
         self.result.relinked.update(self.plan.links.counts)

@@ -22,7 +22,7 @@ from django_graft.importer.decode import Columns
 from django_graft.importer.insert import TableWriter
 from django_graft.importer.linkmap import Later
 from django_graft.importer.links import DEFAULT
-from django_graft.importer.planned import ModelPlan
+from django_graft.importer.planned import ModelPlan, Plan
 from django_graft.policy.rules import Policy
 from django_graft.schema.fieldtypes import converts_itself
 
@@ -66,6 +66,19 @@ def can_overlap(mp: ModelPlan, writer: TableWriter | None, policy: Policy) -> bo
     if mp.decoder.calls_defaults() or (mp.new_keys == DEFAULT and not mp.reserved):
         return False
     return not policy.dynamic_edges(model) and not any(map(converts_itself, stored_fields(model)))
+
+
+def early_tables(plan: Plan, policy: Policy, signals: bool) -> list[str]:
+    """The tables written, in order, whose keys are checked as statements end, where any are.
+
+    See :mod:`django_graft.db.earlychecks`. None where the project's code
+    runs as rows are written (signals, a ``post_save`` hook): it may write
+    rows whose keys hold only by commit.
+    """
+    order = plan.order
+    if signals or any(policy.hook(mp.model, "post_save") for mp in order):
+        return []
+    return [mp.model._meta.db_table for mp in order if mp.create or mp.update]
 
 
 def write_in_turn(

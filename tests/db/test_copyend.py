@@ -41,7 +41,7 @@ def test_meanwhile_runs_while_the_server_is_at_the_statements_end() -> None:
             "CREATE TRIGGER testapp_waits AFTER INSERT ON testapp_tag "
             "FOR EACH STATEMENT EXECUTE FUNCTION testapp_waits()"
         )
-    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    pid = connection.connection.info.backend_pid
     seen: list[tuple[Any, ...]] = []
     try:
         with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:

@@ -68,3 +68,13 @@ def test_meanwhile_runs_while_the_server_is_at_the_statements_end() -> None:
     # Every row was sent and filed: the statement waited at its end, not for more data.
     assert seen[-1] == ("active", "Lock", "advisory")
     assert list(m.Tag.objects.values_list("name", flat=True)) == ["a"]
+
+
+def test_an_interrupt_while_the_copy_ends_leaves_the_connection_ready() -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), connection.cursor() as cursor:
+        copy_rows(connection, cursor, "COPY testapp_tag (name) FROM STDIN", [("a",)], interrupted)
+    # The COPY was read to its end: the next statement is answered.
+    assert m.Tag.objects.count() == 1

@@ -178,3 +178,15 @@ def test_slots_in_pages_are_read_and_written_as_an_array(spread: int) -> None:
         for at, value in zip(offsets, values, strict=True):
             oracle[at] = value
     assert array("q", slots) == oracle
+
+
+def test_pairs_not_of_two_are_refused_as_a_dictionary_refuses_them() -> None:
+    cases: list[list[Any]] = [[(1, 2, 3)], ["abc"], [(1,)]]
+    for given in cases:
+        oracle: dict[Any, Any] = {}
+        with pytest.raises(ValueError, match="2"):
+            oracle.update(given)
+        with pytest.raises(ValueError, match="2"):
+            KeyPairs().update(given)
+    taken: list[Any] = ["ab", iter((3, 4))]
+    assert dict(KeyPairs(taken).items()) == {"a": "b", 3: 4}

@@ -63,22 +63,39 @@ def _make_class() -> type:
         def finish(self, exc: BaseException | None = None) -> None:
             if exc is not None or not self.ends_first:
                 if exc is None:
-                    self._run_meanwhile()
+                    try:
+                        self._run_meanwhile()
+                    except BaseException as error:  # Ctrl-C: the COPY fails, as psycopg fails it
+                        super().finish(error)
+                        raise
                 super().finish(exc)
                 return
             assert ending is not None
-            result = self.connection.wait(self._ending(ending(self._pgconn, None)))
-            self._run_meanwhile()  # where the result came before any wait
+            stopped: list[BaseException] = []
+            result = self.connection.wait(self._ending(ending(self._pgconn, None), stopped))
+            if stopped:
+                raise stopped[0]
             self.cursor._results = [result]
+            self._run_meanwhile()  # where the result came before any wait
 
-        def _ending(self, ending: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
-            """``ending``, with ``meanwhile`` run once the end is sent, as it waits to read."""
+        def _ending(
+            self, ending: Generator[Any, Any, Any], stopped: list[BaseException]
+        ) -> Generator[Any, Any, Any]:
+            """``ending``, with ``meanwhile`` run once the end is sent, as it waits to read.
+
+            What ``meanwhile`` raises past ``Exception`` (Ctrl-C) goes to
+            ``stopped``, raised once the result is read: the connection is
+            then ready for the rollback that follows.
+            """
             sent = None
             try:
                 while True:
                     wait = ending.send(sent)
-                    if wait == Wait.R:
-                        self._run_meanwhile()
+                    if wait == Wait.R and not stopped:
+                        try:
+                            self._run_meanwhile()
+                        except BaseException as error:
+                            stopped.append(error)
                     sent = yield wait
             except StopIteration as stop:
                 return stop.value

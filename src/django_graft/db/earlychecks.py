@@ -23,18 +23,22 @@ from contextlib import contextmanager
 
 from django.db import connections
 
-#: Each foreign key of the tables written whose target is written before
-#: the first row of its own table (or not at all): deferrable, deferred
-#: unless told, on one column. The tables are given in the order they are
-#: written, quoted, as the statement's one parameter.
+#: Each foreign key of the tables written (those ``checked``, of which the
+#: keys may be checked early) whose target table is written before the first
+#: row of its own, or not at all: deferrable, deferred unless told, naming
+#: its target's primary key (which no import changes: a key naming another
+#: column would also be checked as that column is updated), and the only
+#: constraint of its schema with its name (``SET CONSTRAINTS`` names them
+#: so). The tables come in the order they are written, quoted, with whether
+#: each is checked, as the statement's two parameters.
 _EARLY = """
 WITH written AS (
-    SELECT to_regclass(name) AS oid, position
-    FROM unnest(%s::text[]) WITH ORDINALITY AS tables(name, position)
+    SELECT to_regclass(name) AS oid, checked, position
+    FROM unnest(%s::text[], %s::boolean[]) WITH ORDINALITY AS tables(name, checked, position)
 ), first AS (
-    SELECT oid, min(position) AS position FROM written GROUP BY oid
+    SELECT oid, min(position) AS position FROM written GROUP BY oid HAVING bool_and(checked)
 )
-SELECT n.nspname, c.conname
+SELECT format('%%I.%%I', n.nspname, c.conname)
 FROM pg_constraint c
 JOIN pg_namespace n ON n.oid = c.connamespace
 JOIN first ON first.oid = c.conrelid
@@ -43,27 +47,38 @@ WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred
     SELECT 1 FROM written later
     WHERE later.oid = c.confrelid AND later.position >= first.position
   )
-ORDER BY n.nspname, c.conname
+  AND EXISTS (
+    SELECT 1 FROM pg_constraint key
+    WHERE key.conrelid = c.confrelid AND key.contype = 'p' AND key.conkey = c.confkey
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint other
+    WHERE other.connamespace = c.connamespace AND other.conname = c.conname
+      AND other.oid <> c.oid
+  )
+ORDER BY 1
 """
 
 
-def early_keys(using: str, tables: Sequence[str]) -> list[str]:
-    """The keys of ``tables``, written in that order, that can be checked as they are written.
+def early_keys(using: str, tables: Sequence[tuple[str, bool]]) -> list[str]:
+    """The keys that can be checked as they are written, as ``SET CONSTRAINTS`` names them.
 
-    Each as ``SET CONSTRAINTS`` names it, schema and name quoted; none
-    elsewhere than on PostgreSQL.
+    ``tables``: ``(table, whether its keys may be checked early)`` in the
+    order they are written. None elsewhere than on PostgreSQL.
     """
     connection = connections[using]
     if connection.vendor != "postgresql" or not tables:
         return []
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(_EARLY, [[quote(table) for table in tables]])
-        return [f"{quote(schema)}.{quote(name)}" for schema, name in cursor.fetchall()]
+        cursor.execute(
+            _EARLY, [[quote(table) for table, _ in tables], [checked for _, checked in tables]]
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 @contextmanager
-def checked_early(using: str, tables: Sequence[str]) -> Iterator[None]:
+def checked_early(using: str, tables: Sequence[tuple[str, bool]]) -> Iterator[None]:
     """Rows written to ``tables``, in that order, have their keys checked as they are written.
 
     Only the keys :func:`early_keys` names. On an error in the block they

@@ -68,17 +68,19 @@ def can_overlap(mp: ModelPlan, writer: TableWriter | None, policy: Policy) -> bo
     return not policy.dynamic_edges(model) and not any(map(converts_itself, stored_fields(model)))
 
 
-def early_tables(plan: Plan, policy: Policy, signals: bool) -> list[str]:
-    """The tables written, in order, whose keys are checked as statements end, where any are.
+def early_tables(plan: Plan, policy: Policy, signals: bool) -> list[tuple[str, bool]]:
+    """The tables written, in order, with whether their keys may be checked as statements end.
 
     See :mod:`django_graft.db.earlychecks`. None where the project's code
     runs as rows are written (signals, a ``post_save`` hook): it may write
-    rows whose keys hold only by commit.
+    rows whose keys hold only by commit. Nor a table whose values the
+    policy changes (``set_fields``, a ``pre_save`` hook): its links may be
+    set to rows written later, up to the ``pre_commit`` hook.
     """
-    order = plan.order
+    order = [mp for mp in plan.order if mp.create or mp.update]
     if signals or any(policy.hook(mp.model, "post_save") for mp in order):
         return []
-    return [mp.model._meta.db_table for mp in order if mp.create or mp.update]
+    return [(mp.model._meta.db_table, not policy.changes_values(mp.model)) for mp in order]
 
 
 def write_in_turn(

@@ -150,7 +150,11 @@ class KeyPairs(MutableMapping[Any, Any]):
         for other in (*others, named):
             pairs = iter(other.items() if isinstance(other, Mapping) else other)
             while chunk := list(islice(pairs, _CHUNK)):
-                self.set_many(list(map(_first, chunk)), list(map(_second, chunk)))
+                if _pairs(chunk):
+                    self.set_many(list(map(_first, chunk)), list(map(_second, chunk)))
+                    continue
+                for key, value in chunk:  # refused as a dictionary refuses it, or taken
+                    self[key] = value
 
     def set_many(self, keys: list[Any], values: list[Any]) -> None:
         """``self[key] = value`` for each pair of ``keys`` and ``values``, in order.
@@ -298,6 +302,14 @@ class KeyPairs(MutableMapping[Any, Any]):
 
 
 _first, _second = itemgetter(0), itemgetter(1)
+
+
+def _pairs(items: list[Any]) -> bool:
+    """Whether each item is a sequence of two (what else a dictionary takes goes one by one)."""
+    try:
+        return set(map(len, items)) == {2}
+    except TypeError:
+        return False
 
 
 def _empty(count: int) -> array[int]:

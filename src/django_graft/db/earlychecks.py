@@ -9,7 +9,10 @@ checked as each statement ends instead, while the import makes the next
 rows ready (:mod:`.copyend`): the same checks, the same answer, but
 alongside the import's own work. A key pointing into its own table or into
 one written later stays deferred, since a row may be written before the
-row it points at.
+row it points at; so does a key naming another column than its target's
+primary key (an import may move the value it names from one row to
+another over two statements), and one whose name another constraint of
+its schema shares (``SET CONSTRAINTS`` would change both).
 
 The keys go back to ``DEFERRED`` once the rows are written, so a caller's
 transaction goes on as it began. Elsewhere than on PostgreSQL nothing

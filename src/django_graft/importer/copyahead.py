@@ -4,8 +4,11 @@ A ``COPY`` returns once the database has filed every row sent, and the
 next chunk was read, decoded and linked only then: an import of ten
 million rows spent about a seventh of its time waiting for the end of its
 ``COPY`` statements, the database idle while the next chunk was made
-ready. Here the next chunk is made ready between sending a chunk's rows
-and ending its statement (:func:`~django_graft.db.driver.copy_rows`).
+ready. Here the next chunk is made ready once a chunk's rows and the end
+of its data are sent, before its result is read
+(:func:`~django_graft.db.driver.copy_rows`): PostgreSQL files the last rows
+and checks the keys checked as a statement ends
+(:mod:`django_graft.db.earlychecks`) meanwhile.
 
 That is only safe where making a chunk ready runs no statement, the
 connection being busy copying: :func:`can_overlap` says where.
